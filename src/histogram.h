@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// C++ histogram over the shared bucket math of include/kperflab/hist.h.
+// Values are nanoseconds (or any integer unit: the bundle stores the unit).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kperflab {
+
+struct HistogramError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Histogram {
+ public:
+  // Highest trackable value; larger values go to the explicit overflow
+  // count (never clamped into the last bucket). 2^40 ns is about 18 min.
+  static constexpr uint64_t kDefaultHighest = uint64_t{1} << 40;
+
+  explicit Histogram(uint64_t highest_trackable = kDefaultHighest);
+
+  void record(uint64_t value, uint64_t count = 1);
+  // Merge another histogram (any highest trackable value).
+  void merge(const Histogram& other);
+  // Merge a truncated array from the kernel module or a BPF map: counts[i]
+  // is the count of counts-index i; overflow counts values past the array.
+  void merge_truncated(std::span<const uint64_t> counts, uint64_t overflow);
+
+  // Count of recorded values, overflow included.
+  uint64_t count() const { return total_ + overflow_; }
+  // Values that did not fit (past highest_trackable, or past a truncated
+  // kernel array); their exact values are unknown, only that they are
+  // >= overflow_floor().
+  uint64_t overflow() const { return overflow_; }
+  uint64_t overflow_floor() const { return overflow_floor_; }
+  uint64_t highest_trackable() const { return highest_; }
+  bool empty() const { return count() == 0; }
+
+  // Statistics over the values inside the tracked range (equivalent-value
+  // resolution, as HdrHistogram reports them). 0 when empty.
+  uint64_t min() const;
+  uint64_t max() const;
+  double mean() const;
+  double stddev() const;
+  // q in [0, 1]; the highest equivalent value of the bucket holding it.
+  uint64_t quantile(double q) const;
+
+  const std::vector<uint64_t>& counts() const { return counts_; }
+
+  // HdrHistogram V2 compressed encoding (cookie 0x1c849304, zlib deflate of
+  // the 0x1c849303 payload with zig-zag LEB128 counts), base64 text.
+  std::string encode_base64() const;
+  // Throws HistogramError on anything malformed.
+  static Histogram decode_base64(std::string_view text);
+
+  friend bool operator==(const Histogram& a, const Histogram& b);
+
+ private:
+  uint64_t highest_;
+  std::vector<uint64_t> counts_;
+  uint64_t total_ = 0;
+  uint64_t overflow_ = 0;
+  uint64_t overflow_floor_ = 0;
+  uint64_t min_ = UINT64_MAX;
+  uint64_t max_ = 0;
+};
+
+}  // namespace kperflab
