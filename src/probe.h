@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Probe interface and self-registration.
+//
+// A probe is a small table of callbacks (as in selftests/bpf bench): it says
+// whether this host can run it, which parameters each profile uses, and
+// produces metrics repetition by repetition. Probes register themselves with
+// KPERFLAB_REGISTER_PROBE(Class); nothing keeps a hand list.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "histogram.h"
+#include "sysinfo.h"
+
+namespace kperflab {
+
+enum class Profile { quick, standard, full, lab };
+std::string_view to_string(Profile p);
+std::optional<Profile> parse_profile(std::string_view s);
+
+struct Availability {
+  bool ok = true;
+  std::string reason;  // why not, when !ok ("needs kperflab.ko: /dev/kperflab absent")
+  static Availability yes() { return {}; }
+  static Availability no(std::string why) { return {false, std::move(why)}; }
+};
+
+class Progress;
+
+// Metrics of one repetition (an independent sample set). Metric names tell
+// command, sweep point and statistic, e.g. "private_expedited/targets=4/spin".
+class Repetition {
+ public:
+  // A latency/cost histogram; summary statistics are derived when stored.
+  void histogram(const std::string& name, const Histogram& h, std::string unit = "ns",
+                 nlohmann::json labels = nlohmann::json::object());
+  // A scalar (a rate, a ratio, a count) where a histogram does not fit.
+  void scalar(const std::string& name, double value, std::string unit,
+              nlohmann::json labels = nlohmann::json::object());
+  // A metric this host or kernel cannot measure, with the reason (e.g. the
+  // errno the kernel gave). Recorded, never an error of the run.
+  void skip(const std::string& name, std::string reason);
+  // Probe-specific structured data (a CPU matrix, a sweep table).
+  nlohmann::json& extra() { return extra_; }
+
+  nlohmann::json to_json() const;
+  bool empty() const { return metrics_.empty() && skipped_.empty(); }
+
+ private:
+  nlohmann::json metrics_ = nlohmann::json::object();
+  nlohmann::json skipped_ = nlohmann::json::object();
+  nlohmann::json extra_ = nlohmann::json::object();
+};
+
+// What a probe sees of the run it is part of.
+class RunContext {
+ public:
+  RunContext(Profile profile, unsigned repetitions, const HostInfo& host, Progress& progress)
+      : profile_(profile), repetitions_(repetitions), host_(host), progress_(progress) {}
+
+  Profile profile() const { return profile_; }
+  unsigned repetitions() const { return repetitions_; }
+  const HostInfo& host() const { return host_; }
+  Progress& progress() { return progress_; }
+  // True once the user pressed ^C (or a time cap fired): stop at the next
+  // safe point; what was measured so far is kept (bundle marked partial).
+  bool stop_requested() const;
+  // Attach a whole file to the bundle (e.g. "gbench.json"); written when the
+  // probe finishes. Name must be a plain file name.
+  void attach_file(const std::string& name, std::string contents);
+  // Free-form parameters the probe actually used (merged into <probe>.json).
+  nlohmann::json& parameters() { return parameters_; }
+
+  // Used by the runner.
+  std::map<std::string, std::string>& attachments() { return attachments_; }
+
+ private:
+  Profile profile_;
+  unsigned repetitions_;
+  const HostInfo& host_;
+  Progress& progress_;
+  nlohmann::json parameters_ = nlohmann::json::object();
+  std::map<std::string, std::string> attachments_;
+};
+
+// A prepared measurement: owns every kernel object of the probe (skeletons,
+// fds, threads) and releases them in its destructor.
+class ProbeSession {
+ public:
+  virtual ~ProbeSession() = default;
+  // Number of progress steps one repetition takes (sweep points).
+  virtual unsigned steps() const { return 1; }
+  virtual void run_repetition(RunContext& ctx, Repetition& rep) = 0;
+};
+
+class Probe {
+ public:
+  virtual ~Probe() = default;
+  virtual std::string_view name() const = 0;
+  virtual std::string_view summary() const = 0;
+  // Feature detection at run time (BTF, syscalls, /dev/kperflab, CPU count),
+  // never by kernel version alone.
+  virtual Availability check(const HostInfo& host) const = 0;
+  // Parameters for a profile; sizes follow host.online_cpus().
+  virtual nlohmann::json parameters(Profile profile, const HostInfo& host) const = 0;
+  // Estimated seconds one repetition takes with these parameters (progress).
+  virtual double estimate_seconds(const nlohmann::json& params) const = 0;
+  virtual std::unique_ptr<ProbeSession> prepare(RunContext& ctx,
+                                                const nlohmann::json& params) = 0;
+};
+
+class ProbeRegistry {
+ public:
+  static ProbeRegistry& instance();
+  void add(std::unique_ptr<Probe> p);
+  // Sorted by name.
+  std::vector<Probe*> all() const;
+  Probe* find(std::string_view name) const;
+
+ private:
+  std::vector<std::unique_ptr<Probe>> probes_;
+};
+
+template <class P>
+struct ProbeRegistrar {
+  ProbeRegistrar() { ProbeRegistry::instance().add(std::make_unique<P>()); }
+};
+
+#define KPERFLAB_REGISTER_PROBE(cls) \
+  static const ::kperflab::ProbeRegistrar<cls> kperflab_probe_registrar_##cls
+
+// Progress on a terminal (probe, sweep point, elapsed, ETA), one plain line
+// per step otherwise.
+class Progress {
+ public:
+  explicit Progress(bool tty);
+  void begin_probe(std::string_view probe, unsigned total_steps, double estimate_s);
+  void step(std::string_view label);
+  void note(std::string_view msg);  // a line that stays (warnings, skips)
+  void end_probe(std::string_view status);
+
+ private:
+  void draw();
+  bool tty_;
+  std::string probe_, label_;
+  unsigned total_ = 0, done_ = 0;
+  double estimate_s_ = 0;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace kperflab
