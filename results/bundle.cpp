@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "results/bundle.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace kperflab {
+
+namespace fs = std::filesystem;
+
+BundleError::BundleError(const fs::path& file, const std::string& field, const std::string& what)
+    : std::runtime_error(file.string() + (field.empty() ? "" : ": field '" + field + "'") + ": " +
+                         what) {}
+
+namespace {
+
+// A path component from free text (hostnames and releases are usually safe,
+// but a bundle path must never escape the runs directory).
+std::string component(std::string s) {
+  for (char& c : s)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '+'))
+      c = '_';
+  if (s.empty() || s[0] == '.') s = "_" + s;
+  return s;
+}
+
+std::string stamp() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  std::random_device rd;
+  char id[16];
+  std::snprintf(id, sizeof id, "%06x", rd() & 0xffffff);
+  return std::string(buf) + "-" + id;
+}
+
+void write_atomic(const fs::path& path, const std::string& bytes) {
+  fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot create " + tmp.string() + ": " + strerror(errno));
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = errno;
+      close(fd);
+      throw std::runtime_error("cannot write " + tmp.string() + ": " + strerror(e));
+    }
+    off += static_cast<size_t>(n);
+  }
+  fsync(fd);
+  close(fd);
+  fs::rename(tmp, path);
+}
+
+}  // namespace
+
+BundleWriter::BundleWriter(const fs::path& root, nlohmann::json meta, bool exact)
+    : meta_(std::move(meta)) {
+  meta_["status"] = "partial";
+  if (exact) {
+    dir_ = root;
+    if (fs::exists(dir_) && !fs::is_empty(dir_))
+      throw std::invalid_argument("--out " + dir_.string() +
+                                  ": exists and is not empty (a bundle is never overwritten)");
+  } else {
+    std::string host = meta_["host"].value("hostname", "unknown");
+    std::string rel = meta_["kernel"].value("release", "unknown");
+    dir_ = root / component(host) / component(rel) / stamp();
+  }
+  fs::path parent = dir_.has_parent_path() ? dir_.parent_path() : fs::path(".");
+  fs::create_directories(parent);
+  fs::path tmp = parent / ("." + dir_.filename().string() + ".tmp" + std::to_string(getpid()));
+  fs::create_directory(tmp);
+  write_atomic(tmp / "meta.json", meta_.dump(2) + "\n");
+  fs::rename(tmp, dir_);  // replaces an empty --out directory
+  meta_["bundle_id"] = dir_.filename().string();
+}
+
+void BundleWriter::write_json(const std::string& file, const nlohmann::json& doc) {
+  write_atomic(dir_ / file, doc.dump(2) + "\n");
+}
+
+void BundleWriter::write_file(const std::string& file, const std::string& bytes) {
+  write_atomic(dir_ / file, bytes);
+}
+
+void BundleWriter::flush_meta() { write_json("meta.json", meta_); }
+
+void BundleWriter::finish(bool complete) {
+  meta_["status"] = complete ? "complete" : "partial";
+  flush_meta();
+}
+
+namespace {
+
+nlohmann::json read_json(const fs::path& file) {
+  std::ifstream f(file);
+  if (!f) throw BundleError(file, "", "cannot open");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  try {
+    return nlohmann::json::parse(ss.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw BundleError(file, "", std::string("not valid JSON: ") + e.what());
+  }
+}
+
+}  // namespace
+
+Bundle Bundle::load(const fs::path& dir) {
+  Bundle b;
+  b.dir = dir;
+  if (!fs::is_directory(dir)) throw BundleError(dir, "", "not a bundle directory");
+  b.meta = read_json(dir / "meta.json");
+  validate_meta(b.meta, dir / "meta.json");
+  for (auto& [name, info] : b.meta["probes"].items()) {
+    fs::path file = dir / (name + ".json");
+    if (!fs::exists(file)) {
+      if (b.meta["status"] == "partial") continue;  // crashed before writing it
+      throw BundleError(file, "", "listed in meta.json probes but missing");
+    }
+    auto doc = read_json(file);
+    validate_probe(doc, file);
+    if (doc["probe"] != name) throw BundleError(file, "probe", "does not match the file name");
+    b.probes[name] = std::move(doc);
+  }
+  return b;
+}
+
+}  // namespace kperflab

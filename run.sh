@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# kperflab entry point.
+#   ./run.sh [--profile P] [--no-install]   install deps, build, run the default profile
+#   ./run.sh test                           install deps, build, run the whole test suite
+#   ./run.sh deps [--no-install]            install (or list) missing Debian/Ubuntu packages
+#   ./run.sh build                          configure + build into build/
+#   ./run.sh run|list|show|compare|export … the kperflab subcommand (after a build)
+#   ./run.sh lab [--kernel NAME]…           boot the kernel matrix under QEMU (lab/README.md)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$here"
+BUILD_DIR=${KPERFLAB_BUILD_DIR:-$here/build}
+JOBS=${KPERFLAB_JOBS:-$(nproc)}
+
+log() { printf '[run.sh] %s\n' "$*" >&2; }
+die() { printf '[run.sh] error: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+# Debian package names, by purpose. Ubuntu differences are handled in
+# resolve_packages.
+PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libbpf-dev libelf-dev zlib1g-dev
+            nlohmann-json3-dev libbenchmark-dev libgtest-dev bpftool)
+PKGS_TOOLS=(linux-perf likwid)
+PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd
+         
+          gcc-aarch64-linux-gnu g++-aarch64-linux-gnu)
+
+# Packages whose name differs per distribution.
+resolve_packages() {
+  local p out=()
+  for p in "$@"; do
+    case $p in
+      bpftool)
+        if apt-cache show bpftool >/dev/null 2>&1; then out+=(bpftool)
+        else out+=(linux-tools-common "linux-tools-$(uname -r)"); fi ;;
+      linux-perf)
+        if apt-cache show linux-perf >/dev/null 2>&1; then out+=(linux-perf)
+        else out+=(linux-tools-common); fi ;;
+      *) out+=("$p") ;;
+    esac
+  done
+  printf '%s\n' "${out[@]}"
+}
+
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+  done
+}
+
+deps() {
+  local no_install=0
+  [[ ${1:-} == --no-install ]] && no_install=1
+  command -v apt-get >/dev/null || die "apt-get not found: kperflab bootstraps Debian/Ubuntu only"
+  if [[ ! -d /var/lib/apt/lists ]] || [[ -z $(ls /var/lib/apt/lists 2>/dev/null | grep -v lock) ]]; then
+    [[ $no_install -eq 1 ]] || as_root apt-get update -q
+  fi
+  local want missing
+  mapfile -t want < <(resolve_packages "${PKGS_BUILD[@]}" "${PKGS_TOOLS[@]}" "${PKGS_LAB[@]}")
+  mapfile -t missing < <(missing_packages "${want[@]}")
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    log "all packages present"
+    return 0
+  fi
+  if [[ $no_install -eq 1 ]]; then
+    log "missing packages (install with: apt-get install ${missing[*]}):"
+    printf '%s\n' "${missing[@]}"
+    exit 3
+  fi
+  log "installing: ${missing[*]}"
+  as_root apt-get update -q || log "apt-get update failed; trying the existing lists"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${missing[@]}"
+}
+
+build() {
+  cmake -S "$here" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+kperflab() {
+  [[ -x $BUILD_DIR/kperflab ]] || build
+  if [[ $(id -u) -eq 0 ]]; then "$BUILD_DIR/kperflab" "$@"
+  else sudo "$BUILD_DIR/kperflab" "$@"; fi
+}
+
+main_job() {
+  local profile=standard no_install=""
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      --profile) profile=${2:?--profile needs a value}; shift 2 ;;
+      --no-install) no_install=--no-install; shift ;;
+      *) die "unknown argument '$1' (see the header of run.sh)" ;;
+    esac
+  done
+  deps $no_install
+  build
+  local out
+  out=$(kperflab run --profile "$profile" | tee /dev/stderr | sed -n 's/^bundle: \(.*\) (.*/\1/p')
+  [[ -n $out ]] || die "kperflab run wrote no bundle"
+  kperflab show "$out"
+}
+
+run_tests() {
+  deps
+  build
+  cd "$BUILD_DIR"
+  ctest --output-on-failure --timeout 3000 "$@"
+}
+
+verb=${1:-}
+case $verb in
+  "" | --profile | --no-install) main_job "$@" ;;
+  test) shift; run_tests "$@" ;;
+  deps) shift; deps "$@" ;;
+  build) shift; build "$@" ;;
+  run | list | show | compare | export) shift; kperflab "$verb" "$@" ;;
+  lab) shift; exec "$here/lab/lab.sh" "$@" ;;
+  -h | --help) sed -n '3,10p' "$0" ;;
+  *) die "unknown verb '$verb' (see ./run.sh --help)" ;;
+esac

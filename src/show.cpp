@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `kperflab show BUNDLE [--hist] [--probe NAME]`: provenance summary, then
+// every metric's count/p50/p99/max; --hist draws each histogram.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+
+#include "histogram.h"
+#include "kperflab/hist.h"
+#include "results/bundle.h"
+#include "runner.h"
+#include "show.h"
+
+namespace kperflab {
+
+using nlohmann::json;
+
+namespace {
+
+std::string str(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "n/a";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
+void print_provenance(const json& m) {
+  const json& k = m["kernel"];
+  const json& c = m["cpu"];
+  const json& h = m["host"];
+  std::printf("bundle   %s  status=%s  suite=%s (%s)\n", str(m, "bundle_id").c_str(),
+              str(m, "status").c_str(), str(m["suite"], "version").c_str(),
+              str(m["suite"], "git_sha").substr(0, 12).c_str());
+  std::printf("host     %s  virtualized=%s  hypervisor=%s  memory=%s\n",
+              str(h, "hostname").c_str(), str(h, "virtualized").c_str(),
+              str(h, "hypervisor").c_str(), str(h, "memory_bytes").c_str());
+  std::printf("kernel   %s  %s\n", str(k, "release").c_str(), str(k, "version").c_str());
+  std::printf("cmdline  %s\n", str(k, "cmdline").c_str());
+  if (k["config"].is_object()) {
+    std::printf("config   sha256=%s (%s)\n", str(k["config"], "sha256").substr(0, 16).c_str(),
+                str(k["config"], "source").c_str());
+    std::string line;
+    for (auto& [o, v] : k["config"]["options"].items()) {
+      std::string item = o.substr(7) + "=" + (v.is_null() ? "n" : v.get<std::string>());
+      if (line.size() + item.size() > 90) {
+        std::printf("         %s\n", line.c_str());
+        line.clear();
+      }
+      line += (line.empty() ? "" : " ") + item;
+    }
+    if (!line.empty()) std::printf("         %s\n", line.c_str());
+  } else {
+    std::printf("config   n/a (%s)\n", str(k["unavailable"], "config").c_str());
+  }
+  std::printf("cpu      %s  microcode=%s  online=%s (%s)  packages=%s llcs=%s nodes=%s\n",
+              str(c, "model_name").c_str(), str(c, "microcode").c_str(), str(c, "online").c_str(),
+              str(c, "online_count").c_str(), str(c, "packages").c_str(), str(c, "llcs").c_str(),
+              str(c, "numa_nodes").c_str());
+  std::printf("         smt=%s governor=%s boost=%s clocksource=%s thp=%s\n",
+              str(c["smt"], "control").c_str(), str(c["frequency"], "governor").c_str(),
+              str(c["frequency"], "boost").c_str(), str(k["clocksource"], "current").c_str(),
+              str(k["thp"], "enabled").c_str());
+  std::printf("topology  cpu online core package llc node smt_siblings\n");
+  for (auto& t : c["topology"]) {
+    std::string sib;
+    for (auto& s : t["smt_siblings"]) sib += (sib.empty() ? "" : ",") + s.dump();
+    std::printf("          %3s %6s %4s %7s %3s %4s %s\n", str(t, "cpu").c_str(),
+                t.value("online", false) ? "yes" : "no", str(t, "core").c_str(),
+                str(t, "package").c_str(), str(t, "llc").c_str(), str(t, "node").c_str(),
+                sib.c_str());
+  }
+  if (k["vulnerabilities"].is_object()) {
+    int n = 0;
+    for (auto& [v, s] : k["vulnerabilities"].items())
+      if (s.get<std::string>().rfind("Not affected", 0) != 0) ++n;
+    std::printf("mitigations: %d of %zu vulnerability entries not 'Not affected'\n", n,
+                k["vulnerabilities"].size());
+  }
+}
+
+}  // namespace
+
+std::string format_ns(double ns) {
+  char buf[32];
+  if (ns < 1e3) std::snprintf(buf, sizeof buf, "%.0fns", ns);
+  else if (ns < 1e6) std::snprintf(buf, sizeof buf, "%.2fus", ns / 1e3);
+  else if (ns < 1e9) std::snprintf(buf, sizeof buf, "%.2fms", ns / 1e6);
+  else std::snprintf(buf, sizeof buf, "%.2fs", ns / 1e9);
+  return buf;
+}
+
+std::string format_value(double v, const std::string& unit) {
+  if (unit == "ns") return format_ns(v);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.4g %s", v, unit.c_str());
+  return buf;
+}
+
+// Rows of 1/8 of a power of two (16 counts indexes in the upper half of each
+// HDR bucket), empty rows skipped, bar length linear in the count as in
+// bpftrace's hist(); the row bounds are the histogram's own bucket bounds.
+void draw_histogram(const Histogram& h, const std::string& unit) {
+  const auto& counts = h.counts();
+  constexpr uint32_t kRow = 16;
+  uint64_t peak = 0;
+  std::vector<std::pair<uint32_t, uint64_t>> rows;
+  for (uint32_t i = 0; i < counts.size(); i += kRow) {
+    uint64_t sum = 0;
+    for (uint32_t j = i; j < i + kRow && j < counts.size(); ++j) sum += counts[j];
+    if (sum) rows.emplace_back(i, sum);
+    peak = std::max(peak, sum);
+  }
+  for (auto& [i, sum] : rows) {
+    uint32_t last = std::min<uint32_t>(i + kRow, static_cast<uint32_t>(counts.size())) - 1;
+    int len = static_cast<int>(std::lround(50.0 * sum / peak));
+    std::printf("  [%9s, %9s] %10llu |%-50s|\n", format_value(kpl_hist_lowest(i), unit).c_str(),
+                format_value(kpl_hist_highest(last), unit).c_str(),
+                static_cast<unsigned long long>(sum), std::string(len, '@').c_str());
+  }
+  if (h.overflow())
+    std::printf("  [>= %s] %10llu  overflow (not in the tracked range)\n",
+                format_value(h.overflow_floor(), unit).c_str(),
+                static_cast<unsigned long long>(h.overflow()));
+}
+
+int show_main(const std::vector<std::string>& args) {
+  std::string path, only;
+  bool hist = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--hist") hist = true;
+    else if (args[i] == "--probe" && i + 1 < args.size()) only = args[++i];
+    else if (!args[i].empty() && args[i][0] == '-')
+      throw std::invalid_argument("show: unknown option '" + args[i] + "'");
+    else if (path.empty()) path = args[i];
+    else throw std::invalid_argument("show takes one bundle directory");
+  }
+  if (path.empty()) throw std::invalid_argument("show: which bundle? (kperflab show BUNDLE)");
+  Bundle b = Bundle::load(path);
+  print_provenance(b.meta);
+  for (auto& [name, doc] : b.probes) {
+    if (!only.empty() && name != only) continue;
+    show_probe(name, doc, hist);
+  }
+  return 0;
+}
+
+}  // namespace kperflab

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Kernel and host provenance. CPU model and topology: sysinfo_cpu.cpp.
+#include "sysinfo.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "results/bundle.h"
+#include "sysfs.h"
+
+namespace kperflab {
+
+namespace detail {
+// Sets j[key] to the value, or to null with the reason in j["unavailable"].
+void put(nlohmann::json& j, const std::string& key, const std::optional<std::string>& v,
+         const std::string& why) {
+  if (v) {
+    j[key] = *v;
+  } else {
+    j[key] = nullptr;
+    j["unavailable"][key] = why;
+  }
+}
+nlohmann::json collect_cpu(std::vector<CpuTopo>& topo);  // sysinfo_cpu.cpp
+}  // namespace detail
+
+using detail::put;
+
+namespace {
+
+const char* kConfigOptions[] = {
+    "CONFIG_PREEMPT", "CONFIG_PREEMPT_NONE", "CONFIG_PREEMPT_VOLUNTARY",
+    "CONFIG_PREEMPT_DYNAMIC", "CONFIG_PREEMPT_RT", "CONFIG_HZ", "CONFIG_NR_CPUS",
+    "CONFIG_NO_HZ_FULL", "CONFIG_NO_HZ_IDLE", "CONFIG_RSEQ", "CONFIG_MEMBARRIER",
+    "CONFIG_MMU_NOTIFIER", "CONFIG_PER_VMA_LOCK", "CONFIG_BPF_SYSCALL",
+    "CONFIG_DEBUG_INFO_BTF", "CONFIG_CPUMASK_OFFSTACK", "CONFIG_MODULES",
+    "CONFIG_TRANSPARENT_HUGEPAGE", "CONFIG_NUMA", "CONFIG_KVM_GUEST", "CONFIG_PARAVIRT",
+    "CONFIG_LOCKDEP", "CONFIG_KASAN", "CONFIG_DEBUG_PREEMPT", "CONFIG_CSD_LOCK_WAIT_DEBUG",
+};
+
+// /proc/config.gz, else /boot/config-<release>.
+std::optional<std::pair<std::string, std::string>> find_kconfig(const std::string& release) {
+  if (auto gz = sysfs::read("/proc/config.gz")) {
+    try {
+      return std::make_pair(gzip_decompress(*gz), std::string("/proc/config.gz"));
+    } catch (const std::exception&) {
+    }
+  }
+  std::string boot = "/boot/config-" + release;
+  if (auto txt = sysfs::read(boot)) return std::make_pair(*txt, boot);
+  return std::nullopt;
+}
+
+nlohmann::json collect_kernel(const utsname& u, std::optional<std::string>& kconfig,
+                              const HostInfo& self) {
+  nlohmann::json k = {{"release", u.release}, {"version", u.version}, {"machine", u.machine}};
+  put(k, "cmdline", sysfs::line("/proc/cmdline"), "/proc/cmdline unreadable");
+  nlohmann::json cfg = nlohmann::json::object();
+  if (auto found = find_kconfig(u.release)) {
+    kconfig = found->first;
+    cfg["source"] = found->second;
+    cfg["sha256"] = sha256_hex(found->first);
+    nlohmann::json opts = nlohmann::json::object();
+    for (const char* o : kConfigOptions) {
+      auto v = self.config(o);
+      opts[o] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);  // null: not set
+    }
+    cfg["options"] = opts;
+  } else {
+    cfg = nullptr;
+    k["unavailable"]["config"] =
+        "neither /proc/config.gz nor /boot/config-" + std::string(u.release) + " readable";
+  }
+  k["config"] = cfg;
+  nlohmann::json cs = nlohmann::json::object();
+  const std::string csd = "/sys/devices/system/clocksource/clocksource0/";
+  put(cs, "current", sysfs::line(csd + "current_clocksource"), "no clocksource in sysfs");
+  put(cs, "available", sysfs::line(csd + "available_clocksource"), "no clocksource in sysfs");
+  k["clocksource"] = cs;
+  nlohmann::json thp = nlohmann::json::object();
+  const std::string thpd = "/sys/kernel/mm/transparent_hugepage/";
+  put(thp, "enabled", sysfs::line(thpd + "enabled"), "no THP in this kernel");
+  put(thp, "defrag", sysfs::line(thpd + "defrag"), "no THP in this kernel");
+  k["thp"] = thp;
+  nlohmann::json mit = nlohmann::json::object();
+  const std::string vd = "/sys/devices/system/cpu/vulnerabilities/";
+  for (const char* v : {"meltdown", "spectre_v1", "spectre_v2", "spec_store_bypass", "l1tf",
+                        "mds", "tsx_async_abort", "itlb_multihit", "srbds", "mmio_stale_data",
+                        "retbleed", "gather_data_sampling", "spec_rstack_overflow",
+                        "reg_file_data_sampling", "its", "tsa"}) {
+    if (auto s = sysfs::line(vd + v)) mit[v] = *s;
+  }
+  if (mit.empty()) mit = nullptr;
+  k["vulnerabilities"] = mit;
+  put(k, "nohz_full", sysfs::line("/sys/devices/system/cpu/nohz_full"),
+      "no /sys/devices/system/cpu/nohz_full");
+  put(k, "isolated", sysfs::line("/sys/devices/system/cpu/isolated"),
+      "no /sys/devices/system/cpu/isolated");
+  put(k, "preempt_dynamic", sysfs::line("/sys/kernel/debug/sched/preempt"),
+      "debugfs sched/preempt unreadable (not mounted or not PREEMPT_DYNAMIC)");
+  k["btf"] = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+  return k;
+}
+
+std::optional<std::string> hypervisor() {
+  if (auto t = sysfs::line("/sys/hypervisor/type")) return *t;
+  if (auto v = sysfs::line("/sys/class/dmi/id/sys_vendor")) {
+    for (const char* h : {"QEMU", "KVM", "VMware", "Xen", "Microsoft", "Amazon EC2", "Google"})
+      if (v->find(h) != std::string::npos) return *v;
+  }
+  if (auto c = sysfs::read("/proc/cpuinfo"); c && c->find(" hypervisor") != std::string::npos)
+    return std::string("unknown (cpuinfo hypervisor flag)");
+  return std::nullopt;
+}
+
+nlohmann::json collect_host() {
+  char name[256] = {};
+  gethostname(name, sizeof name - 1);
+  nlohmann::json h = {{"hostname", name}};
+  auto hv = hypervisor();
+  h["virtualized"] = hv.has_value();
+  h["hypervisor"] = hv ? nlohmann::json(*hv) : nlohmann::json(nullptr);
+  if (auto mi = sysfs::read("/proc/meminfo")) {
+    std::istringstream ss(*mi);
+    std::string key;
+    long long kb = 0;
+    std::string unit;
+    while (ss >> key >> kb) {
+      std::getline(ss, unit);
+      if (key == "MemTotal:") h["memory_bytes"] = kb * 1024;
+      if (key == "Hugepagesize:") h["hugepage_bytes"] = kb * 1024;
+    }
+  }
+  if (!h.contains("memory_bytes")) {
+    h["memory_bytes"] = nullptr;
+    h["unavailable"]["memory_bytes"] = "/proc/meminfo unreadable";
+  }
+  return h;
+}
+
+}  // namespace
+
+HostInfo HostInfo::collect() {
+  HostInfo hi;
+  utsname u{};
+  uname(&u);
+  hi.prov_["host"] = collect_host();
+  hi.prov_["kernel"] = collect_kernel(u, hi.kconfig_, hi);
+  hi.prov_["cpu"] = detail::collect_cpu(hi.cpus_);
+  return hi;
+}
+
+std::optional<std::string> HostInfo::config(const std::string& option) const {
+  if (!kconfig_) return std::nullopt;
+  const std::string hay = "\n" + *kconfig_;
+  const std::string key = "\n" + option + "=";
+  size_t pos = hay.find(key);
+  if (pos == std::string::npos) return std::nullopt;  // unset ("# ... is not set")
+  size_t start = pos + key.size();
+  std::string v = hay.substr(start, hay.find('\n', start) - start);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  return v;
+}
+
+std::string HostInfo::hostname() const {
+  auto& h = prov_.at("host").at("hostname");
+  return h.is_string() ? h.get<std::string>() : "unknown";
+}
+
+std::string HostInfo::kernel_release() const {
+  return prov_.at("kernel").at("release").get<std::string>();
+}
+
+std::vector<int> HostInfo::online_cpus() const {
+  std::vector<int> v;
+  for (auto& c : cpus_)
+    if (c.online) v.push_back(c.cpu);
+  return v;
+}
+
+const char* to_string(CpuDistance d) {
+  switch (d) {
+    case CpuDistance::same: return "same";
+    case CpuDistance::smt: return "smt";
+    case CpuDistance::llc: return "llc";
+    case CpuDistance::package: return "package";
+    case CpuDistance::numa: return "numa";
+    case CpuDistance::unknown: return "unknown";
+  }
+  return "?";
+}
+
+CpuDistance HostInfo::distance(int a, int b) const {
+  auto find = [&](int c) -> const CpuTopo* {
+    for (auto& t : cpus_)
+      if (t.cpu == c) return &t;
+    return nullptr;
+  };
+  const CpuTopo* x = find(a);
+  const CpuTopo* y = find(b);
+  if (!x || !y) return CpuDistance::unknown;
+  if (a == b) return CpuDistance::same;
+  for (int s : x->smt_siblings)
+    if (s == b) return CpuDistance::smt;
+  if (x->llc >= 0 && x->llc == y->llc) return CpuDistance::llc;
+  if (x->node >= 0 && y->node >= 0 && x->node != y->node) return CpuDistance::numa;
+  if (x->package >= 0 && x->package == y->package) return CpuDistance::package;
+  return CpuDistance::unknown;
+}
+
+HostInfo HostInfo::from_meta(const nlohmann::json& meta) {
+  HostInfo hi;
+  hi.prov_ = meta;
+  if (!meta.contains("cpu") || !meta["cpu"].contains("topology")) return hi;
+  for (auto& t : meta["cpu"]["topology"]) {
+    CpuTopo c;
+    c.cpu = t.value("cpu", -1);
+    c.online = t.value("online", false);
+    c.core = t.value("core", -1);
+    c.package = t.value("package", -1);
+    c.llc = t.value("llc", -1);
+    c.node = t.value("node", -1);
+    if (t.contains("smt_siblings")) c.smt_siblings = t["smt_siblings"].get<std::vector<int>>();
+    hi.cpus_.push_back(c);
+  }
+  return hi;
+}
+
+}  // namespace kperflab
