@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# End to end on this host: `kperflab run` writes a complete, valid bundle with
+# this host's provenance; `show` prints topology, config options and the
+# hypervisor flag; bad input is refused with a clear message and exit 2.
+set -euo pipefail
+kperflab=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$kperflab" --help | grep -q "kperflab run" || fail "--help"
+"$kperflab" run --help | grep -q -- "--repeat" || fail "run --help"
+"$kperflab" list | tee "$tmp/list"
+grep -q PROBE "$tmp/list" || fail "list header"
+
+# Bad input: exit 2 and a message naming the problem.
+set +e
+"$kperflab" run --repeat zero --out "$tmp/x" 2>"$tmp/err"; rc=$?
+set -e
+[[ $rc -eq 2 ]] && grep -q -- "--repeat" "$tmp/err" || fail "bad --repeat: rc=$rc $(cat "$tmp/err")"
+set +e
+"$kperflab" run --probe no-such-probe --out "$tmp/y" 2>"$tmp/err"; rc=$?
+set -e
+[[ $rc -eq 2 ]] && grep -q "no-such-probe" "$tmp/err" || fail "unknown probe"
+[[ ! -e $tmp/y ]] || fail "a bundle was written for a refused command line"
+
+# A run of the quick profile of every probe this host can run.
+"$kperflab" run --profile quick --out "$tmp/b" | tee "$tmp/run"
+grep -q "(complete)" "$tmp/run" || fail "bundle not complete"
+"$kperflab" show "$tmp/b" > "$tmp/show"
+cat "$tmp/show"
+n=$(nproc)
+rows=$(awk '/^topology/{t=1;next} t&&/^ +[0-9]+ +(yes|no)/{c++} END{print c+0}' "$tmp/show")
+[[ $rows -ge $n ]] || fail "show lists $rows CPUs, host has $n online"
+grep -q "hypervisor=" "$tmp/show" || fail "hypervisor flag missing"
+if [[ -r /proc/config.gz || -r /boot/config-$(uname -r) ]]; then
+  grep -q "CONFIG_\|PREEMPT" "$tmp/show" || grep -q "HZ=" "$tmp/show" || fail "config options missing"
+  [[ -s $tmp/b/kconfig.gz ]] || fail "kconfig.gz missing"
+fi
+
+# A corrupt bundle is refused naming the file and the field.
+sed -i 's/"schema": "kperflab.meta\/1"/"schema": "other"/' "$tmp/b/meta.json"
+set +e
+"$kperflab" show "$tmp/b" 2>"$tmp/err"; rc=$?
+set -e
+[[ $rc -ne 0 ]] && grep -q "meta.json: field 'schema'" "$tmp/err" || fail "corrupt bundle accepted"
+echo "cli_run_show: ok"

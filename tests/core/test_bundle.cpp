@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "probe.h"
+#include "results/bundle.h"
+
+namespace fs = std::filesystem;
+using kperflab::Bundle;
+using kperflab::BundleError;
+using kperflab::BundleWriter;
+using nlohmann::json;
+
+namespace {
+
+struct TmpDir {
+  fs::path path;
+  TmpDir() {
+    char tmpl[] = "/tmp/kperflab-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TmpDir() { fs::remove_all(path); }
+};
+
+json minimal_meta() {
+  return {{"schema", kperflab::kMetaSchema},
+          {"suite", {{"version", "0"}, {"git_sha", "abc"}}},
+          {"host", {{"hostname", "h1"}}},
+          {"kernel", {{"release", "6.18.0"}, {"version", "#1"}, {"config", nullptr}}},
+          {"cpu", {{"topology", json::array({{{"cpu", 0}, {"online", true}}})}}},
+          {"probes", json::object()}};
+}
+
+json probe_doc() {
+  kperflab::Histogram h;
+  for (uint64_t v = 1; v < 5000; v += 7) h.record(v);
+  kperflab::Repetition rep;
+  rep.histogram("a/latency", h);
+  rep.scalar("a/rate", 12.5, "1/s");
+  rep.skip("b/latency", "EINVAL");
+  return {{"schema", kperflab::kProbeSchema}, {"probe", "p"}, {"status", "complete"},
+          {"reason", nullptr}, {"parameters", json::object()},
+          {"repetitions", json::array({rep.to_json()})}};
+}
+
+std::string error_of(const fs::path& dir) {
+  try {
+    Bundle::load(dir);
+  } catch (const BundleError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Bundle, WriteLoadRoundTrip) {
+  TmpDir t;
+  BundleWriter w(t.path, minimal_meta());
+  EXPECT_EQ(w.dir().parent_path().parent_path().filename(), "h1");
+  EXPECT_EQ(w.dir().parent_path().filename(), "6.18.0");
+  // Partial and readable right after creation.
+  EXPECT_EQ(Bundle::load(w.dir()).meta["status"], "partial");
+  w.write_json("p.json", probe_doc());
+  w.meta()["probes"]["p"] = {{"status", "complete"}};
+  w.finish(true);
+  Bundle b = Bundle::load(w.dir());
+  EXPECT_EQ(b.meta["status"], "complete");
+  ASSERT_EQ(b.probes.count("p"), 1u);
+  auto& m = b.probes["p"]["repetitions"][0]["metrics"]["a/latency"];
+  EXPECT_EQ(m["count"], 714);
+  EXPECT_EQ(b.probes["p"]["repetitions"][0]["skipped"]["b/latency"], "EINVAL");
+  for (auto& e : fs::directory_iterator(w.dir()))
+    EXPECT_NE(e.path().filename().string()[0], '.') << "temporary file left: " << e.path();
+}
+
+TEST(Bundle, ExactOutRefusesNonEmpty) {
+  TmpDir t;
+  fs::create_directories(t.path / "out");
+  std::ofstream(t.path / "out" / "x") << "x";
+  EXPECT_THROW(BundleWriter(t.path / "out", minimal_meta(), true), std::invalid_argument);
+  BundleWriter ok(t.path / "fresh", minimal_meta(), true);
+  EXPECT_EQ(ok.dir(), t.path / "fresh");
+}
+
+TEST(Bundle, CorruptFilesNameFileAndField) {
+  TmpDir t;
+  BundleWriter w(t.path, minimal_meta());
+  auto doc = probe_doc();
+  w.meta()["probes"]["p"] = {{"status", "complete"}};
+  w.finish(true);
+
+  w.write_json("p.json", doc);
+  EXPECT_EQ(error_of(w.dir()), "");
+
+  auto bad = doc;
+  bad["repetitions"][0]["metrics"]["a/latency"]["hist"] = "!!notbase64";
+  w.write_json("p.json", bad);
+  EXPECT_NE(error_of(w.dir()).find("p.json: field 'repetitions[0].metrics.a/latency.hist'"),
+            std::string::npos)
+      << error_of(w.dir());
+
+  bad = doc;
+  bad["repetitions"][0]["metrics"]["a/latency"]["count"] = 3;
+  w.write_json("p.json", bad);
+  EXPECT_NE(error_of(w.dir()).find("metrics.a/latency.count"), std::string::npos);
+
+  bad = doc;
+  bad["schema"] = "kperflab.probe/9";
+  w.write_json("p.json", bad);
+  EXPECT_NE(error_of(w.dir()).find("field 'schema'"), std::string::npos);
+
+  w.write_file("p.json", "{\"schema\": ");
+  EXPECT_NE(error_of(w.dir()).find("not valid JSON"), std::string::npos);
+
+  fs::remove(w.dir() / "p.json");
+  EXPECT_NE(error_of(w.dir()).find("missing"), std::string::npos);
+
+  auto meta = w.meta();
+  meta["status"] = "done";
+  w.write_json("meta.json", meta);
+  EXPECT_NE(error_of(w.dir()).find("meta.json: field 'status'"), std::string::npos);
+  meta = w.meta();
+  meta["cpu"].erase("topology");
+  w.write_json("meta.json", meta);
+  EXPECT_NE(error_of(w.dir()).find("field 'cpu.topology': missing"), std::string::npos);
+}
+
+TEST(Bundle, GzipAndSha256) {
+  std::string text(100000, 'x');
+  text += "CONFIG_HZ=1000\n";
+  EXPECT_EQ(kperflab::gzip_decompress(kperflab::gzip_compress(text)), text);
+  EXPECT_THROW(kperflab::gzip_decompress("not gzip"), std::runtime_error);
+  // FIPS 180-2 test vectors.
+  EXPECT_EQ(kperflab::sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(kperflab::sha256_hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(kperflab::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST(Repetition, RefusesDuplicateMetric) {
+  kperflab::Repetition r;
+  r.scalar("x", 1, "count");
+  EXPECT_THROW(r.scalar("x", 2, "count"), std::logic_error);
+  EXPECT_THROW(r.skip("x", "why"), std::logic_error);
+}
