@@ -5,7 +5,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <sstream>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "results/bundle.h"
 #include "sysfs.h"
@@ -104,8 +109,28 @@ nlohmann::json collect_kernel(const utsname& u, std::optional<std::string>& kcon
   return k;
 }
 
+// x86: the hypervisor's CPUID signature (leaf 0x40000000) names it even
+// where no DMI or /sys/hypervisor exists (e.g. microVMs, QEMU TCG).
+std::optional<std::string> cpuid_hypervisor() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned a, b, c, d;
+  __cpuid(1, a, b, c, d);
+  if (!(c & (1u << 31))) return std::nullopt;  // hypervisor present bit
+  __cpuid(0x40000000, a, b, c, d);
+  char sig[13] = {};
+  std::memcpy(sig, &b, 4);
+  std::memcpy(sig + 4, &c, 4);
+  std::memcpy(sig + 8, &d, 4);
+  std::string s = sysfs::trim(sig);
+  return s.empty() ? std::string("unknown (CPUID hypervisor bit)") : "cpuid:" + s;
+#else
+  return std::nullopt;
+#endif
+}
+
 std::optional<std::string> hypervisor() {
   if (auto t = sysfs::line("/sys/hypervisor/type")) return *t;
+  if (auto c = cpuid_hypervisor()) return c;
   if (auto v = sysfs::line("/sys/class/dmi/id/sys_vendor")) {
     for (const char* h : {"QEMU", "KVM", "VMware", "Xen", "Microsoft", "Amazon EC2", "Google"})
       if (v->find(h) != std::string::npos) return *v;
