@@ -52,11 +52,12 @@ class Histogram {
 
   const std::vector<uint64_t>& counts() const { return counts_; }
 
-  // HdrHistogram V2 compressed encoding (cookie 0x1c849304, zlib deflate of
-  // the 0x1c849303 payload with zig-zag LEB128 counts), base64 text.
+  // HdrHistogram V2 compressed encoding (hdr_codec.h), base64 text.
   std::string encode_base64() const;
   // Throws HistogramError on anything malformed.
   static Histogram decode_base64(std::string_view text);
+  // Raw counts access for the codec (index past the array: HistogramError).
+  void add_at_index(uint32_t index, uint64_t count);
 
   friend bool operator==(const Histogram& a, const Histogram& b);
 
@@ -65,9 +66,9 @@ class Histogram {
   std::vector<uint64_t> counts_;
   uint64_t total_ = 0;
   uint64_t overflow_ = 0;
-  uint64_t overflow_floor_ = 0;
-  uint64_t min_ = UINT64_MAX;
-  uint64_t max_ = 0;
+  uint64_t overflow_floor_ = 0;  // 0: no overflow yet
+
+  void add_overflow(uint64_t n, uint64_t floor);
 };
 
 }  // namespace kperflab

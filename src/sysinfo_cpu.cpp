@@ -36,9 +36,8 @@ std::map<std::string, std::string> cpuinfo_first_block() {
   return m;
 }
 
-// The id of the highest-level cache this CPU has (the LLC), as a number
-// unique per cache instance: the sysfs "id" when present, else the lowest
-// CPU sharing it.
+// The last-level cache of a CPU, named by the lowest CPU that shares it
+// (unique per cache instance, readable, and the same on every kernel).
 int llc_id(int cpu) {
   std::string base = kCpuDir + "cpu" + std::to_string(cpu) + "/cache/";
   int best_level = -1, id = -1;
@@ -51,11 +50,7 @@ int llc_id(int cpu) {
     if (*level <= best_level) continue;
     best_level = static_cast<int>(*level);
     auto shared = sysfs::line(idx + "shared_cpu_list");
-    auto sid = sysfs::integer(idx + "id");
-    if (sid)
-      id = static_cast<int>(*sid) + 1000 * best_level;
-    else if (shared && !shared->empty())
-      id = sysfs::parse_cpu_list(*shared).front();
+    if (shared && !shared->empty()) id = sysfs::parse_cpu_list(*shared).front();
   }
   return id;
 }

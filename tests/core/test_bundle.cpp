@@ -71,7 +71,7 @@ TEST(Bundle, WriteLoadRoundTrip) {
   EXPECT_EQ(b.meta["status"], "complete");
   ASSERT_EQ(b.probes.count("p"), 1u);
   auto& m = b.probes["p"]["repetitions"][0]["metrics"]["a/latency"];
-  EXPECT_EQ(m["count"], 714);
+  EXPECT_EQ(m["count"], 715);  // 1, 8, ..., 4999
   EXPECT_EQ(b.probes["p"]["repetitions"][0]["skipped"]["b/latency"], "EINVAL");
   for (auto& e : fs::directory_iterator(w.dir()))
     EXPECT_NE(e.path().filename().string()[0], '.') << "temporary file left: " << e.path();

@@ -23,8 +23,9 @@ TEST(Counters, MeasureARegionOrSayWhyNot) {
   if (r["task_clock_ns"].contains("unavailable")) GTEST_SKIP() << r["task_clock_ns"].dump();
   EXPECT_GT(r["task_clock_ns"]["value"].get<double>(), 1e6);  // > 1 ms of work
   EXPECT_GE(r["page_faults"]["value"].get<double>(), 1000);   // 16 MiB touched
-  if (r["instructions"].contains("value"))
+  if (r["instructions"].contains("value")) {
     EXPECT_GT(r["instructions"]["value"].get<double>(), 5e6);
+  }
   auto a = kperflab::Counters::availability();
   EXPECT_TRUE(a["perf_event"]["task_clock_ns"] == true);
 }

@@ -32,13 +32,17 @@ TEST(HostInfo, CollectsThisHost) {
   EXPECT_TRUE(p["kernel"]["release"].is_string());
   // Every null carries its reason.
   for (const char* sect : {"host", "kernel", "cpu"})
-    for (auto& [k, v] : p[sect].items())
-      if (v.is_null()) EXPECT_TRUE(p[sect]["unavailable"].contains(k)) << sect << "." << k;
+    for (auto& [k, v] : p[sect].items()) {
+      if (v.is_null()) {
+        EXPECT_TRUE(p[sect]["unavailable"].contains(k)) << sect << "." << k;
+      }
+    }
   // The config is found on this host (CI: /proc/config.gz or /boot) or explained.
-  if (p["kernel"]["config"].is_null())
+  if (p["kernel"]["config"].is_null()) {
     EXPECT_TRUE(p["kernel"]["unavailable"].contains("config"));
-  else
+  } else {
     EXPECT_EQ(p["kernel"]["config"]["sha256"].get<std::string>().size(), 64u);
+  }
 }
 
 TEST(HostInfo, DistanceFromMetaTopology) {

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "hdr_codec.h"
+
+#include <zlib.h>
+
+#include <bit>
+#include <cstring>
+
+#include "kperflab/hist.h"
+
+namespace kperflab::hdr {
+
+namespace {
+
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr size_t kHeaderSize = 40;
+constexpr size_t kMaxDecoded = size_t{64} << 20;  // no histogram of ours is near this
+
+void put_be32(std::string& o, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) o.push_back(static_cast<char>(v >> s));
+}
+void put_be64(std::string& o, uint64_t v) {
+  for (int s = 56; s >= 0; s -= 8) o.push_back(static_cast<char>(v >> s));
+}
+uint64_t get_be(std::string_view in, size_t pos, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = v << 8 | static_cast<unsigned char>(in[pos + i]);
+  return v;
+}
+
+}  // namespace
+
+std::string base64_encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < in.size(); i += 3) {
+    uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+    out.push_back(kB64[n >> 18 & 63]);
+    out.push_back(kB64[n >> 12 & 63]);
+    out.push_back(i + 1 < in.size() ? kB64[n >> 6 & 63] : '=');
+    out.push_back(i + 2 < in.size() ? kB64[n & 63] : '=');
+  }
+  return out;
+}
+
+std::string base64_decode(std::string_view in) {
+  if (in.size() % 4 != 0)
+    throw HistogramError("bad base64: length " + std::to_string(in.size()) +
+                         " is not a multiple of 4");
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t pad = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '=') {
+      if (i + 2 < in.size() || (pad == 0 && i + 1 < in.size() && in[i + 1] != '='))
+        throw HistogramError("bad base64: '=' inside the text at offset " + std::to_string(i));
+      ++pad;
+      continue;
+    }
+    const char* p = c ? std::strchr(kB64, c) : nullptr;
+    if (!p || pad) throw HistogramError("bad base64 character at offset " + std::to_string(i));
+    acc = acc << 6 | static_cast<uint32_t>(p - kB64);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>(acc >> bits & 0xff));
+    }
+  }
+  return out;
+}
+
+void put_zigzag(std::string& out, int64_t v) {
+  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  for (int i = 0; i < 8; ++i) {
+    if (z < 0x80) {
+      out.push_back(static_cast<char>(z));
+      return;
+    }
+    out.push_back(static_cast<char>((z & 0x7f) | 0x80));
+    z >>= 7;
+  }
+  out.push_back(static_cast<char>(z));  // 9th byte: the remaining 8 bits
+}
+
+int64_t get_zigzag(std::string_view in, size_t& pos) {
+  uint64_t z = 0;
+  for (int i = 0; i < 9; ++i) {
+    if (pos >= in.size()) throw HistogramError("truncated payload: LEB128 value cut off");
+    uint64_t b = static_cast<unsigned char>(in[pos++]);
+    if (i == 8) {
+      z |= b << 56;
+      break;
+    }
+    z |= (b & 0x7f) << (7 * i);
+    if (!(b & 0x80)) break;
+  }
+  return static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
+}
+
+std::string encode(const Histogram& h) {
+  const auto& c = h.counts();
+  size_t last = c.size();
+  while (last > 0 && c[last - 1] == 0) --last;
+  std::string payload;
+  for (size_t i = 0; i < last;) {
+    if (c[i] == 0) {
+      size_t run = 0;
+      while (i < last && c[i] == 0) ++run, ++i;
+      put_zigzag(payload, -static_cast<int64_t>(run));
+    } else {
+      put_zigzag(payload, static_cast<int64_t>(c[i++]));
+    }
+  }
+  std::string out;
+  put_be32(out, kEncodingCookie);
+  put_be32(out, static_cast<uint32_t>(payload.size()));
+  put_be32(out, 0);                           // normalizing index offset
+  put_be32(out, KPL_HIST_SIGNIFICANT_DIGITS);  // significant digits
+  put_be64(out, 1);                           // lowest discernible value
+  put_be64(out, h.highest_trackable());
+  put_be64(out, std::bit_cast<uint64_t>(1.0));  // integer to double ratio
+  return out + payload;
+}
+
+Histogram decode(std::string_view in) {
+  if (in.size() < kHeaderSize) throw HistogramError("truncated V2 header");
+  uint32_t cookie = static_cast<uint32_t>(get_be(in, 0, 4));
+  if ((cookie & ~0xf0u) != 0x1c849303)
+    throw HistogramError("not a V2 histogram encoding (cookie 0x" + [&] {
+      char b[16];
+      std::snprintf(b, sizeof b, "%08x", cookie);
+      return std::string(b);
+    }() + ")");
+  uint32_t len = static_cast<uint32_t>(get_be(in, 4, 4));
+  uint32_t offset = static_cast<uint32_t>(get_be(in, 8, 4));
+  uint32_t digits = static_cast<uint32_t>(get_be(in, 12, 4));
+  uint64_t lowest = get_be(in, 16, 8);
+  uint64_t highest = get_be(in, 24, 8);
+  if (offset != 0) throw HistogramError("normalizing index offset " + std::to_string(offset) +
+                                        " is not supported");
+  if (digits != KPL_HIST_SIGNIFICANT_DIGITS)
+    throw HistogramError("histogram has " + std::to_string(digits) +
+                         " significant digits; kperflab reads 2");
+  if (lowest != 1)
+    throw HistogramError("lowest discernible value " + std::to_string(lowest) +
+                         " is not supported (kperflab uses 1)");
+  if (len > in.size() - kHeaderSize)
+    throw HistogramError("truncated payload: header says " + std::to_string(len) +
+                         " bytes, " + std::to_string(in.size() - kHeaderSize) + " present");
+  highest = std::max<uint64_t>(highest, 2 * KPL_HIST_SUB_BUCKET_COUNT);
+  if (highest > (uint64_t{1} << 62))
+    throw HistogramError("highest trackable value " + std::to_string(highest) + " too large");
+  Histogram h(std::max(highest, Histogram::kDefaultHighest));
+  std::string_view payload = in.substr(kHeaderSize, len);
+  size_t pos = 0;
+  uint64_t index = 0;
+  while (pos < payload.size()) {
+    int64_t v = get_zigzag(payload, pos);
+    if (v < 0) {
+      index += static_cast<uint64_t>(-(v + 1)) + 1;  // run of -v zeros
+      continue;
+    }
+    if (index >= h.counts().size())
+      throw HistogramError("counts index " + std::to_string(index) + " out of range");
+    if (v) h.add_at_index(static_cast<uint32_t>(index), static_cast<uint64_t>(v));
+    ++index;
+  }
+  return h;
+}
+
+std::string encode_compressed_base64(const Histogram& h) {
+  std::string raw = encode(h);
+  uLongf n = compressBound(raw.size());
+  std::string z(n, '\0');
+  if (compress2(reinterpret_cast<Bytef*>(z.data()), &n,
+                reinterpret_cast<const Bytef*>(raw.data()), raw.size(), Z_BEST_COMPRESSION) != Z_OK)
+    throw HistogramError("zlib compress failed");
+  z.resize(n);
+  std::string out;
+  put_be32(out, kCompressedCookie);
+  put_be32(out, static_cast<uint32_t>(z.size()));
+  return base64_encode(out + z);
+}
+
+Histogram decode_compressed_base64(std::string_view text) {
+  std::string bin = base64_decode(text);
+  if (bin.size() < 8) throw HistogramError("truncated compressed header");
+  uint32_t cookie = static_cast<uint32_t>(get_be(bin, 0, 4));
+  if ((cookie & ~0xf0u) != 0x1c849304) {
+    if ((cookie & ~0xf0u) == 0x1c849303) return decode(bin);  // uncompressed V2
+    throw HistogramError("not a compressed V2 histogram (bad cookie)");
+  }
+  uint32_t len = static_cast<uint32_t>(get_be(bin, 4, 4));
+  if (len > bin.size() - 8) throw HistogramError("truncated compressed payload");
+  z_stream zs{};
+  if (inflateInit(&zs) != Z_OK) throw HistogramError("zlib init failed");
+  zs.next_in = reinterpret_cast<Bytef*>(bin.data() + 8);
+  zs.avail_in = len;
+  std::string raw;
+  char buf[16384];
+  int rc;
+  do {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&zs);
+      throw HistogramError(std::string("zlib error: ") + (zs.msg ? zs.msg : "corrupt data"));
+    }
+    raw.append(buf, sizeof buf - zs.avail_out);
+  } while (rc != Z_STREAM_END && raw.size() < kMaxDecoded && (zs.avail_in || !zs.avail_out));
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END) throw HistogramError("zlib error: compressed data truncated");
+  return decode(raw);
+}
+
+}  // namespace kperflab::hdr
