@@ -136,12 +136,12 @@ Histogram decode(std::string_view in) {
       return std::string(b);
     }() + ")");
   uint32_t len = static_cast<uint32_t>(get_be(in, 4, 4));
-  uint32_t offset = static_cast<uint32_t>(get_be(in, 8, 4));
+  // Bytes 8..11 (normalizing index offset) and 32..39 (integer to double
+  // ratio) are ignored, as HdrHistogram_c and hdr-histogram-js do: the JS
+  // encoder writes an offset of 1 and the ratio as an integer.
   uint32_t digits = static_cast<uint32_t>(get_be(in, 12, 4));
   uint64_t lowest = get_be(in, 16, 8);
   uint64_t highest = get_be(in, 24, 8);
-  if (offset != 0) throw HistogramError("normalizing index offset " + std::to_string(offset) +
-                                        " is not supported");
   if (digits != KPL_HIST_SIGNIFICANT_DIGITS)
     throw HistogramError("histogram has " + std::to_string(digits) +
                          " significant digits; kperflab reads 2");

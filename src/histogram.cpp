@@ -53,6 +53,15 @@ void Histogram::merge(const Histogram& other) {
 }
 
 void Histogram::merge_truncated(std::span<const uint64_t> counts, uint64_t overflow) {
+  merge_counts(counts, overflow);
+}
+
+void Histogram::merge_truncated(std::span<const unsigned long long> counts, uint64_t overflow) {
+  merge_counts(counts, overflow);
+}
+
+template <class T>
+void Histogram::merge_counts(std::span<const T> counts, uint64_t overflow) {
   for (uint32_t i = 0; i < counts.size(); ++i) {
     if (!counts[i]) continue;
     if (i < counts_.size() && kpl_hist_lowest(i) <= highest_)

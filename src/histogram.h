@@ -30,6 +30,9 @@ class Histogram {
   // Merge a truncated array from the kernel module or a BPF map: counts[i]
   // is the count of counts-index i; overflow counts values past the array.
   void merge_truncated(std::span<const uint64_t> counts, uint64_t overflow);
+  // The same for __u64 arrays (unsigned long long, a distinct type from
+  // uint64_t on LP64) as they come from the kmod UAPI and BPF skeletons.
+  void merge_truncated(std::span<const unsigned long long> counts, uint64_t overflow);
 
   // Count of recorded values, overflow included.
   uint64_t count() const { return total_ + overflow_; }
@@ -69,6 +72,8 @@ class Histogram {
   uint64_t overflow_floor_ = 0;  // 0: no overflow yet
 
   void add_overflow(uint64_t n, uint64_t floor);
+  template <class T>
+  void merge_counts(std::span<const T> counts, uint64_t overflow);
 };
 
 }  // namespace kperflab

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "histogram.h"
+#include "kperflab/hist.h"
+
+using kperflab::Histogram;
+
+TEST(Histogram, QuantilesOnKnownData) {
+  Histogram h;
+  for (uint64_t v = 1; v <= 100; ++v) h.record(v);  // exact range
+  EXPECT_EQ(h.count(), 100u);
+  EXPECT_EQ(h.min(), 1u);
+  EXPECT_EQ(h.max(), 100u);
+  EXPECT_EQ(h.quantile(0.5), 50u);
+  EXPECT_EQ(h.quantile(0.99), 99u);
+  EXPECT_EQ(h.quantile(1.0), 100u);
+  EXPECT_EQ(h.quantile(0.0), 1u);
+  EXPECT_DOUBLE_EQ(h.mean(), 50.5);
+  EXPECT_NEAR(h.stddev(), 28.866, 1e-3);
+}
+
+TEST(Histogram, RelativeErrorOfQuantiles) {
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<double> d(10, 2);
+  std::vector<uint64_t> v;
+  Histogram h;
+  for (int i = 0; i < 100001; ++i) {
+    uint64_t x = 1 + static_cast<uint64_t>(d(rng));
+    v.push_back(x);
+    h.record(x);
+  }
+  std::sort(v.begin(), v.end());
+  for (double q : {0.01, 0.1, 0.5, 0.9, 0.99, 0.999}) {
+    uint64_t exact = v[static_cast<size_t>(q * (v.size() - 1) + 0.5)];
+    double err = std::abs(static_cast<double>(h.quantile(q)) - static_cast<double>(exact)) /
+                 static_cast<double>(exact);
+    EXPECT_LE(err, 1.0 / 128 + 1e-9) << "q=" << q << " exact=" << exact;
+  }
+}
+
+TEST(Histogram, MergeIsAssociativeAndCommutative) {
+  std::mt19937_64 rng(3);
+  Histogram a, b, c;
+  for (int i = 0; i < 5000; ++i) {
+    a.record(rng() % 1000000);
+    b.record(rng() % 100000000);
+    c.record(rng() >> 20);  // some overflow past 2^40
+  }
+  Histogram ab_c = a, a_bc = a, b_a = b, bc = b;
+  ab_c.merge(b);
+  ab_c.merge(c);
+  bc.merge(c);
+  a_bc.merge(bc);
+  b_a.merge(a);
+  Histogram a_b = a;
+  a_b.merge(b);
+  EXPECT_TRUE(ab_c == a_bc);
+  EXPECT_TRUE(a_b == b_a);
+  EXPECT_EQ(ab_c.count(), 15000u);
+  EXPECT_GT(ab_c.overflow(), 0u);
+}
+
+TEST(Histogram, OverflowIsExplicitNeverClamped) {
+  Histogram h(uint64_t{1} << 20);
+  h.record(5);
+  h.record(uint64_t{1} << 30);
+  h.record(uint64_t{1} << 25, 3);
+  EXPECT_EQ(h.count(), 5u);
+  EXPECT_EQ(h.overflow(), 4u);
+  EXPECT_EQ(h.overflow_floor(), uint64_t{1} << 25);
+  EXPECT_EQ(h.max(), 5u);  // the tracked range holds only 5
+}
+
+TEST(Histogram, MergeTruncatedKernelArray) {
+  __u64 counts[KPL_HIST_LEN_1MS] = {};
+  __u64 overflow = 0;
+  for (uint64_t v : {100ull, 1000ull, 1000ull, 500000ull, 2000000ull})
+    kpl_hist_record(counts, KPL_HIST_LEN_1MS, &overflow, v);
+  Histogram h;
+  h.merge_truncated(counts, overflow);
+  EXPECT_EQ(h.count(), 5u);
+  EXPECT_EQ(h.overflow(), 1u);
+  EXPECT_EQ(h.overflow_floor(), uint64_t{1} << 20);
+  EXPECT_EQ(h.quantile(0.5), 1003u);  // highest equivalent of 1000's bucket
+  // A shorter array merges into the same indexes.
+  Histogram direct;
+  for (uint64_t v : {100ull, 1000ull, 1000ull, 500000ull}) direct.record(v);
+  Histogram truncated;
+  truncated.merge_truncated(std::span<const __u64>(counts, KPL_HIST_LEN_1MS), 0);
+  EXPECT_TRUE(truncated == direct);
+}
+
+TEST(Histogram, EmptyIsZero) {
+  Histogram h;
+  EXPECT_TRUE(h.empty());
+  EXPECT_EQ(h.quantile(0.99), 0u);
+  EXPECT_EQ(h.min(), 0u);
+  EXPECT_EQ(h.max(), 0u);
+  EXPECT_EQ(h.mean(), 0.0);
+}
