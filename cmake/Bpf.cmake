@@ -27,14 +27,19 @@ if(KPERFLAB_BPF)
     message(FATAL_ERROR "no BTF at ${KPERFLAB_VMLINUX_BTF}: set KPERFLAB_VMLINUX_BTF "
                         "to a kernel BTF file, or -DKPERFLAB_BPF=OFF")
   endif()
-  add_custom_command(
-    OUTPUT ${KPERFLAB_VMLINUX_H}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${KPERFLAB_BPF_GEN}
-    COMMAND ${BPFTOOL} btf dump file ${KPERFLAB_VMLINUX_BTF} format c > ${KPERFLAB_VMLINUX_H}.tmp
-    COMMAND ${CMAKE_COMMAND} -E rename ${KPERFLAB_VMLINUX_H}.tmp ${KPERFLAB_VMLINUX_H}
-    COMMENT "Generating vmlinux.h from ${KPERFLAB_VMLINUX_BTF}"
-    VERBATIM)
-  add_custom_target(kperflab_vmlinux_h DEPENDS ${KPERFLAB_VMLINUX_H})
+  # Generated at configure time (a file produced by a rule in another
+  # directory cannot be a file dependency with the Makefile generator), and
+  # again whenever the BTF file changes (a new kernel).
+  file(MAKE_DIRECTORY ${KPERFLAB_BPF_GEN})
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${KPERFLAB_VMLINUX_BTF})
+  execute_process(
+    COMMAND ${BPFTOOL} btf dump file ${KPERFLAB_VMLINUX_BTF} format c
+    OUTPUT_FILE ${KPERFLAB_VMLINUX_H}.tmp
+    RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "bpftool btf dump of ${KPERFLAB_VMLINUX_BTF} failed (${rc})")
+  endif()
+  file(COPY_FILE ${KPERFLAB_VMLINUX_H}.tmp ${KPERFLAB_VMLINUX_H} ONLY_IF_DIFFERENT)
 endif()
 
 function(kperflab_bpf_skeleton target src)

@@ -20,6 +20,8 @@ endfunction()
 function(kperflab_link_probes exe)
   get_property(probes GLOBAL PROPERTY KPERFLAB_PROBE_TARGETS)
   foreach(p ${probes})
-    target_link_libraries(${exe} PRIVATE ${p} $<TARGET_OBJECTS:${p}>)
+    # Linking an OBJECT library links its objects (all of them: the
+    # registrars are never dropped) and its usage requirements.
+    target_link_libraries(${exe} PRIVATE ${p})
   endforeach()
 endfunction()

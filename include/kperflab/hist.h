@@ -129,6 +129,17 @@ static inline __u32 kpl_hist_len(__u64 highest)
 }
 
 /*
+ * BPF: keep the compiler from computing &counts[idx] before the bounds
+ * check (the verifier then sees an unbounded pointer and refuses the
+ * program). An empty asm that "changes" idx after the check pins the order.
+ */
+#ifdef __bpf__
+#define KPL_HIST_BARRIER_VAR(v) asm volatile("" : "+r"(v))
+#else
+#define KPL_HIST_BARRIER_VAR(v) ((void)0)
+#endif
+
+/*
  * Record one value into a truncated array of len counts plus an overflow
  * count. Never clamps into the last bucket: a value whose index is past
  * the array end is counted in *overflow, and user space reports it.
@@ -137,12 +148,16 @@ static inline __u32 kpl_hist_len(__u64 highest)
 static inline void kpl_hist_record(__u64 *counts, __u32 len, __u64 *overflow,
 				   __u64 v)
 {
-	__u32 idx = kpl_hist_index(v);
+	/* 64-bit on purpose: with a u32 index clang checks one zero-extended
+	 * copy and indexes with another, which the BPF verifier cannot follow. */
+	__u64 idx = kpl_hist_index(v);
 
-	if (idx < len)
+	if (idx < (__u64)len) {
+		KPL_HIST_BARRIER_VAR(idx);
 		counts[idx]++;
-	else
+	} else {
 		(*overflow)++;
+	}
 }
 
 #endif /* KPERFLAB_HIST_H */

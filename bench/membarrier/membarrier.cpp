@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The membarrier probe: syscall latency of every command the kernel offers
+// (Google Benchmark drives the points; every call's latency goes into a
+// kperflab histogram), sweeps over targets / thread state / topology
+// placement / concurrent callers, and per-target IPI delivery (BPF).
+#include <sched.h>
+
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include <benchmark/benchmark.h>
+
+#include "commands.h"
+#include "delivery.h"
+#include "points.h"
+#include "probe.h"
+#include "report.h"
+#include "runner.h"
+
+namespace kperflab::membarrier {
+
+using nlohmann::json;
+
+namespace {
+
+json profile_params(Profile p) {
+  json j = {{"states", {"spin", "sleep", "half"}},
+            {"sweep_commands", {"private_expedited", "global_expedited",
+                                "private_expedited_sync_core", "private_expedited_rseq"}},
+            {"register_threads", {1, 4}}, {"placement", true}, {"callers_sweep", true},
+            {"max_targets", 0}};
+  switch (p) {
+    case Profile::quick:
+      j.update({{"iterations", 2000}, {"delivery_iterations", 500}, {"global_calls", 20},
+                {"register_samples", 10}});
+      break;
+    case Profile::standard:
+      j.update({{"iterations", 10000}, {"delivery_iterations", 2000}, {"global_calls", 50},
+                {"register_samples", 30}});
+      break;
+    case Profile::full:
+      j.update({{"iterations", 50000}, {"delivery_iterations", 10000}, {"global_calls", 200},
+                {"register_samples", 100}});
+      break;
+    case Profile::lab:  // QEMU TCG: every IPI costs milliseconds of emulation
+      j.update({{"iterations", 200}, {"delivery_iterations", 50}, {"global_calls", 5},
+                {"register_samples", 3}, {"states", {"spin", "sleep"}}});
+      break;
+  }
+  return j;
+}
+
+class Session : public ProbeSession {
+ public:
+  Session(RunContext& ctx, json params) : params_(std::move(params)), clock_(Clock::select()) {
+    long mask = query();
+    if (mask < 0) throw std::runtime_error("MEMBARRIER_CMD_QUERY: " + errno_text(static_cast<int>(-mask)));
+    mask_ = mask;
+    // Register before any thread exists: registering a multi-threaded mm
+    // waits for a grace period (kernel-notes).
+    for (auto& c : commands()) {
+      if (!c.register_cmd || !(mask_ & c.cmd)) continue;
+      if (sys_membarrier(c.register_cmd, 0, 0) < 0) {
+        register_errors_[c.name] = "REGISTER failed: " + errno_text(errno);
+        mask_ &= ~c.cmd;
+      }
+    }
+    delivery_reason_ = DeliveryTracer::unavailable_reason();
+    if (delivery_reason_.empty()) {
+      try {
+        tracer_.emplace();
+      } catch (const std::exception& e) {
+        delivery_reason_ = e.what();
+      }
+    }
+    auto& p = ctx.parameters();
+    p["clock"] = clock_.describe();
+    p["supported_mask"] = mask;
+    p["delivery"] = tracer_ ? json{{"send_point", tracer_->send_point()},
+                                   {"handlers", tracer_->handlers()},
+                                   {"not_attachable", tracer_->not_attachable()}}
+                            : json{{"unavailable", delivery_reason_}};
+    std::vector<Skipped> sk;
+    points_ = build_points(params_, ctx.host(), mask_, sk);
+    skipped_ = std::move(sk);
+    for (auto& [name, why] : register_errors_) skipped_.push_back({name, why});
+  }
+
+  unsigned steps() const override {
+    return static_cast<unsigned>(points_.size() + params_["register_threads"].size() * 3);
+  }
+
+  void run_repetition(RunContext& ctx, Repetition& rep) override;
+
+ private:
+  void register_point_benchmark(RunContext& ctx, const Point& p, PointResult& r);
+  void register_registration_benchmarks(RunContext& ctx, std::list<RegResult>& regs);
+
+  json params_;
+  Clock clock_;
+  long mask_ = 0;
+  std::map<std::string, std::string> register_errors_;
+  std::optional<DeliveryTracer> tracer_;
+  std::string delivery_reason_;
+  std::vector<Point> points_;
+  std::vector<Skipped> skipped_;
+  json gbench_runs_ = json::array();
+  json gbench_context_;
+};
+
+void run_point_calls(const Clock& clk, const Point& p, benchmark::State& st, Histogram& h,
+                     int& err) {
+  for (auto _ : st) {
+    uint64_t t0 = clk.now();
+    long rc = sys_membarrier(p.cmd, p.flags, p.cpu_id);
+    uint64_t t1 = clk.now();
+    if (rc < 0) {
+      err = errno;
+      st.SkipWithError(errno_text(err).c_str());
+      break;
+    }
+    h.record(clk.to_ns(t1 - t0));
+  }
+}
+
+void Session::register_point_benchmark(RunContext& ctx, const Point& p, PointResult& r) {
+  auto* b = benchmark::RegisterBenchmark(
+      ("membarrier/" + p.name).c_str(), [this, &ctx, &p, &r](benchmark::State& st) {
+        if (st.thread_index() == 0) ctx.progress().step(p.name);
+        if (stop_requested()) {
+          st.SkipWithError("interrupted");
+          return;
+        }
+        int cpu = p.callers > 1 ? static_cast<int>(ctx.host().online_cpus()[st.thread_index()])
+                                : p.caller_cpu;
+        std::optional<workloads::Spinners> spin;
+        std::optional<workloads::ForeignSpinner> foreign;
+        try {
+          workloads::pin_self(cpu);
+          if (!p.threads.empty()) spin.emplace(p.threads);
+          if (p.foreign_cpu >= 0) foreign.emplace(p.foreign_cpu);
+        } catch (const std::exception& e) {
+          r.setup_error = e.what();
+          st.SkipWithError(e.what());
+          return;
+        }
+        Histogram h;
+        int err = 0;
+        run_point_calls(clock_, p, st, h, err);
+        {
+          std::lock_guard<std::mutex> g(r.lock);
+          r.latency.merge(h);
+          if (err) r.error = err;
+        }
+        if (st.thread_index() == 0 && p.delivery && tracer_ && !err && !stop_requested())
+          r.delivery = trace_delivery(*tracer_, p, params_["delivery_iterations"]);
+        st.counters["p50_ns"] = static_cast<double>(h.quantile(0.5));
+        st.counters["p99_ns"] = static_cast<double>(h.quantile(0.99));
+      });
+  b->Iterations(p.iters)->Unit(benchmark::kMicrosecond);
+  if (p.callers > 1) b->Threads(static_cast<int>(p.callers));
+}
+
+void Session::register_registration_benchmarks(RunContext& ctx, std::list<RegResult>& regs) {
+  regs.clear();
+  for (auto& c : commands()) {
+    if (!c.register_cmd || !(mask_ & c.cmd)) continue;
+    for (unsigned threads : params_["register_threads"]) {
+      RegResult& r = regs.emplace_back();
+      r.register_cmd = c.register_cmd;
+      r.threads = threads;
+      r.name = std::string("register_") + c.name + "/threads=" + std::to_string(threads);
+      std::string name = r.name;
+      benchmark::RegisterBenchmark(("membarrier/" + name).c_str(), [this, &ctx, &r](benchmark::State& st) {
+        ctx.progress().step(r.name);
+        for (auto _ : st) {
+          if (stop_requested()) {
+            st.SkipWithError("interrupted");
+            break;
+          }
+          long long ns = time_register_in_child(clock_, r.register_cmd, r.threads);
+          if (ns < 0) {
+            r.error = static_cast<int>(-ns);
+            st.SkipWithError(errno_text(r.error).c_str());
+            break;
+          }
+          r.latency.record(static_cast<uint64_t>(ns));
+          st.SetIterationTime(static_cast<double>(ns) / 1e9);
+        }
+      })->Iterations(params_["register_samples"].get<int>())->UseManualTime()->Unit(benchmark::kMicrosecond);
+    }
+  }
+}
+
+void Session::run_repetition(RunContext& ctx, Repetition& rep) {
+  cpu_set_t saved;
+  sched_getaffinity(0, sizeof saved, &saved);
+  std::vector<PointResult> results(points_.size());
+  std::list<RegResult> regs;
+  benchmark::ClearRegisteredBenchmarks();
+  for (size_t i = 0; i < points_.size(); ++i) register_point_benchmark(ctx, points_[i], results[i]);
+  register_registration_benchmarks(ctx, regs);
+  std::string gbench = run_gbench(ctx);
+  benchmark::ClearRegisteredBenchmarks();
+  sched_setaffinity(0, sizeof saved, &saved);
+
+  Report report(ctx.host(), rep);
+  for (size_t i = 0; i < points_.size(); ++i) report.point(points_[i], results[i]);
+  for (auto& r : regs) report.registration(r);
+  for (auto& s : skipped_) rep.skip(s.name, s.reason);
+  if (!tracer_) rep.extra()["delivery_unavailable"] = delivery_reason_;
+  rep.scalar("clock/overhead", clock_.overhead_ns(), "ns", {{"clock", to_string(clock_.source())}});
+  report.finish();
+  merge_gbench(gbench_runs_, gbench_context_, gbench, ctx);
+  ctx.attach_file("gbench.json", json{{"context", gbench_context_}, {"benchmarks", gbench_runs_}}.dump(2));
+}
+
+class MembarrierProbe : public Probe {
+ public:
+  std::string_view name() const override { return "membarrier"; }
+  std::string_view summary() const override {
+    return "membarrier(): latency of every command, sweeps, per-target IPI delivery";
+  }
+  Availability check(const HostInfo&) const override {
+    long m = query();
+    if (m < 0) return Availability::no("membarrier(MEMBARRIER_CMD_QUERY): " + errno_text(static_cast<int>(-m)));
+    return Availability::yes();
+  }
+  json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
+  double estimate_seconds(const json& p) const override {
+    return 5.0 + p["global_calls"].get<double>() * 0.03 + p["register_samples"].get<double>() * 0.2;
+  }
+  std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
+    return std::make_unique<Session>(ctx, params);
+  }
+};
+
+}  // namespace
+
+KPERFLAB_REGISTER_PROBE(MembarrierProbe);
+
+}  // namespace kperflab::membarrier

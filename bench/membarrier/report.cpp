@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "report.h"
+
+#include <sstream>
+
+#include <benchmark/benchmark.h>
+
+#include "commands.h"
+
+namespace kperflab::membarrier {
+
+using nlohmann::json;
+
+namespace {
+json with(json labels, const char* key, json value) {
+  labels[key] = std::move(value);
+  return labels;
+}
+}  // namespace
+
+Delivery trace_delivery(DeliveryTracer& t, const Point& p, unsigned iters) {
+  Delivery d;
+  t.arm();
+  for (unsigned i = 0; i < iters; ++i)
+    if (sys_membarrier(p.cmd, p.flags, p.cpu_id) < 0) break;
+  t.disarm();
+  d.calls = t.calls();
+  d.cpus = t.read();
+  return d;
+}
+
+void Report::point(const Point& p, const PointResult& r) {
+  const std::string metric = p.name + "/latency";
+  if (!r.setup_error.empty()) {
+    rep_.skip(metric, "setup failed: " + r.setup_error);
+    return;
+  }
+  if (r.error) {
+    rep_.skip(metric, "the kernel refused the command: " + errno_text(r.error));
+    return;
+  }
+  if (r.latency.empty()) {
+    rep_.skip(metric, "not measured (interrupted)");
+    return;
+  }
+  rep_.histogram(metric, r.latency, "ns", p.labels);
+  json row = {p.name, r.latency.count(), r.latency.quantile(0.5), r.latency.quantile(0.99),
+              nullptr, nullptr, nullptr, nullptr};
+  if (r.delivery) delivery(p, *r.delivery, row);
+  rows_.push_back(std::move(row));
+}
+
+void Report::delivery(const Point& p, const Delivery& d, json& row) {
+  if (d.calls == 0) {
+    rep_.skip(p.name + "/delivery", "the BPF side saw no membarrier() entry of this process");
+    return;
+  }
+  std::vector<bool> expected(host_.cpus().size() + 1, false);
+  for (int c : p.expected)
+    if (c >= 0 && static_cast<size_t>(c) < expected.size()) expected[c] = true;
+  Histogram all;
+  std::map<std::string, Histogram> by_distance;
+  uint64_t received = 0, unexpected = 0, missed = 0;
+  for (const auto& c : d.cpus) {
+    received += c.received;
+    bool exp = static_cast<size_t>(c.cpu) < expected.size() && expected[c.cpu];
+    if (!exp) {
+      unexpected += c.received;
+      continue;
+    }
+    missed += c.received < d.calls ? d.calls - c.received : 0;
+    all.merge(c.latency);
+    by_distance[to_string(host_.distance(p.caller_cpu, c.cpu))].merge(c.latency);
+    if (p.per_cpu)
+      rep_.histogram(p.name + "/delivery/cpu=" + std::to_string(c.cpu), c.latency, "ns",
+                     with(p.labels, "target_cpu", c.cpu));
+  }
+  double calls = static_cast<double>(d.calls);
+  rep_.scalar(p.name + "/ipis_per_call", static_cast<double>(received) / calls, "ratio", p.labels);
+  rep_.scalar(p.name + "/unexpected_ipi_fraction",
+              received ? static_cast<double>(unexpected) / static_cast<double>(received) : 0.0,
+              "ratio", p.labels);
+  if (!p.expected.empty()) {
+    rep_.scalar(p.name + "/missed_ipi_fraction",
+                static_cast<double>(missed) / (calls * static_cast<double>(p.expected.size())),
+                "ratio", p.labels);
+    rep_.histogram(p.name + "/delivery", all, "ns", p.labels);
+    for (auto& [dist, h] : by_distance)
+      rep_.histogram(p.name + "/delivery/" + dist, h, "ns",
+                     with(p.labels, "distance", dist));
+    row[5] = all.quantile(0.5);
+  }
+  row[4] = static_cast<double>(received) / calls;
+  row[6] = p.expected.empty() ? json(nullptr)
+                              : json(static_cast<double>(missed) /
+                                     (calls * static_cast<double>(p.expected.size())));
+  row[7] = received ? static_cast<double>(unexpected) / static_cast<double>(received) : 0.0;
+}
+
+void Report::registration(const RegResult& r) {
+  std::string metric = r.name + "/latency";
+  json labels = {{"cmd", r.name.substr(0, r.name.find('/'))}, {"threads", r.threads}};
+  if (r.error)
+    rep_.skip(metric, "the kernel refused the command: " + errno_text(r.error));
+  else if (r.latency.empty())
+    rep_.skip(metric, "not measured (interrupted)");
+  else
+    rep_.histogram(metric, r.latency, "ns", labels);
+  if (!r.latency.empty())
+    rows_.push_back({r.name, r.latency.count(), r.latency.quantile(0.5), r.latency.quantile(0.99),
+                     nullptr, nullptr, nullptr, nullptr});
+}
+
+void Report::finish() {
+  rep_.extra()["tables"].push_back(
+      {{"title", "membarrier sweep (latency ns; delivery = send -> IPI handler, ns)"},
+       {"columns", {"point", "calls", "p50", "p99", "ipis/call", "delivery p50", "missed",
+                    "unexpected"}},
+       {"rows", rows_}});
+}
+
+std::string run_gbench(RunContext&) {
+  std::ostringstream out, err;
+  benchmark::JSONReporter reporter;
+  reporter.SetOutputStream(&out);
+  reporter.SetErrorStream(&err);
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  return out.str();
+}
+
+void merge_gbench(json& runs, json& context, const std::string& report, RunContext& ctx) {
+  auto j = json::parse(report, nullptr, false);
+  if (j.is_discarded() || !j.contains("benchmarks")) return;
+  unsigned rep = 0;
+  for (auto& b : runs) rep = std::max(rep, b.value("repetition_index", 0u) + 1);
+  if (runs.empty()) rep = 0;
+  for (auto& b : j["benchmarks"]) {
+    b["repetition_index"] = rep;
+    runs.push_back(b);
+  }
+  context = j["context"];
+  const auto& k = ctx.host().provenance()["kernel"];
+  context["kernel_release"] = k["release"];
+  context["kernel_version"] = k["version"];
+  context["kernel_config_sha256"] =
+      k["config"].is_object() ? k["config"]["sha256"] : json(nullptr);
+  context["kernel_cmdline"] = k["cmdline"];
+  context["clock"] = ctx.parameters()["clock"];
+}
+
+}  // namespace kperflab::membarrier

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Results of the membarrier probe's points and their conversion into
+// metrics (names: <point>/latency, <point>/delivery[/<distance>|/cpu=N],
+// <point>/ipis_per_call, /missed_ipi_fraction, /unexpected_ipi_fraction)
+// and the sweep table `kperflab show` prints.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "delivery.h"
+#include "points.h"
+#include "probe.h"
+
+namespace kperflab::membarrier {
+
+struct Delivery {
+  uint64_t calls = 0;
+  std::vector<CpuDelivery> cpus;
+};
+
+struct PointResult {
+  std::mutex lock;
+  Histogram latency;
+  int error = 0;
+  std::string setup_error;
+  std::optional<Delivery> delivery;
+};
+
+struct RegResult {
+  int register_cmd = 0;
+  unsigned threads = 1;
+  std::string name;
+  Histogram latency;
+  int error = 0;
+};
+
+// Arms the tracer, makes `iters` calls of the point's command, disarms.
+Delivery trace_delivery(DeliveryTracer& t, const Point& p, unsigned iters);
+
+class Report {
+ public:
+  Report(const HostInfo& host, Repetition& rep) : host_(host), rep_(rep) {}
+  void point(const Point& p, const PointResult& r);
+  void registration(const RegResult& r);
+  void finish();  // writes the sweep table into the repetition's extra
+
+ private:
+  void delivery(const Point& p, const Delivery& d, nlohmann::json& row);
+  const HostInfo& host_;
+  Repetition& rep_;
+  nlohmann::json rows_ = nlohmann::json::array();
+};
+
+// Runs the registered Google Benchmarks; returns their JSON report.
+std::string run_gbench(RunContext& ctx);
+// Appends one repetition's benchmarks (with repetition_index) to runs and
+// keeps the context with the kernel provenance added.
+void merge_gbench(nlohmann::json& runs, nlohmann::json& context, const std::string& report,
+                  RunContext& ctx);
+
+}  // namespace kperflab::membarrier

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "spinner.h"
+
+#include "cpu_relax.h"
+
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+namespace kperflab::workloads {
+
+void pin_self(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0)
+    throw std::system_error(errno, std::generic_category(),
+                            "sched_setaffinity to CPU " + std::to_string(cpu));
+}
+
+namespace {
+long futex(std::atomic<uint32_t>* w, int op, uint32_t val) {
+  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), op, val, nullptr, nullptr, 0);
+}
+}  // namespace
+
+Spinners::Spinners(const std::vector<Placement>& where)
+    : where_(where), shared_(std::make_unique<Shared>()) {
+  Shared* s = shared_.get();
+  for (const auto& p : where_) {
+    threads_.emplace_back([s, p] {
+      try {
+        pin_self(p.cpu);
+      } catch (const std::exception&) {
+        s->ready.fetch_add(1000000);  // tells the constructor pinning failed
+        return;
+      }
+      s->ready.fetch_add(1);
+      if (p.state == ThreadState::spin) {
+        while (!s->stop.load(std::memory_order_relaxed)) kpl_cpu_relax();
+      } else {
+        while (!s->stop.load()) futex(&s->wake, FUTEX_WAIT_PRIVATE, 0);
+      }
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (s->ready.load() < static_cast<int>(where_.size())) {
+    if (std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  int r = s->ready.load();
+  if (r != static_cast<int>(where_.size())) {
+    stop_all();
+    throw std::runtime_error(r >= 1000000 ? "a spinner thread could not be pinned to its CPU"
+                                          : "spinner threads did not start within 10 s");
+  }
+  // Give sleepers time to reach the futex (they are not rq->curr after).
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
+Spinners::~Spinners() { stop_all(); }
+
+void Spinners::stop_all() {
+  if (!shared_) return;
+  shared_->stop.store(true);
+  shared_->wake.store(1);
+  futex(&shared_->wake, FUTEX_WAKE_PRIVATE, INT32_MAX);
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+  shared_.reset();
+}
+
+std::vector<int> Spinners::spinning_cpus() const {
+  std::vector<int> v;
+  for (auto& p : where_)
+    if (p.state == ThreadState::spin) v.push_back(p.cpu);
+  return v;
+}
+
+std::vector<int> Spinners::sleeping_cpus() const {
+  std::vector<int> v;
+  for (auto& p : where_)
+    if (p.state == ThreadState::sleep) v.push_back(p.cpu);
+  return v;
+}
+
+ForeignSpinner::ForeignSpinner(int cpu) {
+  int ready[2];
+  if (pipe(ready) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  pid_ = fork();
+  if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid_ == 0) {
+    close(ready[0]);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    char ok = sched_setaffinity(0, sizeof set, &set) == 0 ? 1 : 0;
+    (void)!write(ready[1], &ok, 1);
+    for (;;) kpl_cpu_relax();
+  }
+  close(ready[1]);
+  char ok = 0;
+  ssize_t n = read(ready[0], &ok, 1);
+  close(ready[0]);
+  if (n != 1 || !ok) {
+    reap();
+    throw std::runtime_error("foreign spinner could not be pinned to CPU " + std::to_string(cpu));
+  }
+}
+
+ForeignSpinner::~ForeignSpinner() { reap(); }
+
+void ForeignSpinner::reap() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+}  // namespace kperflab::workloads
