@@ -82,7 +82,9 @@ void print_provenance(const json& m) {
 
 std::string format_ns(double ns) {
   char buf[32];
-  if (ns < 1e3) std::snprintf(buf, sizeof buf, "%.0fns", ns);
+  if (ns < 100 && ns != static_cast<double>(static_cast<long long>(ns)))
+    std::snprintf(buf, sizeof buf, "%.2fns", ns);
+  else if (ns < 1e3) std::snprintf(buf, sizeof buf, "%.0fns", ns);
   else if (ns < 1e6) std::snprintf(buf, sizeof buf, "%.2fus", ns / 1e3);
   else if (ns < 1e9) std::snprintf(buf, sizeof buf, "%.2fms", ns / 1e6);
   else std::snprintf(buf, sizeof buf, "%.2fs", ns / 1e9);
@@ -91,6 +93,7 @@ std::string format_ns(double ns) {
 
 std::string format_value(double v, const std::string& unit) {
   if (unit == "ns") return format_ns(v);
+  if (unit == "ps") return format_ns(v / 1000.0);
   char buf[48];
   std::snprintf(buf, sizeof buf, "%.4g %s", v, unit.c_str());
   return buf;

@@ -108,7 +108,9 @@ TEST_F(MembarrierTest, DeliveryRecordedForEveryExpectedIpi) {
   if (!delivery_traced()) GTEST_SKIP() << doc()["parameters"]["delivery"].dump();
   const auto& d = metric(0, "private_expedited/targets=1/spin/delivery");
   const unsigned calls = doc()["parameters"]["delivery_iterations"];
-  EXPECT_EQ(d["count"].get<unsigned>(), calls);
+  // Every call sends one IPI unless the spinner was preempted at that instant.
+  EXPECT_LE(d["count"].get<unsigned>(), calls);
+  EXPECT_GE(d["count"].get<unsigned>(), calls * 9 / 10);
   EXPECT_EQ(metric(0, "private_expedited/targets=1/spin/unexpected_ipi_fraction")["value"], 0.0);
   // Delivery (send -> handler) happens inside the sender's wait.
   EXPECT_LT(d["p50"].get<double>(), p50(0, "private_expedited/targets=1/spin/latency"));

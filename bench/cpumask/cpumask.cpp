@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The cpumask probe: ns per bpf_cpumask_* kfunc call. Method (kernel-notes):
+// the loop runs inside a SYSCALL program, ktime is read outside it, n is
+// calibrated so one batch takes ~sample_ms, the baseline program (same loop,
+// no kfunc) is run next to every batch and subtracted, and a 2N/N check
+// reports proportionality. Costs are stored in picoseconds per operation.
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <bpf/libbpf.h>
+
+#include "batch.h"
+#include "probe.h"
+#include "runner.h"
+#include "workloads/spinner.h"
+
+namespace kperflab::cpumask {
+
+using nlohmann::json;
+
+namespace {
+
+json profile_params(Profile p) {
+  json j = {{"densities", {"empty", "half", "full"}}, {"threads", json::array()}};
+  switch (p) {
+    case Profile::quick: j.update({{"samples", 15}, {"sample_ms", 5}}); break;
+    case Profile::standard: j.update({{"samples", 40}, {"sample_ms", 10}}); break;
+    case Profile::full: j.update({{"samples", 100}, {"sample_ms", 10}}); break;
+    case Profile::lab: j.update({{"samples", 5}, {"sample_ms", 2}, {"densities", {"half"}}}); break;
+  }
+  return j;
+}
+
+uint32_t density_of(const std::string& d) {
+  if (d == "empty") return KPL_CM_EMPTY;
+  if (d == "full") return KPL_CM_FULL;
+  if (d == "half") return KPL_CM_HALF;
+  throw std::invalid_argument("cpumask.densities: '" + d + "' is not empty, half or full");
+}
+
+struct Setting {
+  uint32_t cpu;
+  uint32_t density;
+};
+
+class Session : public ProbeSession {
+ public:
+  Session(RunContext& ctx, json params) : p_(std::move(params)) {
+    nr_cpus_ = static_cast<uint32_t>(libbpf_num_possible_cpus());
+    ctx.parameters()["nr_cpu_ids"] = nr_cpus_;
+    ctx.parameters()["unit"] = "ps per operation (baseline loop subtracted)";
+    for (std::string d : p_["densities"]) density_of(d);
+  }
+  unsigned steps() const override { return static_cast<unsigned>(ops().size() + 2); }
+  void run_repetition(RunContext& ctx, Repetition& rep) override;
+
+ private:
+  uint64_t calibrate(const std::string& op, Setting s) const;
+  // ps per op of one batch, baseline of the same n subtracted (>= 0).
+  double sample(const std::string& op, uint64_t n, Setting s) const;
+  void measure(Repetition& rep, const Op& op, const std::string& metric, Setting s,
+               json labels, bool check2n);
+  void concurrency(RunContext& ctx, Repetition& rep);
+
+  json p_;
+  Batches b_;
+  uint32_t nr_cpus_ = 0;
+};
+
+uint64_t Session::calibrate(const std::string& op, Setting s) const {
+  const double target_ns = p_["sample_ms"].get<double>() * 1e6;
+  uint64_t n = 1000;
+  for (int i = 0; i < 4; ++i) {
+    auto a = b_.run(op, n, s.cpu, s.density);
+    double per = static_cast<double>(std::max<uint64_t>(a.elapsed_ns, 1)) / n;
+    uint64_t next = static_cast<uint64_t>(target_ns / per);
+    n = std::clamp<uint64_t>(next, 100, (uint64_t{1} << 31) - 1);
+    if (a.elapsed_ns > target_ns / 2) break;
+  }
+  return n;
+}
+
+double Session::sample(const std::string& op, uint64_t n, Setting s) const {
+  auto base = b_.run("baseline", n, s.cpu, s.density);
+  auto a = b_.run(op, n, s.cpu, s.density);
+  double d = static_cast<double>(a.elapsed_ns) - static_cast<double>(base.elapsed_ns);
+  return std::max(0.0, d * 1000.0 / static_cast<double>(n));
+}
+
+void Session::measure(Repetition& rep, const Op& op, const std::string& metric, Setting s,
+                      json labels, bool check2n) {
+  uint64_t n = calibrate(op.name, s);
+  Histogram h;
+  for (int i = 0; i < p_["samples"].get<int>() && !stop_requested(); ++i)
+    h.record(static_cast<uint64_t>(sample(op.name, n, s) + 0.5));
+  labels["n"] = n;
+  rep.histogram(metric, h, "ps", labels);
+  if (!check2n) return;
+  // 2N costs twice N: the median over 7 interleaved pairs of (operation -
+  // baseline) at n and at 2n, so drift of the machine hits both alike.
+  std::vector<double> one, two;
+  for (int i = 0; i < 7; ++i) {
+    one.push_back(sample(op.name, n, s) * static_cast<double>(n));
+    two.push_back(sample(op.name, 2 * n, s) * static_cast<double>(2 * n));
+  }
+  auto median = [](std::vector<double>& v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  double m1 = median(one), m2 = median(two);
+  rep.scalar(op.name + std::string("/proportionality_2n_n"), m1 > 0 ? m2 / m1 : 0.0, "ratio",
+             labels);
+}
+
+void Session::concurrency(RunContext& ctx, Repetition& rep) {
+  auto cpus = ctx.host().online_cpus();
+  std::vector<unsigned> counts;
+  for (unsigned k = 1; k < cpus.size(); k *= 2) counts.push_back(k);
+  counts.push_back(static_cast<unsigned>(cpus.size()));
+  const Setting s{0, KPL_CM_EMPTY};
+  uint64_t n = calibrate("create_release", s);
+  for (unsigned k : counts) {
+    ctx.progress().step("create_release/threads=" + std::to_string(k));
+    Histogram h;
+    std::mutex lock;
+    std::atomic<unsigned> ready{0};
+    std::string error;
+    std::vector<std::thread> th;
+    for (unsigned t = 0; t < k; ++t)
+      th.emplace_back([&, t] {
+        try {
+          workloads::pin_self(cpus[t]);
+          ready.fetch_add(1);
+          while (ready.load() < k) std::this_thread::yield();  // start together
+          Histogram mine;
+          for (int i = 0; i < p_["samples"].get<int>() && !stop_requested(); ++i)
+            mine.record(static_cast<uint64_t>(sample("create_release", n, s) + 0.5));
+          std::lock_guard<std::mutex> g(lock);
+          h.merge(mine);
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> g(lock);
+          error = e.what();
+          ready.fetch_add(1000);
+        }
+      });
+    for (auto& t : th) t.join();
+    std::string metric = "create_release/threads=" + std::to_string(k) + "/cost";
+    if (!error.empty())
+      rep.skip(metric, error);
+    else
+      rep.histogram(metric, h, "ps", {{"op", "create_release"}, {"threads", k}, {"n", n}});
+  }
+}
+
+void Session::run_repetition(RunContext& ctx, Repetition& rep) {
+  cpu_set_t saved;
+  sched_getaffinity(0, sizeof saved, &saved);
+  workloads::pin_self(ctx.host().online_cpus().front());
+  const uint32_t last = nr_cpus_ - 1;
+  for (const Op& op : ops()) {
+    ctx.progress().step(op.name);
+    if (stop_requested()) break;
+    std::string base = op.name;
+    if (!b_.loaded(op.name)) {
+      rep.skip(base + "/cost", b_.missing_reason(op.name));
+      continue;
+    }
+    json labels = {{"op", op.name}, {"density", "half"}, {"bit", "first"}};
+    measure(rep, op, base + "/cost", {0, KPL_CM_HALF}, labels, true);
+    if (op.uses_cpu)
+      measure(rep, op, base + "/bit=last/cost", {last, KPL_CM_HALF},
+              {{"op", op.name}, {"density", "half"}, {"bit", "last"}, {"cpu", last}}, false);
+    if (op.density_matters)
+      for (std::string d : p_["densities"])
+        if (d != "half")
+          measure(rep, op, base + "/density=" + d + "/cost", {0, density_of(d)},
+                  {{"op", op.name}, {"density", d}, {"bit", "first"}}, false);
+  }
+  ctx.progress().step("setall+weight check");
+  auto chk = b_.run("check_setall_weight", 1, 0, 0);
+  rep.scalar("check/setall_weight", static_cast<double>(chk.result), "cpus",
+             {{"nr_cpu_ids", nr_cpus_}});
+  rep.skip("native_baseline", "the native cpumask baseline needs kperflab.ko loaded "
+                              "(/dev/kperflab absent on this host)");
+  if (!stop_requested()) concurrency(ctx, rep);
+  sched_setaffinity(0, sizeof saved, &saved);
+}
+
+class CpumaskProbe : public Probe {
+ public:
+  std::string_view name() const override { return "cpumask"; }
+  std::string_view summary() const override {
+    return "BPF cpumask kfuncs: ps per bpf_cpumask_* call, bit/density/concurrency sweeps";
+  }
+  Availability check(const HostInfo&) const override {
+    auto why = unavailable_reason();
+    return why.empty() ? Availability::yes() : Availability::no(why);
+  }
+  json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
+  double estimate_seconds(const json& p) const override {
+    return 60.0 * p["samples"].get<double>() * p["sample_ms"].get<double>() * 2 / 1000;
+  }
+  std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
+    return std::make_unique<Session>(ctx, params);
+  }
+};
+
+}  // namespace
+
+KPERFLAB_REGISTER_PROBE(CpumaskProbe);
+
+}  // namespace kperflab::cpumask
