@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The comparison engine: two sides (a bundle or a directory of bundles
+// each), metrics matched by probe and name, per statistic a Mann-Whitney U
+// test across repetitions, a bootstrap CI of the relative change, a minimum
+// effect size, and Benjamini-Hochberg over all comparisons.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "results/bundle.h"
+
+namespace kperflab::compare {
+
+struct Options {
+  double alpha = 0.05;
+  double min_effect = 0.05;  // |relative change| to report
+  std::vector<std::pair<std::string, double>> min_effect_for;  // metric glob -> effect
+  bool cross_host = false;
+  unsigned resamples = 2000;
+  uint64_t seed = 1;
+};
+
+// A side: every bundle found at a path (the bundle itself, or any bundle
+// below a directory). Throws BundleError / std::invalid_argument.
+struct Side {
+  std::string label;  // e.g. "6.12.43+deb12-cloud-amd64 (3 bundles)"
+  std::vector<Bundle> bundles;
+  static Side load(const std::filesystem::path& p);
+};
+
+enum class Verdict { unchanged, regression, improvement, change, undecided };
+const char* to_string(Verdict v);
+
+struct Row {
+  std::string probe, metric, stat, unit;
+  nlohmann::json labels;
+  std::vector<double> base, cand;  // one value per repetition
+  double base_median = 0, cand_median = 0, change = 0;  // change: relative
+  double ci_lo = 0, ci_hi = 0, p = 1, p_adj = 1, min_effect = 0;
+  Verdict verdict = Verdict::unchanged;
+  std::string better;  // "lower", "higher" or "" (no direction)
+};
+
+struct ProvDiff {
+  std::string field, base, cand;
+};
+
+struct Result {
+  std::string base_label, cand_label;
+  std::vector<ProvDiff> provenance;
+  std::vector<Row> rows;  // every compared metric and statistic
+  std::vector<std::string> warnings;
+  size_t base_reps = 0, cand_reps = 0;
+  size_t regressions() const;
+  size_t improvements() const;
+};
+
+Result compare(const Side& base, const Side& cand, const Options& opt);
+
+// Fields of meta.json compared in the provenance section.
+std::vector<ProvDiff> provenance_diff(const nlohmann::json& a, const nlohmann::json& b);
+
+// Merged histogram (all repetitions, all bundles) of a metric on one side,
+// for CDF plots; nullopt for scalars or absent metrics.
+nlohmann::json merged_cdf(const Side& s, const std::string& probe, const std::string& metric);
+
+}  // namespace kperflab::compare

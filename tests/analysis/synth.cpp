@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "synth.h"
+
+#include <random>
+
+#include "probe.h"
+#include "results/bundle.h"
+
+namespace kperflab::testing {
+
+using nlohmann::json;
+
+std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const SynthSpec& s) {
+  json meta = {{"schema", kMetaSchema},
+               {"suite", {{"version", "0.1.0"}, {"git_sha", "synthetic"}}},
+               {"host", {{"hostname", s.host}}},
+               {"kernel", {{"release", s.release}, {"version", "#1 SMP"}, {"config", nullptr}}},
+               {"cpu", {{"topology", json::array({{{"cpu", 0}, {"online", true}}})},
+                        {"model_name", "Synthetic CPU"}}},
+               {"profile", "quick"},
+               {"probes", {{"synth", {{"status", "complete"}}}}}};
+  BundleWriter w(dir, meta, true);
+  std::mt19937_64 rng(s.seed);
+  json doc = {{"schema", kProbeSchema}, {"probe", "synth"}, {"status", "complete"},
+              {"reason", nullptr}, {"parameters", {{"samples", s.samples}}},
+              {"repetitions", json::array()}};
+  for (unsigned r = 0; r < s.repetitions; ++r) {
+    Repetition rep;
+    for (unsigned i = 0; i < s.metrics; ++i) {
+      std::lognormal_distribution<double> d(std::log(1000.0 * (i + 1) * s.scale), 0.2);
+      Histogram h;
+      for (unsigned k = 0; k < s.samples; ++k) h.record(static_cast<uint64_t>(d(rng)));
+      std::string name = "op" + std::to_string(i);
+      rep.histogram(name + "/latency", h, "ns", {{"op", i}});
+      std::normal_distribution<double> rate(1e6, 1e3);
+      rep.scalar(name + "/rate", rate(rng), "1/s", {{"better", "higher"}});
+    }
+    doc["repetitions"].push_back(rep.to_json());
+  }
+  w.write_json("synth.json", doc);
+  w.finish(true);
+  return dir;
+}
+
+}  // namespace kperflab::testing

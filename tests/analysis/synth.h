@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Synthetic bundles with a known distribution, for the compare tests.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace kperflab::testing {
+
+struct SynthSpec {
+  std::string host = "synth-host";
+  std::string release = "6.12.0-synth";
+  unsigned metrics = 10;
+  unsigned repetitions = 12;
+  unsigned samples = 2000;  // per histogram
+  double scale = 1.0;       // multiplies every latency
+  uint64_t seed = 1;
+};
+
+// Writes one bundle with probe "synth": metrics "op<i>/latency" (lognormal,
+// median 1000 * (i + 1) ns * scale) and a scalar "op<i>/rate" per metric.
+std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const SynthSpec& s);
+
+}  // namespace kperflab::testing
