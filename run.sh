@@ -119,7 +119,10 @@ case $verb in
   deps) shift; deps "$@" ;;
   build) shift; build "$@" ;;
   run | list | show | compare | export) shift; kperflab "$verb" "$@" ;;
-  lab) shift; exec "$here/lab/lab.sh" "$@" ;;
+  lab)
+    shift
+    [[ -x $here/lab/lab.sh ]] || die "the QEMU lab is not built yet (lab/README.md)"
+    exec "$here/lab/lab.sh" "$@" ;;
   -h | --help) sed -n '3,10p' "$0" ;;
   *) die "unknown verb '$verb' (see ./run.sh --help)" ;;
 esac

@@ -226,10 +226,18 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
         " comparisons (" + std::to_string(res.base_reps) + " vs " + std::to_string(res.cand_reps) +
         " repetitions; the smallest possible p-value is " + std::to_string(minp) +
         "): run with --repeat 10 or more, or compare fewer probes");
-  for (auto& [probe, metrics] : cb.v)
-    for (auto& [name, st] : metrics)
-      if (!cc.v.count(probe) || !cc.v[probe].count(name))
-        res.warnings.push_back("only in base: " + probe + "/" + name);
+  auto only = [&](Collected& x, Collected& y, const char* side) {
+    std::vector<std::string> names;
+    for (auto& [probe, metrics] : x.v)
+      for (auto& [name, st] : metrics)
+        if (!y.v.count(probe) || !y.v[probe].count(name)) names.push_back(probe + "/" + name);
+    if (names.empty()) return;
+    std::string w = std::to_string(names.size()) + " metrics only in " + side + ", e.g. ";
+    for (size_t i = 0; i < names.size() && i < 3; ++i) w += (i ? ", " : "") + names[i];
+    res.warnings.push_back(w);
+  };
+  only(cb, cc, "base");
+  only(cc, cb, "candidate");
   return res;
 }
 
