@@ -32,9 +32,10 @@ const Command kCommands[] = {
      "  keeps what was measured in a bundle marked partial. Exit: 0 ok, 1 a probe failed,\n"
      "  2 bad arguments, 130 interrupted.\n"},
     {"show", kperflab::show_main,
-     "kperflab show BUNDLE [--hist] [--probe NAME]\n"
-     "  Provenance summary, then count/p50/p99/max of every metric; --hist draws each\n"
-     "  histogram (log-scaled rows at the histogram's own resolution).\n"},
+     "kperflab show BUNDLE [--hist | --hist=full] [--probe NAME]\n"
+     "  Provenance summary, then count/p50/p99/max of every metric and the probes' sweep\n"
+     "  tables; --hist draws each histogram in log-scaled rows of 1/8 octave, --hist=full\n"
+     "  one row per bucket (the histogram's own resolution: 2 significant digits).\n"},
     {"compare", kperflab::compare_main,
      "kperflab compare BASE CAND [CAND...] [options]\n  See `kperflab compare --help`.\n"},
     {"export", kperflab::export_main,

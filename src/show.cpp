@@ -100,11 +100,12 @@ std::string format_value(double v, const std::string& unit) {
 }
 
 // Rows of 1/8 of a power of two (16 counts indexes in the upper half of each
-// HDR bucket), empty rows skipped, bar length linear in the count as in
-// bpftrace's hist(); the row bounds are the histogram's own bucket bounds.
-void draw_histogram(const Histogram& h, const std::string& unit) {
+// HDR bucket) or, with full resolution, one row per counts index; empty rows
+// skipped, bar length linear in the count as in bpftrace's hist(); the row
+// bounds are the histogram's own bucket bounds.
+void draw_histogram(const Histogram& h, const std::string& unit, bool full) {
   const auto& counts = h.counts();
-  constexpr uint32_t kRow = 16;
+  const uint32_t kRow = full ? 1 : 16;
   uint64_t peak = 0;
   std::vector<std::pair<uint32_t, uint64_t>> rows;
   for (uint32_t i = 0; i < counts.size(); i += kRow) {
@@ -128,9 +129,10 @@ void draw_histogram(const Histogram& h, const std::string& unit) {
 
 int show_main(const std::vector<std::string>& args) {
   std::string path, only;
-  bool hist = false;
+  int hist = 0;  // 0 none, 1 eighth-octave rows, 2 every bucket
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--hist") hist = true;
+    if (args[i] == "--hist") hist = 1;
+    else if (args[i] == "--hist=full") hist = 2;
     else if (args[i] == "--probe" && i + 1 < args.size()) only = args[++i];
     else if (!args[i].empty() && args[i][0] == '-')
       throw std::invalid_argument("show: unknown option '" + args[i] + "'");

@@ -12,8 +12,10 @@ namespace kperflab {
 
 std::string format_ns(double ns);
 std::string format_value(double v, const std::string& unit);
-void draw_histogram(const Histogram& h, const std::string& unit);
+// full: one row per counts index (the histogram's own resolution).
+void draw_histogram(const Histogram& h, const std::string& unit, bool full);
 // One probe's metrics, skips and its tables (repetition extra "tables").
-void show_probe(const std::string& name, const nlohmann::json& doc, bool hist);
+// hist: 0 none, 1 eighth-octave rows, 2 every bucket.
+void show_probe(const std::string& name, const nlohmann::json& doc, int hist);
 
 }  // namespace kperflab

@@ -62,7 +62,7 @@ void print_matrix(const json& m) {
   }
 }
 
-void print_metric(const std::string& name, const json& m, bool hist) {
+void print_metric(const std::string& name, const json& m, int hist) {
   std::string unit = m["unit"];
   if (m["kind"] == "scalar") {
     std::printf("  %-58s %s\n", name.c_str(),
@@ -75,12 +75,12 @@ void print_metric(const std::string& name, const json& m, bool hist) {
               static_cast<unsigned long long>(m["count"].get<uint64_t>()), q("p50").c_str(),
               q("p99").c_str(), q("max").c_str(),
               m["overflow"].get<uint64_t>() ? "  (overflow!)" : "");
-  if (hist) draw_histogram(Histogram::decode_base64(m["hist"].get<std::string>()), unit);
+  if (hist) draw_histogram(Histogram::decode_base64(m["hist"].get<std::string>()), unit, hist == 2);
 }
 
 }  // namespace
 
-void show_probe(const std::string& name, const json& doc, bool hist) {
+void show_probe(const std::string& name, const json& doc, int hist) {
   std::printf("\n== %s: %s", name.c_str(), doc["status"].get<std::string>().c_str());
   if (doc["reason"].is_string()) std::printf(" (%s)", doc["reason"].get<std::string>().c_str());
   std::printf("\n");
