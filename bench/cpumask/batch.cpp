@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "cpumask.skel.h"
+#include "cpumask_populate.skel.h"
 
 namespace kperflab::cpumask {
 
@@ -40,6 +41,7 @@ const std::vector<Op>& ops() {
       {"any_distribute", {"bpf_cpumask_any_distribute"}, false, true},
       {"any_and_distribute", {"bpf_cpumask_any_and_distribute"}, false, true},
       {"weight", {"bpf_cpumask_weight"}, false, true},
+      {"populate", {"bpf_cpumask_populate"}, false, false, "pop_baseline"},
   };
   return o;
 }
@@ -90,6 +92,9 @@ std::string unavailable_reason() {
 }
 
 void Batches::Deleter::operator()(cpumask_bpf* s) const { cpumask_bpf__destroy(s); }
+void Batches::Deleter::operator()(cpumask_populate_bpf* s) const {
+  cpumask_populate_bpf__destroy(s);
+}
 
 Batches::Batches() {
   nr_cpus_ = static_cast<uint32_t>(libbpf_num_possible_cpus());
@@ -112,6 +117,15 @@ Batches::Batches() {
   }
   int rc = cpumask_bpf__load(skel_.get());
   if (rc) throw std::runtime_error(err("load cpumask BPF programs (libbpf log above)", rc));
+  if (!btf.has("bpf_cpumask_populate")) {
+    missing_.emplace_back("populate", "kernel lacks bpf_cpumask_populate (6.15+)");
+    return;
+  }
+  pop_.reset(cpumask_populate_bpf__open());
+  if (!pop_ || (rc = cpumask_populate_bpf__load(pop_.get()))) {
+    pop_.reset();
+    missing_.emplace_back("populate", err("load cpumask_populate BPF object", rc ? rc : errno));
+  }
 }
 
 Batches::~Batches() = default;
@@ -125,7 +139,10 @@ std::string Batches::missing_reason(const std::string& op) const {
 }
 
 kpl_cm_args Batches::run(const std::string& op, uint64_t n, uint32_t cpu, uint32_t density) const {
-  bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, ("cm_" + op).c_str());
+  bpf_object* obj = op == "populate" || op == "pop_baseline"
+                        ? (pop_ ? pop_->obj : nullptr)
+                        : skel_->obj;
+  bpf_program* prog = obj ? bpf_object__find_program_by_name(obj, ("cm_" + op).c_str()) : nullptr;
   if (!prog || !bpf_program__autoload(prog))
     throw std::runtime_error("cpumask op '" + op + "' not loaded");
   kpl_cm_args a{};

@@ -10,6 +10,7 @@
 #include "cpumask.h"
 
 struct cpumask_bpf;
+struct cpumask_populate_bpf;
 
 namespace kperflab::cpumask {
 
@@ -18,6 +19,7 @@ struct Op {
   std::vector<const char*> kfuncs;    // all must be in the kernel's BTF
   bool uses_cpu = false;              // the bit position matters
   bool density_matters = false;       // scans or combines whole masks
+  const char* baseline = "baseline";  // empty-loop program of the same object
 };
 
 const std::vector<Op>& ops();
@@ -41,8 +43,10 @@ class Batches {
  private:
   struct Deleter {
     void operator()(cpumask_bpf* s) const;
+    void operator()(cpumask_populate_bpf* s) const;
   };
   std::unique_ptr<cpumask_bpf, Deleter> skel_;
+  std::unique_ptr<cpumask_populate_bpf, Deleter> pop_;  // 6.15+ only
   std::vector<std::pair<std::string, std::string>> missing_;
   uint32_t nr_cpus_ = 0;
 };

@@ -62,6 +62,7 @@ class Session : public ProbeSession {
   uint64_t calibrate(const std::string& op, Setting s) const;
   // ps per op of one batch, baseline of the same n subtracted (>= 0).
   double sample(const std::string& op, uint64_t n, Setting s) const;
+  static std::string baseline_of(const std::string& op);
   void measure(Repetition& rep, const Op& op, const std::string& metric, Setting s,
                json labels, bool check2n);
   void concurrency(RunContext& ctx, Repetition& rep);
@@ -84,8 +85,14 @@ uint64_t Session::calibrate(const std::string& op, Setting s) const {
   return n;
 }
 
+std::string Session::baseline_of(const std::string& op) {
+  for (const Op& o : ops())
+    if (op == o.name) return o.baseline;
+  return "baseline";
+}
+
 double Session::sample(const std::string& op, uint64_t n, Setting s) const {
-  auto base = b_.run("baseline", n, s.cpu, s.density);
+  auto base = b_.run(baseline_of(op), n, s.cpu, s.density);
   auto a = b_.run(op, n, s.cpu, s.density);
   double d = static_cast<double>(a.elapsed_ns) - static_cast<double>(base.elapsed_ns);
   return std::max(0.0, d * 1000.0 / static_cast<double>(n));
