@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (GPL-2.0-only WITH Linux-syscall-note) OR BSD-2-Clause */
+/*
+ * kperflab.ko user API: /dev/kperflab ioctls.
+ *
+ * Rules: every command struct starts with size and version (in); user
+ * pointers travel as __u64; reserved fields must be zero (-EINVAL
+ * otherwise); unknown commands get -ENOTTY; a struct of another size or
+ * version gets -EINVAL. Every field is validated, every measurement is
+ * bounded by max_ms and interrupted by a signal (-EINTR, with the samples
+ * done so far reported in done). Histograms use include/kperflab/hist.h:
+ * the caller passes a __u64 array of hist_len counts (its first hist_len
+ * counts indexes) and receives an explicit overflow count.
+ */
+#ifndef KPERFLAB_UAPI_H
+#define KPERFLAB_UAPI_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define KPL_UAPI_VERSION 1
+#define KPL_DEVICE "/dev/kperflab"
+
+#define KPL_MAX_SAMPLES 1000000U
+#define KPL_MAX_MS 10000U		/* time cap of one ioctl */
+#define KPL_MAX_HANDLER_DELAY_NS 100000U
+#define KPL_MAX_HIST_LEN 4480U		/* kpl_hist_len(2^40) */
+#define KPL_MAX_ITERATIONS 100000000ULL
+
+/* (out) what the module is; the caller fills size and version. */
+struct kpl_info {
+	__u32 size;		/* (in) sizeof(struct kpl_info) */
+	__u32 version;		/* (in) KPL_UAPI_VERSION */
+	__u32 uapi_version;	/* (out) the module's KPL_UAPI_VERSION */
+	__u32 features;		/* (out) KPL_FEAT_* */
+	__u32 nr_cpu_ids;	/* (out) */
+	__u32 handler_delay_ns;	/* (out) module parameter handler_delay_ns */
+	char module_version[32];/* (out) NUL-terminated */
+	__u32 reserved[8];	/* (in) zero */
+};
+
+#define KPL_FEAT_IPI		(1U << 0)
+#define KPL_FEAT_CPUMASK	(1U << 1)
+
+enum kpl_ipi_pattern {
+	/* smp_call_function_single(dst, wait=1): hist = send -> handler
+	 * (one-way), hist2 = send -> return (round trip). */
+	KPL_IPI_SINGLE = 0,
+	/* smp_call_function_many to nr_targets CPUs, wait=1: hist = send ->
+	 * last handler ran, hist2 = send -> return. */
+	KPL_IPI_BROADCAST = 1,
+	/* irq_work_queue on dst_cpu itself (a self-IPI; irq_work_queue_on is
+	 * not exported to modules): hist = queue -> handler. */
+	KPL_IPI_IRQ_WORK = 2,
+	KPL_IPI_PATTERNS
+};
+
+struct kpl_ipi_req {
+	__u32 size;		/* (in) sizeof(struct kpl_ipi_req) */
+	__u32 version;		/* (in) KPL_UAPI_VERSION */
+	__u32 pattern;		/* (in) enum kpl_ipi_pattern */
+	__s32 src_cpu;		/* (in) online CPU the sender runs on */
+	__s32 dst_cpu;		/* (in) online target != src (SINGLE, IRQ_WORK) */
+	__u32 nr_targets;	/* (in) BROADCAST: first N online CPUs but src */
+	__u32 samples;		/* (in) 1..KPL_MAX_SAMPLES */
+	__u32 max_ms;		/* (in) 1..KPL_MAX_MS */
+	__u32 handler_delay_ns;	/* (in) busy wait in our handler, <= KPL_MAX_HANDLER_DELAY_NS,
+				 * added to the module parameter */
+	__u32 hist_len;		/* (in) entries of both histogram buffers, 1..KPL_MAX_HIST_LEN */
+	__u64 hist;		/* (in) user pointer, __u64[hist_len] (out: counts) */
+	__u64 hist2;		/* (in) user pointer or 0, __u64[hist_len] */
+	__u64 overflow;		/* (out) values past hist_len */
+	__u64 overflow2;	/* (out) */
+	__u64 done;		/* (out) samples measured */
+	__u32 reserved[4];	/* (in) zero */
+};
+
+enum kpl_cpumask_op {
+	KPL_CM_BASELINE = 0, KPL_CM_ALLOC_FREE, KPL_CM_FIRST, KPL_CM_FIRST_ZERO,
+	KPL_CM_FIRST_AND, KPL_CM_SET_CPU, KPL_CM_CLEAR_CPU, KPL_CM_TEST_CPU,
+	KPL_CM_TEST_AND_SET_CPU, KPL_CM_TEST_AND_CLEAR_CPU, KPL_CM_SETALL,
+	KPL_CM_CLEAR, KPL_CM_AND, KPL_CM_OR, KPL_CM_XOR, KPL_CM_EQUAL,
+	KPL_CM_INTERSECTS, KPL_CM_SUBSET, KPL_CM_EMPTY, KPL_CM_FULL, KPL_CM_COPY,
+	KPL_CM_ANY_DISTRIBUTE, KPL_CM_ANY_AND_DISTRIBUTE, KPL_CM_WEIGHT,
+	KPL_CM_OPS
+};
+
+/* One timed batch of n native cpumask operations (the baseline of the BPF
+ * cpumask kfuncs): same method as the BPF probe, clock read outside the
+ * loop; density as struct kpl_cm_args in bench/cpumask/cpumask.h. */
+struct kpl_cpumask_req {
+	__u32 size;		/* (in) */
+	__u32 version;		/* (in) */
+	__u32 op;		/* (in) enum kpl_cpumask_op */
+	__u32 cpu;		/* (in) < nr_cpu_ids, for the *_CPU ops */
+	__u32 density;		/* (in) 0 empty, 1 every other CPU, 2 all */
+	__u32 reserved0;	/* (in) zero */
+	__u64 n;		/* (in) 1..KPL_MAX_ITERATIONS */
+	__u64 elapsed_ns;	/* (out) */
+	__u64 result;		/* (out) sum of the results (sink) */
+	__u32 reserved[4];	/* (in) zero */
+};
+
+#define KPL_IOC_MAGIC 0xB7
+#define KPL_IOC_INFO _IOWR(KPL_IOC_MAGIC, 0x00, struct kpl_info)
+#define KPL_IOC_IPI _IOWR(KPL_IOC_MAGIC, 0x01, struct kpl_ipi_req)
+#define KPL_IOC_CPUMASK _IOWR(KPL_IOC_MAGIC, 0x02, struct kpl_cpumask_req)
+/* 0x40..0x4f: reserved for the mmu notifier probe. */
+
+#endif /* KPERFLAB_UAPI_H */

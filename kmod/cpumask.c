@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Native cpumask baseline for the BPF cpumask kfunc probe: n operations in
+ * a loop, the clock read outside it, the results summed into a sink. The
+ * same masks as bench/cpumask (density: empty, every other CPU, all; the
+ * second operand is the complement for "every other"). A time cap (checked
+ * every 4096 iterations) and fatal signals end a batch early.
+ */
+#include <linux/cpumask.h>
+#include <linux/gfp.h>
+#include <linux/sched/signal.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include "kperflab/uapi.h"
+#include "kperflab.h"
+
+struct kpl_cm {
+	cpumask_var_t a, b, d;
+	unsigned int cpu;
+	u64 n, done, acc;
+	u64 deadline;
+};
+
+static bool kpl_cm_stop(struct kpl_cm *c, u64 i)
+{
+	return !(i & 4095) && (ktime_get_ns() > c->deadline || fatal_signal_pending(current));
+}
+
+#define KPL_CM_LOOP(stmt)                                                  \
+	do {                                                               \
+		for (i = 0; i < c->n; i++) {                               \
+			stmt;                                              \
+			if (kpl_cm_stop(c, i))                             \
+				break;                                     \
+		}                                                          \
+		c->done = i;                                               \
+	} while (0)
+
+static int kpl_cm_loop(struct kpl_cm *c, unsigned int op)
+{
+	cpumask_var_t x;
+	u64 i;
+
+	switch (op) {
+	case KPL_CM_BASELINE: KPL_CM_LOOP(c->acc += i); break;
+	case KPL_CM_ALLOC_FREE:
+		KPL_CM_LOOP(if (alloc_cpumask_var(&x, GFP_KERNEL)) { free_cpumask_var(x); c->acc++; });
+		break;
+	case KPL_CM_FIRST: KPL_CM_LOOP(c->acc += cpumask_first(c->a)); break;
+	case KPL_CM_FIRST_ZERO: KPL_CM_LOOP(c->acc += cpumask_first_zero(c->a)); break;
+	case KPL_CM_FIRST_AND: KPL_CM_LOOP(c->acc += cpumask_first_and(c->a, c->b)); break;
+	case KPL_CM_SET_CPU: KPL_CM_LOOP(cpumask_set_cpu(c->cpu, c->a)); break;
+	case KPL_CM_CLEAR_CPU: KPL_CM_LOOP(cpumask_clear_cpu(c->cpu, c->a)); break;
+	case KPL_CM_TEST_CPU: KPL_CM_LOOP(c->acc += cpumask_test_cpu(c->cpu, c->a)); break;
+	case KPL_CM_TEST_AND_SET_CPU:
+		KPL_CM_LOOP(c->acc += cpumask_test_and_set_cpu(c->cpu, c->a));
+		break;
+	case KPL_CM_TEST_AND_CLEAR_CPU:
+		KPL_CM_LOOP(c->acc += cpumask_test_and_clear_cpu(c->cpu, c->a));
+		break;
+	case KPL_CM_SETALL: KPL_CM_LOOP(cpumask_setall(c->a)); break;
+	case KPL_CM_CLEAR: KPL_CM_LOOP(cpumask_clear(c->a)); break;
+	case KPL_CM_AND: KPL_CM_LOOP(c->acc += cpumask_and(c->d, c->a, c->b)); break;
+	case KPL_CM_OR: KPL_CM_LOOP(cpumask_or(c->d, c->a, c->b)); break;
+	case KPL_CM_XOR: KPL_CM_LOOP(cpumask_xor(c->d, c->a, c->b)); break;
+	case KPL_CM_EQUAL: KPL_CM_LOOP(c->acc += cpumask_equal(c->a, c->b)); break;
+	case KPL_CM_INTERSECTS: KPL_CM_LOOP(c->acc += cpumask_intersects(c->a, c->b)); break;
+	case KPL_CM_SUBSET: KPL_CM_LOOP(c->acc += cpumask_subset(c->a, c->b)); break;
+	case KPL_CM_EMPTY: KPL_CM_LOOP(c->acc += cpumask_empty(c->a)); break;
+	case KPL_CM_FULL: KPL_CM_LOOP(c->acc += cpumask_full(c->a)); break;
+	case KPL_CM_COPY: KPL_CM_LOOP(cpumask_copy(c->d, c->a)); break;
+	case KPL_CM_ANY_DISTRIBUTE: KPL_CM_LOOP(c->acc += cpumask_any_distribute(c->a)); break;
+	case KPL_CM_ANY_AND_DISTRIBUTE:
+		KPL_CM_LOOP(c->acc += cpumask_any_and_distribute(c->a, c->b));
+		break;
+	case KPL_CM_WEIGHT: KPL_CM_LOOP(c->acc += cpumask_weight(c->a)); break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void kpl_cm_fill(struct kpl_cm *c, unsigned int density)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		if (density == 2 || (density == 1 && !(cpu & 1)))
+			cpumask_set_cpu(cpu, c->a);
+		if (density == 2 || (density == 1 && (cpu & 1)))
+			cpumask_set_cpu(cpu, c->b);
+	}
+}
+
+long kpl_cpumask_ioctl(void __user *u)
+{
+	struct kpl_cpumask_req r;
+	struct kpl_cm c = {};
+	u64 t0, t1;
+	long ret = kpl_copy_req(&r, sizeof(r), u);
+
+	if (ret)
+		return ret;
+	if (r.reserved0 || !kpl_reserved_zero(r.reserved, ARRAY_SIZE(r.reserved)) ||
+	    r.op >= KPL_CM_OPS || r.cpu >= nr_cpu_ids || r.density > 2 || !r.n ||
+	    r.n > KPL_MAX_ITERATIONS || r.elapsed_ns || r.result)
+		return -EINVAL;
+	ret = -ENOMEM;
+	if (!zalloc_cpumask_var(&c.a, GFP_KERNEL))
+		return ret;
+	if (!zalloc_cpumask_var(&c.b, GFP_KERNEL))
+		goto out_a;
+	if (!zalloc_cpumask_var(&c.d, GFP_KERNEL))
+		goto out_b;
+	kpl_cm_fill(&c, r.density);
+	c.cpu = r.cpu;
+	c.n = r.n;
+	c.deadline = ktime_get_ns() + (u64)KPL_MAX_MS * NSEC_PER_MSEC;
+	t0 = ktime_get_ns();
+	ret = kpl_cm_loop(&c, r.op);
+	t1 = ktime_get_ns();
+	if (!ret && c.done < c.n)
+		ret = fatal_signal_pending(current) ? -EINTR : -ETIMEDOUT;
+	r.elapsed_ns = t1 - t0;
+	r.result = c.acc;
+	r.n = c.done;
+	if (copy_to_user(u, &r, sizeof(r)))
+		ret = -EFAULT;
+	free_cpumask_var(c.d);
+out_b:
+	free_cpumask_var(c.b);
+out_a:
+	free_cpumask_var(c.a);
+	return ret;
+}
