@@ -43,38 +43,38 @@ static int kpl_cm_loop(struct kpl_cm *c, unsigned int op)
 	u64 i;
 
 	switch (op) {
-	case KPL_CM_BASELINE: KPL_CM_LOOP(c->acc += i); break;
-	case KPL_CM_ALLOC_FREE:
+	case KPL_CMOP_BASELINE: KPL_CM_LOOP(c->acc += i); break;
+	case KPL_CMOP_ALLOC_FREE:
 		KPL_CM_LOOP(if (alloc_cpumask_var(&x, GFP_KERNEL)) { free_cpumask_var(x); c->acc++; });
 		break;
-	case KPL_CM_FIRST: KPL_CM_LOOP(c->acc += cpumask_first(c->a)); break;
-	case KPL_CM_FIRST_ZERO: KPL_CM_LOOP(c->acc += cpumask_first_zero(c->a)); break;
-	case KPL_CM_FIRST_AND: KPL_CM_LOOP(c->acc += cpumask_first_and(c->a, c->b)); break;
-	case KPL_CM_SET_CPU: KPL_CM_LOOP(cpumask_set_cpu(c->cpu, c->a)); break;
-	case KPL_CM_CLEAR_CPU: KPL_CM_LOOP(cpumask_clear_cpu(c->cpu, c->a)); break;
-	case KPL_CM_TEST_CPU: KPL_CM_LOOP(c->acc += cpumask_test_cpu(c->cpu, c->a)); break;
-	case KPL_CM_TEST_AND_SET_CPU:
+	case KPL_CMOP_FIRST: KPL_CM_LOOP(c->acc += cpumask_first(c->a)); break;
+	case KPL_CMOP_FIRST_ZERO: KPL_CM_LOOP(c->acc += cpumask_first_zero(c->a)); break;
+	case KPL_CMOP_FIRST_AND: KPL_CM_LOOP(c->acc += cpumask_first_and(c->a, c->b)); break;
+	case KPL_CMOP_SET_CPU: KPL_CM_LOOP(cpumask_set_cpu(c->cpu, c->a)); break;
+	case KPL_CMOP_CLEAR_CPU: KPL_CM_LOOP(cpumask_clear_cpu(c->cpu, c->a)); break;
+	case KPL_CMOP_TEST_CPU: KPL_CM_LOOP(c->acc += cpumask_test_cpu(c->cpu, c->a)); break;
+	case KPL_CMOP_TEST_AND_SET_CPU:
 		KPL_CM_LOOP(c->acc += cpumask_test_and_set_cpu(c->cpu, c->a));
 		break;
-	case KPL_CM_TEST_AND_CLEAR_CPU:
+	case KPL_CMOP_TEST_AND_CLEAR_CPU:
 		KPL_CM_LOOP(c->acc += cpumask_test_and_clear_cpu(c->cpu, c->a));
 		break;
-	case KPL_CM_SETALL: KPL_CM_LOOP(cpumask_setall(c->a)); break;
-	case KPL_CM_CLEAR: KPL_CM_LOOP(cpumask_clear(c->a)); break;
-	case KPL_CM_AND: KPL_CM_LOOP(c->acc += cpumask_and(c->d, c->a, c->b)); break;
-	case KPL_CM_OR: KPL_CM_LOOP(cpumask_or(c->d, c->a, c->b)); break;
-	case KPL_CM_XOR: KPL_CM_LOOP(cpumask_xor(c->d, c->a, c->b)); break;
-	case KPL_CM_EQUAL: KPL_CM_LOOP(c->acc += cpumask_equal(c->a, c->b)); break;
-	case KPL_CM_INTERSECTS: KPL_CM_LOOP(c->acc += cpumask_intersects(c->a, c->b)); break;
-	case KPL_CM_SUBSET: KPL_CM_LOOP(c->acc += cpumask_subset(c->a, c->b)); break;
-	case KPL_CM_EMPTY: KPL_CM_LOOP(c->acc += cpumask_empty(c->a)); break;
-	case KPL_CM_FULL: KPL_CM_LOOP(c->acc += cpumask_full(c->a)); break;
-	case KPL_CM_COPY: KPL_CM_LOOP(cpumask_copy(c->d, c->a)); break;
-	case KPL_CM_ANY_DISTRIBUTE: KPL_CM_LOOP(c->acc += cpumask_any_distribute(c->a)); break;
-	case KPL_CM_ANY_AND_DISTRIBUTE:
+	case KPL_CMOP_SETALL: KPL_CM_LOOP(cpumask_setall(c->a)); break;
+	case KPL_CMOP_CLEAR: KPL_CM_LOOP(cpumask_clear(c->a)); break;
+	case KPL_CMOP_AND: KPL_CM_LOOP(c->acc += cpumask_and(c->d, c->a, c->b)); break;
+	case KPL_CMOP_OR: KPL_CM_LOOP(cpumask_or(c->d, c->a, c->b)); break;
+	case KPL_CMOP_XOR: KPL_CM_LOOP(cpumask_xor(c->d, c->a, c->b)); break;
+	case KPL_CMOP_EQUAL: KPL_CM_LOOP(c->acc += cpumask_equal(c->a, c->b)); break;
+	case KPL_CMOP_INTERSECTS: KPL_CM_LOOP(c->acc += cpumask_intersects(c->a, c->b)); break;
+	case KPL_CMOP_SUBSET: KPL_CM_LOOP(c->acc += cpumask_subset(c->a, c->b)); break;
+	case KPL_CMOP_EMPTY: KPL_CM_LOOP(c->acc += cpumask_empty(c->a)); break;
+	case KPL_CMOP_FULL: KPL_CM_LOOP(c->acc += cpumask_full(c->a)); break;
+	case KPL_CMOP_COPY: KPL_CM_LOOP(cpumask_copy(c->d, c->a)); break;
+	case KPL_CMOP_ANY_DISTRIBUTE: KPL_CM_LOOP(c->acc += cpumask_any_distribute(c->a)); break;
+	case KPL_CMOP_ANY_AND_DISTRIBUTE:
 		KPL_CM_LOOP(c->acc += cpumask_any_and_distribute(c->a, c->b));
 		break;
-	case KPL_CM_WEIGHT: KPL_CM_LOOP(c->acc += cpumask_weight(c->a)); break;
+	case KPL_CMOP_WEIGHT: KPL_CM_LOOP(c->acc += cpumask_weight(c->a)); break;
 	default:
 		return -EINVAL;
 	}
@@ -103,7 +103,7 @@ long kpl_cpumask_ioctl(void __user *u)
 	if (ret)
 		return ret;
 	if (r.reserved0 || !kpl_reserved_zero(r.reserved, ARRAY_SIZE(r.reserved)) ||
-	    r.op >= KPL_CM_OPS || r.cpu >= nr_cpu_ids || r.density > 2 || !r.n ||
+	    r.op >= KPL_CMOP_OPS || r.cpu >= nr_cpu_ids || r.density > 2 || !r.n ||
 	    r.n > KPL_MAX_ITERATIONS || r.elapsed_ns || r.result)
 		return -EINVAL;
 	ret = -ENOMEM;

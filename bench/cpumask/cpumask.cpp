@@ -8,12 +8,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <bpf/libbpf.h>
 
 #include "batch.h"
+#include "kmod_device.h"
 #include "probe.h"
 #include "runner.h"
 #include "workloads/spinner.h"
@@ -47,6 +50,23 @@ struct Setting {
   uint32_t density;
 };
 
+// The native cpumask operation each kfunc wraps (kmod/cpumask.c), -1: none.
+int native_op(const std::string& op) {
+  static const std::map<std::string, int> m = {
+      {"create_release", KPL_CMOP_ALLOC_FREE}, {"first", KPL_CMOP_FIRST},
+      {"first_zero", KPL_CMOP_FIRST_ZERO}, {"first_and", KPL_CMOP_FIRST_AND},
+      {"set_cpu", KPL_CMOP_SET_CPU}, {"clear_cpu", KPL_CMOP_CLEAR_CPU},
+      {"test_cpu", KPL_CMOP_TEST_CPU}, {"test_and_set_cpu", KPL_CMOP_TEST_AND_SET_CPU},
+      {"test_and_clear_cpu", KPL_CMOP_TEST_AND_CLEAR_CPU}, {"setall", KPL_CMOP_SETALL},
+      {"clear", KPL_CMOP_CLEAR}, {"and", KPL_CMOP_AND}, {"or", KPL_CMOP_OR}, {"xor", KPL_CMOP_XOR},
+      {"equal", KPL_CMOP_EQUAL}, {"intersects", KPL_CMOP_INTERSECTS}, {"subset", KPL_CMOP_SUBSET},
+      {"empty", KPL_CMOP_EMPTY}, {"full", KPL_CMOP_FULL}, {"copy", KPL_CMOP_COPY},
+      {"any_distribute", KPL_CMOP_ANY_DISTRIBUTE},
+      {"any_and_distribute", KPL_CMOP_ANY_AND_DISTRIBUTE}, {"weight", KPL_CMOP_WEIGHT}};
+  auto it = m.find(op);
+  return it == m.end() ? -1 : it->second;
+}
+
 class Session : public ProbeSession {
  public:
   Session(RunContext& ctx, json params) : p_(std::move(params)) {
@@ -54,6 +74,8 @@ class Session : public ProbeSession {
     ctx.parameters()["nr_cpu_ids"] = nr_cpus_;
     ctx.parameters()["unit"] = "ps per operation (baseline loop subtracted)";
     for (std::string d : p_["densities"]) density_of(d);
+    native_reason_ = KmodDevice::unavailable_reason();
+    if (native_reason_.empty()) dev_.emplace();
   }
   unsigned steps() const override { return static_cast<unsigned>(ops().size() + 2); }
   void run_repetition(RunContext& ctx, Repetition& rep) override;
@@ -66,8 +88,13 @@ class Session : public ProbeSession {
   void measure(Repetition& rep, const Op& op, const std::string& metric, Setting s,
                json labels, bool check2n);
   void concurrency(RunContext& ctx, Repetition& rep);
+  // The same method with the module's native cpumask loop: cost (ps/op)
+  // and the kfunc / native ratio of the medians.
+  void native(Repetition& rep, const std::string& op, const Histogram& kfunc);
 
   json p_;
+  std::optional<KmodDevice> dev_;
+  std::string native_reason_;
   Batches b_;
   uint32_t nr_cpus_ = 0;
 };
@@ -107,6 +134,7 @@ void Session::measure(Repetition& rep, const Op& op, const std::string& metric, 
   labels["n"] = n;
   rep.histogram(metric, h, "ps", labels);
   if (!check2n) return;
+  native(rep, op.name, h);
   // 2N costs twice N: the median over 7 interleaved pairs of (operation -
   // baseline) at n and at 2n, so drift of the machine hits both alike.
   std::vector<double> one, two;
@@ -121,6 +149,35 @@ void Session::measure(Repetition& rep, const Op& op, const std::string& metric, 
   double m1 = median(one), m2 = median(two);
   rep.scalar(op.name + std::string("/proportionality_2n_n"), m1 > 0 ? m2 / m1 : 0.0, "ratio",
              labels);
+}
+
+void Session::native(Repetition& rep, const std::string& op, const Histogram& kfunc) {
+  int nop = native_op(op);
+  if (!dev_) return;  // one skip entry for all, below
+  if (nop < 0) {
+    rep.skip(op + "/native/cost", "no native cpumask operation corresponds");
+    return;
+  }
+  const double target_ns = p_["sample_ms"].get<double>() * 1e6;
+  uint64_t n = 1000;
+  for (int i = 0; i < 4; ++i) {  // calibrate as for the kfunc
+    auto r = dev_->cpumask(static_cast<uint32_t>(nop), n, 0, KPL_CM_HALF);
+    double per = static_cast<double>(std::max<uint64_t>(r.elapsed_ns, 1)) / static_cast<double>(n);
+    n = std::clamp<uint64_t>(static_cast<uint64_t>(target_ns / per), 100, KPL_MAX_ITERATIONS);
+    if (r.elapsed_ns > target_ns / 2) break;
+  }
+  Histogram h;
+  for (int i = 0; i < p_["samples"].get<int>() && !stop_requested(); ++i) {
+    auto base = dev_->cpumask(KPL_CMOP_BASELINE, n, 0, KPL_CM_HALF);
+    auto r = dev_->cpumask(static_cast<uint32_t>(nop), n, 0, KPL_CM_HALF);
+    double d = static_cast<double>(r.elapsed_ns) - static_cast<double>(base.elapsed_ns);
+    h.record(static_cast<uint64_t>(std::max(0.0, d * 1000.0 / static_cast<double>(n)) + 0.5));
+  }
+  rep.histogram(op + "/native/cost", h, "ps", {{"op", op}, {"n", n}});
+  double nat = static_cast<double>(h.quantile(0.5));
+  if (nat > 0)
+    rep.scalar(op + "/kfunc_native_ratio", static_cast<double>(kfunc.quantile(0.5)) / nat,
+               "ratio", {{"op", op}, {"better", "none"}});
 }
 
 void Session::concurrency(RunContext& ctx, Repetition& rep) {
@@ -191,8 +248,7 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   auto chk = b_.run("check_setall_weight", 1, 0, 0);
   rep.scalar("check/setall_weight", static_cast<double>(chk.result), "cpus",
              {{"nr_cpu_ids", nr_cpus_}});
-  rep.skip("native_baseline", "the native cpumask baseline needs kperflab.ko loaded "
-                              "(/dev/kperflab absent on this host)");
+  if (!dev_) rep.skip("native_baseline", "native cpumask baseline: " + native_reason_);
   if (!stop_requested()) concurrency(ctx, rep);
   sched_setaffinity(0, sizeof saved, &saved);
 }

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// /dev/kperflab from user space: RAII fd, version check, the ioctls as
+// calls that return kperflab histograms.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "histogram.h"
+#include "kperflab/uapi.h"
+
+namespace kperflab {
+
+class KmodDevice {
+ public:
+  // "" when /dev/kperflab opens and speaks our UAPI version; else why not.
+  static std::string unavailable_reason();
+
+  KmodDevice();  // throws std::runtime_error naming the problem
+  ~KmodDevice();
+  KmodDevice(const KmodDevice&) = delete;
+  KmodDevice& operator=(const KmodDevice&) = delete;
+
+  const kpl_info& info() const { return info_; }
+
+  struct IpiResult {
+    Histogram hist, hist2;  // see enum kpl_ipi_pattern for what each holds
+    uint64_t done = 0;
+  };
+  struct IpiParams {
+    uint32_t pattern = KPL_IPI_SINGLE;
+    int src_cpu = 0, dst_cpu = 1;
+    uint32_t nr_targets = 0, samples = 1000, max_ms = 1000, handler_delay_ns = 0;
+  };
+  // Throws std::system_error with the errno on failure.
+  IpiResult ipi(const IpiParams& p) const;
+  // One native cpumask batch; returns the filled request.
+  kpl_cpumask_req cpumask(uint32_t op, uint64_t n, uint32_t cpu, uint32_t density) const;
+
+ private:
+  int fd_ = -1;
+  kpl_info info_{};
+};
+
+}  // namespace kperflab
