@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # Runs the module tests inside a lab guest (busybox sh), then checks the
-# kernel log. Usage: guest-tests.sh BIN_DIR KO_PATH
+# kernel log. Usage: guest-tests.sh [BIN_DIR [KO_PATH]] (defaults: this
+# script's directory, $KPERFLAB_KO or /kperflab/kperflab.ko)
 # Prints one line per test and "N passed, N failed, N skipped"; exit 1 on failure.
-bin=${1:?bin dir}
-ko=${2:?path to kperflab.ko}
+bin=${1:-$(dirname "$0")}
+ko=${2:-${KPERFLAB_KO:-/kperflab/kperflab.ko}}
 pass=0 fail=0 skip=0
 
 run() {
