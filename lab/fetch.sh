@@ -55,6 +55,9 @@ lab_unpack_kernel() {
   # so they resolve inside this root; check rather than trust.
   [[ -e $dir.tmp/root/usr/src/linux-headers-$krel/scripts/basic/fixdep ]] ||
     lab_die "headers of $krel unpacked without a usable kbuild (scripts/basic/fixdep)"
+  # The flavour's Makefile includes the common headers by absolute path
+  # (/usr/src/…); point it into this root.
+  sed -i "s|/usr/src/|$dir/root/usr/src/|g" "$dir.tmp/root/usr/src/linux-headers-$krel/Makefile"
   printf 'ARCH=%s\nKREL=%s\nIMAGE_PKG=%s\nHEADERS_PKG=%s\n' \
     "$arch" "$krel" "$image" "$headers" >"$dir.tmp/kernel.env"
   rm -rf "$dir"

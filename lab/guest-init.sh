@@ -14,15 +14,28 @@ mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mkdir -p /out /run
-hostname "$(cat /kperflab/hostname)"
+# The host names the guest after how it runs (lab-qemu-tcg-x86_64); the
+# bundle lands under results/runs/<that name>/<release>/.
+for arg in $(cat /proc/cmdline); do
+  case $arg in kperflab.hostname=*) hostname "${arg#kperflab.hostname=}" ;; esac
+done
+export LD_LIBRARY_PATH=/lib/$(uname -m)-linux-gnu
 echo "kperflab-lab: init started on $(uname -r) $(uname -m)"
 
 # A watchdog: whatever hangs, the guest powers off before the host's timeout.
 ( sleep "$(cat /kperflab/guest-timeout)"; echo "kperflab-lab: guest timeout"; poweroff -f ) &
 
+# Drivers of the results channel, where the kernel has them as modules.
+for m in /kperflab/modules/*.ko; do
+  [ -f "$m" ] && { insmod "$m" || echo "kperflab-lab: insmod $m failed"; }
+done
 port=""
-for d in /sys/class/virtio-ports/*; do
-  [ "$(cat "$d/name" 2>/dev/null)" = kperflab.out ] && port=/dev/${d##*/}
+for i in 1 2 3 4 5 6 7 8 9 10; do
+  for d in /sys/class/virtio-ports/*; do
+    [ "$(cat "$d/name" 2>/dev/null)" = kperflab.out ] && port=/dev/${d##*/}
+  done
+  [ -n "$port" ] && [ -e "$port" ] && break
+  sleep 1
 done
 [ -n "$port" ] || echo "kperflab-lab: no virtio-serial port kperflab.out"
 

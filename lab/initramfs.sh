@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Build a guest initramfs (newc cpio, gzip):
-#   lab/initramfs.sh CACHE ARCH PAYLOAD_DIR OUT.cpio.gz
-# holding a static busybox for ARCH, lab/guest-init.sh as /init, and
-# PAYLOAD_DIR as /kperflab (mode.sh, hostname, guest-timeout, bin/, the
-# module and test programs, prepared by lab.sh).
+#   lab/initramfs.sh CACHE ARCH OUT.cpio.gz OVERLAY_DIR...
+# holding a static busybox for ARCH, lab/guest-init.sh as /init, and each
+# OVERLAY_DIR copied onto / in order (the staged suite, then the guest's
+# /kperflab: mode.sh, hostname, guest-timeout, kperflab.ko, prepared by lab.sh).
 set -euo pipefail
 lab_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$lab_dir/lib.sh"
@@ -33,15 +33,19 @@ lab_busybox() {
 }
 
 lab_initramfs() {
-  local cache=$1 arch=$2 payload=$3 out=$4 busybox root
-  [[ -f $payload/mode.sh ]] || lab_die "payload $payload has no mode.sh"
+  local cache=$1 arch=$2 out=$3 busybox root overlay
+  shift 3
   busybox=$(lab_busybox "$cache" "$arch")
   root=$(mktemp -d "$(dirname "$out")/initramfs.XXXXXX")
   mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc,root,usr/bin,usr/sbin}
   cp "$busybox" "$root/bin/busybox"
   cp "$lab_dir/guest-init.sh" "$root/init"
   chmod 755 "$root/init" "$root/bin/busybox"
-  cp -a "$payload" "$root/kperflab"
+  for overlay in "$@"; do
+    [[ -d $overlay ]] || lab_die "initramfs overlay $overlay is not a directory"
+    cp -a "$overlay/." "$root/"
+  done
+  [[ -f $root/kperflab/mode.sh ]] || { rm -rf "$root"; lab_die "no /kperflab/mode.sh in the overlays"; }
   echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
   (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$out.tmp"
   rm -rf "$root"
@@ -49,6 +53,6 @@ lab_initramfs() {
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
-  [[ $# -eq 4 ]] || lab_die "usage: lab/initramfs.sh CACHE ARCH PAYLOAD_DIR OUT.cpio.gz"
+  [[ $# -ge 4 ]] || lab_die "usage: lab/initramfs.sh CACHE ARCH OUT.cpio.gz OVERLAY_DIR..."
   lab_initramfs "$@"
 fi

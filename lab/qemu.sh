@@ -35,7 +35,7 @@ lab_qemu_cmd() {
          -device virtio-serial-pci -chardev "file,id=kplout,path=$out/out.tar"
          -device virtserialport,chardev=kplout,name=kperflab.out
          -serial "file:$out/serial.log"
-         -append "console=$console loglevel=5 panic=-1")
+         -append "console=$console loglevel=5 panic=-1 kperflab.hostname=lab-qemu-$accel-$(lab_uname_m "$arch")")
 }
 
 # KVM is worth trying when /dev/kvm opens read-write and the guest has the
