@@ -25,23 +25,23 @@ lab_suite_configure() {
       lab_die "libbpf-dev:arm64 missing (./run.sh deps installs the :arm64 -dev packages)"
     args+=(-DCMAKE_TOOLCHAIN_FILE="$lab_dir/toolchain-aarch64.cmake")
   fi
-  if ! cmake "${args[@]}" >"$build.configure.log" 2>&1; then
-    tail -n 30 "$build.configure.log" >&2
-    lab_die "configuring the $arch suite failed (log: $build.configure.log)"
+  if ! cmake "${args[@]}" >"$build/lab-configure.log" 2>&1; then
+    tail -n 30 "$build/lab-configure.log" >&2
+    lab_die "configuring the $arch suite failed (log: $build/lab-configure.log)"
   fi
 }
 
 lab_suite_make() {
   local src=$1 build=$2 jobs=${LAB_JOBS:-2}
   # Only the binary and the guest test programs, not the host test suite.
-  if ! make -C "$build" -j "$jobs" kperflab >"$build.make.log" 2>&1; then
-    tail -n 40 "$build.make.log" >&2
-    lab_die "building kperflab failed (log: $build.make.log)"
+  if ! make -C "$build" -j "$jobs" kperflab >"$build/lab-make.log" 2>&1; then
+    tail -n 40 "$build/lab-make.log" >&2
+    lab_die "building kperflab failed (log: $build/lab-make.log)"
   fi
   if [[ -f $src/tests/kmod/CMakeLists.txt ]]; then
-    make -C "$build/tests/kmod" -j "$jobs" all >>"$build.make.log" 2>&1 || {
-      tail -n 40 "$build.make.log" >&2
-      lab_die "building the tests/kmod guest programs failed (log: $build.make.log)"
+    make -C "$build/tests/kmod" -j "$jobs" all >>"$build/lab-make.log" 2>&1 || {
+      tail -n 40 "$build/lab-make.log" >&2
+      lab_die "building the tests/kmod guest programs failed (log: $build/lab-make.log)"
     }
   fi
 }
@@ -98,7 +98,7 @@ lab_suite_stage() {
 
 lab_build_suite() {
   local src=$1 arch=$2 build=$3 stage=$4 btf=${5:-}
-  mkdir -p "$(dirname "$build")"
+  mkdir -p "$build"
   lab_log "building the suite for $arch in $build"
   lab_suite_configure "$src" "$arch" "$build" "$btf"
   lab_suite_make "$src" "$build"
