@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # One guest, start to end, as its own process so `set -e` holds throughout:
 #   lab/guest.sh KERNEL_ENV
-# KERNEL_ENV (written by lab.sh) names NAME ARCH KREL VMLINUZ KDIR MODDIR
+# KERNEL_ENV (written by lab.sh) names NAME ARCH KREL VMLINUZ KDIR KCONFIG MODDIR
 # (MODDIR empty: the channel's drivers are built in). Settings
 # come from the environment lab.sh exports: LAB_MODE LAB_CACHE LAB_WORK
 # LAB_RUNS_DIR LAB_TIMEOUT LAB_ACCEL LAB_STAGE LAB_SRC LAB_HOST_KPERFLAB.
@@ -74,12 +74,14 @@ lab_guest_payload() {
   # results of whatever finished still come back.
   echo $((LAB_TIMEOUT > 120 ? LAB_TIMEOUT - 60 : LAB_TIMEOUT / 2)) >"$p/guest-timeout"
   [[ -n $ko ]] && cp "$ko" "$p/kperflab.ko"
-  return 0
+  # The kernel config, where the guest's provenance collector looks for it.
+  mkdir -p "$out/payload/boot"
+  cp "$KCONFIG" "$out/payload/boot/config-$KREL"
 }
 
 main() {
   [[ $# -eq 1 && -f $1 ]] || lab_die "usage: lab/guest.sh KERNEL_ENV"
-  local NAME ARCH KREL VMLINUZ KDIR MODDIR="" out ko="" overlays=()
+  local NAME ARCH KREL VMLINUZ KDIR KCONFIG MODDIR="" out ko="" overlays=()
   source "$1"
   out=$LAB_WORK/$NAME
   mkdir -p "$out"

@@ -64,8 +64,9 @@ lab_prepare_debian() {
   dir=$(lab_fetch "$cache" "$name")
   (
     source "$dir/kernel.env"
-    printf 'NAME=%q\nARCH=%q\nKREL=%q\nVMLINUZ=%q\nKDIR=%q\nMODDIR=%q\n' "$name" "$ARCH" \
-      "$KREL" "$dir/root/boot/vmlinuz-$KREL" "$dir/root/usr/src/linux-headers-$KREL" \
+    printf 'NAME=%q\nARCH=%q\nKREL=%q\nVMLINUZ=%q\nKDIR=%q\nKCONFIG=%q\nMODDIR=%q\n' \
+      "$name" "$ARCH" "$KREL" "$dir/root/boot/vmlinuz-$KREL" \
+      "$dir/root/usr/src/linux-headers-$KREL" "$dir/root/boot/config-$KREL" \
       "$dir/root/lib/modules/$KREL"
   ) >"$work/$name.env"
 }
@@ -89,8 +90,10 @@ lab_prepare_custom() {
     grep -q "^$opt=y" "$kdir/.config" || lab_die "custom kernel: $opt=y is needed (results travel over a virtio console)"
   done
   name=custom-$krel
-  printf 'NAME=%q\nARCH=%q\nKREL=%q\nVMLINUZ=%q\nKDIR=%q\n' "$name" "$arch" "$krel" \
-    "$(cd "$(dirname "$image")" && pwd)/$(basename "$image")" "$(cd "$kdir" && pwd)" >"$work/$name.env"
+  kdir=$(cd "$kdir" && pwd)
+  printf 'NAME=%q\nARCH=%q\nKREL=%q\nVMLINUZ=%q\nKDIR=%q\nKCONFIG=%q\n' "$name" "$arch" \
+    "$krel" "$(cd "$(dirname "$image")" && pwd)/$(basename "$image")" "$kdir" "$kdir/.config" \
+    >"$work/$name.env"
   echo "$name"
 }
 
