@@ -16,6 +16,8 @@ source "$lab_dir/lib.sh"
 lab_suite_configure() {
   local src=$1 arch=$2 build=$3 btf=$4
   local -a args=(-S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKPERFLAB_TESTS=ON)
+  # A configured tree re-runs cmake by itself when a CMakeLists.txt changes.
+  [[ -f $build/CMakeCache.txt ]] && return 0
   [[ -n $btf ]] && args+=(-DKPERFLAB_VMLINUX_BTF="$btf")
   if [[ $arch != "$(dpkg --print-architecture)" ]]; then
     [[ $arch == arm64 ]] || lab_die "no cross toolchain file for $arch"
