@@ -24,9 +24,10 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libbpf-dev libelf-dev zlib1g-dev
             nlohmann-json3-dev libbenchmark-dev libgtest-dev bpftool)
 PKGS_TOOLS=(linux-perf likwid)
-PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd
-         
-          gcc-aarch64-linux-gnu g++-aarch64-linux-gnu)
+PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd file dwarves
+          gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
+          libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libbenchmark-dev:arm64
+          libgtest-dev:arm64)
 
 # Packages whose name differs per distribution.
 resolve_packages() {
@@ -39,6 +40,10 @@ resolve_packages() {
       linux-perf)
         if apt-cache show linux-perf >/dev/null 2>&1; then out+=(linux-perf)
         else out+=(linux-tools-common); fi ;;
+      *:arm64)
+        # The arm64 lab guest's suite is cross-built against Debian's multiarch
+        # packages (lab/README.md); other distributions lack them in their sources.
+        grep -qx 'ID=debian' /etc/os-release 2>/dev/null && out+=("$p") ;;
       *) out+=("$p") ;;
     esac
   done
@@ -72,6 +77,10 @@ deps() {
     exit 3
   fi
   log "installing: ${missing[*]}"
+  if printf '%s\n' "${missing[@]}" | grep -q ':arm64$' &&
+     ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    as_root dpkg --add-architecture arm64
+  fi
   as_root apt-get update -q || log "apt-get update failed; trying the existing lists"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     "${missing[@]}"

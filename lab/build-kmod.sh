@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Build kperflab.ko against an unpacked kernel's headers (or a kernel build
+# directory), cross-compiling for arm64.
+#   lab/build-kmod.sh SRC_ROOT HEADERS_DIR ARCH OUT_DIR   prints OUT_DIR/kperflab.ko
+# SRC_ROOT is the kperflab tree: kmod/ and include/ are copied to OUT_DIR so
+# the out-of-tree build writes nothing into the source tree and the kmod's
+# relative include path (../include) still holds.
+set -euo pipefail
+lab_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$lab_dir/lib.sh"
+
+lab_build_kmod() {
+  local src=$1 kdir=$2 arch=$3 out=$4 jobs=${LAB_JOBS:-2}
+  local -a make_args=(-C "$kdir" -j "$jobs")
+  [[ -f $src/kmod/Makefile || -f $src/kmod/Kbuild ]] ||
+    lab_die "no kmod/Makefile or kmod/Kbuild in $src"
+  [[ -f $kdir/Makefile ]] || lab_die "$kdir is not a kernel build or headers directory"
+  case $arch in
+    amd64)
+      [[ $(dpkg --print-architecture) == amd64 ]] ||
+        lab_die "building an amd64 module on a non-amd64 host is not supported" ;;
+    arm64)
+      if [[ $(dpkg --print-architecture) != arm64 ]]; then
+        command -v aarch64-linux-gnu-gcc >/dev/null ||
+          lab_die "aarch64-linux-gnu-gcc missing: install gcc-aarch64-linux-gnu"
+        make_args+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+      fi ;;
+    *) lab_die "unsupported architecture '$arch'" ;;
+  esac
+  rm -rf "$out"
+  mkdir -p "$out"
+  cp -a "$src/kmod" "$out/kmod"
+  [[ -d $src/include ]] && cp -a "$src/include" "$out/include"
+  lab_log "building kperflab.ko against $kdir ($arch)"
+  if ! make "${make_args[@]}" M="$out/kmod" modules >"$out/build.log" 2>&1; then
+    tail -n 40 "$out/build.log" >&2
+    lab_die "kperflab.ko build against $kdir failed (log: $out/build.log)"
+  fi
+  [[ -f $out/kmod/kperflab.ko ]] || lab_die "the kmod build produced no kperflab.ko"
+  echo "$out/kmod/kperflab.ko"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  [[ $# -eq 4 ]] || lab_die "usage: lab/build-kmod.sh SRC_ROOT HEADERS_DIR ARCH OUT_DIR"
+  lab_build_kmod "$@"
+fi

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Build the suite for a guest architecture and stage it as an initramfs
+# payload: the kperflab binary, the kmod guest test programs
+# (tests/kmod: every executable its CMakeLists builds, plus its *.sh), and
+# every shared library they need with the dynamic loader, so the guest needs
+# nothing from the host. (A fully static link is not possible with Debian's
+# packages: libbenchmark-dev ships no libbenchmark.a.)
+#   lab/build-suite.sh SRC_ROOT ARCH BUILD_DIR STAGE_DIR [BTF_FILE]
+# BTF_FILE: the BTF vmlinux.h is generated from (default: the host's; for a
+# cross build, a guest kernel's headers vmlinux, which carries .BTF).
+set -euo pipefail
+lab_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$lab_dir/lib.sh"
+
+lab_suite_configure() {
+  local src=$1 arch=$2 build=$3 btf=$4
+  local -a args=(-S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKPERFLAB_TESTS=ON)
+  # A configured tree re-runs cmake by itself when a CMakeLists.txt changes.
+  [[ -f $build/CMakeCache.txt ]] && return 0
+  [[ -n $btf ]] && args+=(-DKPERFLAB_VMLINUX_BTF="$btf")
+  if [[ $arch != "$(dpkg --print-architecture)" ]]; then
+    [[ $arch == arm64 ]] || lab_die "no cross toolchain file for $arch"
+    command -v aarch64-linux-gnu-g++ >/dev/null ||
+      lab_die "aarch64-linux-gnu-g++ missing: install g++-aarch64-linux-gnu"
+    [[ -f /usr/lib/aarch64-linux-gnu/pkgconfig/libbpf.pc ]] ||
+      lab_die "libbpf-dev:arm64 missing (./run.sh deps installs the :arm64 -dev packages)"
+    args+=(-DCMAKE_TOOLCHAIN_FILE="$lab_dir/toolchain-aarch64.cmake")
+  fi
+  if ! cmake "${args[@]}" >"$build/lab-configure.log" 2>&1; then
+    tail -n 30 "$build/lab-configure.log" >&2
+    lab_die "configuring the $arch suite failed (log: $build/lab-configure.log)"
+  fi
+}
+
+lab_suite_make() {
+  local src=$1 build=$2 jobs=${LAB_JOBS:-2}
+  # Only the binary and the guest test programs, not the host test suite.
+  if ! make -C "$build" -j "$jobs" kperflab >"$build/lab-make.log" 2>&1; then
+    tail -n 40 "$build/lab-make.log" >&2
+    lab_die "building kperflab failed (log: $build/lab-make.log)"
+  fi
+  if [[ -f $src/tests/kmod/CMakeLists.txt ]]; then
+    make -C "$build/tests/kmod" -j "$jobs" all >>"$build/lab-make.log" 2>&1 || {
+      tail -n 40 "$build/lab-make.log" >&2
+      lab_die "building the tests/kmod guest programs failed (log: $build/lab-make.log)"
+    }
+  fi
+}
+
+# Copy the loader of ELF $1 and every shared library it needs (recursively)
+# into the stage root $2, from the multiarch paths of triplet $3.
+lab_stage_libs() {
+  local elf=$1 root=$2 triplet=$3 interp src
+  interp=$(readelf -l "$elf" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+  [[ -z $interp ]] && return 0
+  if [[ ! -e $root$interp ]]; then
+    src=$interp
+    [[ -e $src && $triplet == "$(gcc -dumpmachine)" ]] || src=/usr/$triplet/lib/$(basename "$interp")
+    [[ -e $src ]] || lab_die "dynamic loader $interp not found for $triplet"
+    mkdir -p "$root$(dirname "$interp")"
+    cp -L "$src" "$root$interp"
+  fi
+  lab_stage_needed "$elf" "$root" "$triplet"
+}
+
+lab_stage_needed() {
+  local elf=$1 root=$2 triplet=$3 lib dir found
+  for lib in $(readelf -d "$elf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    [[ -e $root/lib/$triplet/$lib ]] && continue
+    found=""
+    for dir in /usr/lib/$triplet /lib/$triplet /usr/$triplet/lib; do
+      [[ -e $dir/$lib ]] && { found=$dir/$lib; break; }
+    done
+    [[ -n $found ]] || lab_die "$(basename "$elf") needs $lib, not found for $triplet"
+    mkdir -p "$root/lib/$triplet"
+    cp -L "$found" "$root/lib/$triplet/$lib"
+    lab_stage_needed "$root/lib/$triplet/$lib" "$root" "$triplet"
+  done
+}
+
+# STAGE is an overlay of the guest's /: kperflab/bin/kperflab,
+# kperflab/tests/kmod/*, lib*/ (libraries and loader).
+lab_suite_stage() {
+  local src=$1 arch=$2 build=$3 stage=$4 triplet f
+  triplet=$(lab_uname_m "$arch")-linux-gnu
+  rm -rf "$stage"
+  mkdir -p "$stage/kperflab/bin" "$stage/kperflab/tests/kmod"
+  cp "$build/kperflab" "$stage/kperflab/bin/kperflab"
+  lab_stage_libs "$stage/kperflab/bin/kperflab" "$stage" "$triplet"
+  if [[ -d $src/tests/kmod ]]; then
+    for f in "$src"/tests/kmod/*.sh; do [[ -e $f ]] && cp "$f" "$stage/kperflab/tests/kmod/"; done
+    for f in "$build"/tests/kmod/*; do
+      [[ -f $f && -x $f ]] && file -b "$f" | grep -q '^ELF' || continue
+      cp "$f" "$stage/kperflab/tests/kmod/"
+      lab_stage_libs "$f" "$stage" "$triplet"
+    done
+  fi
+}
+
+lab_build_suite() {
+  local src=$1 arch=$2 build=$3 stage=$4 btf=${5:-}
+  mkdir -p "$build"
+  lab_log "building the suite for $arch in $build"
+  lab_suite_configure "$src" "$arch" "$build" "$btf"
+  lab_suite_make "$src" "$build"
+  lab_suite_stage "$src" "$arch" "$build" "$stage"
+  file -b "$stage/kperflab/bin/kperflab" | grep -q "$(lab_elf_machine "$arch")" ||
+    lab_die "the staged kperflab is not a $arch binary: $(file -b "$stage/kperflab/bin/kperflab")"
+}
+
+lab_elf_machine() { case $1 in amd64) echo x86-64 ;; arm64) echo aarch64 ;; esac; }
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  [[ $# -ge 4 && $# -le 5 ]] ||
+    lab_die "usage: lab/build-suite.sh SRC_ROOT ARCH BUILD_DIR STAGE_DIR [BTF_FILE]"
+  lab_build_suite "$@"
+fi

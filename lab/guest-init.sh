@@ -1,0 +1,63 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
+# /init of a lab guest (busybox sh). Mounts the kernel file systems, loads
+# kperflab.ko when the initramfs has it, runs /kperflab/mode.sh, and sends
+# everything under /out back to the host as a tar stream over the
+# virtio-serial port "kperflab.out" (Debian's cloud kernels have no 9p; the
+# virtio console is built in everywhere). Then powers off, whatever happened.
+/bin/busybox --install -s /bin
+export PATH=/kperflab/bin:/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mkdir -p /out /run
+# The host names the guest after how it runs (lab-qemu-tcg-x86_64); the
+# bundle lands under results/runs/<that name>/<release>/.
+for arg in $(cat /proc/cmdline); do
+  case $arg in kperflab.hostname=*) hostname "${arg#kperflab.hostname=}" ;; esac
+done
+export LD_LIBRARY_PATH=/lib/$(uname -m)-linux-gnu
+echo "kperflab-lab: init started on $(uname -r) $(uname -m)"
+
+# A watchdog: whatever hangs, the guest powers off before the host's timeout.
+( sleep "$(cat /kperflab/guest-timeout)"; echo "kperflab-lab: guest timeout"; poweroff -f ) &
+
+# Drivers of the results channel, where the kernel has them as modules.
+for m in /kperflab/modules/*.ko; do
+  [ -f "$m" ] && { insmod "$m" || echo "kperflab-lab: insmod $m failed"; }
+done
+port=""
+for i in 1 2 3 4 5 6 7 8 9 10; do
+  for d in /sys/class/virtio-ports/*; do
+    [ "$(cat "$d/name" 2>/dev/null)" = kperflab.out ] && port=/dev/${d##*/}
+  done
+  [ -n "$port" ] && [ -e "$port" ] && break
+  sleep 1
+done
+[ -n "$port" ] || echo "kperflab-lab: no virtio-serial port kperflab.out"
+
+if [ -f /kperflab/kperflab.ko ]; then
+  if insmod /kperflab/kperflab.ko >/out/insmod.log 2>&1; then
+    echo 0 >/out/insmod.rc
+  else
+    echo $? >/out/insmod.rc
+    echo "kperflab-lab: insmod kperflab.ko failed: $(cat /out/insmod.log)"
+  fi
+fi
+
+cd /kperflab
+sh /kperflab/mode.sh >/out/mode.log 2>&1
+rc=$?
+echo $rc >/out/mode.rc
+cd /
+echo "kperflab-lab: mode finished rc=$rc"
+dmesg >/out/dmesg.txt
+if [ -n "$port" ]; then
+  tar -cf "$port" -C /out . && echo "kperflab-lab: results sent"
+fi
+sync
+echo "kperflab-lab: poweroff"
+poweroff -f

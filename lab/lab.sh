@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The kernel lab: boot Debian's kernels (or your own) under QEMU and run the
+# suite inside them. See lab/README.md.
+#   lab/lab.sh [--kernel NAME]... [--mode run|test|smoke] [--cache DIR]
+#              [--timeout S] [--accel auto|kvm|tcg] [--runs-dir DIR] [--work DIR]
+#              [--host-kperflab BIN]
+# NAME: 6.1-cloud-amd64 6.12-cloud-amd64 6.12-rt-amd64 6.12-cloud-arm64 (default:
+# all four) or custom:IMAGE:HEADERS_OR_BUILDDIR.
+# Modes: run   load kperflab.ko, `kperflab run --profile lab`, bundle -> --runs-dir
+#        test  also tests/kmod/guest-tests.sh; pass/fail (exit 77: cannot run here)
+#        smoke only boot and report uname/CPUs (proves the machinery)
+set -euo pipefail
+lab_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src_root=$(cd "$lab_dir/.." && pwd)
+source "$lab_dir/lib.sh"
+source "$lab_dir/fetch.sh"
+source "$lab_dir/build-suite.sh"
+
+usage() { sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; }
+
+kernels=() mode=run timeout="" accel=auto host_kperflab=""
+cache=${KPERFLAB_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kperflab/lab}
+runs_dir=$src_root/results/runs
+work=${KPERFLAB_BUILD_DIR:-$src_root/build}/lab
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --kernel) kernels+=("${2:?--kernel needs a name}"); shift 2 ;;
+    --mode) mode=${2:?--mode needs run, test or smoke}; shift 2 ;;
+    --cache) cache=${2:?--cache needs a directory}; shift 2 ;;
+    --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
+    --accel) accel=${2:?--accel needs auto, kvm or tcg}; shift 2 ;;
+    --runs-dir) runs_dir=${2:?--runs-dir needs a directory}; shift 2 ;;
+    --work) work=${2:?--work needs a directory}; shift 2 ;;
+    --host-kperflab) host_kperflab=${2:?--host-kperflab needs a path}; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) lab_die "unknown argument '$1' (lab/lab.sh --help)" ;;
+  esac
+done
+case $mode in run | test | smoke) ;; *) lab_die "--mode must be run, test or smoke, got '$mode'" ;; esac
+case $accel in auto | kvm | tcg) ;; *) lab_die "--accel must be auto, kvm or tcg, got '$accel'" ;; esac
+[[ -z $timeout || $timeout =~ ^[0-9]+$ ]] || lab_die "--timeout must be seconds, got '$timeout'"
+# TCG is slow: boot ≈15–40 s, the lab profile ≤60 s of probe time, the kmod
+# guest tests; 15 minutes is the hard ceiling per guest.
+timeout=${timeout:-900}
+[[ ${#kernels[@]} -gt 0 ]] || kernels=("${LAB_KERNELS[@]}")
+mkdir -p "$cache" "$work"
+cache=$(cd "$cache" && pwd)
+work=$(cd "$work" && pwd)
+
+# The pieces the guest runs. Once they are in the tree, a failure to build
+# them is an error, never a silent skip.
+have_kmod() { [[ -f $src_root/kmod/Makefile || -f $src_root/kmod/Kbuild ]]; }
+have_guest_tests() { [[ -f $src_root/tests/kmod/guest-tests.sh ]]; }
+if [[ $mode == test ]]; then
+  have_kmod || lab_skip "kmod/ is not in this tree yet: nothing to load in the guests"
+  have_guest_tests || lab_skip "tests/kmod/guest-tests.sh is not in this tree yet"
+fi
+
+# Write WORK/<name>.env (NAME ARCH KREL VMLINUZ KDIR) for one kernel.
+lab_prepare_debian() {
+  local name=$1 dir
+  dir=$(lab_fetch "$cache" "$name")
+  (
+    source "$dir/kernel.env"
+    printf 'NAME=%q\nARCH=%q\nKREL=%q\nVMLINUZ=%q\nKDIR=%q\nKCONFIG=%q\nMODDIR=%q\n' \
+      "$name" "$ARCH" "$KREL" "$dir/root/boot/vmlinuz-$KREL" \
+      "$dir/root/usr/src/linux-headers-$KREL" "$dir/root/boot/config-$KREL" \
+      "$dir/root/lib/modules/$KREL"
+  ) >"$work/$name.env"
+}
+
+# custom:IMAGE:HEADERS_OR_BUILDDIR — a kernel you built (or any bzImage/Image
+# with its headers or build tree).
+lab_prepare_custom() {
+  local spec=${1#custom:} image kdir arch krel name
+  image=${spec%%:*}; kdir=${spec#*:}
+  [[ $spec == *:* && -f $image ]] || lab_die "custom kernel: '$1' is not custom:IMAGE:HEADERS_OR_BUILDDIR with an existing IMAGE"
+  [[ -f $kdir/Makefile && -f $kdir/.config ]] || lab_die "custom kernel: $kdir has no Makefile and .config (headers or build directory)"
+  case $(file -b "$image") in
+    *x86*boot*) arch=amd64 ;;
+    *ARM64*|*aarch64*) arch=arm64 ;;
+    *) lab_die "custom kernel: cannot tell the architecture of $image ($(file -b "$image"))" ;;
+  esac
+  krel=$(cat "$kdir/include/config/kernel.release" 2>/dev/null || make -s -C "$kdir" kernelrelease)
+  [[ -n $krel ]] || lab_die "custom kernel: cannot read the kernel release from $kdir"
+  local opt
+  for opt in CONFIG_VIRTIO_PCI CONFIG_VIRTIO_CONSOLE CONFIG_DEVTMPFS CONFIG_BLK_DEV_INITRD; do
+    grep -q "^$opt=y" "$kdir/.config" || lab_die "custom kernel: $opt=y is needed (results travel over a virtio console)"
+  done
+  name=custom-$krel
+  kdir=$(cd "$kdir" && pwd)
+  printf 'NAME=%q\nARCH=%q\nKREL=%q\nVMLINUZ=%q\nKDIR=%q\nKCONFIG=%q\n' "$name" "$arch" \
+    "$krel" "$(cd "$(dirname "$image")" && pwd)/$(basename "$image")" "$kdir" "$kdir/.config" \
+    >"$work/$name.env"
+  echo "$name"
+}
+
+# 1. Resolve and download every kernel first (one fetch per package).
+envs=()
+for k in "${kernels[@]}"; do
+  if [[ $k == custom:* ]]; then
+    envs+=("$work/$(lab_prepare_custom "$k").env")
+  else
+    lab_kernel_spec "$k" >/dev/null || lab_die "unknown kernel '$k' (known: ${LAB_KERNELS[*]}, or custom:IMAGE:HEADERS_OR_BUILDDIR)"
+    lab_prepare_debian "$k"
+    envs+=("$work/$k.env")
+  fi
+done
+
+# 2. The suite, once per guest architecture. The host's own architecture
+# reuses the project build directory; a cross build generates vmlinux.h from
+# a guest kernel's BTF (the headers package ships a BTF-only vmlinux).
+declare -A stage=()
+if [[ $mode != smoke ]]; then
+  for env in "${envs[@]}"; do
+    arch=$(source "$env"; echo "$ARCH")
+    [[ -n ${stage[$arch]:-} ]] && continue
+    if [[ $arch == "$(dpkg --print-architecture)" ]]; then
+      lab_locked "$work/.suite-$arch.lock" lab_build_suite "$src_root" "$arch" \
+        "${KPERFLAB_BUILD_DIR:-$src_root/build}" "$work/stage-$arch"
+    else
+      kdir=$(source "$env"; echo "$KDIR")
+      lab_locked "$work/.suite-$arch.lock" lab_build_suite "$src_root" "$arch" \
+        "$work/suite-$arch" "$work/stage-$arch" "$kdir/vmlinux"
+    fi
+    stage[$arch]=$work/stage-$arch
+  done
+fi
+
+# 3. Boot each guest in its own process.
+export LAB_MODE=$mode LAB_CACHE=$cache LAB_WORK=$work LAB_RUNS_DIR=$runs_dir
+export LAB_TIMEOUT=$timeout LAB_ACCEL=$accel LAB_SRC=$src_root LAB_HOST_KPERFLAB=$host_kperflab
+failures=0
+for env in "${envs[@]}"; do
+  name=$(source "$env"; echo "$NAME") arch=$(source "$env"; echo "$ARCH")
+  rc=0
+  LAB_STAGE=${stage[$arch]:-} "$lab_dir/guest.sh" "$env" || rc=$?
+  case $rc in
+    0) lab_log "$name: OK" ;;
+    "$LAB_SKIP") exit "$LAB_SKIP" ;;
+    *) lab_log "$name: FAILED (logs: $work/$name/)"; failures=$((failures + 1)) ;;
+  esac
+done
+[[ $failures -eq 0 ]] || lab_die "$failures of ${#envs[@]} guests failed"
+lab_log "all ${#envs[@]} guests OK"

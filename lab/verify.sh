@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Judge what a guest sent back (sourced by guest.sh):
+#   lab_verify MODE OUTDIR KREL   returns 0 pass, 1 fail
+# Every check names what it saw; the serial log is the evidence when the
+# guest sent nothing.
+
+lab_fail() { printf '[lab] FAIL: %s\n' "$*" >&2; LAB_FAILED=1; }
+
+lab_rc_file() { [[ -f $1 ]] && tr -d '[:space:]' <"$1" || echo missing; }
+
+# Kernel splats anywhere in the guest's log: the fuzzer and the rmmod race
+# must leave none. ("module verification failed" taints, harmlessly.)
+lab_scan_splats() {
+  local out=$1 pattern='Oops|\bBUG:|\bWARNING:|general protection fault|Kernel panic|Call Trace:|UBSAN:|KASAN:|refcount_t:|list_add corruption|list_del corruption|INFO: task .* blocked'
+  local f hits
+  for f in "$out/result/dmesg.txt" "$out/serial.log"; do
+    [[ -f $f ]] || continue
+    hits=$(grep -E "$pattern" "$f" | head -n 5 || true)
+    [[ -z $hits ]] || lab_fail "kernel splat in $(basename "$f"):"$'\n'"$hits"
+  done
+}
+
+# The bundle(s) the guest wrote: host dir = the guest's hostname, release dir
+# = the guest's kernel release (its own provenance, collected in the guest).
+lab_check_bundles() {
+  local out=$1 krel=$2 meta n=0
+  for meta in "$out"/result/runs/*/*/*/meta.json; do
+    [[ -f $meta ]] || continue
+    n=$((n + 1))
+    [[ $meta == */"$krel"/*/meta.json ]] ||
+      lab_fail "bundle $meta is not filed under the guest's release $krel"
+    grep -q '"status": *"complete"' "$meta" ||
+      lab_fail "bundle $(dirname "$meta") is not complete"
+    if [[ -n ${LAB_HOST_KPERFLAB:-} ]]; then
+      "$LAB_HOST_KPERFLAB" show "$(dirname "$meta")" >"$out/show.txt" 2>&1 ||
+        lab_fail "kperflab show refused the bundle: $(tail -n 3 "$out/show.txt")"
+    fi
+  done
+  [[ $n -gt 0 ]] || lab_fail "the guest wrote no bundle (kperflab-run.log: $(tail -n 5 "$out/result/kperflab-run.log" 2>/dev/null))"
+}
+
+# The kmod engineer's guest tests end with "N passed, N failed, N skipped".
+lab_check_guest_tests() {
+  local out=$1 log=$1/result/guest-tests.log summary passed failed
+  [[ -f $log ]] || { lab_fail "no guest-tests.log came back"; return; }
+  summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$log" | tail -n 1 || true)
+  [[ -n $summary ]] || { lab_fail "guest-tests.sh printed no summary: $(tail -n 5 "$log")"; return; }
+  lab_log "guest tests: $summary"
+  read -r passed _ failed _ <<<"$summary"
+  [[ $failed -eq 0 ]] || lab_fail "guest tests: $failed failed:"$'\n'"$(grep -iE 'fail' "$log" | head -n 10)"
+  [[ $passed -gt 0 ]] || lab_fail "guest tests: none passed ($summary)"
+  [[ $(lab_rc_file "$out/result/guest-tests.rc") == 0 ]] ||
+    lab_fail "guest-tests.sh exited $(lab_rc_file "$out/result/guest-tests.rc")"
+}
+
+# Bring the guest's bundles into the host's results/runs/, keeping
+# <guest-hostname>/<guest release>/<bundle>.
+lab_land_bundles() {
+  local out=$1 dest=$2 b rel
+  for b in "$out"/result/runs/*/*/*/; do
+    [[ -f $b/meta.json ]] || continue
+    rel=${b#"$out"/result/runs/}; rel=${rel%/}
+    mkdir -p "$dest/$(dirname "$rel")"
+    rm -rf "${dest:?}/$rel"
+    cp -a "$b" "$dest/$rel"
+    lab_log "bundle: $dest/$rel"
+  done
+}
+
+lab_verify() {
+  local mode=$1 out=$2 krel=$3
+  LAB_FAILED=0
+  if [[ ! -f $out/result/mode.rc ]]; then
+    lab_fail "the guest sent no results (accel $(cat "$out/accel" 2>/dev/null)); serial log $out/serial.log ends:"$'\n'"$(tail -n 25 "$out/serial.log")"
+    return 1
+  fi
+  [[ $(cat "$out/result/uname.txt") == "$krel" ]] ||
+    lab_fail "guest runs $(cat "$out/result/uname.txt"), expected $krel"
+  lab_log "guest: $(cat "$out/result/uname.txt"), $(cat "$out/result/ncpu.txt") CPUs, $(cat "$out/accel")"
+  if [[ $mode != smoke && -f $out/payload/kperflab/kperflab.ko ]]; then
+    [[ $(lab_rc_file "$out/result/insmod.rc") == 0 ]] ||
+      lab_fail "insmod kperflab.ko failed: $(cat "$out/result/insmod.log" 2>/dev/null)"
+  fi
+  [[ $mode == test ]] && lab_check_guest_tests "$out"
+  if [[ $mode != smoke ]]; then
+    [[ $(lab_rc_file "$out/result/kperflab.rc") == 0 ]] ||
+      lab_fail "kperflab run --profile lab exited $(lab_rc_file "$out/result/kperflab.rc"): $(tail -n 5 "$out/result/kperflab-run.log" 2>/dev/null)"
+    lab_check_bundles "$out" "$krel"
+    lab_land_bundles "$out" "$LAB_RUNS_DIR"
+  fi
+  lab_scan_splats "$out"
+  [[ $LAB_FAILED -eq 0 ]]
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The lab's plumbing without booting a guest: bad arguments are refused with
+# a message naming them, every kernel of the matrix resolves to packages in
+# the apt index, and the initramfs builder produces a cpio with /init and a
+# static busybox. Usage: lab_scripts.sh SRC_ROOT
+set -euo pipefail
+src=${1:?usage: lab_scripts.sh SRC_ROOT}
+lab=$src/lab
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check() { # NAME, then a command that must succeed
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
+}
+
+# refuses ARGS... with exit 1 and MESSAGE on stderr
+refuses() {
+  local msg=$1 rc=0; shift
+  "$lab/lab.sh" --work "$tmp/work" --cache "$tmp/cache" "$@" >"$tmp/out" 2>&1 || rc=$?
+  [[ $rc -eq 1 ]] && grep -q -- "$msg" "$tmp/out" && return 0
+  echo "  lab.sh $* exited $rc: $(cat "$tmp/out")"
+  return 1
+}
+
+check "bad mode refused" refuses "--mode must be run, test or smoke" --mode fast
+check "bad accel refused" refuses "--accel must be auto, kvm or tcg" --accel hvf
+check "bad timeout refused" refuses "--timeout must be seconds" --timeout soon
+check "unknown kernel refused" refuses "unknown kernel '5.10-cloud-amd64'" --kernel 5.10-cloud-amd64 --mode smoke
+check "unknown argument refused" refuses "unknown argument '--kernels'" --kernels x
+check "missing custom image refused" refuses "is not custom:IMAGE:HEADERS_OR_BUILDDIR" \
+  --kernel custom:/nonexistent/bzImage:/nonexistent --mode smoke
+
+if [[ -z $(apt-cache pkgnames linux-image- 2>/dev/null | head -n1) ]]; then
+  echo "SKIP: the apt index is empty (apt-get update never ran); cannot resolve kernels"
+  exit 77
+fi
+resolves() {
+  local out
+  out=$("$lab/resolve.sh" "$1") || return 1
+  [[ $out =~ ^(amd64|arm64)\ [0-9]+\.[0-9]+[^\ ]*-(cloud|rt)-(amd64|arm64)\ linux-image-[^\ ]+-unsigned\ linux-headers-[^\ ]+\ linux-headers-[^\ ]+-common(-rt)?\ linux-kbuild-[^\ ]+$ ]] ||
+    { echo "  unexpected: $out"; return 1; }
+  echo "  $1 -> $out"
+}
+for k in 6.1-cloud-amd64 6.12-cloud-amd64 6.12-rt-amd64 6.12-cloud-arm64; do
+  check "resolve $k" resolves "$k"
+done
+
+initramfs() {
+  mkdir -p "$tmp/ov/kperflab"
+  echo 'uname -r' >"$tmp/ov/kperflab/mode.sh"
+  "$lab/initramfs.sh" "$tmp/cache" "$(dpkg --print-architecture)" "$tmp/i.gz" "$tmp/ov" || return 1
+  gzip -dc "$tmp/i.gz" | cpio -t --quiet >"$tmp/list" 2>/dev/null
+  grep -qx init "$tmp/list" && grep -qx bin/busybox "$tmp/list" && grep -qx kperflab/mode.sh "$tmp/list"
+}
+check "initramfs has /init, busybox, the overlay" initramfs
+
+echo "$fails failed"
+[[ $fails -eq 0 ]]
