@@ -29,7 +29,7 @@ lab_mode_script() {
     # The guest tests may unload the module (rmmod races); the probes need it.
     echo 'grep -q "^kperflab " /proc/modules || insmod /kperflab/kperflab.ko'
   fi
-  echo 'kperflab run --profile lab --runs-dir /out/runs >/out/kperflab-run.log 2>&1'
+  echo "kperflab run --profile lab --runs-dir /out/runs ${LAB_RUN_ARGS:-} >/out/kperflab-run.log 2>&1"
   echo 'echo $? >/out/kperflab.rc'
 }
 

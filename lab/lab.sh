@@ -4,12 +4,14 @@
 # suite inside them. See lab/README.md.
 #   lab/lab.sh [--kernel NAME]... [--mode run|test|smoke] [--cache DIR]
 #              [--timeout S] [--accel auto|kvm|tcg] [--runs-dir DIR] [--work DIR]
-#              [--host-kperflab BIN]
+#              [--host-kperflab BIN] [--run-args "ARGS"]
 # NAME: 6.1-cloud-amd64 6.12-cloud-amd64 6.12-rt-amd64 6.12-cloud-arm64 (default:
 # all four) or custom:IMAGE:HEADERS_OR_BUILDDIR.
 # Modes: run   load kperflab.ko, `kperflab run --profile lab`, bundle -> --runs-dir
 #        test  also tests/kmod/guest-tests.sh; pass/fail (exit 77: cannot run here)
 #        smoke only boot and report uname/CPUs (proves the machinery)
+# --run-args: more arguments for the guest's `kperflab run`, e.g.
+#        "--probe ipi --repeat 10 --set ipi.handler_delay_ns=20000"
 set -euo pipefail
 lab_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src_root=$(cd "$lab_dir/.." && pwd)
@@ -17,9 +19,9 @@ source "$lab_dir/lib.sh"
 source "$lab_dir/fetch.sh"
 source "$lab_dir/build-suite.sh"
 
-usage() { sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; }
 
-kernels=() mode=run timeout="" accel=auto host_kperflab=""
+kernels=() mode=run timeout="" accel=auto host_kperflab="" run_args=""
 cache=${KPERFLAB_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kperflab/lab}
 runs_dir=$src_root/results/runs
 work=${KPERFLAB_BUILD_DIR:-$src_root/build}/lab
@@ -34,10 +36,15 @@ while [[ $# -gt 0 ]]; do
     --runs-dir) runs_dir=${2:?--runs-dir needs a directory}; shift 2 ;;
     --work) work=${2:?--work needs a directory}; shift 2 ;;
     --host-kperflab) host_kperflab=${2:?--host-kperflab needs a path}; shift 2 ;;
+    --run-args) run_args=${2?--run-args needs a value}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) lab_die "unknown argument '$1' (lab/lab.sh --help)" ;;
   esac
 done
+# They end up in the guest's shell script: plain words only.
+[[ $run_args =~ ^[A-Za-z0-9_.,=/:\ +-]*$ ]] ||
+  lab_die "--run-args may hold letters, digits, spaces and _.,=/:+- only, got '$run_args'"
+export LAB_RUN_ARGS=$run_args
 case $mode in run | test | smoke) ;; *) lab_die "--mode must be run, test or smoke, got '$mode'" ;; esac
 case $accel in auto | kvm | tcg) ;; *) lab_die "--accel must be auto, kvm or tcg, got '$accel'" ;; esac
 [[ -z $timeout || $timeout =~ ^[0-9]+$ ]] || lab_die "--timeout must be seconds, got '$timeout'"
