@@ -19,7 +19,7 @@ source "$lab_dir/lib.sh"
 source "$lab_dir/fetch.sh"
 source "$lab_dir/build-suite.sh"
 
-usage() { sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; }
 
 kernels=() mode=run timeout="" accel=auto host_kperflab="" run_args=""
 cache=${KPERFLAB_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kperflab/lab}
