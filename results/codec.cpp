@@ -9,6 +9,7 @@
 #include <string>
 
 #include "results/bundle.h"
+#include "zlib_inflate.h"
 
 namespace kperflab {
 
@@ -28,11 +29,11 @@ std::string gzip_compress(const std::string& data) {
   return out;
 }
 
-std::string gzip_decompress(const std::string& data) {
+std::string inflate_all(std::string_view in, int window_bits, size_t limit) {
   z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) throw std::runtime_error("gzip: inflateInit2 failed");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
+  if (inflateInit2(&zs, window_bits) != Z_OK) throw std::runtime_error("zlib init failed");
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
   std::string out;
   char buf[65536];
   int rc;
@@ -41,18 +42,27 @@ std::string gzip_decompress(const std::string& data) {
     zs.avail_out = sizeof buf;
     rc = inflate(&zs, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_STREAM_END) {
+      std::string msg = zs.msg ? zs.msg : "zlib error " + std::to_string(rc);
       inflateEnd(&zs);
-      throw std::runtime_error("gzip: corrupt data");
+      throw std::runtime_error("corrupt data: " + msg);
     }
     out.append(buf, sizeof buf - zs.avail_out);
-    if (out.size() > (size_t{1} << 30)) {
+    if (out.size() > limit) {
       inflateEnd(&zs);
-      throw std::runtime_error("gzip: more than 1 GiB uncompressed");
+      throw std::runtime_error("more than " + std::to_string(limit) + " bytes uncompressed");
     }
   } while (rc != Z_STREAM_END && (zs.avail_in > 0 || zs.avail_out == 0));
   inflateEnd(&zs);
-  if (rc != Z_STREAM_END) throw std::runtime_error("gzip: truncated data");
+  if (rc != Z_STREAM_END) throw std::runtime_error("truncated data");
   return out;
+}
+
+std::string gzip_decompress(const std::string& data) {
+  try {
+    return inflate_all(data, 15 + 32, size_t{1} << 30);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("gzip: ") + e.what());
+  }
 }
 
 namespace {

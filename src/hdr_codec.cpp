@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kperflab/hist.h"
+#include "zlib_inflate.h"
 
 namespace kperflab::hdr {
 
@@ -196,25 +197,12 @@ Histogram decode_compressed_base64(std::string_view text) {
   }
   uint32_t len = static_cast<uint32_t>(get_be(bin, 4, 4));
   if (len > bin.size() - 8) throw HistogramError("truncated compressed payload");
-  z_stream zs{};
-  if (inflateInit(&zs) != Z_OK) throw HistogramError("zlib init failed");
-  zs.next_in = reinterpret_cast<Bytef*>(bin.data() + 8);
-  zs.avail_in = len;
   std::string raw;
-  char buf[16384];
-  int rc;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      throw HistogramError(std::string("zlib error: ") + (zs.msg ? zs.msg : "corrupt data"));
-    }
-    raw.append(buf, sizeof buf - zs.avail_out);
-  } while (rc != Z_STREAM_END && raw.size() < kMaxDecoded && (zs.avail_in || !zs.avail_out));
-  inflateEnd(&zs);
-  if (rc != Z_STREAM_END) throw HistogramError("zlib error: compressed data truncated");
+  try {
+    raw = inflate_all(std::string_view(bin).substr(8, len), 15, kMaxDecoded);
+  } catch (const std::runtime_error& e) {
+    throw HistogramError(std::string("zlib: ") + e.what());
+  }
   return decode(raw);
 }
 

@@ -11,6 +11,7 @@
 #include "analysis/export.h"
 #include "analysis/report.h"
 #include "synth.h"
+#include "tests/common/tmpdir.h"
 
 namespace fs = std::filesystem;
 using kperflab::compare::Side;
@@ -20,13 +21,9 @@ using kperflab::testing::write_synth_bundle;
 
 namespace {
 
-struct Tmp {
-  fs::path p;
-  Tmp() {
-    char t[] = "/tmp/kperflab-cmp-XXXXXX";
-    p = mkdtemp(t);
-  }
-  ~Tmp() { fs::remove_all(p); }
+// The tests name the directory t.p.
+struct Tmp : kperflab::testing::TmpDir {
+  const fs::path& p = path;
 };
 
 kperflab::compare::Result run(const fs::path& a, const fs::path& b,

@@ -7,6 +7,7 @@
 
 #include "probe.h"
 #include "results/bundle.h"
+#include "tests/common/tmpdir.h"
 
 namespace fs = std::filesystem;
 using kperflab::Bundle;
@@ -16,14 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-struct TmpDir {
-  fs::path path;
-  TmpDir() {
-    char tmpl[] = "/tmp/kperflab-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TmpDir() { fs::remove_all(path); }
-};
+using kperflab::testing::TmpDir;
 
 json minimal_meta() {
   return {{"schema", kperflab::kMetaSchema},
