@@ -31,8 +31,10 @@ static bool kpl_cm_stop(struct kpl_cm *c, u64 i)
 	do {                                                               \
 		for (i = 0; i < c->n; i++) {                               \
 			stmt;                                              \
-			if (kpl_cm_stop(c, i))                             \
+			if (kpl_cm_stop(c, i)) {                           \
+				i++;	/* op i already ran */             \
 				break;                                     \
+			}                                                  \
 		}                                                          \
 		c->done = i;                                               \
 	} while (0)
