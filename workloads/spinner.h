@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -40,6 +41,7 @@ class Spinners {
   };
   void stop_all();
   std::vector<Placement> where_;
+  std::optional<int> autogroup_nice_;  // to restore, when we raised it
   std::unique_ptr<Shared> shared_;
   std::vector<std::thread> threads_;
 };
