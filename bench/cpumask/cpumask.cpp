@@ -99,17 +99,23 @@ class Session : public ProbeSession {
   uint32_t nr_cpus_ = 0;
 };
 
+// A test run cannot be interrupted inside the kernel, so n may grow at most
+// tenfold per step and is kept so that even the slowest per-op time seen
+// gives a batch of at most 4x sample_ms (an arm64 TCG guest once measured one
+// tiny batch, scaled n up to 2^31 and hung).
 uint64_t Session::calibrate(const std::string& op, Setting s) const {
   const double target_ns = p_["sample_ms"].get<double>() * 1e6;
   uint64_t n = 1000;
-  for (int i = 0; i < 4; ++i) {
+  double slowest = 0;
+  for (int i = 0; i < 8; ++i) {
     auto a = b_.run(op, n, s.cpu, s.density);
-    double per = static_cast<double>(std::max<uint64_t>(a.elapsed_ns, 1)) / n;
-    uint64_t next = static_cast<uint64_t>(target_ns / per);
-    n = std::clamp<uint64_t>(next, 100, (uint64_t{1} << 31) - 1);
+    double per = static_cast<double>(std::max<uint64_t>(a.elapsed_ns, 1)) / static_cast<double>(n);
+    slowest = std::max(slowest, per);
     if (a.elapsed_ns > target_ns / 2) break;
+    uint64_t want = static_cast<uint64_t>(target_ns / per);
+    n = std::clamp<uint64_t>(want, 100, std::min<uint64_t>(n * 10, (uint64_t{1} << 31) - 1));
   }
-  return n;
+  return std::max<uint64_t>(1, std::min<uint64_t>(n, static_cast<uint64_t>(4 * target_ns / slowest)));
 }
 
 std::string Session::baseline_of(const std::string& op) {
