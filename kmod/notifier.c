@@ -241,9 +241,12 @@ static int kpl_nt_insert(struct kpl_nt *nt)
 /* The timed window: readers run, the caller's other threads invalidate. */
 static int kpl_nt_window(struct kpl_nt *nt)
 {
+	u32 __user *ready = u64_to_user_ptr(nt->req.ready);
 	u64 t0 = ktime_get_ns(), end = t0 + (u64)nt->req.duration_ms * NSEC_PER_MSEC;
 	int ret = 0;
 
+	if (ready && put_user(1U, ready))
+		return -EFAULT;
 	WRITE_ONCE(nt->running, true);
 	while (ktime_get_ns() < end) {
 		if (signal_pending(current)) {
@@ -254,6 +257,8 @@ static int kpl_nt_window(struct kpl_nt *nt)
 	}
 	WRITE_ONCE(nt->running, false);
 	nt->req.elapsed_ns = ktime_get_ns() - t0;
+	if (ready && put_user(2U, ready))
+		return -EFAULT;
 	return ret;
 }
 

@@ -146,6 +146,9 @@ struct kpl_nt_req {
 	__u64 hist_begin_wait;	/* (in) ptr or 0: ns spent in mmu_interval_read_begin */
 	__u64 hist_commit;	/* (in) ptr or 0: ns from first read_begin to commit */
 	__u64 hist_invalidate;	/* (in) ptr or 0: ns in our invalidate callback */
+	__u64 ready;		/* (in) ptr or 0 to a __u32 the module sets to 1 when the
+				 * window opens (notifiers registered, readers running)
+				 * and to 2 when it closes */
 	__u64 overflow[4];	/* (out) in the order of the four histograms */
 	__u64 invalidations[KPL_NT_EVENTS]; /* (out) callbacks by mmu_notifier_event */
 	__u64 inval_full;	/* (out) callbacks whose range covered the whole interval */
