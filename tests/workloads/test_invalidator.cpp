@@ -15,6 +15,17 @@ using namespace kperflab::workloads;
 
 namespace {
 
+Invalidator::Config cfg(InvalKind k, double rate = 0, int threads = 1, uint64_t max_ops = 0,
+                        const volatile uint32_t* gate = nullptr) {
+  Invalidator::Config c;
+  c.kind = k;
+  c.rate_hz = rate;
+  c.threads = threads;
+  c.max_ops = max_ops;
+  c.gate = gate;
+  return c;
+}
+
 constexpr size_t kLen = 64 * 4096;
 
 long minor_faults() {
@@ -105,7 +116,7 @@ TEST(Invalidator, ThpSplitRefaults) {
 TEST(Invalidator, RateControlHolds) {
   AnonBuffer buf(kLen);
   for (int threads : {1, 2}) {
-    Invalidator inv({.kind = InvalKind::madv_dontneed, .rate_hz = 200, .threads = threads}, buf);
+    Invalidator inv(cfg(InvalKind::madv_dontneed, 200, threads), buf);
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     inv.stop();
     EXPECT_EQ(inv.error(), "");
@@ -113,7 +124,7 @@ TEST(Invalidator, RateControlHolds) {
     EXPECT_LE(inv.ops(), 240u) << threads << " threads";
     EXPECT_EQ(inv.latency().count(), inv.ops());
   }
-  Invalidator fast({.kind = InvalKind::madv_dontneed}, buf);
+  Invalidator fast(cfg(InvalKind::madv_dontneed), buf);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   fast.stop();
   EXPECT_GT(fast.ops(), 240u) << "back to back is not faster than 200/s";
@@ -122,7 +133,7 @@ TEST(Invalidator, RateControlHolds) {
 TEST(Invalidator, MaxOpsAndGate) {
   AnonBuffer buf(kLen);
   volatile uint32_t gate = 0;
-  Invalidator inv({.kind = InvalKind::mprotect, .max_ops = 7, .gate = &gate}, buf);
+  Invalidator inv(cfg(InvalKind::mprotect, 0, 1, 7, &gate), buf);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(inv.ops(), 0u) << "ran before the gate opened";
   gate = 1;
@@ -134,7 +145,7 @@ TEST(Invalidator, MaxOpsAndGate) {
 
 TEST(Invalidator, RejectsBadConfig) {
   AnonBuffer buf(kLen);
-  EXPECT_THROW(Invalidator({.rate_hz = -1}, buf), std::invalid_argument);
-  EXPECT_THROW(Invalidator({.threads = 0}, buf), std::invalid_argument);
-  EXPECT_THROW(Invalidator({.threads = 100}, buf), std::invalid_argument);  // 64 pages
+  EXPECT_THROW(Invalidator(cfg(InvalKind::madv_dontneed, -1), buf), std::invalid_argument);
+  EXPECT_THROW(Invalidator(cfg(InvalKind::madv_dontneed, 0, 0), buf), std::invalid_argument);
+  EXPECT_THROW(Invalidator(cfg(InvalKind::madv_dontneed, 0, 100), buf), std::invalid_argument);  // 64 pages
 }
