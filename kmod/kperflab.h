@@ -14,5 +14,6 @@ bool kpl_reserved_zero(const __u32 *r, size_t n);
 
 long kpl_ipi_ioctl(void __user *u);
 long kpl_cpumask_ioctl(void __user *u);
+long kpl_notifier_ioctl(void __user *u);
 
 #endif

@@ -58,7 +58,7 @@ static long kperflab_info(void __user *u)
 	if (!kpl_reserved_zero(info.reserved, ARRAY_SIZE(info.reserved)))
 		return -EINVAL;
 	info.uapi_version = KPL_UAPI_VERSION;
-	info.features = KPL_FEAT_IPI | KPL_FEAT_CPUMASK;
+	info.features = KPL_FEAT_IPI | KPL_FEAT_CPUMASK | KPL_FEAT_NOTIFIER;
 	info.nr_cpu_ids = nr_cpu_ids;
 	info.handler_delay_ns = kpl_handler_delay_ns();
 	strscpy(info.module_version, KPERFLAB_MODULE_VERSION, sizeof(info.module_version));
@@ -78,6 +78,8 @@ static long kperflab_ioctl(struct file *file, unsigned int cmd, unsigned long ar
 		return kpl_ipi_ioctl(u);
 	case KPL_IOC_CPUMASK:
 		return kpl_cpumask_ioctl(u);
+	case KPL_IOC_NOTIFIER:
+		return kpl_notifier_ioctl(u);
 	default:
 		return -ENOTTY;
 	}

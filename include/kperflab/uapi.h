@@ -106,4 +106,60 @@ struct kpl_cpumask_req {
 #define KPL_IOC_CPUMASK _IOWR(KPL_IOC_MAGIC, 0x02, struct kpl_cpumask_req)
 /* 0x40..0x4f: reserved for the mmu notifier probe. */
 
+/* ---- mmu notifier probe (kmod/notifier.c) ------------------------------
+ * KPL_IOC_NOTIFIER: one synchronous run. The module registers nr_notifiers
+ * mmu_interval_notifiers over the caller's own buffer (notifier i covers
+ * [addr + i*stride, + range_len)), starts nr_readers kthreads pinned to
+ * cpus[i] (reader i reads notifier i % nr_notifiers), lets them run the
+ * read_begin -> work -> driver lock -> read_retry -> commit loop for
+ * duration_ms while other threads of the caller invalidate the buffer,
+ * then stops them and removes the notifiers before returning. Registration
+ * and removal are outside the timed window. A signal ends the run early
+ * (-EINTR, counts so far still copied out). */
+#define KPL_FEAT_NOTIFIER	(1U << 2)
+#define KPL_NT_MAX_NOTIFIERS	100000U
+#define KPL_NT_MAX_READERS	64U
+#define KPL_NT_MAX_WORK_NS	10000000U	/* 10 ms busy section */
+#define KPL_NT_EVENTS		16U		/* enum mmu_notifier_event slots */
+
+struct kpl_nt_reader_stats {
+	__u64 attempts;		/* read_begin calls */
+	__u64 successes;	/* commits */
+	__u64 retries;		/* read_retry said the range changed */
+};
+
+struct kpl_nt_req {
+	__u32 size;		/* (in) sizeof(struct kpl_nt_req) */
+	__u32 version;		/* (in) KPL_UAPI_VERSION */
+	__u64 addr;		/* (in) start of the caller's buffer (page aligned) */
+	__u64 range_len;	/* (in) bytes per notifier, page multiple */
+	__u64 stride;		/* (in) bytes between notifier starts (0: all overlap) */
+	__u32 nr_notifiers;	/* (in) 1..KPL_NT_MAX_NOTIFIERS */
+	__u32 nr_readers;	/* (in) 0..KPL_NT_MAX_READERS */
+	__u32 work_ns;		/* (in) busy "device work" per attempt, <= KPL_NT_MAX_WORK_NS */
+	__u32 duration_ms;	/* (in) 1..KPL_MAX_MS */
+	__u32 hist_len;		/* (in) entries of every histogram buffer, 1..KPL_MAX_HIST_LEN */
+	__u32 reserved0;	/* (in) zero */
+	__u64 cpus;		/* (in) user pointer, __s32[nr_readers] online CPUs */
+	__u64 reader_stats;	/* (in) user pointer or 0, kpl_nt_reader_stats[nr_readers] (out) */
+	__u64 hist_retries;	/* (in) ptr or 0: retries per success (count, not ns) */
+	__u64 hist_begin_wait;	/* (in) ptr or 0: ns spent in mmu_interval_read_begin */
+	__u64 hist_commit;	/* (in) ptr or 0: ns from first read_begin to commit */
+	__u64 hist_invalidate;	/* (in) ptr or 0: ns in our invalidate callback */
+	__u64 ready;		/* (in) ptr or 0 to a __u32 the module sets to 1 when the
+				 * window opens (notifiers registered, readers running)
+				 * and to 2 when it closes */
+	__u64 overflow[4];	/* (out) in the order of the four histograms */
+	__u64 invalidations[KPL_NT_EVENTS]; /* (out) callbacks by mmu_notifier_event */
+	__u64 inval_full;	/* (out) callbacks whose range covered the whole interval */
+	__u64 inval_partial;	/* (out) callbacks that overlapped only part of it */
+	__u64 inval_nonblock_fail; /* (out) !blockable and trylock failed: returned false */
+	__u64 attempts, successes, retries; /* (out) sums over readers */
+	__u64 elapsed_ns;	/* (out) timed window */
+	__u32 reserved[8];	/* (in) zero */
+};
+
+#define KPL_IOC_NOTIFIER _IOWR(KPL_IOC_MAGIC, 0x40, struct kpl_nt_req)
+/* ---- end mmu notifier probe -------------------------------------------- */
+
 #endif /* KPERFLAB_UAPI_H */

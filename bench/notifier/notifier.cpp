@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The notifier probe (kernel side: kmod/notifier.c): mmu_interval_notifier
+// read-retry rates under controlled invalidation load. Sweeps invalidation
+// kind x rate, then reader work length, reader count and notifier count
+// one at a time around a base point; and the cost on the invalidating side
+// (per-operation latency) with 0, 1, 10, 1000 notifiers registered.
+#include <chrono>
+#include <thread>
+
+#include "nt_device.h"
+#include "probe.h"
+#include "runner.h"
+
+namespace kperflab::notifier {
+
+using nlohmann::json;
+using workloads::InvalKind;
+
+namespace {
+
+json profile_params(Profile p) {
+  json j = {{"kinds", {"madvise", "munmap", "mprotect", "fork", "migrate", "clear_refs",
+                       "thp_split"}},
+            {"rates_hz", {0, 100, 1000, -1}},  // 0: none, -1: back to back
+            {"work_ns", {500, 5000, 50000}},
+            {"readers", {1, 2, 4}},
+            {"notifiers", {1, 10, 1000}},
+            {"cost_notifiers", {0, 1, 10, 1000}},
+            {"base_work_ns", 2000},
+            {"inval_threads", 1},
+            {"window_ms", 1000}};
+  switch (p) {
+    case Profile::quick: j["window_ms"] = 300; break;
+    case Profile::standard: break;
+    case Profile::full:
+      j["window_ms"] = 3000;
+      j["rates_hz"] = {0, 10, 100, 1000, 10000, -1};
+      break;
+    case Profile::lab:  // <= ~20 s under TCG on 4 vCPUs
+      j.update({{"kinds", {"madvise", "munmap", "mprotect", "fork"}},
+                {"rates_hz", {0, 1000, -1}}, {"work_ns", {500, 20000}}, {"readers", {1, 2}},
+                {"notifiers", {1, 100}}, {"window_ms", 250}});
+      break;
+  }
+  return j;
+}
+
+std::string rate_name(double r) {
+  return r < 0 ? "max" : std::to_string(static_cast<long>(r));
+}
+
+class Session : public ProbeSession {
+ public:
+  Session(RunContext& ctx, json p) : p_(std::move(p)), cpus_(ctx.host().online_cpus()) {
+    if (cpus_.size() < 2) throw std::runtime_error("needs at least 2 online CPUs");
+    reader_cpus_.assign(cpus_.begin() + 1, cpus_.end());
+    for (auto& k : p_["kinds"]) kinds_.push_back(workloads::parse_inval_kind(k.get<std::string>()));
+  }
+  unsigned steps() const override {
+    return static_cast<unsigned>(kinds_.size() + p_["work_ns"].size() + p_["readers"].size() +
+                                 p_["notifiers"].size() + p_["cost_notifiers"].size());
+  }
+  void run_repetition(RunContext& ctx, Repetition& rep) override;
+
+ private:
+  Point base(InvalKind k, double rate) const {
+    Point pt;
+    pt.kind = k;
+    pt.rate_hz = rate;
+    pt.work_ns = p_["base_work_ns"];
+    pt.window_ms = p_["window_ms"];
+    pt.inval_threads = p_["inval_threads"];
+    return pt;
+  }
+  void record(Repetition& rep, const Point& pt, const Result& r);
+  void kinds_by_rate(RunContext& ctx, Repetition& rep);
+  void one_factor(RunContext& ctx, Repetition& rep, const char* what);
+  void cost(RunContext& ctx, Repetition& rep);
+
+  json p_;
+  std::vector<int> cpus_, reader_cpus_;
+  std::vector<InvalKind> kinds_;
+  NtDevice dev_;
+};
+
+void Session::record(Repetition& rep, const Point& pt, const Result& r) {
+  const auto& q = r.req;
+  std::string kind(workloads::to_string(pt.kind));
+  json l = {{"kind", kind}, {"rate_hz", pt.rate_hz}, {"work_ns", pt.work_ns},
+            {"readers", pt.readers}, {"notifiers", pt.notifiers}};
+  std::string pre = kind + "/rate=" + rate_name(pt.rate_hz) + "/work=" +
+                    std::to_string(pt.work_ns) + "/readers=" + std::to_string(pt.readers) +
+                    "/notifiers=" + std::to_string(pt.notifiers);
+  double secs = double(q.elapsed_ns) / 1e9;
+  rep.scalar(pre + "/retry_ratio", q.attempts ? double(q.retries) / double(q.attempts) : 0,
+             "ratio", l);
+  rep.scalar(pre + "/commits_per_s", secs > 0 ? double(q.successes) / secs : 0, "1/s", l);
+  rep.scalar(pre + "/ops_per_s", secs > 0 ? double(r.ops) / secs : 0, "1/s", l);
+  rep.scalar(pre + "/invalidations", double(q.invalidations[workloads::notifier_event(pt.kind)]),
+             "count", l);
+  rep.scalar(pre + "/nonblock_fail", double(q.inval_nonblock_fail), "count", l);
+  if (!r.retries.empty()) rep.histogram(pre + "/retries_per_commit", r.retries, "count", l);
+  if (!r.begin_wait.empty()) rep.histogram(pre + "/read_begin_wait", r.begin_wait, "ns", l);
+  if (!r.commit.empty()) rep.histogram(pre + "/time_to_commit", r.commit, "ns", l);
+  if (!r.invalidate.empty()) rep.histogram(pre + "/invalidate_duration", r.invalidate, "ns", l);
+  json ev = json::array();
+  for (auto c : q.invalidations) ev.push_back(c);
+  rep.extra()["events"][pre] = ev;
+}
+
+void Session::kinds_by_rate(RunContext& ctx, Repetition& rep) {
+  for (auto k : kinds_) {
+    if (stop_requested()) return;
+    ctx.progress().step(std::string("kind ") + std::string(workloads::to_string(k)));
+    workloads::AnonBuffer probe_buf(k == InvalKind::thp_split ? 4UL << 20 : 4096 * 64,
+                                    k == InvalKind::thp_split);
+    if (auto why = workloads::inval_unavailable(k, probe_buf); !why.empty()) {
+      rep.skip(std::string(workloads::to_string(k)), why);
+      continue;
+    }
+    for (auto& rate : p_["rates_hz"]) {
+      if (stop_requested()) return;
+      Point pt = base(k, rate.get<double>());
+      record(rep, pt, dev_.run(pt, reader_cpus_, cpus_[0]));
+    }
+  }
+}
+
+// work_ns, readers or notifiers swept alone at madvise, back to back.
+void Session::one_factor(RunContext& ctx, Repetition& rep, const char* what) {
+  for (auto& v : p_[what]) {
+    if (stop_requested()) return;
+    ctx.progress().step(std::string(what) + "=" + v.dump());
+    Point pt = base(InvalKind::madv_dontneed, -1);
+    if (std::string(what) == "work_ns") pt.work_ns = v;
+    if (std::string(what) == "readers") pt.readers = v;
+    if (std::string(what) == "notifiers") pt.notifiers = v;
+    record(rep, pt, dev_.run(pt, reader_cpus_, cpus_[0]));
+  }
+}
+
+// madvise latency, back to back, no readers, N notifiers over the buffer.
+void Session::cost(RunContext& ctx, Repetition& rep) {
+  for (auto& v : p_["cost_notifiers"]) {
+    if (stop_requested()) return;
+    uint32_t n = v;
+    ctx.progress().step("cost notifiers=" + std::to_string(n));
+    Histogram lat;
+    for (auto k : {InvalKind::madv_dontneed, InvalKind::munmap_mmap}) {
+      if (n == 0) {  // no module involvement at all
+        workloads::AnonBuffer buf(4096 * 64);
+        workloads::Invalidator inv({.kind = k, .rate_hz = 0, .threads = 1, .cpus = {cpus_[0]},
+                                    .max_ops = 0, .gate = nullptr}, buf);
+        std::this_thread::sleep_for(std::chrono::milliseconds(p_["window_ms"].get<int>()));
+        inv.stop();
+        lat = inv.latency();
+      } else {
+        Point pt = base(k, -1);
+        pt.readers = 0;
+        pt.notifiers = n;
+        lat = dev_.run(pt, reader_cpus_, cpus_[0]).op_latency;
+      }
+      std::string name(workloads::to_string(k));
+      rep.histogram("cost/" + name + "/notifiers=" + std::to_string(n) + "/op_latency", lat, "ns",
+                    {{"kind", name}, {"notifiers", n}});
+    }
+  }
+}
+
+void Session::run_repetition(RunContext& ctx, Repetition& rep) {
+  kinds_by_rate(ctx, rep);
+  for (const char* f : {"work_ns", "readers", "notifiers"}) one_factor(ctx, rep, f);
+  cost(ctx, rep);
+}
+
+class NotifierProbe : public Probe {
+ public:
+  std::string_view name() const override { return "notifier"; }
+  std::string_view summary() const override {
+    return "mmu_interval_notifier read-retry rates under controlled invalidation (kperflab.ko)";
+  }
+  Availability check(const HostInfo& host) const override {
+    if (host.online_count() < 2) return Availability::no("needs at least 2 online CPUs");
+    auto why = NtDevice::unavailable_reason();
+    return why.empty() ? Availability::yes() : Availability::no(why);
+  }
+  json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
+  double estimate_seconds(const json& p) const override {
+    double points = double(p["kinds"].size() * p["rates_hz"].size() + p["work_ns"].size() +
+                           p["readers"].size() + p["notifiers"].size() +
+                           2 * p["cost_notifiers"].size());
+    return points * p["window_ms"].get<double>() / 1000.0 * 1.3;
+  }
+  std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
+    for (auto& r : params["readers"])
+      if (r.get<int64_t>() < 1 || r.get<int64_t>() > KPL_NT_MAX_READERS)
+        throw std::invalid_argument("notifier.readers: 1.." + std::to_string(KPL_NT_MAX_READERS));
+    for (auto& n : params["notifiers"])
+      if (n.get<int64_t>() < 1 || n.get<int64_t>() > KPL_NT_MAX_NOTIFIERS)
+        throw std::invalid_argument("notifier.notifiers: 1.." + std::to_string(KPL_NT_MAX_NOTIFIERS));
+    if (params["window_ms"].get<int64_t>() < 1 || params["window_ms"].get<int64_t>() > KPL_MAX_MS)
+      throw std::invalid_argument("notifier.window_ms: 1.." + std::to_string(KPL_MAX_MS));
+    return std::make_unique<Session>(ctx, params);
+  }
+};
+
+}  // namespace
+
+KPERFLAB_REGISTER_PROBE(NotifierProbe);
+
+}  // namespace kperflab::notifier

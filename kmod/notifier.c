@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mmu_interval_notifier read-retry probe (KPL_IOC_NOTIFIER). The pattern
+ * is the one of lib/test_hmm.c: invalidate takes the driver lock (trylock
+ * and return false when the range is not blockable) and sets the sequence
+ * under it; readers run read_begin -> work -> driver lock -> read_retry ->
+ * commit. Everything (notifiers, kthreads) lives inside one ioctl call, so
+ * close/unload cannot leave state behind: the caller's mm is only used
+ * while the caller is inside the ioctl, and removal happens before return.
+ */
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include "kperflab/uapi.h"
+#include "kperflab/hist.h"
+#include "kperflab.h"
+
+enum { H_RETRIES, H_BEGIN, H_COMMIT, H_INVAL, H_NR };
+
+struct kpl_nt;
+
+struct kpl_nt_sub {
+	struct mmu_interval_notifier mni;
+	struct kpl_nt *nt;
+};
+
+struct kpl_nt_reader {
+	struct kpl_nt *nt;
+	struct task_struct *task;
+	struct kpl_nt_sub *sub;
+	struct kpl_nt_reader_stats st;
+	u64 *hist[H_INVAL];	/* own histograms: retries, begin wait, commit */
+	u64 overflow[H_INVAL];
+};
+
+struct kpl_nt {
+	struct kpl_nt_req req;
+	struct mutex lock;		/* the "driver lock" */
+	spinlock_t stat_lock;		/* invalidate counters and histogram */
+	struct kpl_nt_sub *subs;
+	u32 nr_subs;			/* inserted so far */
+	struct kpl_nt_reader *readers;
+	u64 *inval_hist;
+	bool running;
+};
+
+static bool kpl_nt_invalidate(struct mmu_interval_notifier *mni,
+			      const struct mmu_notifier_range *range,
+			      unsigned long cur_seq)
+{
+	struct kpl_nt_sub *s = container_of(mni, struct kpl_nt_sub, mni);
+	struct kpl_nt *nt = s->nt;
+	unsigned long flags;
+	u64 t0 = ktime_get_ns(), dt;
+	u32 ev = min_t(u32, range->event, KPL_NT_EVENTS - 1);
+	bool full = range->start <= mni->interval_tree.start &&
+		    range->end - 1 >= mni->interval_tree.last;
+
+	if (mmu_notifier_range_blockable(range)) {
+		mutex_lock(&nt->lock);
+	} else if (!mutex_trylock(&nt->lock)) {
+		spin_lock_irqsave(&nt->stat_lock, flags);
+		nt->req.inval_nonblock_fail++;
+		spin_unlock_irqrestore(&nt->stat_lock, flags);
+		return false;
+	}
+	mmu_interval_set_seq(mni, cur_seq);
+	mutex_unlock(&nt->lock);
+	dt = ktime_get_ns() - t0;
+
+	spin_lock_irqsave(&nt->stat_lock, flags);
+	nt->req.invalidations[ev]++;
+	if (full)
+		nt->req.inval_full++;
+	else
+		nt->req.inval_partial++;
+	if (nt->inval_hist)
+		kpl_hist_record(nt->inval_hist, nt->req.hist_len, &nt->req.overflow[H_INVAL], dt);
+	spin_unlock_irqrestore(&nt->stat_lock, flags);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops kpl_nt_ops = {
+	.invalidate = kpl_nt_invalidate,
+};
+
+static void kpl_nt_work(u32 ns)
+{
+	u64 end;
+
+	if (!ns)
+		return;
+	end = ktime_get_ns() + ns;
+	while (ktime_get_ns() < end)
+		cpu_relax();
+}
+
+static void kpl_nt_rec(struct kpl_nt_reader *r, int h, u64 v)
+{
+	if (r->hist[h])
+		kpl_hist_record(r->hist[h], r->nt->req.hist_len, &r->overflow[h], v);
+}
+
+/* One read until commit; false when told to stop before committing. */
+static bool kpl_nt_read_once(struct kpl_nt_reader *r)
+{
+	struct kpl_nt *nt = r->nt;
+	struct mmu_interval_notifier *mni = &r->sub->mni;
+	u64 t0 = ktime_get_ns(), t1, retries = 0;
+	unsigned long seq;
+
+	for (;;) {
+		t1 = ktime_get_ns();
+		seq = mmu_interval_read_begin(mni);
+		kpl_nt_rec(r, H_BEGIN, ktime_get_ns() - t1);
+		r->st.attempts++;
+		kpl_nt_work(nt->req.work_ns);
+		mutex_lock(&nt->lock);
+		if (!mmu_interval_read_retry(mni, seq)) {
+			/* commit: a real driver would program its page table here */
+			mutex_unlock(&nt->lock);
+			break;
+		}
+		mutex_unlock(&nt->lock);
+		r->st.retries++;
+		retries++;
+		if (kthread_should_stop())
+			return false;
+		cond_resched();
+	}
+	r->st.successes++;
+	kpl_nt_rec(r, H_RETRIES, retries);
+	kpl_nt_rec(r, H_COMMIT, ktime_get_ns() - t0);
+	return true;
+}
+
+static int kpl_nt_reader_fn(void *arg)
+{
+	struct kpl_nt_reader *r = arg;
+
+	while (!kthread_should_stop()) {
+		if (READ_ONCE(r->nt->running))
+			kpl_nt_read_once(r);
+		else
+			schedule_timeout_idle(1);
+		cond_resched();
+	}
+	return 0;
+}
+
+static int kpl_nt_check(const struct kpl_nt_req *q)
+{
+	u64 span;
+
+	if (!kpl_reserved_zero(q->reserved, ARRAY_SIZE(q->reserved)) || q->reserved0)
+		return -EINVAL;
+	if (!q->nr_notifiers || q->nr_notifiers > KPL_NT_MAX_NOTIFIERS ||
+	    q->nr_readers > KPL_NT_MAX_READERS || q->work_ns > KPL_NT_MAX_WORK_NS ||
+	    !q->duration_ms || q->duration_ms > KPL_MAX_MS ||
+	    !q->hist_len || q->hist_len > KPL_MAX_HIST_LEN)
+		return -EINVAL;
+	if (!PAGE_ALIGNED(q->addr) || !q->range_len || !PAGE_ALIGNED(q->range_len) ||
+	    !PAGE_ALIGNED(q->stride) || (q->nr_readers && !q->cpus))
+		return -EINVAL;
+	span = q->stride * (q->nr_notifiers - 1) + q->range_len;
+	if (q->stride > TASK_SIZE || q->range_len > TASK_SIZE || span > TASK_SIZE ||
+	    q->addr > TASK_SIZE - span)
+		return -EINVAL;
+	return 0;
+}
+
+static int kpl_nt_start_readers(struct kpl_nt *nt)
+{
+	const s32 __user *ucpus = u64_to_user_ptr(nt->req.cpus);
+	u32 i;
+	int h;
+
+	for (i = 0; i < nt->req.nr_readers; i++) {
+		struct kpl_nt_reader *r = &nt->readers[i];
+		s32 cpu;
+
+		if (get_user(cpu, ucpus + i))
+			return -EFAULT;
+		if (cpu < 0 || cpu >= nr_cpu_ids || !cpu_online(cpu))
+			return -EINVAL;
+		r->nt = nt;
+		r->sub = &nt->subs[i % nt->nr_subs];
+		for (h = 0; h < H_INVAL; h++) {
+			r->hist[h] = kvcalloc(nt->req.hist_len, sizeof(u64), GFP_KERNEL);
+			if (!r->hist[h])
+				return -ENOMEM;
+		}
+		r->task = kthread_create(kpl_nt_reader_fn, r, "kpl_nt/%u", i);
+		if (IS_ERR(r->task)) {
+			int err = PTR_ERR(r->task);
+
+			r->task = NULL;
+			return err;
+		}
+		kthread_bind(r->task, cpu);
+		wake_up_process(r->task);
+	}
+	return 0;
+}
+
+static int kpl_nt_insert(struct kpl_nt *nt)
+{
+	const struct kpl_nt_req *q = &nt->req;
+	int ret;
+
+	nt->subs = kvcalloc(q->nr_notifiers, sizeof(*nt->subs), GFP_KERNEL);
+	if (!nt->subs)
+		return -ENOMEM;
+	for (nt->nr_subs = 0; nt->nr_subs < q->nr_notifiers; nt->nr_subs++) {
+		struct kpl_nt_sub *s = &nt->subs[nt->nr_subs];
+
+		s->nt = nt;
+		ret = mmu_interval_notifier_insert(&s->mni, current->mm,
+						   q->addr + q->stride * nt->nr_subs,
+						   q->range_len, &kpl_nt_ops);
+		if (ret)
+			return ret;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* The timed window: readers run, the caller's other threads invalidate. */
+static int kpl_nt_window(struct kpl_nt *nt)
+{
+	u32 __user *ready = u64_to_user_ptr(nt->req.ready);
+	u64 t0 = ktime_get_ns(), end = t0 + (u64)nt->req.duration_ms * NSEC_PER_MSEC;
+	int ret = 0;
+
+	if (ready && put_user(1U, ready))
+		return -EFAULT;
+	WRITE_ONCE(nt->running, true);
+	while (ktime_get_ns() < end) {
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		msleep_interruptible(min_t(u64, 10, div_u64(end - ktime_get_ns(), NSEC_PER_MSEC) + 1));
+	}
+	WRITE_ONCE(nt->running, false);
+	nt->req.elapsed_ns = ktime_get_ns() - t0;
+	if (ready && put_user(2U, ready))
+		return -EFAULT;
+	return ret;
+}
+
+/* Readers stopped, then notifiers removed: no callback runs after this. */
+static void kpl_nt_stop(struct kpl_nt *nt)
+{
+	u32 i;
+
+	for (i = 0; nt->readers && i < nt->req.nr_readers; i++) {
+		struct kpl_nt_reader *r = &nt->readers[i];
+
+		if (r->task)
+			kthread_stop(r->task);
+		r->task = NULL;
+	}
+	for (i = 0; i < nt->nr_subs; i++)
+		mmu_interval_notifier_remove(&nt->subs[i].mni);
+	nt->nr_subs = 0;
+}
+
+static void kpl_nt_free(struct kpl_nt *nt)
+{
+	u32 i;
+	int h;
+
+	kvfree(nt->subs);
+	for (i = 0; nt->readers && i < nt->req.nr_readers; i++)
+		for (h = 0; h < H_INVAL; h++)
+			kvfree(nt->readers[i].hist[h]);
+	kfree(nt->readers);
+	kvfree(nt->inval_hist);
+	kfree(nt);
+}
+
+/* Sums the readers into req and histogram h into buf; copies buf out. */
+static int kpl_nt_copy_hist(struct kpl_nt *nt, int h, u64 *buf, __u64 uptr)
+{
+	u32 i, k;
+
+	if (!uptr)
+		return 0;
+	memset(buf, 0, nt->req.hist_len * sizeof(u64));
+	if (h == H_INVAL) {
+		memcpy(buf, nt->inval_hist, nt->req.hist_len * sizeof(u64));
+	} else {
+		for (i = 0; i < nt->req.nr_readers; i++) {
+			struct kpl_nt_reader *r = &nt->readers[i];
+
+			nt->req.overflow[h] += r->overflow[h];
+			for (k = 0; r->hist[h] && k < nt->req.hist_len; k++)
+				buf[k] += r->hist[h][k];
+		}
+	}
+	return copy_to_user(u64_to_user_ptr(uptr), buf, nt->req.hist_len * sizeof(u64)) ?
+	       -EFAULT : 0;
+}
+
+static int kpl_nt_copy_out(struct kpl_nt *nt, void __user *u)
+{
+	struct kpl_nt_req *q = &nt->req;
+	const __u64 ptrs[H_NR] = { q->hist_retries, q->hist_begin_wait, q->hist_commit,
+				   q->hist_invalidate };
+	struct kpl_nt_reader_stats __user *us = u64_to_user_ptr(q->reader_stats);
+	u64 *buf;
+	u32 i;
+	int h, ret = 0;
+
+	for (i = 0; i < q->nr_readers; i++) {
+		struct kpl_nt_reader_stats *st = &nt->readers[i].st;
+
+		q->attempts += st->attempts;
+		q->successes += st->successes;
+		q->retries += st->retries;
+		if (us && copy_to_user(us + i, st, sizeof(*st)))
+			return -EFAULT;
+	}
+	buf = kvcalloc(q->hist_len, sizeof(u64), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (h = 0; h < H_NR && !ret; h++)
+		ret = kpl_nt_copy_hist(nt, h, buf, ptrs[h]);
+	kvfree(buf);
+	if (!ret && copy_to_user(u, q, sizeof(*q)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static void kpl_nt_zero_out(struct kpl_nt_req *q)
+{
+	memset(q->overflow, 0, sizeof(q->overflow));
+	memset(q->invalidations, 0, sizeof(q->invalidations));
+	q->inval_full = q->inval_partial = q->inval_nonblock_fail = 0;
+	q->attempts = q->successes = q->retries = q->elapsed_ns = 0;
+}
+
+long kpl_notifier_ioctl(void __user *u)
+{
+	struct kpl_nt *nt;
+	int ret, run;
+
+	if (!current->mm)
+		return -EINVAL;
+	nt = kzalloc(sizeof(*nt), GFP_KERNEL);
+	if (!nt)
+		return -ENOMEM;
+	ret = kpl_copy_req(&nt->req, sizeof(nt->req), u);
+	if (!ret)
+		ret = kpl_nt_check(&nt->req);
+	if (ret)
+		goto out;
+	/* outputs start from zero whatever the caller left in them */
+	kpl_nt_zero_out(&nt->req);
+	mutex_init(&nt->lock);
+	spin_lock_init(&nt->stat_lock);
+	nt->inval_hist = kvcalloc(nt->req.hist_len, sizeof(u64), GFP_KERNEL);
+	nt->readers = kcalloc(max(nt->req.nr_readers, 1U), sizeof(*nt->readers), GFP_KERNEL);
+	ret = (nt->inval_hist && nt->readers) ? kpl_nt_insert(nt) : -ENOMEM;
+	if (!ret)
+		ret = kpl_nt_start_readers(nt);
+	if (ret)
+		goto out_teardown;
+	run = kpl_nt_window(nt);
+	kpl_nt_stop(nt);
+	ret = kpl_nt_copy_out(nt, u);
+	if (!ret)
+		ret = run;
+out_teardown:
+	kpl_nt_stop(nt);
+out:
+	kpl_nt_free(nt);
+	return ret;
+}

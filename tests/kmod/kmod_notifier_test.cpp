@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// KPL_IOC_NOTIFIER in a lab guest: bad requests are refused; with no
+// invalidations no reader retries; a known stream of munmap, MADV_DONTNEED,
+// mprotect and fork operations is counted by event type exactly; retries
+// grow with the invalidation rate; nothing is left behind after close
+// (module refcount 0, no reader kthreads).
+#include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kmod_test.h"
+#include "kperflab/hist.h"
+
+using kpltest::xioctl;
+
+namespace {
+
+int checks = 0;
+#define CHECK(...)          \
+  do {                      \
+    ++checks;               \
+    KPL_CHECK(__VA_ARGS__); \
+  } while (0)
+
+// enum mmu_notifier_event, identical in 6.1 and 6.12
+enum { EV_UNMAP = 0, EV_CLEAR = 1, EV_PROT_VMA = 2, EV_PROT_PAGE = 3 };
+constexpr size_t kPages = 16;
+const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+constexpr uint32_t kHistLen = KPL_HIST_LEN_1S;
+
+void pin(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  sched_setaffinity(0, sizeof set, &set);
+}
+
+struct Run {
+  kpl_nt_req req{};
+  std::vector<int32_t> cpus;
+  std::vector<__u64> h_retry, h_begin, h_commit, h_inval;
+  volatile uint32_t ready = 0;
+
+  Run(char* buf, uint32_t readers, uint32_t work_ns, uint32_t ms)
+      : cpus(readers), h_retry(kHistLen), h_begin(kHistLen), h_commit(kHistLen),
+        h_inval(kHistLen) {
+    int n = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+    for (uint32_t i = 0; i < readers; ++i) cpus[i] = n > 1 ? 1 + static_cast<int>(i) % (n - 1) : 0;
+    req.size = sizeof req;
+    req.version = KPL_UAPI_VERSION;
+    req.addr = reinterpret_cast<uintptr_t>(buf);
+    req.range_len = kPages * kPage;
+    req.nr_notifiers = 1;
+    req.nr_readers = readers;
+    req.work_ns = work_ns;
+    req.duration_ms = ms;
+    req.hist_len = kHistLen;
+    req.cpus = reinterpret_cast<uintptr_t>(cpus.data());
+    req.hist_retries = reinterpret_cast<uintptr_t>(h_retry.data());
+    req.hist_begin_wait = reinterpret_cast<uintptr_t>(h_begin.data());
+    req.hist_commit = reinterpret_cast<uintptr_t>(h_commit.data());
+    req.hist_invalidate = reinterpret_cast<uintptr_t>(h_inval.data());
+    req.ready = reinterpret_cast<uintptr_t>(&ready);
+  }
+
+  uint64_t events() const {
+    uint64_t t = 0;
+    for (auto e : req.invalidations) t += e;
+    return t;
+  }
+};
+
+uint64_t total(const std::vector<__u64>& h) {
+  uint64_t t = 0;
+  for (auto c : h) t += c;
+  return t;
+}
+
+char* map_buf() {
+  void* p = mmap(nullptr, kPages * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                 -1, 0);
+  return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+}
+
+void touch(char* buf) {
+  for (size_t i = 0; i < kPages; ++i) buf[i * kPage] = 1;
+}
+
+// Runs the ioctl on this thread while `op` runs `count` times (0: until the
+// window closes) on another, pinned to CPU 0, `gap_us` apart. Returns the
+// number of operations done inside the window.
+template <class Op>
+uint64_t run_with(int fd, Run& r, uint64_t count, int gap_us, Op op) {
+  std::atomic<uint64_t> done{0};
+  std::thread t([&] {
+    pin(0);
+    while (r.ready == 0) std::this_thread::yield();
+    while (r.ready == 1 && (count == 0 || done < count)) {
+      op();
+      ++done;
+      if (gap_us) std::this_thread::sleep_for(std::chrono::microseconds(gap_us));
+    }
+  });
+  int rc = xioctl(fd, KPL_IOC_NOTIFIER, &r.req);
+  t.join();
+  CHECK(rc == 0, "KPL_IOC_NOTIFIER: %s", std::strerror(-rc));
+  return done;
+}
+
+bool has_feature(int fd) {
+  kpl_info info{};
+  info.size = sizeof info;
+  info.version = KPL_UAPI_VERSION;
+  return xioctl(fd, KPL_IOC_INFO, &info) == 0 && (info.features & KPL_FEAT_NOTIFIER);
+}
+
+void test_refusals(int fd, char* buf) {
+  Run r(buf, 1, 0, 10);
+  kpl_nt_req bad = r.req;
+  bad.nr_notifiers = 0;
+  CHECK(xioctl(fd, KPL_IOC_NOTIFIER, &bad) == -EINVAL, "0 notifiers accepted");
+  bad = r.req;
+  bad.addr += 8;
+  CHECK(xioctl(fd, KPL_IOC_NOTIFIER, &bad) == -EINVAL, "unaligned address accepted");
+  bad = r.req;
+  bad.reserved[3] = 1;
+  CHECK(xioctl(fd, KPL_IOC_NOTIFIER, &bad) == -EINVAL, "reserved field accepted");
+  bad = r.req;
+  bad.duration_ms = KPL_MAX_MS + 1;
+  CHECK(xioctl(fd, KPL_IOC_NOTIFIER, &bad) == -EINVAL, "duration over the cap accepted");
+  bad = r.req;
+  bad.nr_readers = KPL_NT_MAX_READERS + 1;
+  CHECK(xioctl(fd, KPL_IOC_NOTIFIER, &bad) == -EINVAL, "too many readers accepted");
+  int32_t off = 100000;
+  bad = r.req;
+  bad.cpus = reinterpret_cast<uintptr_t>(&off);
+  CHECK(xioctl(fd, KPL_IOC_NOTIFIER, &bad) == -EINVAL, "offline reader CPU accepted");
+}
+
+void test_quiet(int fd, char* buf) {
+  touch(buf);
+  Run r(buf, 2, 1000, 300);
+  CHECK(xioctl(fd, KPL_IOC_NOTIFIER, &r.req) == 0, "quiet run failed");
+  CHECK(r.ready == 2, "ready flag %u", r.ready);
+  CHECK(r.req.successes > 0, "no reader committed");
+  CHECK(r.req.retries == 0, "%llu retries without invalidations", (unsigned long long)r.req.retries);
+  CHECK(r.req.attempts == r.req.successes, "attempts %llu != successes %llu",
+        (unsigned long long)r.req.attempts, (unsigned long long)r.req.successes);
+  CHECK(r.events() == 0, "%llu invalidations", (unsigned long long)r.events());
+  CHECK(total(r.h_retry) + r.req.overflow[0] == r.req.successes, "retry histogram count");
+  CHECK(total(r.h_commit) + r.req.overflow[2] == r.req.successes, "commit histogram count");
+  CHECK(r.h_retry[0] == r.req.successes, "retries-per-success histogram not all zero");
+}
+
+// Each operation on the whole buffer must be counted once, as its event.
+template <class Op>
+void test_stream(int fd, char* buf, const char* what, int ev, Op op) {
+  constexpr uint64_t kOps = 20;  // fork+wait takes ~120 ms under arm64 TCG
+  touch(buf);
+  Run r(buf, 1, 2000, 6000);
+  uint64_t done = run_with(fd, r, kOps, 500, op);
+  CHECK(done == kOps, "%s: only %llu of %llu operations inside the window", what,
+        (unsigned long long)done, (unsigned long long)kOps);
+  CHECK(r.req.invalidations[ev] == done, "%s: event %d counted %llu, expected %llu", what, ev,
+        (unsigned long long)r.req.invalidations[ev], (unsigned long long)done);
+  CHECK(r.events() == r.req.invalidations[ev], "%s: %llu events of other types", what,
+        (unsigned long long)(r.events() - r.req.invalidations[ev]));
+  CHECK(total(r.h_inval) + r.req.overflow[3] == r.events(), "%s: invalidate histogram", what);
+  CHECK(r.req.inval_full == r.events(), "%s: %llu partial overlaps", what,
+        (unsigned long long)r.req.inval_partial);
+  std::printf("stream %s: %llu ops, event %d x%llu, reader attempts %llu retries %llu\n", what,
+              (unsigned long long)done, ev, (unsigned long long)r.req.invalidations[ev],
+              (unsigned long long)r.req.attempts, (unsigned long long)r.req.retries);
+}
+
+double retry_ratio(int fd, char* buf, int gap_us, bool any) {
+  touch(buf);
+  Run r(buf, 1, 20000, 1500);
+  uint64_t done = 0;
+  if (any)
+    done = run_with(fd, r, 0, gap_us, [&] { madvise(buf, kPages * kPage, MADV_DONTNEED); });
+  else
+    CHECK(xioctl(fd, KPL_IOC_NOTIFIER, &r.req) == 0, "run failed");
+  double ratio = r.req.attempts ? double(r.req.retries) / double(r.req.attempts) : 0;
+  std::printf("rate gap=%dus: %llu madvise, attempts %llu retries %llu ratio %.4f\n",
+              any ? gap_us : -1, (unsigned long long)done, (unsigned long long)r.req.attempts,
+              (unsigned long long)r.req.retries, ratio);
+  return ratio;
+}
+
+void test_rates(int fd, char* buf) {
+  double none = retry_ratio(fd, buf, 0, false);
+  double slow = retry_ratio(fd, buf, 20000, true);
+  double fast = retry_ratio(fd, buf, 0, true);
+  CHECK(none == 0, "retries without invalidations: %f", none);
+  CHECK(fast > 0, "no retries under back-to-back invalidation");
+  CHECK(fast > slow, "retry ratio did not grow: slow %f fast %f", slow, fast);
+}
+
+bool no_reader_threads() {
+  DIR* d = opendir("/proc");
+  if (!d) return true;
+  bool clean = true;
+  while (dirent* e = readdir(d)) {
+    std::ifstream comm(std::string("/proc/") + e->d_name + "/comm");
+    std::string name;
+    if (comm && std::getline(comm, name) && name.rfind("kpl_nt/", 0) == 0) clean = false;
+  }
+  closedir(d);
+  return clean;
+}
+}  // namespace
+
+int main() {
+  const char* prog = "kmod_notifier_test";
+  int fd = kpltest::open_or_skip(prog);
+  if (!has_feature(fd)) {
+    std::printf("%s: SKIP: kperflab.ko has no KPL_FEAT_NOTIFIER\n", prog);
+    return 77;
+  }
+  char* buf = map_buf();
+  if (!buf) {
+    std::printf("%s: FAIL: mmap: %s\n", prog, std::strerror(errno));
+    return 1;
+  }
+  const size_t len = kPages * kPage;
+  test_refusals(fd, buf);
+  test_quiet(fd, buf);
+  test_stream(fd, buf, "madvise", EV_CLEAR, [&] { madvise(buf, len, MADV_DONTNEED); });
+  test_stream(fd, buf, "munmap", EV_UNMAP, [&] {
+    munmap(buf, len);
+    mmap(buf, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    touch(buf);
+  });
+  bool rw = true;
+  test_stream(fd, buf, "mprotect", EV_PROT_VMA, [&] {
+    rw = !rw;
+    mprotect(buf, len, rw ? PROT_READ | PROT_WRITE : PROT_READ);
+  });
+  mprotect(buf, len, PROT_READ | PROT_WRITE);
+  test_stream(fd, buf, "fork", EV_PROT_PAGE, [&] {
+    pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    waitpid(pid, nullptr, 0);
+  });
+  test_rates(fd, buf);
+  close(fd);
+  CHECK(no_reader_threads(), "kpl_nt reader kthreads still running after close");
+  std::ifstream refcnt("/sys/module/kperflab/refcnt");
+  int refs = -1;
+  if (refcnt >> refs) CHECK(refs == 0, "module refcount %d after close", refs);
+  return kpltest::finish(prog, checks);
+}
