@@ -4,6 +4,7 @@
 // kind x rate, then reader work length, reader count and notifier count
 // one at a time around a base point; and the cost on the invalidating side
 // (per-operation latency) with 0, 1, 10, 1000 notifiers registered.
+#include <set>
 #include <chrono>
 #include <thread>
 
@@ -73,6 +74,8 @@ class Session : public ProbeSession {
     return pt;
   }
   void record(Repetition& rep, const Point& pt, const Result& r);
+  static std::string point_name(const Point& pt);
+  std::set<std::string> measured_;  // point names of this repetition
   void kinds_by_rate(RunContext& ctx, Repetition& rep);
   void one_factor(RunContext& ctx, Repetition& rep, const char* what);
   void cost(RunContext& ctx, Repetition& rep);
@@ -83,14 +86,19 @@ class Session : public ProbeSession {
   NtDevice dev_;
 };
 
+std::string Session::point_name(const Point& pt) {
+  return std::string(workloads::to_string(pt.kind)) + "/rate=" + rate_name(pt.rate_hz) +
+         "/work=" + std::to_string(pt.work_ns) + "/readers=" + std::to_string(pt.readers) +
+         "/notifiers=" + std::to_string(pt.notifiers);
+}
+
 void Session::record(Repetition& rep, const Point& pt, const Result& r) {
   const auto& q = r.req;
   std::string kind(workloads::to_string(pt.kind));
   json l = {{"kind", kind}, {"rate_hz", pt.rate_hz}, {"work_ns", pt.work_ns},
             {"readers", pt.readers}, {"notifiers", pt.notifiers}};
-  std::string pre = kind + "/rate=" + rate_name(pt.rate_hz) + "/work=" +
-                    std::to_string(pt.work_ns) + "/readers=" + std::to_string(pt.readers) +
-                    "/notifiers=" + std::to_string(pt.notifiers);
+  const std::string pre = point_name(pt);
+  measured_.insert(pre);
   double secs = double(q.elapsed_ns) / 1e9;
   rep.scalar(pre + "/retry_ratio", q.attempts ? double(q.retries) / double(q.attempts) : 0,
              "ratio", l);
@@ -135,6 +143,8 @@ void Session::one_factor(RunContext& ctx, Repetition& rep, const char* what) {
     if (std::string(what) == "work_ns") pt.work_ns = v;
     if (std::string(what) == "readers") pt.readers = v;
     if (std::string(what) == "notifiers") pt.notifiers = v;
+    // The base point may already be a point of the kind x rate sweep.
+    if (measured_.count(point_name(pt))) continue;
     record(rep, pt, dev_.run(pt, reader_cpus_, cpus_[0]));
   }
 }
@@ -168,6 +178,7 @@ void Session::cost(RunContext& ctx, Repetition& rep) {
 }
 
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {
+  measured_.clear();
   kinds_by_rate(ctx, rep);
   for (const char* f : {"work_ns", "readers", "notifiers"}) one_factor(ctx, rep, f);
   cost(ctx, rep);
