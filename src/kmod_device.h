@@ -22,6 +22,8 @@ class KmodDevice {
   KmodDevice& operator=(const KmodDevice&) = delete;
 
   const kpl_info& info() const { return info_; }
+  // For feature-specific ioctls kept beside their probe (bench/notifier).
+  int fd() const { return fd_; }
 
   struct IpiResult {
     Histogram hist, hist2;  // see enum kpl_ipi_pattern for what each holds

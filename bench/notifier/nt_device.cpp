@@ -22,21 +22,6 @@ namespace {
 constexpr uint32_t kHistLen = KPL_HIST_LEN_1S;
 constexpr size_t kBufPages = 64;
 
-std::string open_reason(int& fd) {
-  fd = open(KPL_DEVICE, O_RDWR | O_CLOEXEC);
-  if (fd < 0) return std::string("open " KPL_DEVICE ": ") + std::strerror(errno) +
-                    " (kperflab.ko not loaded)";
-  kpl_info info{};
-  info.size = sizeof info;
-  info.version = KPL_UAPI_VERSION;
-  if (ioctl(fd, KPL_IOC_INFO, &info) != 0)
-    return std::string("KPL_IOC_INFO: ") + std::strerror(errno) + " (UAPI version mismatch?)";
-  if (!(info.features & KPL_FEAT_NOTIFIER))
-    return "kperflab.ko " + std::string(info.module_version) +
-           " has no mmu notifier feature (KPL_FEAT_NOTIFIER)";
-  return "";
-}
-
 Histogram from_kernel(const std::vector<uint64_t>& counts, uint64_t overflow) {
   Histogram h;
   h.merge_truncated(std::span<const uint64_t>(counts), overflow);
@@ -45,21 +30,21 @@ Histogram from_kernel(const std::vector<uint64_t>& counts, uint64_t overflow) {
 }  // namespace
 
 std::string NtDevice::unavailable_reason() {
-  int fd = -1;
-  std::string why = open_reason(fd);
-  if (fd >= 0) close(fd);
-  return why;
+  std::string why = KmodDevice::unavailable_reason();
+  if (!why.empty()) return why;
+  KmodDevice d;
+  if (!(d.info().features & KPL_FEAT_NOTIFIER))
+    return "kperflab.ko " + std::string(d.info().module_version) +
+           " has no mmu notifier feature (KPL_FEAT_NOTIFIER)";
+  return "";
 }
 
 NtDevice::NtDevice() {
-  std::string why = open_reason(fd_);
-  if (!why.empty()) {
-    if (fd_ >= 0) close(fd_);
-    throw std::runtime_error(why);
-  }
+  if (!(dev_.info().features & KPL_FEAT_NOTIFIER))
+    throw std::runtime_error("kperflab.ko has no mmu notifier feature (KPL_FEAT_NOTIFIER)");
 }
 
-NtDevice::~NtDevice() { close(fd_); }
+NtDevice::~NtDevice() = default;
 
 Result NtDevice::run(const Point& p, const std::vector<int>& reader_cpus, int inval_cpu) const {
   const bool thp = p.kind == InvalKind::thp_split;
@@ -92,7 +77,7 @@ Result NtDevice::run(const Point& p, const std::vector<int>& reader_cpus, int in
                                     .threads = p.inval_threads, .cpus = {inval_cpu},
                                     .max_ops = 0, .gate = &ready},
                 buf);
-  int rc = ioctl(fd_, KPL_IOC_NOTIFIER, &q);
+  int rc = ioctl(dev_.fd(), KPL_IOC_NOTIFIER, &q);
   int err = errno;
   if (inv) {
     inv->stop();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "histogram.h"
+#include "kmod_device.h"
 #include "kperflab/hist.h"
 #include "kperflab/uapi.h"
 #include "workloads/invalidator.h"
@@ -42,7 +43,7 @@ class NtDevice {
   Result run(const Point& p, const std::vector<int>& reader_cpus, int inval_cpu) const;
 
  private:
-  int fd_ = -1;
+  KmodDevice dev_;  // open, UAPI version check
 };
 
 }  // namespace kperflab::notifier

@@ -9,13 +9,6 @@ using kpltest::xioctl;
 
 namespace {
 
-int checks = 0;
-#define CHECK(...) \
-  do {           \
-    ++checks;    \
-    KPL_CHECK(__VA_ARGS__); \
-  } while (0)
-
 int online_cpus() { return static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)); }
 
 kpl_ipi_req ipi_req(uint32_t pattern, std::vector<__u64>& h1, std::vector<__u64>& h2) {
@@ -148,5 +141,5 @@ int main() {
   test_ipi(fd);
   test_cpumask(fd);
   close(fd);
-  return kpltest::finish("kmod_ioctl_test", checks);
+  return kpltest::finish("kmod_ioctl_test", kpltest::checks);
 }

@@ -24,13 +24,6 @@ using kpltest::xioctl;
 
 namespace {
 
-int checks = 0;
-#define CHECK(...)          \
-  do {                      \
-    ++checks;               \
-    KPL_CHECK(__VA_ARGS__); \
-  } while (0)
-
 // enum mmu_notifier_event, identical in 6.1 and 6.12
 enum { EV_UNMAP = 0, EV_CLEAR = 1, EV_PROT_VMA = 2, EV_PROT_PAGE = 3 };
 constexpr size_t kPages = 16;
@@ -258,5 +251,5 @@ int main() {
   std::ifstream refcnt("/sys/module/kperflab/refcnt");
   int refs = -1;
   if (refcnt >> refs) CHECK(refs == 0, "module refcount %d after close", refs);
-  return kpltest::finish(prog, checks);
+  return kpltest::finish(prog, kpltest::checks);
 }

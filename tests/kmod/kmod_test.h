@@ -30,6 +30,14 @@ inline int failures = 0;
     }                                                                     \
   } while (0)
 
+// A check that also counts itself (kpltest::checks) for the summary line.
+inline int checks = 0;
+#define CHECK(...)            \
+  do {                        \
+    ++kpltest::checks;        \
+    KPL_CHECK(__VA_ARGS__);   \
+  } while (0)
+
 inline int open_or_skip(const char* prog) {
   int fd = open(KPL_DEVICE, O_RDWR | O_CLOEXEC);
   if (fd < 0) {
