@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 
 #include "cpumask.skel.h"
 #include "cpumask_populate.skel.h"
+#include "cpumask_tracing.skel.h"
 
 namespace kperflab::cpumask {
 
@@ -53,6 +55,20 @@ const std::vector<const char*> kCommon = {"bpf_cpumask_create", "bpf_cpumask_rel
                                           "bpf_cpumask_set_cpu", "bpf_cpumask_xor",
                                           "bpf_iter_num_new"};
 
+// The id of each timed operation is its position in cpumask_ops.def.
+const char* const kOpIds[] = {
+#define KPL_CM_OP(name, ...) #name,
+#include "cpumask_ops.def"
+#undef KPL_CM_OP
+};
+
+uint32_t op_id(const std::string& op) {
+  if (op == "check_setall_weight") return KPL_CM_CHECK_ID;
+  for (uint32_t i = 0; i < std::size(kOpIds); ++i)
+    if (op == kOpIds[i]) return i;
+  throw std::runtime_error("cpumask op '" + op + "' is not in cpumask_ops.def");
+}
+
 struct Btf {
   btf* b = btf__load_vmlinux_btf();
   ~Btf() { btf__free(b); }
@@ -63,9 +79,50 @@ std::string err(const std::string& what, int e) {
   return what + ": " + std::strerror(e < 0 ? -e : e);
 }
 
+// Autoload the programs whose kfuncs the kernel has (all of them, or with
+// only_baseline the empty loop); the others are listed in missing.
+void select_programs(bpf_object* obj, const Btf& btf, bool only_baseline,
+                     std::vector<std::pair<std::string, std::string>>* missing) {
+  bpf_program* p;
+  bpf_object__for_each_program(p, obj) {
+    std::string name = bpf_program__name(p);
+    bool load = !only_baseline || name == "cm_baseline";
+    for (auto& op : ops()) {
+      if (!load || "cm_" + std::string(op.name) != name) continue;
+      for (const char* k : op.kfuncs)
+        if (!btf.has(k)) {
+          load = false;
+          if (missing) missing->emplace_back(op.name, std::string("kernel lacks ") + k);
+        }
+    }
+    bpf_program__set_autoload(p, load);
+  }
+}
+
+// Whether the object's empty-loop program (it calls the mask kfuncs) loads.
+template <class Skel>
+int try_load(Skel* (*open)(), int (*load)(Skel*), void (*destroy)(Skel*), const Btf& btf) {
+  Skel* s = open();
+  if (!s) return -errno;
+  select_programs(s->obj, btf, true, nullptr);
+  libbpf_print_fn_t old = libbpf_set_print(nullptr);
+  int rc = load(s);
+  libbpf_set_print(old);
+  destroy(s);
+  return rc;
+}
+
 }  // namespace
 
-std::string unavailable_reason() {
+ProgType prog_type_of(const std::string& name) {
+  if (name == "syscall") return ProgType::syscall;
+  if (name == "tracing") return ProgType::tracing;
+  throw std::invalid_argument("cpumask.prog_type: '" + name + "' is not auto, syscall or tracing");
+}
+
+const char* to_string(ProgType t) { return t == ProgType::syscall ? "syscall" : "tracing"; }
+
+std::string unavailable_reason(ProgType* found) {
   if (geteuid() != 0) return "loading BPF programs needs root";
   Btf btf;
   if (!btf.b) return "no kernel BTF (/sys/kernel/btf/vmlinux)";
@@ -75,52 +132,64 @@ std::string unavailable_reason() {
              (std::string(f).rfind("bpf_cpumask", 0) == 0
                   ? " (BPF cpumask kfuncs arrived in 6.3)"
                   : " (open-coded iterators arrived in 6.4)");
-  // Kfuncs became callable from SYSCALL programs in 6.10: try it.
-  cpumask_bpf* s = cpumask_bpf__open();
-  if (!s) return err("open cpumask BPF object", errno);
-  bpf_program* p;
-  bpf_object__for_each_program(p, s->obj)
-      bpf_program__set_autoload(p, std::string(bpf_program__name(p)) == "cm_baseline");
-  libbpf_print_fn_t old = libbpf_set_print(nullptr);
-  int rc = cpumask_bpf__load(s);
-  libbpf_set_print(old);
-  cpumask_bpf__destroy(s);
-  if (rc)
-    return err("a SYSCALL program calling bpf_cpumask kfuncs does not load "
-               "(kfuncs in SYSCALL programs need 6.10+)", rc);
-  return "";
+  // Kfuncs became callable from SYSCALL programs in 6.10; TRACING programs
+  // could call them from 6.3. Try both rather than trust a version.
+  int sys = try_load(cpumask_bpf__open, cpumask_bpf__load, cpumask_bpf__destroy, btf);
+  if (!sys) {
+    if (found) *found = ProgType::syscall;
+    return "";
+  }
+  int tr = try_load(cpumask_tracing_bpf__open, cpumask_tracing_bpf__load,
+                    cpumask_tracing_bpf__destroy, btf);
+  if (!tr) {
+    if (found) *found = ProgType::tracing;
+    return "";
+  }
+  return err("a SYSCALL program calling bpf_cpumask kfuncs does not load (6.10+)", sys) + "; " +
+         err("nor does a TRACING program on tp_btf/task_rename", tr);
 }
 
 void Batches::Deleter::operator()(cpumask_bpf* s) const { cpumask_bpf__destroy(s); }
+void Batches::Deleter::operator()(cpumask_tracing_bpf* s) const {
+  cpumask_tracing_bpf__destroy(s);
+}
 void Batches::Deleter::operator()(cpumask_populate_bpf* s) const {
   cpumask_populate_bpf__destroy(s);
 }
+void Batches::Deleter::operator()(bpf_link* l) const { bpf_link__destroy(l); }
 
-Batches::Batches() {
+Batches::Batches(ProgType type) : type_(type) {
   nr_cpus_ = static_cast<uint32_t>(libbpf_num_possible_cpus());
-  skel_.reset(cpumask_bpf__open());
-  if (!skel_) throw std::runtime_error(err("open cpumask BPF object", errno));
   Btf btf;
-  bpf_program* p;
-  bpf_object__for_each_program(p, skel_->obj) {
-    std::string name = bpf_program__name(p);
-    bool load = true;
-    for (auto& op : ops()) {
-      if ("cm_" + std::string(op.name) != name) continue;
-      for (const char* k : op.kfuncs)
-        if (!btf.has(k)) {
-          load = false;
-          missing_.emplace_back(op.name, std::string("kernel lacks ") + k);
-        }
+  int rc;
+  if (type == ProgType::syscall) {
+    skel_.reset(cpumask_bpf__open());
+    if (!skel_) throw std::runtime_error(err("open cpumask BPF object", errno));
+    select_programs(skel_->obj, btf, false, &missing_);
+    if ((rc = cpumask_bpf__load(skel_.get())))
+      throw std::runtime_error(err("load cpumask BPF programs (libbpf log above)", rc));
+  } else {
+    tracing_.reset(cpumask_tracing_bpf__open());
+    if (!tracing_) throw std::runtime_error(err("open cpumask_tracing BPF object", errno));
+    select_programs(tracing_->obj, btf, false, &missing_);
+    if ((rc = cpumask_tracing_bpf__load(tracing_.get())))
+      throw std::runtime_error(err("load cpumask TRACING programs (libbpf log above)", rc));
+    // All attached at once: each runs only for its own op id.
+    bpf_program* p;
+    bpf_object__for_each_program(p, tracing_->obj) {
+      if (!bpf_program__autoload(p)) continue;
+      bpf_link* l = bpf_program__attach(p);
+      if (!l)
+        throw std::runtime_error(
+            err(std::string("attach ") + bpf_program__name(p) + " to tp_btf/task_rename", errno));
+      links_.emplace_back(l);
     }
-    bpf_program__set_autoload(p, load);
   }
-  int rc = cpumask_bpf__load(skel_.get());
-  if (rc) throw std::runtime_error(err("load cpumask BPF programs (libbpf log above)", rc));
   if (!btf.has("bpf_cpumask_populate")) {
     missing_.emplace_back("populate", "kernel lacks bpf_cpumask_populate (6.15+)");
     return;
   }
+  rc = 0;
   pop_.reset(cpumask_populate_bpf__open());
   if (!pop_ || (rc = cpumask_populate_bpf__load(pop_.get()))) {
     pop_.reset();
@@ -138,10 +207,31 @@ std::string Batches::missing_reason(const std::string& op) const {
   return "";
 }
 
+// The calling thread renames itself (to its own name): task_rename fires in
+// its context, and the program whose op id matches runs the batch with the
+// arguments stored under this thread's id.
+kpl_cm_args Batches::run_tracing(const std::string& op, kpl_cm_args a) const {
+  int fd = bpf_map__fd(tracing_->maps.cm_args);
+  __u32 tid = static_cast<__u32>(gettid());
+  if (bpf_map_update_elem(fd, &tid, &a, BPF_ANY))
+    throw std::runtime_error(err("cm_args map update for cm_" + op, errno));
+  char name[16] = {};
+  prctl(PR_GET_NAME, name);
+  int rc = prctl(PR_SET_NAME, name);
+  int e = errno;
+  int lrc = bpf_map_lookup_elem(fd, &tid, &a);
+  int le = errno;
+  bpf_map_delete_elem(fd, &tid);
+  if (rc) throw std::runtime_error(err("prctl(PR_SET_NAME) to fire cm_" + op, e));
+  if (lrc) throw std::runtime_error(err("cm_args map lookup for cm_" + op, le));
+  return a;
+}
+
 kpl_cm_args Batches::run(const std::string& op, uint64_t n, uint32_t cpu, uint32_t density) const {
-  bpf_object* obj = op == "populate" || op == "pop_baseline"
-                        ? (pop_ ? pop_->obj : nullptr)
-                        : skel_->obj;
+  const bool pop = op == "populate" || op == "pop_baseline";
+  bpf_object* obj = pop ? (pop_ ? pop_->obj : nullptr)
+                        : type_ == ProgType::syscall ? skel_->obj
+                                                     : tracing_->obj;
   bpf_program* prog = obj ? bpf_object__find_program_by_name(obj, ("cm_" + op).c_str()) : nullptr;
   if (!prog || !bpf_program__autoload(prog))
     throw std::runtime_error("cpumask op '" + op + "' not loaded");
@@ -150,13 +240,21 @@ kpl_cm_args Batches::run(const std::string& op, uint64_t n, uint32_t cpu, uint32
   a.cpu = cpu;
   a.density = density;
   a.nr_cpus = nr_cpus_;
-  LIBBPF_OPTS(bpf_test_run_opts, opts);
-  opts.ctx_in = &a;
-  opts.ctx_size_in = sizeof a;
-  // SYSCALL programs take no ctx_out: the kernel copies the context back
-  // into ctx_in.
-  int rc = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
-  if (rc) throw std::runtime_error(err("BPF_PROG_TEST_RUN cm_" + op, errno));
+  a.error = KPL_CM_NOT_RUN;
+  if (type_ == ProgType::tracing && !pop) {
+    a.op = op_id(op);
+    a = run_tracing(op, a);
+  } else {
+    LIBBPF_OPTS(bpf_test_run_opts, opts);
+    opts.ctx_in = &a;
+    opts.ctx_size_in = sizeof a;
+    // SYSCALL programs take no ctx_out: the kernel copies the context back
+    // into ctx_in.
+    if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
+      throw std::runtime_error(err("BPF_PROG_TEST_RUN cm_" + op, errno));
+  }
+  if (a.error == KPL_CM_NOT_RUN)
+    throw std::runtime_error("cm_" + op + " did not run (" + to_string(type_) + " program)");
   if (a.error) throw std::runtime_error("cm_" + op + ": bpf_cpumask_create returned NULL");
   return a;
 }

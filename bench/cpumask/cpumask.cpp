@@ -28,7 +28,9 @@ using nlohmann::json;
 namespace {
 
 json profile_params(Profile p) {
-  json j = {{"densities", {"empty", "half", "full"}}, {"threads", json::array()}};
+  json j = {{"densities", {"empty", "half", "full"}},
+            {"threads", json::array()},
+            {"prog_type", "auto"}};
   switch (p) {
     case Profile::quick: j.update({{"samples", 15}, {"sample_ms", 5}}); break;
     case Profile::standard: j.update({{"samples", 40}, {"sample_ms", 10}}); break;
@@ -67,11 +69,23 @@ int native_op(const std::string& op) {
   return it == m.end() ? -1 : it->second;
 }
 
+// The program type the parameter asks for; "auto": what loads here.
+ProgType resolve_prog_type(const json& p) {
+  std::string want = p.value("prog_type", "auto");
+  if (want != "auto") return prog_type_of(want);
+  ProgType t = ProgType::syscall;
+  std::string why = unavailable_reason(&t);
+  if (!why.empty()) throw std::runtime_error(why);
+  return t;
+}
+
 class Session : public ProbeSession {
  public:
-  Session(RunContext& ctx, json params) : p_(std::move(params)) {
+  Session(RunContext& ctx, json params)
+      : p_(std::move(params)), b_(resolve_prog_type(p_)) {
     nr_cpus_ = static_cast<uint32_t>(libbpf_num_possible_cpus());
     ctx.parameters()["nr_cpu_ids"] = nr_cpus_;
+    ctx.parameters()["prog_type"] = to_string(b_.type());
     ctx.parameters()["unit"] = "ps per operation (baseline loop subtracted)";
     for (std::string d : p_["densities"]) density_of(d);
     native_reason_ = KmodDevice::unavailable_reason();

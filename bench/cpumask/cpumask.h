@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Shared between cpumask.bpf.c and the user-space probe: the context of one
- * timed batch (BPF_PROG_TEST_RUN ctx_in/ctx_out of a SYSCALL program).
+ * Shared between cpumask.bpf.c and the user-space probe: the arguments and
+ * results of one timed batch. SYSCALL programs get it as their context
+ * (BPF_PROG_TEST_RUN ctx_in); TRACING programs (kernels 6.4-6.9) find it in
+ * the cm_args map under the triggering thread's id.
  */
 #ifndef KPERFLAB_BENCH_CPUMASK_H
 #define KPERFLAB_BENCH_CPUMASK_H
@@ -23,7 +25,14 @@ struct kpl_cm_args {
 	__u32 cpu;		/* (in) bit the *_cpu operations use */
 	__u32 density;		/* (in) enum kpl_cm_density of the masks */
 	__u32 nr_cpus;		/* (in) nr_cpu_ids */
-	__s32 error;		/* (out) 0, or -ENOMEM when a mask could not be made */
+	__s32 error;		/* (out) 0, or -ENOMEM when a mask could not be made;
+				 * user space presets KPL_CM_NOT_RUN */
+	__u32 op;		/* (in) id: position in cpumask_ops.def (TRACING) */
+	__u32 reserved;
 };
+
+#define KPL_CM_NOT_RUN 1
+/* The setall+weight correctness program follows the timed operations. */
+#define KPL_CM_CHECK_ID 1000
 
 #endif

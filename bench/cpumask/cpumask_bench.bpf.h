@@ -40,14 +40,43 @@ static __always_inline void fill_second(struct bpf_cpumask *m2, struct bpf_cpuma
 }
 
 /*
- * BENCH(name, stmt): stmt runs n times with m, m2 (filled per density; m2
- * is the complement pattern for HALF so and/or/xor do real work) and dst
+ * How a program gets its struct kpl_cm_args *a:
+ * - SYSCALL (6.10+): the test-run context.
+ * - TRACING (KPL_CM_TRACING; kfuncs are allowed there from 6.3, the
+ *   open-coded loop needs 6.4): every program hangs off tp_btf/task_rename,
+ *   which the measuring thread fires with prctl(PR_SET_NAME); the program
+ *   takes the arguments from cm_args under that thread's id and runs only
+ *   when their op is its own. The tracepoint fires with preemption disabled,
+ *   so a batch there is not preemptible (a SYSCALL test run is).
+ */
+#ifdef KPL_CM_TRACING
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct kpl_cm_args);
+} cm_args SEC(".maps");
+
+#define KPL_CM_PROG(name) SEC("tp_btf/task_rename") int cm_##name(void *ctx)
+#define KPL_CM_ARGS(id)                                                        \
+	__u32 tid_ = (__u32)bpf_get_current_pid_tgid();                       \
+	struct kpl_cm_args *a = bpf_map_lookup_elem(&cm_args, &tid_);         \
+	if (!a || a->op != (id))                                               \
+		return 0;
+#else
+#define KPL_CM_PROG(name) SEC("syscall") int cm_##name(struct kpl_cm_args *a)
+#define KPL_CM_ARGS(id)
+#endif
+
+/*
+ * BENCH(name, id, stmt): stmt runs n times with m, m2 (filled per density;
+ * m2 is the complement pattern for HALF so and/or/xor do real work) and dst
  * in scope; it adds its result to acc.
  */
-#define BENCH(name, stmt)                                                      \
-SEC("syscall")                                                                 \
-int cm_##name(struct kpl_cm_args *a)                                           \
+#define BENCH(name, id, stmt)                                                  \
+KPL_CM_PROG(name)                                                              \
 {                                                                              \
+	KPL_CM_ARGS(id)                                                        \
 	struct bpf_cpumask *m, *m2, *dst;                                      \
 	__u64 t0, t1, acc = 0;                                                 \
 	__u32 cpu __attribute__((unused)) = a->cpu;                            \

@@ -18,5 +18,5 @@ int bpf_cpumask_populate(struct cpumask *cpumask, void *src, size_t src__sz) __k
  * requires at least bitmap_size(nr_cpu_ids) bytes. Alternating bits. */
 __u64 pop_src[128] = {[0 ... 127] = 0x5555555555555555ULL};
 
-BENCH(pop_baseline, acc += i)
-BENCH(populate, acc += bpf_cpumask_populate((struct cpumask *)m, pop_src, sizeof(pop_src)))
+BENCH(pop_baseline, 0, acc += i)
+BENCH(populate, 0, acc += bpf_cpumask_populate((struct cpumask *)m, pop_src, sizeof(pop_src)))
