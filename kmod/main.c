@@ -58,7 +58,8 @@ static long kperflab_info(void __user *u)
 	if (!kpl_reserved_zero(info.reserved, ARRAY_SIZE(info.reserved)))
 		return -EINVAL;
 	info.uapi_version = KPL_UAPI_VERSION;
-	info.features = KPL_FEAT_IPI | KPL_FEAT_CPUMASK | KPL_FEAT_NOTIFIER;
+	info.features = KPL_FEAT_IPI | KPL_FEAT_CPUMASK | KPL_FEAT_NOTIFIER |
+			 (IS_ENABLED(CONFIG_HMM_MIRROR) ? KPL_FEAT_NOTIFIER_HMM : 0);
 	info.nr_cpu_ids = nr_cpu_ids;
 	info.handler_delay_ns = kpl_handler_delay_ns();
 	strscpy(info.module_version, KPERFLAB_MODULE_VERSION, sizeof(info.module_version));

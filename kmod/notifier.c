@@ -10,6 +10,7 @@
  */
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/hmm.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
@@ -40,6 +41,8 @@ struct kpl_nt_reader {
 	struct task_struct *task;
 	struct kpl_nt_sub *sub;
 	struct kpl_nt_reader_stats st;
+	u64 work_errors;
+	unsigned long *pfns;	/* KPL_NT_WORK_HMM: one per page of the range */
 	u64 *hist[H_INVAL];	/* own histograms: retries, begin wait, commit */
 	u64 overflow[H_INVAL];
 };
@@ -52,6 +55,7 @@ struct kpl_nt {
 	u32 nr_subs;			/* inserted so far */
 	struct kpl_nt_reader *readers;
 	u64 *inval_hist;
+	struct mm_struct *mm;		/* the caller's, mmget while readers may use it */
 	bool running;
 };
 
@@ -112,6 +116,37 @@ static void kpl_nt_rec(struct kpl_nt_reader *r, int h, u64 v)
 		kpl_hist_record(r->hist[h], r->nt->req.hist_len, &r->overflow[h], v);
 }
 
+/*
+ * KPL_NT_WORK_HMM: mirror the reader's range as a device driver would
+ * (lib/test_hmm.c): hmm_range_fault under mmap_read_lock with the sequence
+ * read_begin returned. -EBUSY: the range changed meanwhile (a retry); other
+ * errors are counted and the attempt goes on.
+ */
+static int kpl_nt_hmm(struct kpl_nt_reader *r, unsigned long seq)
+{
+#if IS_ENABLED(CONFIG_HMM_MIRROR)
+	struct mmu_interval_notifier *mni = &r->sub->mni;
+	struct hmm_range range = {
+		.notifier = mni,
+		.notifier_seq = seq,
+		.start = mni->interval_tree.start,
+		.end = mni->interval_tree.last + 1,
+		.hmm_pfns = r->pfns,
+		.default_flags = HMM_PFN_REQ_FAULT,
+	};
+	int ret;
+
+	mmap_read_lock(r->nt->mm);
+	ret = hmm_range_fault(&range);
+	mmap_read_unlock(r->nt->mm);
+	if (ret && ret != -EBUSY)
+		r->work_errors++;
+	return ret == -EBUSY ? -EBUSY : 0;
+#else
+	return 0;
+#endif
+}
+
 /* One read until commit; false when told to stop before committing. */
 static bool kpl_nt_read_once(struct kpl_nt_reader *r)
 {
@@ -125,14 +160,16 @@ static bool kpl_nt_read_once(struct kpl_nt_reader *r)
 		seq = mmu_interval_read_begin(mni);
 		kpl_nt_rec(r, H_BEGIN, ktime_get_ns() - t1);
 		r->st.attempts++;
-		kpl_nt_work(nt->req.work_ns);
-		mutex_lock(&nt->lock);
-		if (!mmu_interval_read_retry(mni, seq)) {
-			/* commit: a real driver would program its page table here */
+		if (nt->req.work_kind != KPL_NT_WORK_HMM || kpl_nt_hmm(r, seq) != -EBUSY) {
+			kpl_nt_work(nt->req.work_ns);
+			mutex_lock(&nt->lock);
+			if (!mmu_interval_read_retry(mni, seq)) {
+				/* commit: a driver would program its page table here */
+				mutex_unlock(&nt->lock);
+				break;
+			}
 			mutex_unlock(&nt->lock);
-			break;
 		}
-		mutex_unlock(&nt->lock);
 		r->st.retries++;
 		retries++;
 		if (kthread_should_stop())
@@ -163,8 +200,16 @@ static int kpl_nt_check(const struct kpl_nt_req *q)
 {
 	u64 span;
 
-	if (!kpl_reserved_zero(q->reserved, ARRAY_SIZE(q->reserved)) || q->reserved0)
+	if (!kpl_reserved_zero(q->reserved, ARRAY_SIZE(q->reserved)))
 		return -EINVAL;
+	if (q->work_kind == KPL_NT_WORK_HMM) {
+		if (!IS_ENABLED(CONFIG_HMM_MIRROR))
+			return -EOPNOTSUPP;
+		if (q->range_len > KPL_NT_MAX_HMM_BYTES)
+			return -EINVAL;
+	} else if (q->work_kind != KPL_NT_WORK_BUSY) {
+		return -EINVAL;
+	}
 	if (!q->nr_notifiers || q->nr_notifiers > KPL_NT_MAX_NOTIFIERS ||
 	    q->nr_readers > KPL_NT_MAX_READERS || q->work_ns > KPL_NT_MAX_WORK_NS ||
 	    !q->duration_ms || q->duration_ms > KPL_MAX_MS ||
@@ -199,6 +244,12 @@ static int kpl_nt_start_readers(struct kpl_nt *nt)
 		for (h = 0; h < H_INVAL; h++) {
 			r->hist[h] = kvcalloc(nt->req.hist_len, sizeof(u64), GFP_KERNEL);
 			if (!r->hist[h])
+				return -ENOMEM;
+		}
+		if (nt->req.work_kind == KPL_NT_WORK_HMM) {
+			r->pfns = kvcalloc(nt->req.range_len >> PAGE_SHIFT, sizeof(*r->pfns),
+					   GFP_KERNEL);
+			if (!r->pfns)
 				return -ENOMEM;
 		}
 		r->task = kthread_create(kpl_nt_reader_fn, r, "kpl_nt/%u", i);
@@ -285,9 +336,11 @@ static void kpl_nt_free(struct kpl_nt *nt)
 	int h;
 
 	kvfree(nt->subs);
-	for (i = 0; nt->readers && i < nt->req.nr_readers; i++)
+	for (i = 0; nt->readers && i < nt->req.nr_readers; i++) {
 		for (h = 0; h < H_INVAL; h++)
 			kvfree(nt->readers[i].hist[h]);
+		kvfree(nt->readers[i].pfns);
+	}
 	kfree(nt->readers);
 	kvfree(nt->inval_hist);
 	kfree(nt);
@@ -332,6 +385,7 @@ static int kpl_nt_copy_out(struct kpl_nt *nt, void __user *u)
 		q->attempts += st->attempts;
 		q->successes += st->successes;
 		q->retries += st->retries;
+		q->work_errors += nt->readers[i].work_errors;
 		if (us && copy_to_user(us + i, st, sizeof(*st)))
 			return -EFAULT;
 	}
@@ -351,7 +405,7 @@ static void kpl_nt_zero_out(struct kpl_nt_req *q)
 	memset(q->overflow, 0, sizeof(q->overflow));
 	memset(q->invalidations, 0, sizeof(q->invalidations));
 	q->inval_full = q->inval_partial = q->inval_nonblock_fail = 0;
-	q->attempts = q->successes = q->retries = q->elapsed_ns = 0;
+	q->attempts = q->successes = q->retries = q->elapsed_ns = q->work_errors = 0;
 }
 
 long kpl_notifier_ioctl(void __user *u)
@@ -373,6 +427,10 @@ long kpl_notifier_ioctl(void __user *u)
 	kpl_nt_zero_out(&nt->req);
 	mutex_init(&nt->lock);
 	spin_lock_init(&nt->stat_lock);
+	/* The caller is a user of its mm for the whole call; the readers
+	 * (KPL_NT_WORK_HMM) lock and fault it, so it is pinned explicitly. */
+	nt->mm = current->mm;
+	mmget(nt->mm);
 	nt->inval_hist = kvcalloc(nt->req.hist_len, sizeof(u64), GFP_KERNEL);
 	nt->readers = kcalloc(max(nt->req.nr_readers, 1U), sizeof(*nt->readers), GFP_KERNEL);
 	ret = (nt->inval_hist && nt->readers) ? kpl_nt_insert(nt) : -ENOMEM;
@@ -387,6 +445,7 @@ long kpl_notifier_ioctl(void __user *u)
 		ret = run;
 out_teardown:
 	kpl_nt_stop(nt);
+	mmput(nt->mm);
 out:
 	kpl_nt_free(nt);
 	return ret;

@@ -22,15 +22,17 @@ lab_mode_script() {
   local mode=$1
   echo 'uname -r >/out/uname.txt; grep -c ^processor /proc/cpuinfo >/out/ncpu.txt'
   [[ $mode == smoke ]] && return
+  # Progress goes to the serial console too (serial.log on the host), so a
+  # guest that stalls shows where.
   if [[ $mode == test ]]; then
-    echo 'KPERFLAB_KO=/kperflab/kperflab.ko KPERFLAB=/kperflab/bin/kperflab \'
-    echo '  sh /kperflab/tests/kmod/guest-tests.sh >/out/guest-tests.log 2>&1'
-    echo 'echo $? >/out/guest-tests.rc'
+    echo '{ KPERFLAB_KO=/kperflab/kperflab.ko KPERFLAB=/kperflab/bin/kperflab \'
+    echo '  sh /kperflab/tests/kmod/guest-tests.sh; echo $? >/out/guest-tests.rc; } 2>&1 |'
+    echo '  tee /out/guest-tests.log >/dev/console'
     # The guest tests may unload the module (rmmod races); the probes need it.
     echo 'grep -q "^kperflab " /proc/modules || insmod /kperflab/kperflab.ko'
   fi
-  echo "kperflab run --profile lab --runs-dir /out/runs ${LAB_RUN_ARGS:-} >/out/kperflab-run.log 2>&1"
-  echo 'echo $? >/out/kperflab.rc'
+  echo "{ kperflab run --profile lab --runs-dir /out/runs ${LAB_RUN_ARGS:-}; echo \$? >/out/kperflab.rc; } 2>&1 |"
+  echo '  tee /out/kperflab-run.log >/dev/console'
 }
 
 # KVM verdict of this host boot, kept in the cache so that every guest (and

@@ -23,6 +23,7 @@ json profile_params(Profile p) {
   json j = {{"kinds", {"madvise", "munmap", "mprotect", "fork", "migrate", "clear_refs",
                        "thp_split"}},
             {"rates_hz", {0, 100, 1000, -1}},  // 0: none, -1: back to back
+            {"hmm_rates_hz", {0, 100, 1000, -1}},  // madvise, readers mirror with HMM
             {"work_ns", {500, 5000, 50000}},
             {"readers", {1, 2, 4}},
             {"notifiers", {1, 10, 1000}},
@@ -36,10 +37,12 @@ json profile_params(Profile p) {
     case Profile::full:
       j["window_ms"] = 3000;
       j["rates_hz"] = {0, 10, 100, 1000, 10000, -1};
+      j["hmm_rates_hz"] = j["rates_hz"];
       break;
     case Profile::lab:  // <= ~20 s under TCG on 4 vCPUs
       j.update({{"kinds", {"madvise", "munmap", "mprotect", "fork"}},
-                {"rates_hz", {0, 1000, -1}}, {"work_ns", {500, 20000}}, {"readers", {1, 2}},
+                {"rates_hz", {0, 1000, -1}}, {"hmm_rates_hz", {0, -1}},
+                {"work_ns", {500, 20000}}, {"readers", {1, 2}},
                 {"notifiers", {1, 100}}, {"window_ms", 250}});
       break;
   }
@@ -58,7 +61,7 @@ class Session : public ProbeSession {
     for (auto& k : p_["kinds"]) kinds_.push_back(workloads::parse_inval_kind(k.get<std::string>()));
   }
   unsigned steps() const override {
-    return static_cast<unsigned>(kinds_.size() + p_["work_ns"].size() + p_["readers"].size() +
+    return static_cast<unsigned>(kinds_.size() + 1 + p_["work_ns"].size() + p_["readers"].size() +
                                  p_["notifiers"].size() + p_["cost_notifiers"].size());
   }
   void run_repetition(RunContext& ctx, Repetition& rep) override;
@@ -77,6 +80,7 @@ class Session : public ProbeSession {
   static std::string point_name(const Point& pt);
   std::set<std::string> measured_;  // point names of this repetition
   void kinds_by_rate(RunContext& ctx, Repetition& rep);
+  void hmm_by_rate(RunContext& ctx, Repetition& rep);
   void one_factor(RunContext& ctx, Repetition& rep, const char* what);
   void cost(RunContext& ctx, Repetition& rep);
 
@@ -88,7 +92,8 @@ class Session : public ProbeSession {
 
 std::string Session::point_name(const Point& pt) {
   return std::string(workloads::to_string(pt.kind)) + "/rate=" + rate_name(pt.rate_hz) +
-         "/work=" + std::to_string(pt.work_ns) + "/readers=" + std::to_string(pt.readers) +
+         "/work=" + (pt.work_kind == KPL_NT_WORK_HMM ? "hmm+" : "") + std::to_string(pt.work_ns) +
+         "/readers=" + std::to_string(pt.readers) +
          "/notifiers=" + std::to_string(pt.notifiers);
 }
 
@@ -96,7 +101,8 @@ void Session::record(Repetition& rep, const Point& pt, const Result& r) {
   const auto& q = r.req;
   std::string kind(workloads::to_string(pt.kind));
   json l = {{"kind", kind}, {"rate_hz", pt.rate_hz}, {"work_ns", pt.work_ns},
-            {"readers", pt.readers}, {"notifiers", pt.notifiers}};
+            {"readers", pt.readers}, {"notifiers", pt.notifiers},
+            {"work", pt.work_kind == KPL_NT_WORK_HMM ? "hmm_range_fault+busy" : "busy"}};
   const std::string pre = point_name(pt);
   measured_.insert(pre);
   double secs = double(q.elapsed_ns) / 1e9;
@@ -107,6 +113,8 @@ void Session::record(Repetition& rep, const Point& pt, const Result& r) {
   rep.scalar(pre + "/invalidations", double(q.invalidations[workloads::notifier_event(pt.kind)]),
              "count", l);
   rep.scalar(pre + "/nonblock_fail", double(q.inval_nonblock_fail), "count", l);
+  if (pt.work_kind == KPL_NT_WORK_HMM)
+    rep.scalar(pre + "/hmm_errors", double(q.work_errors), "count", l);
   if (!r.retries.empty()) rep.histogram(pre + "/retries_per_commit", r.retries, "count", l);
   if (!r.begin_wait.empty()) rep.histogram(pre + "/read_begin_wait", r.begin_wait, "ns", l);
   if (!r.commit.empty()) rep.histogram(pre + "/time_to_commit", r.commit, "ns", l);
@@ -131,6 +139,22 @@ void Session::kinds_by_rate(RunContext& ctx, Repetition& rep) {
       Point pt = base(k, rate.get<double>());
       record(rep, pt, dev_.run(pt, reader_cpus_, cpus_[0]));
     }
+  }
+}
+
+// The readers mirror the range with hmm_range_fault (as a device driver
+// does) instead of only spinning: madvise at hmm_rates_hz.
+void Session::hmm_by_rate(RunContext& ctx, Repetition& rep) {
+  ctx.progress().step("work hmm_range_fault");
+  if (auto why = dev_.hmm_unavailable_reason(); !why.empty()) {
+    rep.skip("hmm", why);
+    return;
+  }
+  for (auto& rate : p_["hmm_rates_hz"]) {
+    if (stop_requested()) return;
+    Point pt = base(InvalKind::madv_dontneed, rate.get<double>());
+    pt.work_kind = KPL_NT_WORK_HMM;
+    record(rep, pt, dev_.run(pt, reader_cpus_, cpus_[0]));
   }
 }
 
@@ -180,6 +204,7 @@ void Session::cost(RunContext& ctx, Repetition& rep) {
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   measured_.clear();
   kinds_by_rate(ctx, rep);
+  hmm_by_rate(ctx, rep);
   for (const char* f : {"work_ns", "readers", "notifiers"}) one_factor(ctx, rep, f);
   cost(ctx, rep);
 }
@@ -197,7 +222,8 @@ class NotifierProbe : public Probe {
   }
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
   double estimate_seconds(const json& p) const override {
-    double points = double(p["kinds"].size() * p["rates_hz"].size() + p["work_ns"].size() +
+    double points = double(p["kinds"].size() * p["rates_hz"].size() + p["hmm_rates_hz"].size() +
+                           p["work_ns"].size() +
                            p["readers"].size() + p["notifiers"].size() +
                            2 * p["cost_notifiers"].size());
     return points * p["window_ms"].get<double>() / 1000.0 * 1.3;

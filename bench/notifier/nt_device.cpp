@@ -46,6 +46,12 @@ NtDevice::NtDevice() {
 
 NtDevice::~NtDevice() = default;
 
+std::string NtDevice::hmm_unavailable_reason() const {
+  if (dev_.info().features & KPL_FEAT_NOTIFIER_HMM) return "";
+  return "kperflab.ko " + std::string(dev_.info().module_version) +
+         " was built without CONFIG_HMM_MIRROR (no KPL_FEAT_NOTIFIER_HMM)";
+}
+
 Result NtDevice::run(const Point& p, const std::vector<int>& reader_cpus, int inval_cpu) const {
   const bool thp = p.kind == InvalKind::thp_split;
   AnonBuffer buf(thp ? 4UL << 20 : kBufPages * size_t(sysconf(_SC_PAGESIZE)), thp);
@@ -63,6 +69,7 @@ Result NtDevice::run(const Point& p, const std::vector<int>& reader_cpus, int in
   q.nr_notifiers = p.notifiers;  // all over the whole buffer: each op hits every one
   q.nr_readers = p.readers;
   q.work_ns = p.work_ns;
+  q.work_kind = p.work_kind;
   q.duration_ms = p.window_ms;
   q.hist_len = kHistLen;
   q.cpus = reinterpret_cast<uintptr_t>(cpus.data());

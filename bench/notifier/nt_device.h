@@ -21,6 +21,7 @@ struct Point {
   double rate_hz = 0;   // 0: no invalidations; < 0: back to back
   uint32_t work_ns = 2000, readers = 1, notifiers = 1, window_ms = 300;
   int inval_threads = 1;
+  uint32_t work_kind = KPL_NT_WORK_BUSY;  // KPL_NT_WORK_HMM: hmm_range_fault, then work_ns
 };
 
 struct Result {
@@ -35,6 +36,8 @@ class NtDevice {
   // "" when /dev/kperflab opens and has KPL_FEAT_NOTIFIER; else why not.
   static std::string unavailable_reason();
   NtDevice();  // throws std::runtime_error naming the problem
+  // "" when the module can run KPL_NT_WORK_HMM readers; else why not.
+  std::string hmm_unavailable_reason() const;
   ~NtDevice();
   NtDevice(const NtDevice&) = delete;
   NtDevice& operator=(const NtDevice&) = delete;

@@ -117,10 +117,21 @@ struct kpl_cpumask_req {
  * and removal are outside the timed window. A signal ends the run early
  * (-EINTR, counts so far still copied out). */
 #define KPL_FEAT_NOTIFIER	(1U << 2)
+/* The module was built with CONFIG_HMM_MIRROR: work_kind KPL_NT_WORK_HMM. */
+#define KPL_FEAT_NOTIFIER_HMM	(1U << 3)
 #define KPL_NT_MAX_NOTIFIERS	100000U
 #define KPL_NT_MAX_READERS	64U
 #define KPL_NT_MAX_WORK_NS	10000000U	/* 10 ms busy section */
 #define KPL_NT_EVENTS		16U		/* enum mmu_notifier_event slots */
+#define KPL_NT_MAX_HMM_BYTES	(64U << 20)	/* range_len cap for KPL_NT_WORK_HMM */
+
+/* The "device work" of a reader between read_begin and the driver lock. */
+enum kpl_nt_work {
+	KPL_NT_WORK_BUSY = 0,	/* busy loop of work_ns */
+	KPL_NT_WORK_HMM = 1,	/* hmm_range_fault of the reader's whole range under
+				 * mmap_read_lock (faulting pages in, read only), then
+				 * work_ns busy; -EBUSY from it counts as a retry */
+};
 
 struct kpl_nt_reader_stats {
 	__u64 attempts;		/* read_begin calls */
@@ -139,7 +150,7 @@ struct kpl_nt_req {
 	__u32 work_ns;		/* (in) busy "device work" per attempt, <= KPL_NT_MAX_WORK_NS */
 	__u32 duration_ms;	/* (in) 1..KPL_MAX_MS */
 	__u32 hist_len;		/* (in) entries of every histogram buffer, 1..KPL_MAX_HIST_LEN */
-	__u32 reserved0;	/* (in) zero */
+	__u32 work_kind;	/* (in) enum kpl_nt_work (HMM: range_len <= KPL_NT_MAX_HMM_BYTES) */
 	__u64 cpus;		/* (in) user pointer, __s32[nr_readers] online CPUs */
 	__u64 reader_stats;	/* (in) user pointer or 0, kpl_nt_reader_stats[nr_readers] (out) */
 	__u64 hist_retries;	/* (in) ptr or 0: retries per success (count, not ns) */
@@ -156,7 +167,10 @@ struct kpl_nt_req {
 	__u64 inval_nonblock_fail; /* (out) !blockable and trylock failed: returned false */
 	__u64 attempts, successes, retries; /* (out) sums over readers */
 	__u64 elapsed_ns;	/* (out) timed window */
-	__u32 reserved[8];	/* (in) zero */
+	__u64 work_errors;	/* (out) HMM: hmm_range_fault failed other than -EBUSY (e.g.
+				 * -EFAULT while the range is unmapped); such attempts
+				 * go on to the lock and read_retry like the others */
+	__u32 reserved[6];	/* (in) zero */
 };
 
 #define KPL_IOC_NOTIFIER _IOWR(KPL_IOC_MAGIC, 0x40, struct kpl_nt_req)

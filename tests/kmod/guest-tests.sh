@@ -10,6 +10,7 @@ pass=0 fail=0 skip=0
 
 run() {
   name=$1; shift
+  echo "guest-test $name: start"
   "$@"
   rc=$?
   case $rc in

@@ -158,6 +158,7 @@ void test_quiet(int fd, char* buf) {
 template <class Op>
 void test_stream(int fd, char* buf, const char* what, int ev, Op op) {
   constexpr uint64_t kOps = 20;  // fork+wait takes ~120 ms under arm64 TCG
+  std::printf("stream %s: start\n", what);
   touch(buf);
   Run r(buf, 1, 2000, 6000);
   uint64_t done = run_with(fd, r, kOps, 500, op);
@@ -199,6 +200,53 @@ void test_rates(int fd, char* buf) {
   CHECK(fast > slow, "retry ratio did not grow: slow %f fast %f", slow, fast);
 }
 
+// The readers mirror the range with hmm_range_fault: quiet, no retries and
+// no errors; under back-to-back MADV_DONTNEED every operation is counted, the
+// readers fault the pages back without errors and see retries.
+void test_hmm(int fd, char* buf) {
+  kpl_info info{};
+  info.size = sizeof info;
+  info.version = KPL_UAPI_VERSION;
+  if (xioctl(fd, KPL_IOC_INFO, &info) || !(info.features & KPL_FEAT_NOTIFIER_HMM)) {
+    std::printf("hmm: skipped, module built without CONFIG_HMM_MIRROR\n");
+    return;
+  }
+  Run bad(buf, 1, 0, 10);
+  bad.req.work_kind = 7;
+  CHECK(xioctl(fd, KPL_IOC_NOTIFIER, &bad.req) == -EINVAL, "unknown work_kind accepted");
+  bad.req.work_kind = KPL_NT_WORK_HMM;
+  bad.req.range_len = uint64_t{KPL_NT_MAX_HMM_BYTES} + kPage;
+  CHECK(xioctl(fd, KPL_IOC_NOTIFIER, &bad.req) == -EINVAL, "HMM range over the cap accepted");
+
+  touch(buf);
+  Run q(buf, 2, 0, 300);
+  q.req.work_kind = KPL_NT_WORK_HMM;
+  CHECK(xioctl(fd, KPL_IOC_NOTIFIER, &q.req) == 0, "quiet HMM run failed");
+  CHECK(q.req.successes > 0, "HMM: no reader committed");
+  CHECK(q.req.retries == 0, "HMM: %llu retries without invalidations",
+        (unsigned long long)q.req.retries);
+  CHECK(q.req.work_errors == 0, "HMM: %llu hmm_range_fault errors",
+        (unsigned long long)q.req.work_errors);
+
+  Run r(buf, 1, 0, 3000);
+  r.req.work_kind = KPL_NT_WORK_HMM;
+  uint64_t done =
+      run_with(fd, r, 0, 0, [&] { madvise(buf, kPages * kPage, MADV_DONTNEED); });
+  // The last operation may start just as the window closes and miss the
+  // (already removed) notifier.
+  CHECK(r.req.invalidations[EV_CLEAR] + 1 >= done && r.req.invalidations[EV_CLEAR] <= done,
+        "HMM: %llu madvise, %llu counted",
+        (unsigned long long)done, (unsigned long long)r.req.invalidations[EV_CLEAR]);
+  CHECK(r.req.successes > 0, "HMM: no commit under invalidation");
+  CHECK(r.req.retries > 0, "HMM: no retries under back-to-back invalidation");
+  CHECK(r.req.work_errors == 0, "HMM: %llu hmm_range_fault errors under madvise",
+        (unsigned long long)r.req.work_errors);
+  std::printf("hmm: quiet %llu commits; madvise x%llu: attempts %llu retries %llu commits %llu\n",
+              (unsigned long long)q.req.successes, (unsigned long long)done,
+              (unsigned long long)r.req.attempts, (unsigned long long)r.req.retries,
+              (unsigned long long)r.req.successes);
+}
+
 bool no_reader_threads() {
   DIR* d = opendir("/proc");
   if (!d) return true;
@@ -226,8 +274,14 @@ int main() {
     return 1;
   }
   const size_t len = kPages * kPage;
+  // Each step announces itself (a guest that stalls shows where).
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  auto step = [&](const char* s) { std::printf("%s: %s\n", prog, s); };
+  step("refusals");
   test_refusals(fd, buf);
+  step("quiet");
   test_quiet(fd, buf);
+  step("streams");
   test_stream(fd, buf, "madvise", EV_CLEAR, [&] { madvise(buf, len, MADV_DONTNEED); });
   test_stream(fd, buf, "munmap", EV_UNMAP, [&] {
     munmap(buf, len);
@@ -245,7 +299,10 @@ int main() {
     if (pid == 0) _exit(0);
     waitpid(pid, nullptr, 0);
   });
+  step("rates");
   test_rates(fd, buf);
+  step("hmm");
+  test_hmm(fd, buf);
   close(fd);
   CHECK(no_reader_threads(), "kpl_nt reader kthreads still running after close");
   std::ifstream refcnt("/sys/module/kperflab/refcnt");
