@@ -22,9 +22,6 @@ done
 export LD_LIBRARY_PATH=/lib/$(uname -m)-linux-gnu
 echo "kperflab-lab: init started on $(uname -r) $(uname -m)"
 
-# A watchdog: whatever hangs, the guest powers off before the host's timeout.
-( sleep "$(cat /kperflab/guest-timeout)"; echo "kperflab-lab: guest timeout"; poweroff -f ) &
-
 # Drivers of the results channel, where the kernel has them as modules.
 for m in /kperflab/modules/*.ko; do
   [ -f "$m" ] && { insmod "$m" || echo "kperflab-lab: insmod $m failed"; }
@@ -38,6 +35,35 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
   sleep 1
 done
 [ -n "$port" ] || echo "kperflab-lab: no virtio-serial port kperflab.out"
+
+send_results() {
+  dmesg >/out/dmesg.txt
+  if [ -n "$port" ]; then
+    tar -cf "$port" -C /out . && echo "kperflab-lab: results sent"
+  fi
+}
+
+# Where everything is when the watchdog fires: every task's state, wait
+# channel and kernel stack, and the kernel's own dump of blocked tasks.
+hang_report() {
+  for p in /proc/[0-9]*; do
+    [ -r "$p/stat" ] || continue
+    echo "== ${p#/proc/} $(cat "$p/comm" 2>/dev/null) $(cut -d' ' -f3 "$p/stat" 2>/dev/null) wchan=$(cat "$p/wchan" 2>/dev/null)"
+    cat "$p/cmdline" 2>/dev/null | tr '\0' ' '; echo
+    cat "$p/stack" 2>/dev/null
+  done >/out/hang-tasks.txt
+  echo w >/proc/sysrq-trigger 2>/dev/null
+}
+
+# A watchdog: whatever hangs, the guest reports where, sends what it has
+# and powers off before the host's timeout.
+(
+  sleep "$(cat /kperflab/guest-timeout)"
+  echo "kperflab-lab: guest timeout; tasks in /out/hang-tasks.txt"
+  hang_report
+  send_results
+  poweroff -f
+) &
 
 if [ -f /kperflab/kperflab.ko ]; then
   if insmod /kperflab/kperflab.ko >/out/insmod.log 2>&1; then
@@ -54,10 +80,7 @@ rc=$?
 echo $rc >/out/mode.rc
 cd /
 echo "kperflab-lab: mode finished rc=$rc"
-dmesg >/out/dmesg.txt
-if [ -n "$port" ]; then
-  tar -cf "$port" -C /out . && echo "kperflab-lab: results sent"
-fi
+send_results
 sync
 echo "kperflab-lab: poweroff"
 poweroff -f

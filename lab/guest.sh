@@ -31,8 +31,31 @@ lab_mode_script() {
     # The guest tests may unload the module (rmmod races); the probes need it.
     echo 'grep -q "^kperflab " /proc/modules || insmod /kperflab/kperflab.ko'
   fi
+  if [[ -n ${LAB_AB_ARGS:-} ]]; then
+    lab_ab_script
+    return
+  fi
   echo "{ kperflab run --profile lab --runs-dir /out/runs ${LAB_RUN_ARGS:-}; echo \$? >/out/kperflab.rc; } 2>&1 |"
   echo '  tee /out/kperflab-run.log >/dev/console'
+}
+
+# A/B in one boot: side a runs the lab profile with --run-args, side b
+# with --run-args and --ab's arguments, interleaved a b b a a b ... for
+# --rounds rounds, so both sides share the boot, the memory layout and the
+# drift of the machine. Bundles go to /out/ab/a and /out/ab/b.
+lab_ab_script() {
+  local i side args
+  echo ': >/out/kperflab.rcs'
+  for ((i = 1; i <= LAB_AB_ROUNDS; i++)); do
+    for side in $( ((i % 2)) && echo a b || echo b a); do
+      args=${LAB_RUN_ARGS:-}
+      [[ $side == b ]] && args+=" $LAB_AB_ARGS"
+      echo "echo 'kperflab-lab: A/B round $i side $side' >/dev/console"
+      echo "{ kperflab run --profile lab --runs-dir /out/ab/$side $args; echo \$? >>/out/kperflab.rcs; } 2>&1 |"
+      echo '  tee -a /out/kperflab-run.log >/dev/console'
+    done
+  done
+  echo 'if grep -qv "^0$" /out/kperflab.rcs; then echo 1; else echo 0; fi >/out/kperflab.rc'
 }
 
 # KVM verdict of this host boot, kept in the cache so that every guest (and

@@ -5,6 +5,7 @@
 #   lab/lab.sh [--kernel NAME]... [--mode run|test|smoke] [--cache DIR]
 #              [--timeout S] [--accel auto|kvm|tcg] [--runs-dir DIR] [--work DIR]
 #              [--host-kperflab BIN] [--run-args "ARGS"]
+#              [--ab "B-ARGS" [--rounds N]]
 # NAME: 6.1-cloud-amd64 6.12-cloud-amd64 6.12-rt-amd64 6.12-cloud-arm64 (default:
 # all four) or custom:IMAGE:HEADERS_OR_BUILDDIR.
 # Modes: run   load kperflab.ko, `kperflab run --profile lab`, bundle -> --runs-dir
@@ -12,6 +13,11 @@
 #        smoke only boot and report uname/CPUs (proves the machinery)
 # --run-args: more arguments for the guest's `kperflab run`, e.g.
 #        "--probe ipi --repeat 10 --set ipi.handler_delay_ns=20000"
+# --ab: A/B in one boot: N rounds (default 4) of the lab profile with
+#        --run-args (side a) and with --run-args plus B-ARGS (side b),
+#        interleaved a b b a ...; the host compares b against a
+#        (LAB_RUNS_DIR/ab-<release>-<time>/report.txt). E.g.
+#        --ab "--set ipi.handler_delay_ns=20000"
 set -euo pipefail
 lab_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src_root=$(cd "$lab_dir/.." && pwd)
@@ -19,9 +25,9 @@ source "$lab_dir/lib.sh"
 source "$lab_dir/fetch.sh"
 source "$lab_dir/build-suite.sh"
 
-usage() { sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-kernels=() mode=run timeout="" accel=auto host_kperflab="" run_args=""
+kernels=() mode=run timeout="" accel=auto host_kperflab="" run_args="" ab_args="" rounds=4
 cache=${KPERFLAB_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kperflab/lab}
 runs_dir=$src_root/results/runs
 work=${KPERFLAB_BUILD_DIR:-$src_root/build}/lab
@@ -37,6 +43,8 @@ while [[ $# -gt 0 ]]; do
     --work) work=${2:?--work needs a directory}; shift 2 ;;
     --host-kperflab) host_kperflab=${2:?--host-kperflab needs a path}; shift 2 ;;
     --run-args) run_args=${2?--run-args needs a value}; shift 2 ;;
+    --ab) ab_args=${2:?--ab needs the arguments of side b}; shift 2 ;;
+    --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) lab_die "unknown argument '$1' (lab/lab.sh --help)" ;;
   esac
@@ -44,7 +52,11 @@ done
 # They end up in the guest's shell script: plain words only.
 [[ $run_args =~ ^[A-Za-z0-9_.,=/:\ +-]*$ ]] ||
   lab_die "--run-args may hold letters, digits, spaces and _.,=/:+- only, got '$run_args'"
-export LAB_RUN_ARGS=$run_args
+[[ $ab_args =~ ^[A-Za-z0-9_.,=/:\ +-]*$ ]] ||
+  lab_die "--ab may hold letters, digits, spaces and _.,=/:+- only, got '$ab_args'"
+[[ $rounds =~ ^[1-9][0-9]?$ ]] || lab_die "--rounds must be 1..99, got '$rounds'"
+[[ -z $ab_args || $mode != smoke ]] || lab_die "--ab needs --mode run or test (smoke runs no probes)"
+export LAB_RUN_ARGS=$run_args LAB_AB_ARGS=$ab_args LAB_AB_ROUNDS=$rounds
 case $mode in run | test | smoke) ;; *) lab_die "--mode must be run, test or smoke, got '$mode'" ;; esac
 case $accel in auto | kvm | tcg) ;; *) lab_die "--accel must be auto, kvm or tcg, got '$accel'" ;; esac
 [[ -z $timeout || $timeout =~ ^[0-9]+$ ]] || lab_die "--timeout must be seconds, got '$timeout'"

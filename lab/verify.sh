@@ -25,7 +25,7 @@ lab_scan_splats() {
 # = the guest's kernel release (its own provenance, collected in the guest).
 lab_check_bundles() {
   local out=$1 krel=$2 meta n=0
-  for meta in "$out"/result/runs/*/*/*/meta.json; do
+  for meta in "$out"/result/runs/*/*/*/meta.json "$out"/result/ab/[ab]/*/*/*/meta.json; do
     [[ -f $meta ]] || continue
     n=$((n + 1))
     [[ $meta == */"$krel"/*/meta.json ]] ||
@@ -68,9 +68,34 @@ lab_land_bundles() {
   done
 }
 
+# A/B bundles: both sides under LAB_RUNS_DIR/ab-<release>-<time>/{a,b}, and
+# the comparison of b against a next to them (report.txt, .md, .html).
+lab_land_ab() {
+  local out=$1 krel=$2 dest rc=0
+  [[ -d $out/result/ab/a && -d $out/result/ab/b ]] || { lab_fail "A/B: the guest wrote no a/b bundles"; return; }
+  dest=$LAB_RUNS_DIR/ab-$krel-$(date -u +%Y%m%dT%H%M%SZ)
+  mkdir -p "$dest"
+  cp -a "$out/result/ab/a" "$out/result/ab/b" "$dest/"
+  lab_log "A/B bundles: $dest/a $dest/b"
+  [[ -n ${LAB_HOST_KPERFLAB:-} ]] || { lab_log "A/B: no --host-kperflab, compare them with ./run.sh compare"; return; }
+  local f
+  for f in text md html; do
+    "$LAB_HOST_KPERFLAB" compare "$dest/a" "$dest/b" --format "$f" \
+      -o "$dest/report.${f/text/txt}" 2>"$dest/compare.err" || rc=$?
+    [[ $rc -eq 0 ]] || { lab_fail "A/B: kperflab compare failed ($rc): $(tail -n 3 "$dest/compare.err")"; return; }
+  done
+  lab_log "A/B report: $dest/report.txt ($(grep -m1 -E '^[0-9]+ comparisons' "$dest/report.txt"))"
+}
+
 lab_verify() {
   local mode=$1 out=$2 krel=$3
   LAB_FAILED=0
+  if [[ ! -f $out/result/mode.rc && -f $out/result/hang-tasks.txt ]]; then
+    # The guest's watchdog fired: what our programs were doing, in the kernel.
+    lab_fail "the guest timed out (its watchdog sent $out/result/hang-tasks.txt and dmesg.txt); our tasks:"$'\n'"$(awk '/^== /{keep = /kmod_|kperflab|kpl_|guest-tests/} keep' "$out/result/hang-tasks.txt" | head -n 60)"
+    lab_scan_splats "$out"
+    return 1
+  fi
   if [[ ! -f $out/result/mode.rc ]]; then
     lab_fail "the guest sent no results (accel $(cat "$out/accel" 2>/dev/null)); serial log $out/serial.log ends:"$'\n'"$(tail -n 25 "$out/serial.log")"
     return 1
@@ -87,7 +112,11 @@ lab_verify() {
     [[ $(lab_rc_file "$out/result/kperflab.rc") == 0 ]] ||
       lab_fail "kperflab run --profile lab exited $(lab_rc_file "$out/result/kperflab.rc"): $(tail -n 5 "$out/result/kperflab-run.log" 2>/dev/null)"
     lab_check_bundles "$out" "$krel"
-    lab_land_bundles "$out" "$LAB_RUNS_DIR"
+    if [[ -n ${LAB_AB_ARGS:-} ]]; then
+      lab_land_ab "$out" "$krel"
+    else
+      lab_land_bundles "$out" "$LAB_RUNS_DIR"
+    fi
   fi
   lab_scan_splats "$out"
   [[ $LAB_FAILED -eq 0 ]]

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# End to end regression detection (compare issue): one 6.12 guest boot runs
+# the ipi and cpumask probes in interleaved A/B rounds, side b with a 20 us
+# delay inside the module's own IPI handler (ipi.handler_delay_ns). The
+# comparison of b against a must flag IPI regressions, and nothing outside
+# the ipi probe. Usage: lab_ab_handler_delay.sh SRC_ROOT BUILD_DIR KPERFLAB
+set -euo pipefail
+src=${1:?usage: lab_ab_handler_delay.sh SRC_ROOT BUILD_DIR KPERFLAB}
+build=${2:?}
+kperflab=${3:?}
+runs=$build/lab/ab-runs
+rm -rf "$runs"
+rc=0
+"$src/lab/lab.sh" --mode run --kernel 6.12-cloud-amd64 --work "$build/lab" --runs-dir "$runs" \
+  --host-kperflab "$kperflab" \
+  --run-args "--probe ipi --probe cpumask --repeat 2 --set ipi.matrix=false" \
+  --ab "--set ipi.handler_delay_ns=20000" --rounds 4 || rc=$?
+[[ $rc -eq 0 ]] || exit "$rc"  # 77: cannot run here (reason printed above)
+report=$(ls "$runs"/ab-*/report.txt)
+sed -n '1,12p' "$report"
+flagged=$(grep -E '^(REGRESSION|IMPROVEMENT) ' "$report" || true)
+ipi_reg=$(grep -cE '^REGRESSION ipi ' <<<"$flagged" || true)
+others=$(grep -vE '^(REGRESSION|IMPROVEMENT) ipi ' <<<"$flagged" | grep -c . || true)
+echo "ipi regressions: $ipi_reg; flagged outside ipi: $others"
+fail=0
+if [[ $ipi_reg -eq 0 ]]; then
+  echo "FAIL: the 20 us handler delay was not flagged as an IPI regression"
+  fail=1
+fi
+if [[ $others -ne 0 ]]; then
+  echo "FAIL: metrics outside the ipi probe were flagged:"
+  grep -vE '^(REGRESSION|IMPROVEMENT) ipi ' <<<"$flagged" | head -n 20
+  fail=1
+fi
+exit "$fail"
