@@ -177,6 +177,27 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
                                     "pass --cross-host to compare anyway");
   if (hb != hc) res.warnings.push_back("comparing across hosts (" + hb + " vs " + hc + ")");
   res.provenance = provenance_diff(base.bundles[0].meta, cand.bundles[0].meta);
+  // Probe parameters that differ (e.g. ipi.handler_delay_ns 0 -> 20000):
+  // part of what the two sides ran, as much as the kernel is.
+  for (auto& [probe, db] : base.bundles[0].probes) {
+    auto it = cand.bundles[0].probes.find(probe);
+    if (it == cand.bundles[0].probes.end() || !db.contains("parameters") ||
+        !it->second.contains("parameters"))
+      continue;
+    const json &pa = db["parameters"], &pb = it->second["parameters"];
+    std::set<std::string> keys;
+    for (const json* j : {&pa, &pb})
+      if (j->is_object())
+        for (auto& [k, v] : j->items()) keys.insert(k);
+    auto show = [](const json& j, const std::string& k) {
+      if (!j.contains(k)) return std::string("(none)");
+      return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
+    };
+    for (auto& k : keys) {
+      std::string x = show(pa, k), y = show(pb, k);
+      if (x != y) res.provenance.push_back({probe + "." + k, x, y});
+    }
+  }
   for (const Side* s : {&base, &cand})
     for (auto& b : s->bundles)
       if (b.meta["status"] != "complete")

@@ -146,6 +146,27 @@ TEST(Compare, DirectoryOfBundlesPoolsRepetitions) {
   EXPECT_EQ(r.cand_reps, 3u);
 }
 
+// What the sides ran differently is listed with the provenance: a probe
+// parameter (here the sample count) as <probe>.<parameter>.
+TEST(Compare, ProbeParameterDifferencesAreListed) {
+  Tmp t;
+  SynthSpec a;
+  a.metrics = 2;
+  a.repetitions = 3;
+  a.samples = 500;
+  SynthSpec b = a;
+  b.samples = 400;
+  auto r = run(write_synth_bundle(t.p / "a", a), write_synth_bundle(t.p / "b", b));
+  bool found = false;
+  for (auto& d : r.provenance)
+    if (d.field == "synth.samples") {
+      found = true;
+      EXPECT_EQ(d.base, "500");
+      EXPECT_EQ(d.cand, "400");
+    }
+  EXPECT_TRUE(found) << "synth.samples not among the differences";
+}
+
 // Golden outputs: a fixed synthetic comparison in every format.
 TEST(Compare, GoldenOutputs) {
   Tmp t;

@@ -19,9 +19,11 @@ rc=0
 [[ $rc -eq 0 ]] || exit "$rc"  # 77: cannot run here (reason printed above)
 report=$(ls "$runs"/ab-*/report.txt)
 sed -n '1,12p' "$report"
-flagged=$(grep -E '^(REGRESSION|IMPROVEMENT) ' "$report" || true)
+# Flagged lines: "REGRESSION <probe> ..." and "improvement <probe> ..."
+# ("undecided" ones are not flags).
+flagged=$(grep -iE '^(regression|improvement) ' "$report" || true)
 ipi_reg=$(grep -cE '^REGRESSION ipi ' <<<"$flagged" || true)
-others=$(grep -vE '^(REGRESSION|IMPROVEMENT) ipi ' <<<"$flagged" | grep -c . || true)
+others=$(grep -viE '^(regression|improvement) ipi ' <<<"$flagged" | grep -c . || true)
 echo "ipi regressions: $ipi_reg; flagged outside ipi: $others"
 fail=0
 if [[ $ipi_reg -eq 0 ]]; then
@@ -30,7 +32,7 @@ if [[ $ipi_reg -eq 0 ]]; then
 fi
 if [[ $others -ne 0 ]]; then
   echo "FAIL: metrics outside the ipi probe were flagged:"
-  grep -vE '^(REGRESSION|IMPROVEMENT) ipi ' <<<"$flagged" | head -n 20
+  grep -viE '^(regression|improvement) ipi ' <<<"$flagged" | head -n 20
   fail=1
 fi
 exit "$fail"
