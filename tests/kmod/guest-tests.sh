@@ -6,6 +6,7 @@
 # Prints one line per test and "N passed, N failed, N skipped"; exit 1 on failure.
 bin=${1:-$(dirname "$0")}
 ko=${2:-${KPERFLAB_KO:-/kperflab/kperflab.ko}}
+kperflab=${KPERFLAB:-/kperflab/bin/kperflab}
 pass=0 fail=0 skip=0
 
 run() {
@@ -20,12 +21,33 @@ run() {
   esac
 }
 
+# The cpumask probe's fallback for 6.4-6.9 (TRACING programs on
+# tp_btf/task_rename), forced on this kernel: complete, or skipped with the
+# probe's reason where the kernel has no cpumask kfuncs (6.1).
+cpumask_tracing() {
+  out=/tmp/cpumask-tracing
+  rm -rf "$out"
+  "$kperflab" run --probe cpumask --profile lab --set cpumask.prog_type=tracing \
+    --set cpumask.samples=3 --out "$out" >/tmp/cpumask-tracing.log 2>&1
+  if grep -q '"status": *"complete"' "$out/cpumask.json" 2>/dev/null; then
+    echo "cpumask (tracing programs): $(grep -c '"p50"' "$out/cpumask.json") histograms"
+    return 0
+  fi
+  if grep -q '"status": *"skipped"' "$out/cpumask.json" 2>/dev/null; then
+    echo "cpumask (tracing programs) skipped: $(grep -o '"reason": *"[^"]*"' "$out/cpumask.json")"
+    return 77
+  fi
+  tail -n 20 /tmp/cpumask-tracing.log
+  return 1
+}
+
 dmesg -c > /dev/null 2>&1
 [ -e /dev/kperflab ] || insmod "$ko" || echo "insmod $ko failed"
 run module_loads test -c /dev/kperflab
 run ioctls "$bin/kmod_ioctl_test"
 run fuzzer "$bin/kmod_fuzz" 10000 1
 [ -x "$bin/kmod_notifier_test" ] && run notifier "$bin/kmod_notifier_test"
+[ -x "$kperflab" ] && run cpumask_tracing cpumask_tracing
 run rmmod_race "$bin/kmod_rmmod_race" "$ko"
 if dmesg | grep -E "Oops|BUG:|WARNING:|Call Trace|general protection" > /tmp/kmsg.bad; then
   fail=$((fail + 1))
