@@ -35,7 +35,7 @@ lab_qemu_cmd() {
   # counters being opened): QEMU's multi-threaded TCG and x86 text_poke_bp
   # cross-modifying code do not mix reliably. thread=single ran the same
   # guest, module tests and lab profile cleanly.
-  else _cmd+=(-accel tcg,thread=single -cpu max); fi
+  else _cmd+=(-accel tcg,thread=single -cpu "${LAB_TCG_CPU:-max}"); fi
   _cmd+=(-smp "$LAB_VCPUS" -m "$LAB_MEM_MB" -no-reboot -display none -monitor none
          -device virtio-serial-pci -chardev "file,id=kplout,path=$out/out.tar"
          -device virtserialport,chardev=kplout,name=kperflab.out

@@ -92,7 +92,7 @@ lab_verify() {
   LAB_FAILED=0
   if [[ ! -f $out/result/mode.rc && -f $out/result/hang-tasks.txt ]]; then
     # The guest's watchdog fired: what our programs were doing, in the kernel.
-    lab_fail "the guest timed out (its watchdog sent $out/result/hang-tasks.txt and dmesg.txt); our tasks:"$'\n'"$(awk '/^== /{keep = /kmod_|kperflab|kpl_|guest-tests/} keep' "$out/result/hang-tasks.txt" | head -n 60)"
+    lab_fail "the guest timed out (its watchdog sent $out/result/hang-tasks.txt and dmesg.txt); our tasks:"$'\n'"$(head -n 100 "$out/result/hang-tasks.txt")"$'\n'"CPUs (sysrq l):"$'\n'"$(sed -n '/sysrq: Show backtrace/,/sysrq: Show Blocked/p' "$out/result/dmesg.txt" 2>/dev/null | head -n 80)"
     lab_scan_splats "$out"
     return 1
   fi

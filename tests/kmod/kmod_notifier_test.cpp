@@ -94,6 +94,7 @@ void touch(char* buf) {
 template <class Op>
 uint64_t run_with(int fd, Run& r, uint64_t count, int gap_us, Op op) {
   std::atomic<uint64_t> done{0};
+  std::printf("run_with: starting the invalidating thread\n");
   std::thread t([&] {
     pin(0);
     while (r.ready == 0) std::this_thread::yield();
@@ -103,7 +104,10 @@ uint64_t run_with(int fd, Run& r, uint64_t count, int gap_us, Op op) {
       if (gap_us) std::this_thread::sleep_for(std::chrono::microseconds(gap_us));
     }
   });
+  std::printf("run_with: ioctl\n");
   int rc = xioctl(fd, KPL_IOC_NOTIFIER, &r.req);
+  std::printf("run_with: ioctl returned %d after %llu operations\n", rc,
+              (unsigned long long)done.load());
   t.join();
   CHECK(rc == 0, "KPL_IOC_NOTIFIER: %s", std::strerror(-rc));
   return done;
