@@ -48,6 +48,20 @@ lab_suite_make() {
   fi
 }
 
+# Where a library of triplet $2 named $1 comes from. One search order for
+# the loader and every library: ld.so and libc.so.6 must come from the same
+# glibc build. (The cross toolchain's /usr/aarch64-linux-gnu/lib has a glibc
+# of its own, 2.36-8cross1 next to libc6:arm64 2.36-9+deb12u14 here; a loader
+# of one with the libc of the other loops forever in the first
+# pthread_create: their private _rtld_global layouts differ.)
+lab_find_lib() {
+  local lib=$1 triplet=$2 dir
+  for dir in /usr/lib/$triplet /lib/$triplet /usr/$triplet/lib; do
+    [[ -e $dir/$lib ]] && { echo "$dir/$lib"; return 0; }
+  done
+  return 1
+}
+
 # Copy the loader of ELF $1 and every shared library it needs (recursively)
 # into the stage root $2, from the multiarch paths of triplet $3.
 lab_stage_libs() {
@@ -55,9 +69,8 @@ lab_stage_libs() {
   interp=$(readelf -l "$elf" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
   [[ -z $interp ]] && return 0
   if [[ ! -e $root$interp ]]; then
-    src=$interp
-    [[ -e $src && $triplet == "$(gcc -dumpmachine)" ]] || src=/usr/$triplet/lib/$(basename "$interp")
-    [[ -e $src ]] || lab_die "dynamic loader $interp not found for $triplet"
+    src=$(lab_find_lib "$(basename "$interp")" "$triplet") ||
+      lab_die "dynamic loader $interp not found for $triplet"
     mkdir -p "$root$(dirname "$interp")"
     cp -L "$src" "$root$interp"
   fi
@@ -65,14 +78,11 @@ lab_stage_libs() {
 }
 
 lab_stage_needed() {
-  local elf=$1 root=$2 triplet=$3 lib dir found
+  local elf=$1 root=$2 triplet=$3 lib found
   for lib in $(readelf -d "$elf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
     [[ -e $root/lib/$triplet/$lib ]] && continue
-    found=""
-    for dir in /usr/lib/$triplet /lib/$triplet /usr/$triplet/lib; do
-      [[ -e $dir/$lib ]] && { found=$dir/$lib; break; }
-    done
-    [[ -n $found ]] || lab_die "$(basename "$elf") needs $lib, not found for $triplet"
+    found=$(lab_find_lib "$lib" "$triplet") ||
+      lab_die "$(basename "$elf") needs $lib, not found for $triplet"
     mkdir -p "$root/lib/$triplet"
     cp -L "$found" "$root/lib/$triplet/$lib"
     lab_stage_needed "$root/lib/$triplet/$lib" "$root" "$triplet"

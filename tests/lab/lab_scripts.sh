@@ -60,5 +60,25 @@ initramfs() {
 }
 check "initramfs has /init, busybox, the overlay" initramfs
 
+# The staged loader is the one next to the staged libc.so.6 (same glibc
+# build): a cross-built threaded arm64 program, staged as for a guest.
+same_glibc() {
+  local t=aarch64-linux-gnu
+  printf '#include <pthread.h>\nstatic void *f(void *a) { return a; }\nint main(void) { pthread_t p; return pthread_create(&p, 0, f, 0) || pthread_join(p, 0); }\n' >"$tmp/t.c"
+  $t-gcc -O2 -o "$tmp/t" "$tmp/t.c" -lpthread || return 1
+  (source "$lab/lib.sh"; source "$lab/build-suite.sh"; lab_stage_libs "$tmp/t" "$tmp/stage" "$t") || return 1
+  local interp
+  interp=$(readelf -l "$tmp/t" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+  cmp -s "$tmp/stage$interp" "$(dirname "$(readlink -f "$(source "$lab/lib.sh"; source "$lab/build-suite.sh"; lab_find_lib libc.so.6 $t)")")/$(basename "$interp")" ||
+    { echo "  $interp is not the loader of the staged libc.so.6"; return 1; }
+  cmp -s "$tmp/stage$interp" "$tmp/stage/lib/$t/$(basename "$interp")" 2>/dev/null ||
+    [[ ! -e $tmp/stage/lib/$t/$(basename "$interp") ]]
+}
+if command -v aarch64-linux-gnu-gcc >/dev/null; then
+  check "arm64 stage: loader and libc from one glibc" same_glibc
+else
+  echo "skip arm64 stage check: aarch64-linux-gnu-gcc not installed"
+fi
+
 echo "$fails failed"
 [[ $fails -eq 0 ]]
