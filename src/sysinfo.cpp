@@ -137,6 +137,13 @@ std::optional<std::string> hypervisor() {
   }
   if (auto c = sysfs::read("/proc/cpuinfo"); c && c->find(" hypervisor") != std::string::npos)
     return std::string("unknown (cpuinfo hypervisor flag)");
+  // arm64 without DMI (QEMU's virt machine boots from a device tree): the
+  // board's compatible string, or the device tree's /hypervisor node.
+  if (auto c = sysfs::read("/sys/firmware/devicetree/base/compatible");
+      c && c->find("linux,dummy-virt") != std::string::npos)
+    return std::string("devicetree:linux,dummy-virt (QEMU virt)");
+  if (auto c = sysfs::read("/sys/firmware/devicetree/base/hypervisor/compatible"))
+    return "devicetree:" + std::string(c->c_str());  // first of the NUL-separated list
   return std::nullopt;
 }
 
