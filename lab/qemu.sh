@@ -44,7 +44,21 @@ lab_qemu_cmd() {
     [[ $arch == arm64 ]] && cpu=max,pauth-impdef=on
     _cmd+=(-accel tcg,thread=single -cpu "${LAB_TCG_CPU:-$cpu}")
   fi
-  _cmd+=(-smp "$LAB_VCPUS" -m "$LAB_MEM_MB" -no-reboot -display none -monitor none
+  # Two NUMA nodes, one socket each (half the CPUs and memory; LAB_NUMA=1
+  # for one): page migration (the notifier probe's migrate kind) needs a
+  # second node, and the membarrier placement sweep sees a node boundary.
+  # One socket split across two nodes makes x86 warn at boot (llc-sibling
+  # on another node).
+  local smp=$LAB_VCPUS
+  if [[ ${LAB_NUMA:-2} == 2 && $LAB_VCPUS -ge 2 && $((LAB_VCPUS % 2)) == 0 ]]; then
+    local half=$((LAB_VCPUS / 2)) mem=$((LAB_MEM_MB / 2))
+    smp=$LAB_VCPUS,sockets=2,cores=$half,threads=1
+    _cmd+=(-object "memory-backend-ram,id=m0,size=${mem}M"
+           -object "memory-backend-ram,id=m1,size=$((LAB_MEM_MB - mem))M"
+           -numa "node,nodeid=0,cpus=0-$((half - 1)),memdev=m0"
+           -numa "node,nodeid=1,cpus=$half-$((LAB_VCPUS - 1)),memdev=m1")
+  fi
+  _cmd+=(-smp "$smp" -m "$LAB_MEM_MB" -no-reboot -display none -monitor none
          -device virtio-serial-pci -chardev "file,id=kplout,path=$out/out.tar"
          -device virtserialport,chardev=kplout,name=kperflab.out
          -serial "file:$out/serial.log"

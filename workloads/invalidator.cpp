@@ -146,7 +146,10 @@ int notifier_event(InvalKind k) {
     case InvalKind::mprotect: return 2;  // MMU_NOTIFY_PROTECTION_VMA
     case InvalKind::fork_cow: return 3;  // MMU_NOTIFY_PROTECTION_PAGE
     case InvalKind::clear_refs: return 4;  // MMU_NOTIFY_SOFT_DIRTY
-    case InvalKind::migrate: return 6;  // MMU_NOTIFY_MIGRATE
+    // move_pages: try_to_migrate_one() invalidates each page with
+    // MMU_NOTIFY_CLEAR (MMU_NOTIFY_MIGRATE is migrate_vma, device memory only):
+    // seen in the 6.12 lab guest, one callback per page moved.
+    case InvalKind::migrate: return 1;  // MMU_NOTIFY_CLEAR
     case InvalKind::thp_split: return 1;  // MMU_NOTIFY_CLEAR
   }
   return -1;

@@ -25,7 +25,7 @@ enum class InvalKind {
   munmap_mmap,    // UNMAP: munmap + mmap(MAP_FIXED) + touch
   madv_dontneed,  // CLEAR: madvise(MADV_DONTNEED) + touch
   mprotect,       // PROTECTION_VMA: toggle PROT_READ <-> PROT_READ|PROT_WRITE
-  migrate,        // MIGRATE: move_pages to the other NUMA node
+  migrate,        // CLEAR (per page): move_pages to the other NUMA node
   fork_cow,       // PROTECTION_PAGE: fork (child exits), then write (COW: CLEAR)
   clear_refs,     // SOFT_DIRTY: "4" > /proc/self/clear_refs (whole mm), then write
   thp_split,      // CLEAR: DONTNEED of one 4K page splits the huge PMD; refault a THP
