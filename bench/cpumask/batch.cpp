@@ -240,23 +240,31 @@ kpl_cm_args Batches::run(const std::string& op, uint64_t n, uint32_t cpu, uint32
   a.cpu = cpu;
   a.density = density;
   a.nr_cpus = nr_cpus_;
-  a.error = KPL_CM_NOT_RUN;
-  if (type_ == ProgType::tracing && !pop) {
-    a.op = op_id(op);
-    a = run_tracing(op, a);
-  } else {
-    LIBBPF_OPTS(bpf_test_run_opts, opts);
-    opts.ctx_in = &a;
-    opts.ctx_size_in = sizeof a;
-    // SYSCALL programs take no ctx_out: the kernel copies the context back
-    // into ctx_in.
-    if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
-      throw std::runtime_error(err("BPF_PROG_TEST_RUN cm_" + op, errno));
+  if (type_ == ProgType::tracing && !pop) a.op = op_id(op);
+  // bpf_mem_alloc serves bpf_cpumask_create from a per-CPU cache that is
+  // refilled asynchronously (irq_work; a kthread on PREEMPT_RT), so a batch
+  // that finds it empty gets NULL: give the refill a moment and try again.
+  for (int attempt = 0;; ++attempt) {
+    a.error = KPL_CM_NOT_RUN;
+    if (type_ == ProgType::tracing && !pop) {
+      a = run_tracing(op, a);
+    } else {
+      LIBBPF_OPTS(bpf_test_run_opts, opts);
+      opts.ctx_in = &a;
+      opts.ctx_size_in = sizeof a;
+      // SYSCALL programs take no ctx_out: the kernel copies the context
+      // back into ctx_in.
+      if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
+        throw std::runtime_error(err("BPF_PROG_TEST_RUN cm_" + op, errno));
+    }
+    if (a.error == KPL_CM_NOT_RUN)
+      throw std::runtime_error("cm_" + op + " did not run (" + to_string(type_) + " program)");
+    if (!a.error) return a;
+    if (attempt == 20)
+      throw std::runtime_error("cm_" + op + ": bpf_cpumask_create returned NULL 21 times in a row (" +
+                               to_string(type_) + " program; bpf_mem_alloc cache not refilled)");
+    usleep(attempt < 5 ? 1000 : 20000);
   }
-  if (a.error == KPL_CM_NOT_RUN)
-    throw std::runtime_error("cm_" + op + " did not run (" + to_string(type_) + " program)");
-  if (a.error) throw std::runtime_error("cm_" + op + ": bpf_cpumask_create returned NULL");
-  return a;
 }
 
 }  // namespace kperflab::cpumask
