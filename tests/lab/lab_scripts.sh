@@ -62,18 +62,20 @@ check "initramfs has /init, busybox, the overlay" initramfs
 
 # The staged loader is the one next to the staged libc.so.6 (same glibc
 # build): a cross-built threaded arm64 program, staged as for a guest.
-same_glibc() {
-  local t=aarch64-linux-gnu
+same_glibc() (
+  t=aarch64-linux-gnu
+  source "$lab/lib.sh"
+  source "$lab/build-suite.sh"
   printf '#include <pthread.h>\nstatic void *f(void *a) { return a; }\nint main(void) { pthread_t p; return pthread_create(&p, 0, f, 0) || pthread_join(p, 0); }\n' >"$tmp/t.c"
   $t-gcc -O2 -o "$tmp/t" "$tmp/t.c" -lpthread || return 1
-  (source "$lab/lib.sh"; source "$lab/build-suite.sh"; lab_stage_libs "$tmp/t" "$tmp/stage" "$t") || return 1
-  local interp
+  lab_stage_libs "$tmp/t" "$tmp/stage" "$t" || return 1
   interp=$(readelf -l "$tmp/t" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
-  cmp -s "$tmp/stage$interp" "$(dirname "$(readlink -f "$(source "$lab/lib.sh"; source "$lab/build-suite.sh"; lab_find_lib libc.so.6 $t)")")/$(basename "$interp")" ||
+  libc=$(readlink -f "$(lab_find_lib libc.so.6 "$t")")
+  cmp -s "$tmp/stage$interp" "$(dirname "$libc")/$(basename "$interp")" ||
     { echo "  $interp is not the loader of the staged libc.so.6"; return 1; }
-  cmp -s "$tmp/stage$interp" "$tmp/stage/lib/$t/$(basename "$interp")" 2>/dev/null ||
-    [[ ! -e $tmp/stage/lib/$t/$(basename "$interp") ]]
-}
+  staged=$tmp/stage/lib/$t/$(basename "$interp")
+  [[ ! -e $staged ]] || cmp -s "$tmp/stage$interp" "$staged"
+)
 if command -v aarch64-linux-gnu-gcc >/dev/null; then
   check "arm64 stage: loader and libc from one glibc" same_glibc
 else
