@@ -24,7 +24,7 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libbpf-dev libelf-dev zlib1g-dev
             nlohmann-json3-dev libbenchmark-dev libgtest-dev bpftool)
 PKGS_TOOLS=(linux-perf likwid)
-PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd file dwarves dkms
+PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd file dwarves dkms sparse
           gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
           libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libbenchmark-dev:arm64
           libgtest-dev:arm64)

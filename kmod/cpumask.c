@@ -3,8 +3,10 @@
  * Native cpumask baseline for the BPF cpumask kfunc probe: n operations in
  * a loop, the clock read outside it, the results summed into a sink. The
  * same masks as bench/cpumask (density: empty, every other CPU, all; the
- * second operand is the complement for "every other"). A time cap (checked
- * every 4096 iterations) and fatal signals end a batch early.
+ * second operand is the complement for "every other"). Every 4096
+ * iterations the loop checks the time cap and pending signals (either ends
+ * a batch early) and offers to reschedule: a batch can be 10 s long and
+ * must not hold its CPU on a kernel without preemption.
  */
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
@@ -22,9 +24,13 @@ struct kpl_cm {
 	u64 deadline;
 };
 
-static bool kpl_cm_stop(struct kpl_cm *c, u64 i)
+/* Inlined so the loop body under test is not a call away from its check. */
+static __always_inline bool kpl_cm_stop(struct kpl_cm *c, u64 i)
 {
-	return !(i & 4095) && (ktime_get_ns() > c->deadline || fatal_signal_pending(current));
+	if (likely(i & 4095))
+		return false;
+	cond_resched();
+	return ktime_get_ns() > c->deadline || signal_pending(current);
 }
 
 #define KPL_CM_LOOP(stmt)                                                  \
@@ -100,20 +106,25 @@ long kpl_cpumask_ioctl(void __user *u)
 	struct kpl_cpumask_req r;
 	struct kpl_cm c = {};
 	u64 t0, t1;
-	long ret = kpl_copy_req(&r, sizeof(r), u);
+	u32 usize;
+	long ret = kpl_copy_req(&r, sizeof(r), u, &usize);
 
 	if (ret)
 		return ret;
 	if (r.reserved0 || !kpl_reserved_zero(r.reserved, ARRAY_SIZE(r.reserved)) ||
 	    r.op >= KPL_CMOP_OPS || r.cpu >= nr_cpu_ids || r.density > 2 || !r.n ||
-	    r.n > KPL_MAX_ITERATIONS || r.elapsed_ns || r.result)
+	    r.n > KPL_MAX_ITERATIONS)
 		return -EINVAL;
+	/* without OFFSTACK alloc_cpumask_var() allocates nothing: not a cost */
+	if (r.op == KPL_CMOP_ALLOC_FREE && !IS_ENABLED(CONFIG_CPUMASK_OFFSTACK))
+		return -EOPNOTSUPP;
+	r.elapsed_ns = r.result = 0;
 	ret = -ENOMEM;
-	if (!zalloc_cpumask_var(&c.a, GFP_KERNEL))
+	if (!zalloc_cpumask_var(&c.a, GFP_KERNEL_ACCOUNT))
 		return ret;
-	if (!zalloc_cpumask_var(&c.b, GFP_KERNEL))
+	if (!zalloc_cpumask_var(&c.b, GFP_KERNEL_ACCOUNT))
 		goto out_a;
-	if (!zalloc_cpumask_var(&c.d, GFP_KERNEL))
+	if (!zalloc_cpumask_var(&c.d, GFP_KERNEL_ACCOUNT))
 		goto out_b;
 	kpl_cm_fill(&c, r.density);
 	c.cpu = r.cpu;
@@ -123,11 +134,11 @@ long kpl_cpumask_ioctl(void __user *u)
 	ret = kpl_cm_loop(&c, r.op);
 	t1 = ktime_get_ns();
 	if (!ret && c.done < c.n)
-		ret = fatal_signal_pending(current) ? -EINTR : -ETIMEDOUT;
+		ret = signal_pending(current) ? -EINTR : -ETIMEDOUT;
 	r.elapsed_ns = t1 - t0;
 	r.result = c.acc;
 	r.n = c.done;
-	if (copy_to_user(u, &r, sizeof(r)))
+	if (kpl_copy_resp(u, &r, sizeof(r), usize))
 		ret = -EFAULT;
 	free_cpumask_var(c.d);
 out_b:

@@ -2,13 +2,17 @@
 /*
  * kperflab.ko: /dev/kperflab, ioctl dispatch, module parameters.
  * One fd keeps the module pinned (fops.owner), so rmmod during a
- * measurement is refused with EBUSY instead of racing it.
+ * measurement is refused with EBUSY instead of racing it. What the module
+ * guarantees (who may call, what it can do to the machine, for how long):
+ * include/kperflab/uapi.h and kmod/README.md.
  */
 #include <linux/capability.h>
 #include <linux/cpumask.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/perf_event.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -25,17 +29,31 @@ unsigned int kpl_handler_delay_ns(void)
 	return min_t(unsigned int, READ_ONCE(handler_delay_ns), KPL_MAX_HANDLER_DELAY_NS);
 }
 
-int kpl_copy_req(void *req, size_t size, const void __user *u)
+/*
+ * Copies a versioned request in (see the rules in uapi.h): the caller's size
+ * is returned in *usize for kpl_copy_resp.
+ */
+int kpl_copy_req(void *req, size_t ksize, const void __user *u, u32 *usize)
 {
 	__u32 hdr[2];
+	int ret;
 
 	if (copy_from_user(hdr, u, sizeof(hdr)))
 		return -EFAULT;
-	if (hdr[0] != size || hdr[1] != KPL_UAPI_VERSION)
+	if (hdr[0] < sizeof(hdr) || hdr[0] > PAGE_SIZE || hdr[1] != KPL_UAPI_VERSION)
 		return -EINVAL;
-	if (copy_from_user(req, u, size))
-		return -EFAULT;
+	ret = copy_struct_from_user(req, ksize, u, hdr[0]);
+	if (ret)
+		return ret;
+	/* size is the caller's: kept as given, checked above */
+	*usize = hdr[0];
 	return 0;
+}
+
+/* Copies a request back, as much of it as the caller's struct holds. */
+int kpl_copy_resp(void __user *u, const void *req, size_t ksize, u32 usize)
+{
+	return copy_to_user(u, req, min_t(size_t, ksize, usize)) ? -EFAULT : 0;
 }
 
 bool kpl_reserved_zero(const __u32 *r, size_t n)
@@ -48,39 +66,98 @@ bool kpl_reserved_zero(const __u32 *r, size_t n)
 	return true;
 }
 
+/* Smallest non-zero step between two reads of the timestamp clock. */
+static u32 kperflab_clock_granularity(void)
+{
+	u64 prev, now, best = U32_MAX;
+	int i;
+
+	preempt_disable();
+	prev = ktime_get_mono_fast_ns();
+	for (i = 0; i < 10000; i++) {
+		now = ktime_get_mono_fast_ns();
+		if (now > prev && now - prev < best)
+			best = now - prev;
+		prev = now;
+	}
+	preempt_enable();
+	return best;
+}
+
+static u32 kperflab_features(void)
+{
+	u32 f = KPL_FEAT_IPI | KPL_FEAT_CPUMASK;
+
+	if (IS_ENABLED(CONFIG_MMU_NOTIFIER))
+		f |= KPL_FEAT_NOTIFIER;
+	if (IS_ENABLED(CONFIG_MMU_NOTIFIER) && IS_ENABLED(CONFIG_HMM_MIRROR))
+		f |= KPL_FEAT_NOTIFIER_HMM;
+	if (IS_ENABLED(CONFIG_CPUMASK_OFFSTACK))
+		f |= KPL_FEAT_CPUMASK_OFFSTACK;
+	return f;
+}
+
 static long kperflab_info(void __user *u)
 {
 	struct kpl_info info;
-	int ret = kpl_copy_req(&info, sizeof(info), u);
+	u32 usize;
+	int ret = kpl_copy_req(&info, sizeof(info), u, &usize);
 
 	if (ret)
 		return ret;
-	if (!kpl_reserved_zero(info.reserved, ARRAY_SIZE(info.reserved)))
+	if (info.reserved0 || !kpl_reserved_zero(info.reserved, ARRAY_SIZE(info.reserved)))
 		return -EINVAL;
 	info.uapi_version = KPL_UAPI_VERSION;
-	info.features = KPL_FEAT_IPI | KPL_FEAT_CPUMASK | KPL_FEAT_NOTIFIER |
-			 (IS_ENABLED(CONFIG_HMM_MIRROR) ? KPL_FEAT_NOTIFIER_HMM : 0);
+	info.features = kperflab_features();
 	info.nr_cpu_ids = nr_cpu_ids;
 	info.handler_delay_ns = kpl_handler_delay_ns();
+	info.clock_granularity_ns = kperflab_clock_granularity();
+	info.live_notifiers = kpl_live_notifiers();
 	strscpy(info.module_version, KPERFLAB_MODULE_VERSION, sizeof(info.module_version));
-	return copy_to_user(u, &info, sizeof(info)) ? -EFAULT : 0;
+	return kpl_copy_resp(u, &info, sizeof(info), usize);
+}
+
+/* One measurement at a time, machine-wide: concurrent runs would perturb
+ * each other's numbers and share the CPUs they pin kthreads to. */
+static DEFINE_MUTEX(kperflab_measure_lock);
+
+static long kperflab_measure(unsigned int cmd, void __user *u)
+{
+	long ret;
+
+	if (!mutex_trylock(&kperflab_measure_lock))
+		return -EBUSY;
+	switch (cmd) {
+	case KPL_IOC_IPI:
+		ret = kpl_ipi_ioctl(u);
+		break;
+	case KPL_IOC_CPUMASK:
+		ret = kpl_cpumask_ioctl(u);
+		break;
+	default:
+		ret = kpl_notifier_ioctl(u);
+		break;
+	}
+	mutex_unlock(&kperflab_measure_lock);
+	return ret;
 }
 
 static long kperflab_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *u = (void __user *)arg;
 
-	if (!capable(CAP_SYS_ADMIN) && !capable(CAP_PERFMON))
+	if (!perfmon_capable())
 		return -EPERM;
 	switch (cmd) {
 	case KPL_IOC_INFO:
 		return kperflab_info(u);
 	case KPL_IOC_IPI:
-		return kpl_ipi_ioctl(u);
 	case KPL_IOC_CPUMASK:
-		return kpl_cpumask_ioctl(u);
+		return kperflab_measure(cmd, u);
 	case KPL_IOC_NOTIFIER:
-		return kpl_notifier_ioctl(u);
+		if (!IS_ENABLED(CONFIG_MMU_NOTIFIER))
+			return -EOPNOTSUPP;
+		return kperflab_measure(cmd, u);
 	default:
 		return -ENOTTY;
 	}

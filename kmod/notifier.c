@@ -8,6 +8,9 @@
  * close/unload cannot leave state behind: the caller's mm is only used
  * while the caller is inside the ioctl, and removal happens before return.
  */
+#include <linux/atomic.h>
+#include <linux/capability.h>
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/hmm.h>
@@ -15,6 +18,7 @@
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -38,6 +42,7 @@ struct kpl_nt_sub {
 
 struct kpl_nt_reader {
 	struct kpl_nt *nt;
+	s32 cpu;
 	struct task_struct *task;
 	struct kpl_nt_sub *sub;
 	struct kpl_nt_reader_stats st;
@@ -59,6 +64,39 @@ struct kpl_nt {
 	bool running;
 };
 
+/* The kernel's event values are not ABI: map them by name. */
+static u32 kpl_nt_event(enum mmu_notifier_event ev)
+{
+	switch (ev) {
+	case MMU_NOTIFY_UNMAP:
+		return KPL_NT_EV_UNMAP;
+	case MMU_NOTIFY_CLEAR:
+		return KPL_NT_EV_CLEAR;
+	case MMU_NOTIFY_PROTECTION_VMA:
+		return KPL_NT_EV_PROTECTION_VMA;
+	case MMU_NOTIFY_PROTECTION_PAGE:
+		return KPL_NT_EV_PROTECTION_PAGE;
+	case MMU_NOTIFY_SOFT_DIRTY:
+		return KPL_NT_EV_SOFT_DIRTY;
+	case MMU_NOTIFY_RELEASE:
+		return KPL_NT_EV_RELEASE;
+	case MMU_NOTIFY_MIGRATE:
+		return KPL_NT_EV_MIGRATE;
+	case MMU_NOTIFY_EXCLUSIVE:
+		return KPL_NT_EV_EXCLUSIVE;
+	default:
+		return KPL_NT_EV_OTHER;
+	}
+}
+
+/* Inserted and not removed, machine-wide (KPL_IOC_INFO): a leak check. */
+static atomic64_t kpl_nt_live = ATOMIC64_INIT(0);
+
+u64 kpl_live_notifiers(void)
+{
+	return atomic64_read(&kpl_nt_live);
+}
+
 static bool kpl_nt_invalidate(struct mmu_interval_notifier *mni,
 			      const struct mmu_notifier_range *range,
 			      unsigned long cur_seq)
@@ -67,7 +105,7 @@ static bool kpl_nt_invalidate(struct mmu_interval_notifier *mni,
 	struct kpl_nt *nt = s->nt;
 	unsigned long flags;
 	u64 t0 = ktime_get_ns(), dt;
-	u32 ev = min_t(u32, range->event, KPL_NT_EVENTS - 1);
+	u32 ev = kpl_nt_event(range->event);
 	bool full = range->start <= mni->interval_tree.start &&
 		    range->end - 1 >= mni->interval_tree.last;
 
@@ -218,14 +256,18 @@ static int kpl_nt_check(const struct kpl_nt_req *q)
 	if (!PAGE_ALIGNED(q->addr) || !q->range_len || !PAGE_ALIGNED(q->range_len) ||
 	    !PAGE_ALIGNED(q->stride) || (q->nr_readers && !q->cpus))
 		return -EINVAL;
-	span = q->stride * (q->nr_notifiers - 1) + q->range_len;
-	if (q->stride > TASK_SIZE || q->range_len > TASK_SIZE || span > TASK_SIZE ||
-	    q->addr > TASK_SIZE - span)
+	if (check_mul_overflow(q->stride, (u64)(q->nr_notifiers - 1), &span) ||
+	    check_add_overflow(span, q->range_len, &span) ||
+	    span > TASK_SIZE || q->addr > TASK_SIZE - span)
 		return -EINVAL;
+	/* reader kthreads take CPUs from other work for the whole window */
+	if (q->nr_readers && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	return 0;
 }
 
-static int kpl_nt_start_readers(struct kpl_nt *nt)
+/* Buffers and (not yet running) kthreads of every reader. */
+static int kpl_nt_make_readers(struct kpl_nt *nt)
 {
 	const s32 __user *ucpus = u64_to_user_ptr(nt->req.cpus);
 	u32 i;
@@ -233,22 +275,19 @@ static int kpl_nt_start_readers(struct kpl_nt *nt)
 
 	for (i = 0; i < nt->req.nr_readers; i++) {
 		struct kpl_nt_reader *r = &nt->readers[i];
-		s32 cpu;
 
-		if (get_user(cpu, ucpus + i))
+		if (get_user(r->cpu, ucpus + i))
 			return -EFAULT;
-		if (cpu < 0 || cpu >= nr_cpu_ids || !cpu_online(cpu))
-			return -EINVAL;
 		r->nt = nt;
 		r->sub = &nt->subs[i % nt->nr_subs];
 		for (h = 0; h < H_INVAL; h++) {
-			r->hist[h] = kvcalloc(nt->req.hist_len, sizeof(u64), GFP_KERNEL);
+			r->hist[h] = kvcalloc(nt->req.hist_len, sizeof(u64), GFP_KERNEL_ACCOUNT);
 			if (!r->hist[h])
 				return -ENOMEM;
 		}
 		if (nt->req.work_kind == KPL_NT_WORK_HMM) {
 			r->pfns = kvcalloc(nt->req.range_len >> PAGE_SHIFT, sizeof(*r->pfns),
-					   GFP_KERNEL);
+					   GFP_KERNEL_ACCOUNT);
 			if (!r->pfns)
 				return -ENOMEM;
 		}
@@ -259,10 +298,31 @@ static int kpl_nt_start_readers(struct kpl_nt *nt)
 			r->task = NULL;
 			return err;
 		}
-		kthread_bind(r->task, cpu);
-		wake_up_process(r->task);
 	}
 	return 0;
+}
+
+/* Pins every reader to its CPU, checked online under the hotplug lock. */
+static int kpl_nt_start_readers(struct kpl_nt *nt)
+{
+	u32 i;
+	int ret = 0;
+
+	cpus_read_lock();
+	for (i = 0; i < nt->req.nr_readers; i++) {
+		s32 cpu = nt->readers[i].cpu;
+
+		if (cpu < 0 || cpu >= nr_cpu_ids || !cpu_online(cpu)) {
+			ret = -EINVAL;
+			break;
+		}
+	}
+	for (i = 0; !ret && i < nt->req.nr_readers; i++) {
+		kthread_bind(nt->readers[i].task, nt->readers[i].cpu);
+		wake_up_process(nt->readers[i].task);
+	}
+	cpus_read_unlock();
+	return ret;
 }
 
 static int kpl_nt_insert(struct kpl_nt *nt)
@@ -270,10 +330,10 @@ static int kpl_nt_insert(struct kpl_nt *nt)
 	const struct kpl_nt_req *q = &nt->req;
 	int ret;
 
-	nt->subs = kvcalloc(q->nr_notifiers, sizeof(*nt->subs), GFP_KERNEL);
+	nt->subs = kvcalloc(q->nr_notifiers, sizeof(*nt->subs), GFP_KERNEL_ACCOUNT);
 	if (!nt->subs)
 		return -ENOMEM;
-	for (nt->nr_subs = 0; nt->nr_subs < q->nr_notifiers; nt->nr_subs++) {
+	while (nt->nr_subs < q->nr_notifiers) {
 		struct kpl_nt_sub *s = &nt->subs[nt->nr_subs];
 
 		s->nt = nt;
@@ -282,7 +342,12 @@ static int kpl_nt_insert(struct kpl_nt *nt)
 						   q->range_len, &kpl_nt_ops);
 		if (ret)
 			return ret;
-		if (fatal_signal_pending(current))
+		/* Counted before anything can return: teardown removes exactly
+		 * nr_subs notifiers, and one left in the mm's interval tree
+		 * would be freed while exit_mmap() can still call it. */
+		nt->nr_subs++;
+		atomic64_inc(&kpl_nt_live);
+		if (signal_pending(current))
 			return -EINTR;
 		cond_resched();
 	}
@@ -325,8 +390,10 @@ static void kpl_nt_stop(struct kpl_nt *nt)
 			kthread_stop(r->task);
 		r->task = NULL;
 	}
-	for (i = 0; i < nt->nr_subs; i++)
+	for (i = 0; i < nt->nr_subs; i++) {
 		mmu_interval_notifier_remove(&nt->subs[i].mni);
+		atomic64_dec(&kpl_nt_live);
+	}
 	nt->nr_subs = 0;
 }
 
@@ -369,7 +436,7 @@ static int kpl_nt_copy_hist(struct kpl_nt *nt, int h, u64 *buf, __u64 uptr)
 	       -EFAULT : 0;
 }
 
-static int kpl_nt_copy_out(struct kpl_nt *nt, void __user *u)
+static int kpl_nt_copy_out(struct kpl_nt *nt, void __user *u, u32 usize)
 {
 	struct kpl_nt_req *q = &nt->req;
 	const __u64 ptrs[H_NR] = { q->hist_retries, q->hist_begin_wait, q->hist_commit,
@@ -389,14 +456,14 @@ static int kpl_nt_copy_out(struct kpl_nt *nt, void __user *u)
 		if (us && copy_to_user(us + i, st, sizeof(*st)))
 			return -EFAULT;
 	}
-	buf = kvcalloc(q->hist_len, sizeof(u64), GFP_KERNEL);
+	buf = kvcalloc(q->hist_len, sizeof(u64), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
 	for (h = 0; h < H_NR && !ret; h++)
 		ret = kpl_nt_copy_hist(nt, h, buf, ptrs[h]);
 	kvfree(buf);
-	if (!ret && copy_to_user(u, q, sizeof(*q)))
-		ret = -EFAULT;
+	if (!ret)
+		ret = kpl_copy_resp(u, q, sizeof(*q), usize);
 	return ret;
 }
 
@@ -411,14 +478,15 @@ static void kpl_nt_zero_out(struct kpl_nt_req *q)
 long kpl_notifier_ioctl(void __user *u)
 {
 	struct kpl_nt *nt;
+	u32 usize;
 	int ret, run;
 
 	if (!current->mm)
 		return -EINVAL;
-	nt = kzalloc(sizeof(*nt), GFP_KERNEL);
+	nt = kzalloc(sizeof(*nt), GFP_KERNEL_ACCOUNT);
 	if (!nt)
 		return -ENOMEM;
-	ret = kpl_copy_req(&nt->req, sizeof(nt->req), u);
+	ret = kpl_copy_req(&nt->req, sizeof(nt->req), u, &usize);
 	if (!ret)
 		ret = kpl_nt_check(&nt->req);
 	if (ret)
@@ -431,16 +499,19 @@ long kpl_notifier_ioctl(void __user *u)
 	 * (KPL_NT_WORK_HMM) lock and fault it, so it is pinned explicitly. */
 	nt->mm = current->mm;
 	mmget(nt->mm);
-	nt->inval_hist = kvcalloc(nt->req.hist_len, sizeof(u64), GFP_KERNEL);
-	nt->readers = kcalloc(max(nt->req.nr_readers, 1U), sizeof(*nt->readers), GFP_KERNEL);
+	nt->inval_hist = kvcalloc(nt->req.hist_len, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	nt->readers = kcalloc(max(nt->req.nr_readers, 1U), sizeof(*nt->readers),
+			      GFP_KERNEL_ACCOUNT);
 	ret = (nt->inval_hist && nt->readers) ? kpl_nt_insert(nt) : -ENOMEM;
+	if (!ret)
+		ret = kpl_nt_make_readers(nt);
 	if (!ret)
 		ret = kpl_nt_start_readers(nt);
 	if (ret)
 		goto out_teardown;
 	run = kpl_nt_window(nt);
 	kpl_nt_stop(nt);
-	ret = kpl_nt_copy_out(nt, u);
+	ret = kpl_nt_copy_out(nt, u, usize);
 	if (!ret)
 		ret = run;
 out_teardown:

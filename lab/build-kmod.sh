@@ -32,12 +32,25 @@ lab_build_kmod() {
   mkdir -p "$out"
   cp -a "$src/kmod" "$out/kmod"
   [[ -d $src/include ]] && cp -a "$src/include" "$out/include"
-  lab_log "building kperflab.ko against $kdir ($arch)"
+  # Extra warnings (W=1) and sparse (C=1, package sparse) on every build: a
+  # warning in our own files fails it, one in the kernel's headers is logged.
+  make_args+=(W=1)
+  local sparse_note=""
+  if command -v sparse >/dev/null; then make_args+=(C=1); sparse_note=" C=1"
+  else lab_log "sparse not installed: building without C=1"; fi
+  lab_log "building kperflab.ko against $kdir ($arch, W=1${sparse_note:-})"
   if ! make "${make_args[@]}" M="$out/kmod" modules >"$out/build.log" 2>&1; then
     tail -n 40 "$out/build.log" >&2
     lab_die "kperflab.ko build against $kdir failed (log: $out/build.log)"
   fi
   [[ -f $out/kmod/kperflab.ko ]] || lab_die "the kmod build produced no kperflab.ko"
+  local own
+  own=$(grep -E "(kmod|include/kperflab)/[^:]*:[0-9]+(:[0-9]+)?: (warning|error)|WARNING: modpost" \
+        "$out/build.log" || true)
+  if [[ -n $own ]]; then
+    printf '%s\n' "$own" >&2
+    lab_die "kperflab.ko builds with warnings against $kdir (log: $out/build.log)"
+  fi
   echo "$out/kmod/kperflab.ko"
 }
 

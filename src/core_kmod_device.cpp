@@ -43,6 +43,18 @@ KmodDevice::~KmodDevice() {
   if (fd_ >= 0) close(fd_);
 }
 
+void KmodDevice::throw_errno(int err, const std::string& what) {
+  std::string why = what;
+  switch (err) {
+    case EBUSY: why += " (another process is measuring with kperflab.ko; one at a time)"; break;
+    case EPERM: why += " (needs CAP_PERFMON, or CAP_SYS_ADMIN for perturbing settings)"; break;
+    case ENXIO: why += " (a CPU of the measurement went offline)"; break;
+    case EOPNOTSUPP: why += " (not supported by this kernel's build)"; break;
+    default: break;
+  }
+  throw std::system_error(err, std::generic_category(), why);
+}
+
 KmodDevice::IpiResult KmodDevice::ipi(const IpiParams& p) const {
   const uint32_t len = KPL_HIST_LEN_1S;  // IPIs slower than 1 s are overflow
   std::vector<__u64> h1(len), h2(len);
@@ -56,15 +68,19 @@ KmodDevice::IpiResult KmodDevice::ipi(const IpiParams& p) const {
   r.samples = p.samples;
   r.max_ms = p.max_ms;
   r.handler_delay_ns = p.handler_delay_ns;
+  r.target = p.target;
   r.hist_len = len;
   r.hist = reinterpret_cast<uintptr_t>(h1.data());
   r.hist2 = reinterpret_cast<uintptr_t>(h2.data());
-  if (ioctl(fd_, KPL_IOC_IPI, &r) != 0)
-    throw std::system_error(errno, std::generic_category(), "KPL_IOC_IPI");
+  if (ioctl(fd_, KPL_IOC_IPI, &r) != 0) throw_errno(errno, "KPL_IOC_IPI");
   IpiResult out;
   out.hist.merge_truncated(std::span<const __u64>(h1), r.overflow);
   out.hist2.merge_truncated(std::span<const __u64>(h2), r.overflow2);
   out.done = r.done;
+  out.failed = r.failed;
+  out.negative = r.negative;
+  out.after_return = r.after_return;
+  out.migrated = r.migrated;
   return out;
 }
 
@@ -77,8 +93,7 @@ kpl_cpumask_req KmodDevice::cpumask(uint32_t op, uint64_t n, uint32_t cpu,
   r.n = n;
   r.cpu = cpu;
   r.density = density;
-  if (ioctl(fd_, KPL_IOC_CPUMASK, &r) != 0)
-    throw std::system_error(errno, std::generic_category(), "KPL_IOC_CPUMASK");
+  if (ioctl(fd_, KPL_IOC_CPUMASK, &r) != 0) throw_errno(errno, "KPL_IOC_CPUMASK");
   return r;
 }
 

@@ -56,9 +56,12 @@ void print_provenance(const json& m) {
               str(c, "model_name").c_str(), str(c, "microcode").c_str(), str(c, "online").c_str(),
               str(c, "online_count").c_str(), str(c, "packages").c_str(), str(c, "llcs").c_str(),
               str(c, "numa_nodes").c_str());
-  std::printf("         smt=%s governor=%s boost=%s clocksource=%s thp=%s\n",
+  // Bundles older than the idle fields lack them.
+  const json idle = c.is_object() && c.contains("idle") ? c["idle"] : json(nullptr);
+  std::printf("         smt=%s governor=%s boost=%s idle=%s/%s clocksource=%s thp=%s\n",
               str(c["smt"], "control").c_str(), str(c["frequency"], "governor").c_str(),
-              str(c["frequency"], "boost").c_str(), str(k["clocksource"], "current").c_str(),
+              str(c["frequency"], "boost").c_str(), str(idle, "driver").c_str(),
+              str(idle, "governor").c_str(), str(k["clocksource"], "current").c_str(),
               str(k["thp"], "enabled").c_str());
   std::printf("topology  cpu online core package llc node smt_siblings\n");
   for (auto& t : c["topology"]) {

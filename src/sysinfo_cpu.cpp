@@ -175,6 +175,14 @@ nlohmann::json collect_cpu(std::vector<CpuTopo>& topo) {
   if (!active) smt["unavailable"]["active"] = "no smt/active in sysfs";
   c["smt"] = smt;
   c["frequency"] = freq_info(topo);
+  // Which idle states targets sit in decides what an IPI costs (x86 polling
+  // idle takes none; deep C-states add their exit latency).
+  nlohmann::json idle = nlohmann::json::object();
+  put(idle, "driver", sysfs::line(kCpuDir + "cpuidle/current_driver"), "no cpuidle in sysfs");
+  auto gov = sysfs::line(kCpuDir + "cpuidle/current_governor");
+  if (!gov) gov = sysfs::line(kCpuDir + "cpuidle/current_governor_ro");
+  put(idle, "governor", gov, "no cpuidle governor in sysfs");
+  c["idle"] = idle;
   return c;
 }
 

@@ -2,9 +2,16 @@
 // The ipi probe (kernel side: kmod/ipi.c): smp_call_function_single one-way
 // and round trip from the first online CPU to every other, broadcast to
 // 1, 2, 4, ... all other CPUs, irq_work self-IPI per CPU, and a source x
-// target matrix under a time budget. The module's handler delay (parameter
-// or `--set ipi.handler_delay_ns=N`) lets regression detection be tested
-// end to end.
+// target matrix under a time budget. Single and broadcast points run once
+// per target state (`ipi.targets`): idle targets (on x86 a polling-idle CPU
+// runs the handler from its idle loop, without an interrupt) and busy ones
+// (a kthread of the module spins there, so every delivery interrupts a
+// running CPU). Samples the module could not measure (a failed call, a
+// handler that did not run, clocks that disagree across CPUs) are counted
+// per point (`<point>/invalid`, breakdown in extra.invalid_samples), never
+// recorded. The module's handler delay (parameter or
+// `--set ipi.handler_delay_ns=N`) lets regression detection be tested end
+// to end.
 #include <algorithm>
 #include <system_error>
 
@@ -19,7 +26,7 @@ using nlohmann::json;
 namespace {
 
 json profile_params(Profile p) {
-  json j = {{"handler_delay_ns", 0}, {"matrix", true}};
+  json j = {{"handler_delay_ns", 0}, {"matrix", true}, {"targets", "idle,busy"}};
   switch (p) {
     case Profile::quick: j.update({{"samples", 2000}, {"matrix_samples", 200}, {"matrix_budget_s", 10}}); break;
     case Profile::standard: j.update({{"samples", 10000}, {"matrix_samples", 1000}, {"matrix_budget_s", 60}}); break;
@@ -27,6 +34,22 @@ json profile_params(Profile p) {
     case Profile::lab: j.update({{"samples", 200}, {"matrix_samples", 30}, {"matrix_budget_s", 8}}); break;
   }
   return j;
+}
+
+// "idle,busy" -> the module's target states, in order; throws on a typo.
+std::vector<std::pair<std::string, uint32_t>> parse_targets(const std::string& list) {
+  std::vector<std::pair<std::string, uint32_t>> out;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    std::string t = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (t == "idle") out.emplace_back(t, KPL_IPI_TARGET_IDLE);
+    else if (t == "busy") out.emplace_back(t, KPL_IPI_TARGET_BUSY);
+    else throw std::invalid_argument("ipi.targets: '" + t + "' is not idle or busy");
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
 }
 
 std::vector<unsigned> counts_upto(unsigned n) {
@@ -38,12 +61,18 @@ std::vector<unsigned> counts_upto(unsigned n) {
 
 class Session : public ProbeSession {
  public:
-  Session(RunContext& ctx, json p) : p_(std::move(p)), cpus_(ctx.host().online_cpus()) {
+  Session(RunContext& ctx, json p)
+      : p_(std::move(p)), targets_(parse_targets(p_["targets"])),
+        cpus_(ctx.host().online_cpus()) {
     if (cpus_.size() < 2) throw std::runtime_error("needs at least 2 online CPUs");
     ctx.parameters()["module_version"] = dev_.info().module_version;
     ctx.parameters()["module_handler_delay_ns"] = dev_.info().handler_delay_ns;
+    // arm64 timers tick at 10-40 ns: coarser than the 1 ns buckets.
+    ctx.parameters()["clock_granularity_ns"] = dev_.info().clock_granularity_ns;
   }
-  unsigned steps() const override { return static_cast<unsigned>(cpus_.size() * 2 + 2); }
+  unsigned steps() const override {
+    return static_cast<unsigned>(targets_.size() * (cpus_.size() + 1) + cpus_.size() + 1);
+  }
   void run_repetition(RunContext& ctx, Repetition& rep) override;
 
  private:
@@ -55,45 +84,72 @@ class Session : public ProbeSession {
     q.handler_delay_ns = p_["handler_delay_ns"];
     return q;
   }
-  void singles(RunContext& ctx, Repetition& rep);
-  void broadcast(RunContext& ctx, Repetition& rep);
+  // Records what the module could not measure at point pre; a note if any.
+  void invalid(RunContext& ctx, Repetition& rep, const std::string& pre,
+               const KmodDevice::IpiResult& r);
+  void singles(RunContext& ctx, Repetition& rep, const std::string& tname, uint32_t target);
+  void broadcast(RunContext& ctx, Repetition& rep, const std::string& tname, uint32_t target);
   void irq_work(RunContext& ctx, Repetition& rep);
   void matrix(RunContext& ctx, Repetition& rep);
 
   json p_;
+  std::vector<std::pair<std::string, uint32_t>> targets_;
   std::vector<int> cpus_;
   KmodDevice dev_;
 };
 
-void Session::singles(RunContext& ctx, Repetition& rep) {
+void Session::invalid(RunContext& ctx, Repetition& rep, const std::string& pre,
+                      const KmodDevice::IpiResult& r) {
+  rep.scalar(pre + "/invalid", static_cast<double>(r.invalid()), "samples");
+  if (!r.invalid()) return;
+  rep.extra()["invalid_samples"][pre] = {{"done", r.done},
+                                         {"failed", r.failed},
+                                         {"negative", r.negative},
+                                         {"after_return", r.after_return},
+                                         {"migrated", r.migrated}};
+  ctx.progress().note(pre + ": " + std::to_string(r.invalid()) + " of " +
+                      std::to_string(r.done) + " samples not measured (failed " +
+                      std::to_string(r.failed) + ", clock disagreement " +
+                      std::to_string(r.negative + r.after_return) + ")");
+}
+
+void Session::singles(RunContext& ctx, Repetition& rep, const std::string& tname,
+                      uint32_t target) {
   int src = cpus_[0];
   for (size_t i = 1; i < cpus_.size() && !stop_requested(); ++i) {
     int dst = cpus_[i];
-    ctx.progress().step("single " + std::to_string(src) + "->" + std::to_string(dst));
+    ctx.progress().step("single " + std::to_string(src) + "->" + std::to_string(dst) + " " +
+                        tname);
     auto q = base(KPL_IPI_SINGLE, p_["samples"]);
     q.src_cpu = src;
     q.dst_cpu = dst;
+    q.target = target;
     auto r = dev_.ipi(q);
     std::string d = to_string(ctx.host().distance(src, dst));
-    json l = {{"src", src}, {"dst", dst}, {"distance", d}};
-    std::string pre = "single/src=" + std::to_string(src) + "/dst=" + std::to_string(dst);
+    json l = {{"src", src}, {"dst", dst}, {"distance", d}, {"target", tname}};
+    std::string pre = "single/src=" + std::to_string(src) + "/dst=" + std::to_string(dst) +
+                      "/target=" + tname;
     rep.histogram(pre + "/oneway", r.hist, "ns", l);
     rep.histogram(pre + "/roundtrip", r.hist2, "ns", l);
+    invalid(ctx, rep, pre, r);
   }
 }
 
-void Session::broadcast(RunContext& ctx, Repetition& rep) {
+void Session::broadcast(RunContext& ctx, Repetition& rep, const std::string& tname,
+                        uint32_t target) {
   for (unsigned n : counts_upto(static_cast<unsigned>(cpus_.size() - 1))) {
     if (stop_requested()) return;
-    ctx.progress().step("broadcast targets=" + std::to_string(n));
+    ctx.progress().step("broadcast targets=" + std::to_string(n) + " " + tname);
     auto q = base(KPL_IPI_BROADCAST, p_["samples"]);
     q.src_cpu = cpus_[0];
     q.nr_targets = n;
+    q.target = target;
     auto r = dev_.ipi(q);
-    json l = {{"targets", n}};
-    std::string pre = "broadcast/targets=" + std::to_string(n);
+    json l = {{"targets", n}, {"target", tname}};
+    std::string pre = "broadcast/targets=" + std::to_string(n) + "/target=" + tname;
     rep.histogram(pre + "/all_handlers", r.hist, "ns", l);
     rep.histogram(pre + "/return", r.hist2, "ns", l);
+    invalid(ctx, rep, pre, r);
   }
 }
 
@@ -105,8 +161,9 @@ void Session::irq_work(RunContext& ctx, Repetition& rep) {
     q.dst_cpu = cpu;
     q.src_cpu = cpus_[i == 0 ? 1 : 0];  // validated, not used: irq_work runs on dst
     auto r = dev_.ipi(q);
-    rep.histogram("irq_work/cpu=" + std::to_string(cpu) + "/self_ipi", r.hist, "ns",
-                  {{"cpu", cpu}});
+    std::string pre = "irq_work/cpu=" + std::to_string(cpu);
+    rep.histogram(pre + "/self_ipi", r.hist, "ns", {{"cpu", cpu}});
+    invalid(ctx, rep, pre, r);
   }
 }
 
@@ -118,6 +175,7 @@ void Session::matrix(RunContext& ctx, Repetition& rep) {
   const uint32_t per_pair_ms =
       std::clamp<uint32_t>(static_cast<uint32_t>(budget_ms / static_cast<double>(n * (n - 1))), 1, KPL_MAX_MS);
   json ow = json::array(), rt = json::array();
+  KmodDevice::IpiResult bad;  // invalid samples over all pairs
   ctx.progress().step("matrix");
   for (int src : cpus_) {
     json row_ow = json::array(), row_rt = json::array();
@@ -132,6 +190,11 @@ void Session::matrix(RunContext& ctx, Repetition& rep) {
       q.dst_cpu = dst;
       q.max_ms = per_pair_ms;
       auto r = dev_.ipi(q);
+      bad.done += r.done;
+      bad.failed += r.failed;
+      bad.negative += r.negative;
+      bad.after_return += r.after_return;
+      bad.migrated += r.migrated;
       row_ow.push_back(r.hist.empty() ? json(nullptr) : json(r.hist.quantile(0.5)));
       row_rt.push_back(r.hist2.empty() ? json(nullptr) : json(r.hist2.quantile(0.5)));
       if (n <= 16 && !r.hist.empty())
@@ -141,6 +204,7 @@ void Session::matrix(RunContext& ctx, Repetition& rep) {
     ow.push_back(row_ow);
     rt.push_back(row_rt);
   }
+  invalid(ctx, rep, "matrix", bad);
   rep.extra()["matrices"].push_back(
       {{"title", "smp_call_function_single one-way p50"}, {"unit", "ns"}, {"rows", cpus_},
        {"cols", cpus_}, {"values", ow}});
@@ -150,8 +214,8 @@ void Session::matrix(RunContext& ctx, Repetition& rep) {
 }
 
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {
-  singles(ctx, rep);
-  broadcast(ctx, rep);
+  for (const auto& [tname, target] : targets_) singles(ctx, rep, tname, target);
+  for (const auto& [tname, target] : targets_) broadcast(ctx, rep, tname, target);
   irq_work(ctx, rep);
   if (p_["matrix"].get<bool>() && !stop_requested()) matrix(ctx, rep);
 }
@@ -175,6 +239,8 @@ class IpiProbe : public Probe {
     if (params["handler_delay_ns"].get<uint64_t>() > KPL_MAX_HANDLER_DELAY_NS)
       throw std::invalid_argument("ipi.handler_delay_ns: at most " +
                                   std::to_string(KPL_MAX_HANDLER_DELAY_NS));
+    if (!params["targets"].is_string() || parse_targets(params["targets"]).empty())
+      throw std::invalid_argument("ipi.targets: a list of idle,busy");
     return std::make_unique<Session>(ctx, params);
   }
 };

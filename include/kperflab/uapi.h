@@ -2,14 +2,30 @@
 /*
  * kperflab.ko user API: /dev/kperflab ioctls.
  *
- * Rules: every command struct starts with size and version (in); user
- * pointers travel as __u64; reserved fields must be zero (-EINVAL
- * otherwise); unknown commands get -ENOTTY; a struct of another size or
- * version gets -EINVAL. Every field is validated, every measurement is
- * bounded by max_ms and interrupted by a signal (-EINTR, with the samples
- * done so far reported in done). Histograms use include/kperflab/hist.h:
- * the caller passes a __u64 array of hist_len counts (its first hist_len
- * counts indexes) and receives an explicit overflow count.
+ * Rules:
+ * - Every command struct starts with size and version (in). The module
+ *   copies it with copy_struct_from_user(): a caller built against an older,
+ *   shorter struct gets the new fields zeroed; a longer struct is accepted
+ *   only when its unknown tail is zero (-E2BIG otherwise). A version other
+ *   than KPL_UAPI_VERSION gets -EINVAL. Only the caller's size is copied out.
+ * - User pointers travel as __u64; reserved fields must be zero (-EINVAL);
+ *   (out) fields are ignored on input and start from zero; unknown commands
+ *   get -ENOTTY.
+ * - Who may call: CAP_PERFMON or CAP_SYS_ADMIN (perfmon_capable()) opens
+ *   the measurements; the ones that perturb other work need CAP_SYS_ADMIN
+ *   (-EPERM otherwise): a busy wait in an IPI handler (handler_delay_ns),
+ *   spinning kthreads on target CPUs (KPL_IPI_TARGET_BUSY) and notifier
+ *   reader kthreads.
+ * - One measurement at a time, machine-wide: a second caller gets -EBUSY
+ *   while one runs (KPL_IOC_INFO excepted).
+ * - Every measurement is bounded by its sample count and by max_ms or
+ *   duration_ms (<= KPL_MAX_MS) and ends early on any pending signal:
+ *   -EINTR, with the counts so far copied out (done says how many).
+ * - Histograms use include/kperflab/hist.h: the caller passes a __u64 array
+ *   of hist_len counts (its first hist_len counts indexes) and receives an
+ *   explicit overflow count. A sample that is not a measurement (a failed
+ *   call, a handler that did not run, a negative or impossible delta) is
+ *   counted in its own field and never enters a histogram.
  */
 #ifndef KPERFLAB_UAPI_H
 #define KPERFLAB_UAPI_H
@@ -17,7 +33,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define KPL_UAPI_VERSION 1
+#define KPL_UAPI_VERSION 2
 #define KPL_DEVICE "/dev/kperflab"
 
 #define KPL_MAX_SAMPLES 1000000U
@@ -35,11 +51,20 @@ struct kpl_info {
 	__u32 nr_cpu_ids;	/* (out) */
 	__u32 handler_delay_ns;	/* (out) module parameter handler_delay_ns */
 	char module_version[32];/* (out) NUL-terminated */
-	__u32 reserved[8];	/* (in) zero */
+	__u32 clock_granularity_ns; /* (out) smallest step seen between two reads of the
+				     * clock of every timestamp (ktime_get_mono_fast_ns) */
+	__u32 reserved0;	/* (in) zero */
+	__u64 live_notifiers;	/* (out) interval notifiers of ours inserted and not yet
+				 * removed, machine-wide: 0 whenever no KPL_IOC_NOTIFIER
+				 * runs (a leak otherwise) */
+	__u32 reserved[4];	/* (in) zero */
 };
 
 #define KPL_FEAT_IPI		(1U << 0)
 #define KPL_FEAT_CPUMASK	(1U << 1)
+/* CONFIG_CPUMASK_OFFSTACK: KPL_CMOP_ALLOC_FREE allocates (without it,
+ * alloc_cpumask_var is a no-op and the op is refused with -EOPNOTSUPP). */
+#define KPL_FEAT_CPUMASK_OFFSTACK (1U << 4)
 
 enum kpl_ipi_pattern {
 	/* smp_call_function_single(dst, wait=1): hist = send -> handler
@@ -54,6 +79,26 @@ enum kpl_ipi_pattern {
 	KPL_IPI_PATTERNS
 };
 
+/* What the target CPUs do while they are measured. */
+enum kpl_ipi_target {
+	/* Nothing of ours runs there: an idle target (on x86 a polling idle
+	 * CPU gets no interrupt at all; its idle loop runs the handler). */
+	KPL_IPI_TARGET_IDLE = 0,
+	/* Our own kthread spins on every target (preemptible, rescheduling):
+	 * every delivery is a real interrupt of a running CPU. CAP_SYS_ADMIN. */
+	KPL_IPI_TARGET_BUSY = 1,
+	KPL_IPI_TARGETS
+};
+
+/*
+ * The sender is a kthread of ours bound to src_cpu (IRQ_WORK: to dst_cpu);
+ * each sample runs with preemption disabled. Timestamps are
+ * ktime_get_mono_fast_ns on every CPU; a one-way delta compares two CPUs'
+ * reads of it, so samples where the handler's time lies before the send
+ * (negative) or after the sender saw the call return (after_return) show
+ * clocks that disagree: they are counted, never recorded. If a CPU of the
+ * measurement goes offline the run stops with -ENXIO (counts copied out).
+ */
 struct kpl_ipi_req {
 	__u32 size;		/* (in) sizeof(struct kpl_ipi_req) */
 	__u32 version;		/* (in) KPL_UAPI_VERSION */
@@ -70,7 +115,13 @@ struct kpl_ipi_req {
 	__u64 hist2;		/* (in) user pointer or 0, __u64[hist_len] */
 	__u64 overflow;		/* (out) values past hist_len */
 	__u64 overflow2;	/* (out) */
-	__u64 done;		/* (out) samples measured */
+	__u64 done;		/* (out) samples attempted (recorded + the four below) */
+	__u32 target;		/* (in) enum kpl_ipi_target */
+	__u32 reserved0;	/* (in) zero */
+	__u64 failed;		/* (out) the call failed or a handler did not run */
+	__u64 negative;		/* (out) handler time before the send time */
+	__u64 after_return;	/* (out) handler time after the sender saw the return */
+	__u64 migrated;		/* (out) samples whose sender was not on its CPU */
 	__u32 reserved[4];	/* (in) zero */
 };
 
@@ -122,8 +173,22 @@ struct kpl_cpumask_req {
 #define KPL_NT_MAX_NOTIFIERS	100000U
 #define KPL_NT_MAX_READERS	64U
 #define KPL_NT_MAX_WORK_NS	10000000U	/* 10 ms busy section */
-#define KPL_NT_EVENTS		16U		/* enum mmu_notifier_event slots */
+#define KPL_NT_EVENTS		16U		/* enum kpl_nt_event slots */
 #define KPL_NT_MAX_HMM_BYTES	(64U << 20)	/* range_len cap for KPL_NT_WORK_HMM */
+
+/* invalidations[] slots: the kernel's enum mmu_notifier_event mapped by
+ * name (its values are not ABI); a kind this module does not know is OTHER. */
+enum kpl_nt_event {
+	KPL_NT_EV_UNMAP = 0,		/* munmap, mremap */
+	KPL_NT_EV_CLEAR,		/* MADV_DONTNEED/FREE, reclaim, migration, THP split */
+	KPL_NT_EV_PROTECTION_VMA,	/* mprotect, NUMA balancing hinting faults */
+	KPL_NT_EV_PROTECTION_PAGE,	/* fork write-protect */
+	KPL_NT_EV_SOFT_DIRTY,		/* clear_refs */
+	KPL_NT_EV_RELEASE,		/* exit */
+	KPL_NT_EV_MIGRATE,
+	KPL_NT_EV_EXCLUSIVE,
+	KPL_NT_EV_OTHER = KPL_NT_EVENTS - 1,
+};
 
 /* The "device work" of a reader between read_begin and the driver lock. */
 enum kpl_nt_work {
@@ -161,7 +226,7 @@ struct kpl_nt_req {
 				 * window opens (notifiers registered, readers running)
 				 * and to 2 when it closes */
 	__u64 overflow[4];	/* (out) in the order of the four histograms */
-	__u64 invalidations[KPL_NT_EVENTS]; /* (out) callbacks by mmu_notifier_event */
+	__u64 invalidations[KPL_NT_EVENTS]; /* (out) callbacks by enum kpl_nt_event */
 	__u64 inval_full;	/* (out) callbacks whose range covered the whole interval */
 	__u64 inval_partial;	/* (out) callbacks that overlapped only part of it */
 	__u64 inval_nonblock_fail; /* (out) !blockable and trylock failed: returned false */

@@ -48,8 +48,15 @@ run ioctls "$bin/kmod_ioctl_test"
 run fuzzer "$bin/kmod_fuzz" 10000 1
 [ -x "$bin/kmod_notifier_test" ] && run notifier "$bin/kmod_notifier_test"
 [ -x "$kperflab" ] && run cpumask_tracing cpumask_tracing
+# Two measuring processes, SIGKILL during a 100,000-notifier registration,
+# CPUs taken offline during IPI runs, the longest run of every command under
+# tight soft-lockup / RCU-stall / hung-task thresholds (the kernel log check
+# below is the verdict on those).
+run safety "$bin/kmod_safety_test" concurrent sigkill hotplug longest
 run rmmod_race "$bin/kmod_rmmod_race" "$ko"
-if dmesg | grep -E "Oops|BUG:|WARNING:|Call Trace|general protection" > /tmp/kmsg.bad; then
+# After rmmod + insmod (rmmod_race reloads it): it runs again, nothing leaked.
+run safety_again "$bin/kmod_safety_test" again
+if dmesg | grep -E "Oops|BUG:|WARNING:|Call Trace|general protection|soft lockup|rcu.*stall|blocked for more than" > /tmp/kmsg.bad; then
   fail=$((fail + 1))
   echo "guest-test kernel_log: FAIL"
   cat /tmp/kmsg.bad

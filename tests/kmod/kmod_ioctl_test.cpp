@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Every ioctl of kperflab.ko works, and refuses what it must.
+#include <cstddef>
 #include <vector>
 
 #include "kmod_test.h"
@@ -43,9 +44,32 @@ void test_info(int fd) {
         "features 0x%x", info.features);
   CHECK(info.nr_cpu_ids >= static_cast<uint32_t>(online_cpus()), "nr_cpu_ids %u", info.nr_cpu_ids);
   CHECK(std::strlen(info.module_version) > 0, "empty module version");
+  CHECK(info.clock_granularity_ns > 0 && info.clock_granularity_ns < 1000000,
+        "clock granularity %u ns", info.clock_granularity_ns);
+  CHECK(info.live_notifiers == 0, "%llu notifiers live with no measurement running",
+        static_cast<unsigned long long>(info.live_notifiers));
   kpl_info bad = info;
-  bad.size = sizeof bad - 4;
-  CHECK(xioctl(fd, KPL_IOC_INFO, &bad) == -EINVAL, "short size accepted");
+  bad.size = 4;
+  CHECK(xioctl(fd, KPL_IOC_INFO, &bad) == -EINVAL, "size smaller than the header accepted");
+  // copy_struct_from_user: an older, shorter struct works and only its
+  // own bytes are written back; a longer one only with a zero tail.
+  struct {
+    kpl_info info;
+    uint32_t tail[4];
+  } grown{};
+  grown.info.size = offsetof(kpl_info, clock_granularity_ns);
+  grown.info.version = KPL_UAPI_VERSION;
+  std::memset(&grown.info.clock_granularity_ns, 0xab,
+              sizeof grown - offsetof(kpl_info, clock_granularity_ns));
+  CHECK(xioctl(fd, KPL_IOC_INFO, &grown) == 0, "older, shorter struct refused");
+  CHECK(grown.info.nr_cpu_ids == info.nr_cpu_ids && grown.info.clock_granularity_ns == 0xabababab,
+        "short struct: written past its size");
+  std::memset(&grown, 0, sizeof grown);
+  grown.info.size = sizeof grown;
+  grown.info.version = KPL_UAPI_VERSION;
+  CHECK(xioctl(fd, KPL_IOC_INFO, &grown) == 0, "longer struct with a zero tail refused");
+  grown.tail[2] = 1;
+  CHECK(xioctl(fd, KPL_IOC_INFO, &grown) == -E2BIG, "non-zero unknown tail not E2BIG");
   bad = info;
   bad.version = 99;
   CHECK(xioctl(fd, KPL_IOC_INFO, &bad) == -EINVAL, "unknown version accepted");
@@ -63,16 +87,44 @@ void test_ipi(int fd) {
   for (uint32_t pattern : {KPL_IPI_SINGLE, KPL_IPI_BROADCAST, KPL_IPI_IRQ_WORK}) {
     std::fill(h1.begin(), h1.end(), 0);
     std::fill(h2.begin(), h2.end(), 0);
+   for (uint32_t target : {KPL_IPI_TARGET_IDLE, KPL_IPI_TARGET_BUSY}) {
+    if (pattern == KPL_IPI_IRQ_WORK && target == KPL_IPI_TARGET_BUSY) continue;
+    std::fill(h1.begin(), h1.end(), 0);
+    std::fill(h2.begin(), h2.end(), 0);
     auto r = ipi_req(pattern, h1, h2);
+    r.target = target;
+    r.done = 12345;  // (out) fields are ignored on input
+    r.failed = 7;
     int rc = xioctl(fd, KPL_IOC_IPI, &r);
-    CHECK(rc == 0, "IPI pattern %u: %s", pattern, std::strerror(-rc));
+    CHECK(rc == 0, "IPI pattern %u target %u: %s", pattern, target, std::strerror(-rc));
     CHECK(r.done == r.samples, "pattern %u: done %llu of %u", pattern,
           static_cast<unsigned long long>(r.done), r.samples);
-    CHECK(total(h1) + r.overflow == r.done, "pattern %u: histogram holds %llu", pattern,
-          static_cast<unsigned long long>(total(h1)));
+    // Every attempted sample is recorded or counted as not measured.
+    uint64_t bad = r.failed + r.negative + r.after_return + r.migrated;
+    CHECK(total(h1) + r.overflow + bad == r.done, "pattern %u: histogram holds %llu + %llu bad",
+          pattern, static_cast<unsigned long long>(total(h1)),
+          static_cast<unsigned long long>(bad));
+    CHECK(r.failed == 0 && r.migrated == 0, "pattern %u target %u: %llu failed, %llu migrated",
+          pattern, target, static_cast<unsigned long long>(r.failed),
+          static_cast<unsigned long long>(r.migrated));
+    if (r.negative + r.after_return)
+      std::printf("note: pattern %u: %llu negative, %llu after return (clocks disagree)\n",
+                  pattern, static_cast<unsigned long long>(r.negative),
+                  static_cast<unsigned long long>(r.after_return));
     if (pattern != KPL_IPI_IRQ_WORK)
-      CHECK(total(h2) + r.overflow2 == r.done, "pattern %u: hist2", pattern);
+      CHECK(total(h2) + r.overflow2 + r.failed + r.migrated == r.done, "pattern %u: hist2",
+            pattern);
+   }
   }
+  auto t = ipi_req(KPL_IPI_IRQ_WORK, h1, h2);
+  t.target = KPL_IPI_TARGET_BUSY;
+  CHECK(xioctl(fd, KPL_IOC_IPI, &t) == -EINVAL, "busy target of a self-IPI accepted");
+  t = ipi_req(KPL_IPI_SINGLE, h1, h2);
+  t.target = KPL_IPI_TARGETS;
+  CHECK(xioctl(fd, KPL_IOC_IPI, &t) == -EINVAL, "unknown target state accepted");
+  t = ipi_req(KPL_IPI_SINGLE, h1, h2);
+  t.reserved0 = 1;
+  CHECK(xioctl(fd, KPL_IOC_IPI, &t) == -EINVAL, "non-zero reserved0 accepted");
   auto r = ipi_req(KPL_IPI_SINGLE, h1, h2);
   r.dst_cpu = r.src_cpu;
   CHECK(xioctl(fd, KPL_IOC_IPI, &r) == -EINVAL, "src == dst accepted");
@@ -103,6 +155,10 @@ void test_ipi(int fd) {
 }
 
 void test_cpumask(int fd) {
+  kpl_info info{};
+  info.size = sizeof info;
+  info.version = KPL_UAPI_VERSION;
+  CHECK(xioctl(fd, KPL_IOC_INFO, &info) == 0, "INFO failed");
   for (uint32_t op = 0; op < KPL_CMOP_OPS; ++op) {
     kpl_cpumask_req r{};
     r.size = sizeof r;
@@ -111,6 +167,10 @@ void test_cpumask(int fd) {
     r.n = 10000;
     r.density = 1;
     int rc = xioctl(fd, KPL_IOC_CPUMASK, &r);
+    if (op == KPL_CMOP_ALLOC_FREE && !(info.features & KPL_FEAT_CPUMASK_OFFSTACK)) {
+      CHECK(rc == -EOPNOTSUPP, "alloc_free without CPUMASK_OFFSTACK: %d, not EOPNOTSUPP", rc);
+      continue;
+    }
     CHECK(rc == 0, "cpumask op %u: %s", op, std::strerror(-rc));
     CHECK(r.n == 10000 && r.elapsed_ns > 0, "cpumask op %u: n %llu elapsed %llu", op,
           static_cast<unsigned long long>(r.n), static_cast<unsigned long long>(r.elapsed_ns));
