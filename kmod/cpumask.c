@@ -45,44 +45,93 @@ static __always_inline bool kpl_cm_stop(struct kpl_cm *c, u64 i)
 		c->done = i;                                               \
 	} while (0)
 
-static int kpl_cm_loop(struct kpl_cm *c, unsigned int op)
+static __always_inline int kpl_cm_alloc_free(void)
 {
 	cpumask_var_t x;
+
+	if (!alloc_cpumask_var(&x, GFP_KERNEL))
+		return 0;
+	free_cpumask_var(x);
+	return 1;
+}
+
+static int kpl_cm_loop(struct kpl_cm *c, unsigned int op)
+{
 	u64 i;
 
 	switch (op) {
-	case KPL_CMOP_BASELINE: KPL_CM_LOOP(c->acc += i); break;
-	case KPL_CMOP_ALLOC_FREE:
-		KPL_CM_LOOP(if (alloc_cpumask_var(&x, GFP_KERNEL)) { free_cpumask_var(x); c->acc++; });
+	case KPL_CMOP_BASELINE:
+		KPL_CM_LOOP(c->acc += i);
 		break;
-	case KPL_CMOP_FIRST: KPL_CM_LOOP(c->acc += cpumask_first(c->a)); break;
-	case KPL_CMOP_FIRST_ZERO: KPL_CM_LOOP(c->acc += cpumask_first_zero(c->a)); break;
-	case KPL_CMOP_FIRST_AND: KPL_CM_LOOP(c->acc += cpumask_first_and(c->a, c->b)); break;
-	case KPL_CMOP_SET_CPU: KPL_CM_LOOP(cpumask_set_cpu(c->cpu, c->a)); break;
-	case KPL_CMOP_CLEAR_CPU: KPL_CM_LOOP(cpumask_clear_cpu(c->cpu, c->a)); break;
-	case KPL_CMOP_TEST_CPU: KPL_CM_LOOP(c->acc += cpumask_test_cpu(c->cpu, c->a)); break;
+	case KPL_CMOP_ALLOC_FREE:
+		KPL_CM_LOOP(c->acc += kpl_cm_alloc_free());
+		break;
+	case KPL_CMOP_FIRST:
+		KPL_CM_LOOP(c->acc += cpumask_first(c->a));
+		break;
+	case KPL_CMOP_FIRST_ZERO:
+		KPL_CM_LOOP(c->acc += cpumask_first_zero(c->a));
+		break;
+	case KPL_CMOP_FIRST_AND:
+		KPL_CM_LOOP(c->acc += cpumask_first_and(c->a, c->b));
+		break;
+	case KPL_CMOP_SET_CPU:
+		KPL_CM_LOOP(cpumask_set_cpu(c->cpu, c->a));
+		break;
+	case KPL_CMOP_CLEAR_CPU:
+		KPL_CM_LOOP(cpumask_clear_cpu(c->cpu, c->a));
+		break;
+	case KPL_CMOP_TEST_CPU:
+		KPL_CM_LOOP(c->acc += cpumask_test_cpu(c->cpu, c->a));
+		break;
 	case KPL_CMOP_TEST_AND_SET_CPU:
 		KPL_CM_LOOP(c->acc += cpumask_test_and_set_cpu(c->cpu, c->a));
 		break;
 	case KPL_CMOP_TEST_AND_CLEAR_CPU:
 		KPL_CM_LOOP(c->acc += cpumask_test_and_clear_cpu(c->cpu, c->a));
 		break;
-	case KPL_CMOP_SETALL: KPL_CM_LOOP(cpumask_setall(c->a)); break;
-	case KPL_CMOP_CLEAR: KPL_CM_LOOP(cpumask_clear(c->a)); break;
-	case KPL_CMOP_AND: KPL_CM_LOOP(c->acc += cpumask_and(c->d, c->a, c->b)); break;
-	case KPL_CMOP_OR: KPL_CM_LOOP(cpumask_or(c->d, c->a, c->b)); break;
-	case KPL_CMOP_XOR: KPL_CM_LOOP(cpumask_xor(c->d, c->a, c->b)); break;
-	case KPL_CMOP_EQUAL: KPL_CM_LOOP(c->acc += cpumask_equal(c->a, c->b)); break;
-	case KPL_CMOP_INTERSECTS: KPL_CM_LOOP(c->acc += cpumask_intersects(c->a, c->b)); break;
-	case KPL_CMOP_SUBSET: KPL_CM_LOOP(c->acc += cpumask_subset(c->a, c->b)); break;
-	case KPL_CMOP_EMPTY: KPL_CM_LOOP(c->acc += cpumask_empty(c->a)); break;
-	case KPL_CMOP_FULL: KPL_CM_LOOP(c->acc += cpumask_full(c->a)); break;
-	case KPL_CMOP_COPY: KPL_CM_LOOP(cpumask_copy(c->d, c->a)); break;
-	case KPL_CMOP_ANY_DISTRIBUTE: KPL_CM_LOOP(c->acc += cpumask_any_distribute(c->a)); break;
+	case KPL_CMOP_SETALL:
+		KPL_CM_LOOP(cpumask_setall(c->a));
+		break;
+	case KPL_CMOP_CLEAR:
+		KPL_CM_LOOP(cpumask_clear(c->a));
+		break;
+	case KPL_CMOP_AND:
+		KPL_CM_LOOP(c->acc += cpumask_and(c->d, c->a, c->b));
+		break;
+	case KPL_CMOP_OR:
+		KPL_CM_LOOP(cpumask_or(c->d, c->a, c->b));
+		break;
+	case KPL_CMOP_XOR:
+		KPL_CM_LOOP(cpumask_xor(c->d, c->a, c->b));
+		break;
+	case KPL_CMOP_EQUAL:
+		KPL_CM_LOOP(c->acc += cpumask_equal(c->a, c->b));
+		break;
+	case KPL_CMOP_INTERSECTS:
+		KPL_CM_LOOP(c->acc += cpumask_intersects(c->a, c->b));
+		break;
+	case KPL_CMOP_SUBSET:
+		KPL_CM_LOOP(c->acc += cpumask_subset(c->a, c->b));
+		break;
+	case KPL_CMOP_EMPTY:
+		KPL_CM_LOOP(c->acc += cpumask_empty(c->a));
+		break;
+	case KPL_CMOP_FULL:
+		KPL_CM_LOOP(c->acc += cpumask_full(c->a));
+		break;
+	case KPL_CMOP_COPY:
+		KPL_CM_LOOP(cpumask_copy(c->d, c->a));
+		break;
+	case KPL_CMOP_ANY_DISTRIBUTE:
+		KPL_CM_LOOP(c->acc += cpumask_any_distribute(c->a));
+		break;
 	case KPL_CMOP_ANY_AND_DISTRIBUTE:
 		KPL_CM_LOOP(c->acc += cpumask_any_and_distribute(c->a, c->b));
 		break;
-	case KPL_CMOP_WEIGHT: KPL_CM_LOOP(c->acc += cpumask_weight(c->a)); break;
+	case KPL_CMOP_WEIGHT:
+		KPL_CM_LOOP(c->acc += cpumask_weight(c->a));
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -118,7 +167,8 @@ long kpl_cpumask_ioctl(void __user *u)
 	/* without OFFSTACK alloc_cpumask_var() allocates nothing: not a cost */
 	if (r.op == KPL_CMOP_ALLOC_FREE && !IS_ENABLED(CONFIG_CPUMASK_OFFSTACK))
 		return -EOPNOTSUPP;
-	r.elapsed_ns = r.result = 0;
+	r.elapsed_ns = 0;
+	r.result = 0;
 	ret = -ENOMEM;
 	if (!zalloc_cpumask_var(&c.a, GFP_KERNEL_ACCOUNT))
 		return ret;

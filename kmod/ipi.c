@@ -85,6 +85,7 @@ static void kpl_irq_work_fn(struct irq_work *w)
 	kpl_ipi_mark(j);
 	if (j->delay_ns)
 		ndelay(j->delay_ns);
+	/* pairs with the sender's smp_load_acquire: the slot is written */
 	smp_store_release(&j->irq_done, 1);
 }
 
@@ -196,6 +197,7 @@ static int kpl_ipi_irq_work(struct kpl_ipi_job *j)
 		return 0;
 	}
 	deadline = t0 + 100 * NSEC_PER_MSEC;
+	/* pairs with the handler's smp_store_release */
 	while (!smp_load_acquire(&j->irq_done)) {
 		if (ktime_get_mono_fast_ns() > deadline) {
 			irq_work_sync(&j->work);
@@ -369,9 +371,11 @@ static void kpl_ipi_stop(struct kpl_ipi_job *j)
 	unsigned int i;
 
 	if (j->sender) {
-		/* Bounded: the sender checks the caller's signals and the time
+		/*
+		 * Bounded: the sender checks the caller's signals and the time
 		 * cap every sample; waking each second keeps this task off the
-		 * hung-task detector's list. */
+		 * hung-task detector's list.
+		 */
 		while (!wait_for_completion_timeout(&j->done, HZ))
 			;
 		kthread_stop(j->sender);
@@ -431,8 +435,11 @@ long kpl_ipi_ioctl(void __user *u)
 		ret = kpl_ipi_check(r);
 	if (ret)
 		goto out;
-	r->overflow = r->overflow2 = r->done = 0;
-	r->failed = r->negative = r->after_return = r->migrated = 0;
+	/* (out) fields start from zero whatever the caller left there */
+	memset(&r->overflow, 0, offsetof(struct kpl_ipi_req, target) -
+				 offsetof(struct kpl_ipi_req, overflow));
+	memset(&r->failed, 0, offsetof(struct kpl_ipi_req, reserved) -
+			       offsetof(struct kpl_ipi_req, failed));
 	ret = kpl_ipi_alloc(j);
 	if (ret)
 		goto out;

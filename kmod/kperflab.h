@@ -9,8 +9,10 @@
 #define KPERFLAB_MODULE_VERSION "0.1.0"
 
 unsigned int kpl_handler_delay_ns(void);
-/* Versioned request in (copy_struct_from_user) and back out, at the
- * caller's size; see the rules in include/kperflab/uapi.h. */
+/*
+ * Versioned request in (copy_struct_from_user) and back out, at the
+ * caller's size; see the rules in include/kperflab/uapi.h.
+ */
 int kpl_copy_req(void *req, size_t ksize, const void __user *u, u32 *usize);
 int kpl_copy_resp(void __user *u, const void *req, size_t ksize, u32 usize);
 bool kpl_reserved_zero(const __u32 *r, size_t n);

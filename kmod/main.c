@@ -117,8 +117,10 @@ static long kperflab_info(void __user *u)
 	return kpl_copy_resp(u, &info, sizeof(info), usize);
 }
 
-/* One measurement at a time, machine-wide: concurrent runs would perturb
- * each other's numbers and share the CPUs they pin kthreads to. */
+/*
+ * One measurement at a time, machine-wide: concurrent runs would perturb
+ * each other's numbers and share the CPUs they pin kthreads to.
+ */
 static DEFINE_MUTEX(kperflab_measure_lock);
 
 static long kperflab_measure(unsigned int cmd, void __user *u)

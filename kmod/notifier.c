@@ -342,9 +342,11 @@ static int kpl_nt_insert(struct kpl_nt *nt)
 						   q->range_len, &kpl_nt_ops);
 		if (ret)
 			return ret;
-		/* Counted before anything can return: teardown removes exactly
+		/*
+		 * Counted before anything can return: teardown removes exactly
 		 * nr_subs notifiers, and one left in the mm's interval tree
-		 * would be freed while exit_mmap() can still call it. */
+		 * would be freed while exit_mmap() can still call it.
+		 */
 		nt->nr_subs++;
 		atomic64_inc(&kpl_nt_live);
 		if (signal_pending(current))
@@ -369,7 +371,8 @@ static int kpl_nt_window(struct kpl_nt *nt)
 			ret = -EINTR;
 			break;
 		}
-		msleep_interruptible(min_t(u64, 10, div_u64(end - ktime_get_ns(), NSEC_PER_MSEC) + 1));
+		msleep_interruptible(min_t(u64, 10,
+					   div_u64(end - ktime_get_ns(), NSEC_PER_MSEC) + 1));
 	}
 	WRITE_ONCE(nt->running, false);
 	nt->req.elapsed_ns = ktime_get_ns() - t0;
@@ -471,8 +474,14 @@ static void kpl_nt_zero_out(struct kpl_nt_req *q)
 {
 	memset(q->overflow, 0, sizeof(q->overflow));
 	memset(q->invalidations, 0, sizeof(q->invalidations));
-	q->inval_full = q->inval_partial = q->inval_nonblock_fail = 0;
-	q->attempts = q->successes = q->retries = q->elapsed_ns = q->work_errors = 0;
+	q->inval_full = 0;
+	q->inval_partial = 0;
+	q->inval_nonblock_fail = 0;
+	q->attempts = 0;
+	q->successes = 0;
+	q->retries = 0;
+	q->elapsed_ns = 0;
+	q->work_errors = 0;
 }
 
 long kpl_notifier_ioctl(void __user *u)
@@ -495,8 +504,10 @@ long kpl_notifier_ioctl(void __user *u)
 	kpl_nt_zero_out(&nt->req);
 	mutex_init(&nt->lock);
 	spin_lock_init(&nt->stat_lock);
-	/* The caller is a user of its mm for the whole call; the readers
-	 * (KPL_NT_WORK_HMM) lock and fault it, so it is pinned explicitly. */
+	/*
+	 * The caller is a user of its mm for the whole call; the readers
+	 * (KPL_NT_WORK_HMM) lock and fault it, so it is pinned explicitly.
+	 */
 	nt->mm = current->mm;
 	mmget(nt->mm);
 	nt->inval_hist = kvcalloc(nt->req.hist_len, sizeof(u64), GFP_KERNEL_ACCOUNT);
