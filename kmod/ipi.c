@@ -22,7 +22,6 @@
 #include <linux/completion.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
-#include <linux/delay.h>
 #include <linux/irq_work.h>
 #include <linux/kthread.h>
 #include <linux/percpu.h>
@@ -74,8 +73,7 @@ static void kpl_ipi_handler(void *info)
 	struct kpl_ipi_job *j = info;
 
 	kpl_ipi_mark(j);
-	if (j->delay_ns)
-		ndelay(j->delay_ns);
+	kpl_busy_ns(j->delay_ns);
 }
 
 static void kpl_irq_work_fn(struct irq_work *w)
@@ -83,8 +81,7 @@ static void kpl_irq_work_fn(struct irq_work *w)
 	struct kpl_ipi_job *j = container_of(w, struct kpl_ipi_job, work);
 
 	kpl_ipi_mark(j);
-	if (j->delay_ns)
-		ndelay(j->delay_ns);
+	kpl_busy_ns(j->delay_ns);
 	/* pairs with the sender's smp_load_acquire: the slot is written */
 	smp_store_release(&j->irq_done, 1);
 }

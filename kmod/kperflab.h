@@ -9,6 +9,8 @@
 #define KPERFLAB_MODULE_VERSION "0.1.0"
 
 unsigned int kpl_handler_delay_ns(void);
+/* Busy wait of ns, timed by ktime_get_mono_fast_ns (hard IRQ safe). */
+void kpl_busy_ns(u32 ns);
 /*
  * Versioned request in (copy_struct_from_user) and back out, at the
  * caller's size; see the rules in include/kperflab/uapi.h.

@@ -14,6 +14,7 @@
 #include <linux/mutex.h>
 #include <linux/perf_event.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
 #include "kperflab/uapi.h"
@@ -33,6 +34,22 @@ unsigned int kpl_handler_delay_ns(void)
  * Copies a versioned request in (see the rules in uapi.h): the caller's size
  * is returned in *usize for kpl_copy_resp.
  */
+/*
+ * Busy for ns by the clock itself: ndelay() trusts a calibration that can
+ * be far off (seen under QEMU TCG on 6.1), and the IPI handler delay must be
+ * what it says. Usable in hard IRQ context.
+ */
+void kpl_busy_ns(u32 ns)
+{
+	u64 end;
+
+	if (!ns)
+		return;
+	end = ktime_get_mono_fast_ns() + ns;
+	while (ktime_get_mono_fast_ns() < end)
+		cpu_relax();
+}
+
 int kpl_copy_req(void *req, size_t ksize, const void __user *u, u32 *usize)
 {
 	__u32 hdr[2];

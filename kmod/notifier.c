@@ -137,17 +137,6 @@ static const struct mmu_interval_notifier_ops kpl_nt_ops = {
 	.invalidate = kpl_nt_invalidate,
 };
 
-static void kpl_nt_work(u32 ns)
-{
-	u64 end;
-
-	if (!ns)
-		return;
-	end = ktime_get_ns() + ns;
-	while (ktime_get_ns() < end)
-		cpu_relax();
-}
-
 static void kpl_nt_rec(struct kpl_nt_reader *r, int h, u64 v)
 {
 	if (r->hist[h])
@@ -199,7 +188,7 @@ static bool kpl_nt_read_once(struct kpl_nt_reader *r)
 		kpl_nt_rec(r, H_BEGIN, ktime_get_ns() - t1);
 		r->st.attempts++;
 		if (nt->req.work_kind != KPL_NT_WORK_HMM || kpl_nt_hmm(r, seq) != -EBUSY) {
-			kpl_nt_work(nt->req.work_ns);
+			kpl_busy_ns(nt->req.work_ns);
 			mutex_lock(&nt->lock);
 			if (!mmu_interval_read_retry(mni, seq)) {
 				/* commit: a driver would program its page table here */
