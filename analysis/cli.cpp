@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -39,14 +40,32 @@ const char* kExportHelp =
     "  --gbench  Google Benchmark JSON: each statistic one entry (compare.py works on it)\n"
     "  --csv     probe,metric,repetition,kind,unit,stat,value\n";
 
+// A finite number (nan and inf would disable every comparison they enter).
 double number(const std::string& flag, const std::string& v) {
   try {
     size_t pos = 0;
     double d = std::stod(v, &pos);
-    if (pos == v.size()) return d;
+    if (pos == v.size() && std::isfinite(d)) return d;
   } catch (const std::exception&) {
   }
-  throw std::invalid_argument(flag + " wants a number, got '" + v + "'");
+  throw std::invalid_argument(flag + " wants a finite number, got '" + v.substr(0, 40) + "'");
+}
+
+// A non-negative relative change (0.05 = 5 %).
+double effect(const std::string& flag, const std::string& v) {
+  double d = number(flag, v);
+  if (d < 0 || d > 100) throw std::invalid_argument(flag + " must be in [0, 100], got " + v);
+  return d;
+}
+
+uint64_t unsigned_integer(const std::string& flag, const std::string& v) {
+  if (!v.empty() && v.size() <= 20 && v.find_first_not_of("0123456789") == std::string::npos) {
+    try {
+      return std::stoull(v);
+    } catch (const std::exception&) {
+    }
+  }
+  throw std::invalid_argument(flag + " wants an unsigned integer, got '" + v.substr(0, 40) + "'");
 }
 
 void emit(const std::string& out, const std::string& text) {
@@ -84,18 +103,18 @@ int compare_main(const std::vector<std::string>& args) {
       opt.alpha = number(a, value());
       if (opt.alpha <= 0 || opt.alpha >= 1) throw std::invalid_argument("--alpha must be in (0, 1)");
     } else if (a == "--min-effect") {
-      opt.min_effect = number(a, value());
+      opt.min_effect = effect(a, value());
     } else if (a == "--min-effect-for") {
       std::string v = value();
       auto eq = v.rfind('=');
       if (eq == std::string::npos) throw std::invalid_argument("--min-effect-for wants GLOB=X");
-      opt.min_effect_for.emplace_back(v.substr(0, eq), number(a, v.substr(eq + 1)));
+      opt.min_effect_for.emplace_back(v.substr(0, eq), effect(a, v.substr(eq + 1)));
     } else if (a == "--cross-host") {
       opt.cross_host = true;
     } else if (a == "--all") {
       all = true;
     } else if (a == "--seed") {
-      opt.seed = static_cast<uint64_t>(number(a, value()));
+      opt.seed = unsigned_integer(a, value());
     } else if (a == "--fail-on") {
       if (value() != "regression") throw std::invalid_argument("--fail-on takes 'regression'");
       fail_on = true;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -104,7 +105,19 @@ void BundleWriter::finish(bool complete) {
 
 namespace {
 
+// Bundle files are small (the largest real ones are a few MiB); anything
+// bigger, or not a regular file (a FIFO blocks, /dev/zero never ends), is
+// refused before it is read.
+constexpr std::uintmax_t kMaxBundleFile = 256u << 20;
+
 nlohmann::json read_json(const fs::path& file) {
+  std::error_code ec;
+  auto st = fs::status(file, ec);  // follows symlinks: judge what is read
+  if (ec || !fs::exists(st)) throw BundleError(file, "", "cannot open");
+  if (!fs::is_regular_file(st)) throw BundleError(file, "", "not a regular file");
+  auto size = fs::file_size(file, ec);
+  if (ec || size > kMaxBundleFile)
+    throw BundleError(file, "", "larger than " + std::to_string(kMaxBundleFile >> 20) + " MiB");
   std::ifstream f(file);
   if (!f) throw BundleError(file, "", "cannot open");
   std::stringstream ss;
@@ -125,6 +138,11 @@ Bundle Bundle::load(const fs::path& dir) {
   b.meta = read_json(dir / "meta.json");
   validate_meta(b.meta, dir / "meta.json");
   for (auto& [name, info] : b.meta["probes"].items()) {
+    // The name becomes a path: a probe is [a-z0-9_]+, never "../x".
+    if (name.empty() || name.size() > 64 ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+      throw BundleError(dir / "meta.json", "probes",
+                        "probe name is not [a-z0-9_]{1,64}: '" + name.substr(0, 64) + "'");
     fs::path file = dir / (name + ".json");
     if (!fs::exists(file)) {
       if (b.meta["status"] == "partial") continue;  // crashed before writing it

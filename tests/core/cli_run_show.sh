@@ -39,6 +39,17 @@ if [[ -r /proc/config.gz || -r /boot/config-$(uname -r) ]]; then
   [[ -s $tmp/b/kconfig.gz ]] || fail "kconfig.gz missing"
 fi
 
+# compare refuses numbers that would silently disable or distort verdicts.
+for bad in "--alpha nan" "--alpha inf" "--min-effect -5" "--min-effect-for x=nan" \
+           "--seed 1.5" "--seed -1" "--seed 1e3"; do
+  set +e
+  # shellcheck disable=SC2086
+  "$kperflab" compare "$tmp/b" "$tmp/b" $bad >/dev/null 2>"$tmp/err"; rc=$?
+  set -e
+  [[ $rc -eq 2 ]] && grep -q -- "${bad%% *}" "$tmp/err" ||
+    fail "compare $bad: rc=$rc $(cat "$tmp/err")"
+done
+
 # A corrupt bundle is refused naming the file and the field.
 sed -i 's/"schema": "kperflab.meta\/1"/"schema": "other"/' "$tmp/b/meta.json"
 set +e

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -121,6 +123,30 @@ TEST(Bundle, CorruptFilesNameFileAndField) {
   meta["cpu"].erase("topology");
   w.write_json("meta.json", meta);
   EXPECT_NE(error_of(w.dir()).find("field 'cpu.topology': missing"), std::string::npos);
+}
+
+// Hostile bundles: a probe name that walks out of the bundle, meta.json as a
+// FIFO or a symlink to /dev/zero (would block or read forever).
+TEST(Bundle, RefusesTraversalAndNonRegularFiles) {
+  TmpDir t;
+  BundleWriter w(t.path, minimal_meta());
+  w.meta()["probes"]["p"] = {{"status", "complete"}};
+  w.finish(true);
+  w.write_json("p.json", probe_doc());
+  ASSERT_EQ(error_of(w.dir()), "");
+
+  auto meta = w.meta();
+  meta["probes"]["../evil"] = {{"status", "complete"}};
+  w.write_json("meta.json", meta);
+  EXPECT_NE(error_of(w.dir()).find("probe name is not"), std::string::npos) << error_of(w.dir());
+
+  fs::remove(w.dir() / "meta.json");
+  fs::create_symlink("/dev/zero", w.dir() / "meta.json");
+  EXPECT_NE(error_of(w.dir()).find("meta.json: not a regular file"), std::string::npos)
+      << error_of(w.dir());
+  fs::remove(w.dir() / "meta.json");
+  ASSERT_EQ(mkfifo((w.dir() / "meta.json").c_str(), 0600), 0);
+  EXPECT_NE(error_of(w.dir()).find("not a regular file"), std::string::npos);
 }
 
 TEST(Bundle, GzipAndSha256) {
