@@ -246,6 +246,7 @@ kpl_cm_args Batches::run(const std::string& op, uint64_t n, uint32_t cpu, uint32
   // that finds it empty gets NULL: give the refill a moment and try again.
   for (int attempt = 0;; ++attempt) {
     a.error = KPL_CM_NOT_RUN;
+    a.iterations = 0;
     if (type_ == ProgType::tracing && !pop) {
       a = run_tracing(op, a);
     } else {

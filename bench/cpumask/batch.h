@@ -51,6 +51,8 @@ class Batches {
   bool loaded(const std::string& op) const;
   std::string missing_reason(const std::string& op) const;
   // One batch; throws std::runtime_error on a failed test run or -ENOMEM.
+  // Whether its loop ran all n iterations (a.iterations == n) is for the
+  // caller to check: such a batch is not an error of the program.
   kpl_cm_args run(const std::string& op, uint64_t n, uint32_t cpu, uint32_t density) const;
 
  private:

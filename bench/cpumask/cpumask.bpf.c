@@ -2,8 +2,9 @@
 /*
  * ns per bpf_cpumask_* kfunc: one program per operation (cpumask_ops.def).
  * Each program builds its masks, reads bpf_ktime_get_ns, runs the operation
- * n times in an open-coded loop, reads the clock again, and sinks the
- * results into a global so nothing is optimized away. The "baseline"
+ * n times in nested open-coded loops (one may not exceed 2^23 iterations),
+ * reads the clock again, sinks the results into a global so nothing is
+ * optimized away, and reports how many iterations ran. The "baseline"
  * program is the same loop without the kfunc: user space subtracts it.
  * Kfuncs are __weak: a program whose kfunc the kernel lacks is not loaded
  * (user space checks BTF first).

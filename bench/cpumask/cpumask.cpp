@@ -4,6 +4,8 @@
 // calibrated so one batch takes ~sample_ms, the baseline program (same loop,
 // no kfunc) is run next to every batch and subtracted, and a 2N/N check
 // reports proportionality. Costs are stored in picoseconds per operation.
+// A batch whose loop did not run exactly n iterations (the program reports
+// the count) is never a sample: it is counted, reported and run again.
 #include <sched.h>
 
 #include <algorithm>
@@ -95,6 +97,9 @@ class Session : public ProbeSession {
   void run_repetition(RunContext& ctx, Repetition& rep) override;
 
  private:
+  // One batch whose loop ran all n iterations. One that did not is counted
+  // in invalid_ and run again; kMaxInvalidInARow in a row end the probe.
+  kpl_cm_args batch(const std::string& op, uint64_t n, Setting s) const;
   uint64_t calibrate(const std::string& op, Setting s) const;
   // ps per op of one batch, baseline of the same n subtracted (>= 0).
   double sample(const std::string& op, uint64_t n, Setting s) const;
@@ -111,7 +116,36 @@ class Session : public ProbeSession {
   std::string native_reason_;
   Batches b_;
   uint32_t nr_cpus_ = 0;
+  // Batches of this repetition that ran short, from every thread, and the
+  // first of them in words (under invalid_lock_).
+  mutable std::atomic<uint64_t> invalid_{0};
+  mutable std::mutex invalid_lock_;
+  mutable std::string invalid_first_;
 };
+
+constexpr int kMaxInvalidInARow = 3;
+
+kpl_cm_args Session::batch(const std::string& op, uint64_t n, Setting s) const {
+  for (int bad = 1;; ++bad) {
+    auto a = b_.run(op, n, s.cpu, s.density);
+    if (a.iterations == n) return a;
+    invalid_.fetch_add(1);
+    std::string what = "cm_" + op + " (" + to_string(b_.type()) + " program) ran " +
+                       std::to_string(a.iterations) + " of " + std::to_string(n) +
+                       " iterations";
+    {
+      std::lock_guard<std::mutex> g(invalid_lock_);
+      if (invalid_first_.empty()) invalid_first_ = what;
+    }
+    if (bad == kMaxInvalidInARow)
+      throw std::runtime_error(
+          what + ", " + std::to_string(bad) +
+          " batches in a row, so no time of it is a measurement (a bpf_for loop runs no "
+          "iteration at all when its range exceeds the kernel's BPF_MAX_LOOPS, 2^23 since "
+          "6.4: the programs keep each inner loop within " +
+          std::to_string(KPL_CM_INNER_MAX) + ")");
+  }
+}
 
 // A test run cannot be interrupted inside the kernel, so n may grow at most
 // tenfold per step and is kept so that even the slowest per-op time seen
@@ -122,7 +156,7 @@ uint64_t Session::calibrate(const std::string& op, Setting s) const {
   uint64_t n = 1000;
   double slowest = 0;
   for (int i = 0; i < 8; ++i) {
-    auto a = b_.run(op, n, s.cpu, s.density);
+    auto a = batch(op, n, s);
     double per = static_cast<double>(std::max<uint64_t>(a.elapsed_ns, 1)) / static_cast<double>(n);
     slowest = std::max(slowest, per);
     if (a.elapsed_ns > target_ns / 2) break;
@@ -139,8 +173,8 @@ std::string Session::baseline_of(const std::string& op) {
 }
 
 double Session::sample(const std::string& op, uint64_t n, Setting s) const {
-  auto base = b_.run(baseline_of(op), n, s.cpu, s.density);
-  auto a = b_.run(op, n, s.cpu, s.density);
+  auto base = batch(baseline_of(op), n, s);
+  auto a = batch(op, n, s);
   double d = static_cast<double>(a.elapsed_ns) - static_cast<double>(base.elapsed_ns);
   return std::max(0.0, d * 1000.0 / static_cast<double>(n));
 }
@@ -244,6 +278,8 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   cpu_set_t saved;
   sched_getaffinity(0, sizeof saved, &saved);
   workloads::pin_self(ctx.host().online_cpus().front());
+  invalid_ = 0;
+  invalid_first_.clear();
   const uint32_t last = nr_cpus_ - 1;
   for (const Op& op : ops()) {
     ctx.progress().step(op.name);
@@ -271,6 +307,15 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   if (!dev_) rep.skip("native_baseline", "native cpumask baseline: " + native_reason_);
   if (!stop_requested()) concurrency(ctx, rep);
   sched_setaffinity(0, sizeof saved, &saved);
+  // Short batches that a rerun replaced: 0 on a sound kernel and build.
+  uint64_t bad = invalid_.load();
+  rep.scalar("check/invalid_batches", static_cast<double>(bad), "batches",
+             {{"better", "lower"},
+              {"first", bad ? json(invalid_first_) : json(nullptr)},
+              {"max_per_loop", KPL_CM_INNER_MAX}});
+  if (bad)
+    ctx.progress().note("cpumask: " + std::to_string(bad) +
+                        " batches ran short and were run again; first: " + invalid_first_);
 }
 
 class CpumaskProbe : public Probe {

@@ -29,9 +29,19 @@ struct kpl_cm_args {
 				 * user space presets KPL_CM_NOT_RUN */
 	__u32 op;		/* (in) id: position in cpumask_ops.def (TRACING) */
 	__u32 reserved;
+	__u64 iterations;	/* (out) iterations the loop ran, counted from its
+				 * indices; user space rejects a batch where this
+				 * differs from n */
 };
 
 #define KPL_CM_NOT_RUN 1
+/*
+ * Iterations one open-coded loop may run: bpf_iter_num_new() refuses a
+ * range longer than BPF_MAX_LOOPS (8M, kernel/bpf/bpf_iter.c) with -E2BIG
+ * and the loop then runs zero times. A batch of n runs ceil(n / this)
+ * inner loops of (nearly) equal length.
+ */
+#define KPL_CM_INNER_MAX (8u * 1024 * 1024)
 /* The setall+weight correctness program follows the timed operations. */
 #define KPL_CM_CHECK_ID 1000
 
