@@ -101,8 +101,10 @@ class Session : public ProbeSession {
   // in invalid_ and run again; kMaxInvalidInARow in a row end the probe.
   kpl_cm_args batch(const std::string& op, uint64_t n, Setting s) const;
   uint64_t calibrate(const std::string& op, Setting s) const;
-  // ps per op of one batch, baseline of the same n subtracted (>= 0).
-  double sample(const std::string& op, uint64_t n, Setting s) const;
+  // ps per op of one batch, baseline of the same n subtracted; nullopt (and
+  // counted in negative_) when the baseline batch took longer: no sample.
+  std::optional<double> sample(const std::string& op, uint64_t n, Setting s) const;
+  std::optional<double> per_op_ps(uint64_t op_ns, uint64_t base_ns, uint64_t n) const;
   static std::string baseline_of(const std::string& op);
   void measure(Repetition& rep, const Op& op, const std::string& metric, Setting s,
                json labels, bool check2n);
@@ -119,6 +121,8 @@ class Session : public ProbeSession {
   // Batches of this repetition that ran short, from every thread, and the
   // first of them in words (under invalid_lock_).
   mutable std::atomic<uint64_t> invalid_{0};
+  // Samples whose baseline took longer than the operation (not recorded).
+  mutable std::atomic<uint64_t> negative_{0};
   mutable std::mutex invalid_lock_;
   mutable std::string invalid_first_;
 };
@@ -172,11 +176,18 @@ std::string Session::baseline_of(const std::string& op) {
   return "baseline";
 }
 
-double Session::sample(const std::string& op, uint64_t n, Setting s) const {
+std::optional<double> Session::per_op_ps(uint64_t op_ns, uint64_t base_ns, uint64_t n) const {
+  if (op_ns < base_ns) {
+    negative_.fetch_add(1);
+    return std::nullopt;
+  }
+  return static_cast<double>(op_ns - base_ns) * 1000.0 / static_cast<double>(n);
+}
+
+std::optional<double> Session::sample(const std::string& op, uint64_t n, Setting s) const {
   auto base = batch(baseline_of(op), n, s);
   auto a = batch(op, n, s);
-  double d = static_cast<double>(a.elapsed_ns) - static_cast<double>(base.elapsed_ns);
-  return std::max(0.0, d * 1000.0 / static_cast<double>(n));
+  return per_op_ps(a.elapsed_ns, base.elapsed_ns, n);
 }
 
 void Session::measure(Repetition& rep, const Op& op, const std::string& metric, Setting s,
@@ -184,7 +195,7 @@ void Session::measure(Repetition& rep, const Op& op, const std::string& metric, 
   uint64_t n = calibrate(op.name, s);
   Histogram h;
   for (int i = 0; i < p_["samples"].get<int>() && !stop_requested(); ++i)
-    h.record(static_cast<uint64_t>(sample(op.name, n, s) + 0.5));
+    if (auto ps = sample(op.name, n, s)) h.record(static_cast<uint64_t>(*ps + 0.5));
   labels["n"] = n;
   rep.histogram(metric, h, "ps", labels);
   if (!check2n) return;
@@ -193,16 +204,20 @@ void Session::measure(Repetition& rep, const Op& op, const std::string& metric, 
   // baseline) at n and at 2n, so drift of the machine hits both alike.
   std::vector<double> one, two;
   for (int i = 0; i < 7; ++i) {
-    one.push_back(sample(op.name, n, s) * static_cast<double>(n));
-    two.push_back(sample(op.name, 2 * n, s) * static_cast<double>(2 * n));
+    if (auto ps = sample(op.name, n, s)) one.push_back(*ps * static_cast<double>(n));
+    if (auto ps = sample(op.name, 2 * n, s)) two.push_back(*ps * static_cast<double>(2 * n));
   }
   auto median = [](std::vector<double>& v) {
     std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
     return v[v.size() / 2];
   };
+  std::string ratio = op.name + std::string("/proportionality_2n_n");
+  if (one.empty() || two.empty()) {
+    rep.skip(ratio, "every n or 2n batch was faster than its baseline");
+    return;
+  }
   double m1 = median(one), m2 = median(two);
-  rep.scalar(op.name + std::string("/proportionality_2n_n"), m1 > 0 ? m2 / m1 : 0.0, "ratio",
-             labels);
+  rep.scalar(ratio, m1 > 0 ? m2 / m1 : 0.0, "ratio", labels);
 }
 
 void Session::native(Repetition& rep, const std::string& op, const Histogram& kfunc) {
@@ -210,6 +225,11 @@ void Session::native(Repetition& rep, const std::string& op, const Histogram& kf
   if (!dev_) return;  // one skip entry for all, below
   if (nop < 0) {
     rep.skip(op + "/native/cost", "no native cpumask operation corresponds");
+    return;
+  }
+  if (nop == KPL_CMOP_ALLOC_FREE && !(dev_->info().features & KPL_FEAT_CPUMASK_OFFSTACK)) {
+    rep.skip(op + "/native/cost",
+             "CONFIG_CPUMASK_OFFSTACK is off: alloc_cpumask_var() allocates nothing");
     return;
   }
   const double target_ns = p_["sample_ms"].get<double>() * 1e6;
@@ -224,8 +244,8 @@ void Session::native(Repetition& rep, const std::string& op, const Histogram& kf
   for (int i = 0; i < p_["samples"].get<int>() && !stop_requested(); ++i) {
     auto base = dev_->cpumask(KPL_CMOP_BASELINE, n, 0, KPL_CM_HALF);
     auto r = dev_->cpumask(static_cast<uint32_t>(nop), n, 0, KPL_CM_HALF);
-    double d = static_cast<double>(r.elapsed_ns) - static_cast<double>(base.elapsed_ns);
-    h.record(static_cast<uint64_t>(std::max(0.0, d * 1000.0 / static_cast<double>(n)) + 0.5));
+    if (auto ps = per_op_ps(r.elapsed_ns, base.elapsed_ns, n))
+      h.record(static_cast<uint64_t>(*ps + 0.5));
   }
   rep.histogram(op + "/native/cost", h, "ps", {{"op", op}, {"n", n}});
   double nat = static_cast<double>(h.quantile(0.5));
@@ -256,7 +276,8 @@ void Session::concurrency(RunContext& ctx, Repetition& rep) {
           while (ready.load() < k) std::this_thread::yield();  // start together
           Histogram mine;
           for (int i = 0; i < p_["samples"].get<int>() && !stop_requested(); ++i)
-            mine.record(static_cast<uint64_t>(sample("create_release", n, s) + 0.5));
+            if (auto ps = sample("create_release", n, s))
+              mine.record(static_cast<uint64_t>(*ps + 0.5));
           std::lock_guard<std::mutex> g(lock);
           h.merge(mine);
         } catch (const std::exception& e) {
@@ -279,6 +300,7 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   sched_getaffinity(0, sizeof saved, &saved);
   workloads::pin_self(ctx.host().online_cpus().front());
   invalid_ = 0;
+  negative_ = 0;
   invalid_first_.clear();
   const uint32_t last = nr_cpus_ - 1;
   for (const Op& op : ops()) {
@@ -316,6 +338,13 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   if (bad)
     ctx.progress().note("cpumask: " + std::to_string(bad) +
                         " batches ran short and were run again; first: " + invalid_first_);
+  // A sample is a batch minus its baseline; a negative one is not recorded.
+  uint64_t neg = negative_.load();
+  rep.scalar("check/negative_samples", static_cast<double>(neg), "samples",
+             {{"better", "lower"}});
+  if (neg)
+    ctx.progress().note("cpumask: " + std::to_string(neg) +
+                        " samples not recorded: the baseline batch took longer than the op's");
 }
 
 class CpumaskProbe : public Probe {
