@@ -67,19 +67,36 @@ void validate_metric(const json& m, const fs::path& file, const std::string& pat
     return;
   }
   const json& h = need(m, "hist", T::string, file, path);
-  for (const char* k : {"count", "min", "max", "p50", "p90", "p99", "p99_9", "p99_99", "overflow"})
-    need(m, k, T::number, file, path);
+  static const char* kStats[] = {"count", "min", "max", "p50", "p90",
+                                 "p99", "p99_9", "p99_99", "overflow"};
+  for (const char* k : kStats)
+    if (!need(m, k, T::number, file, path).is_number_unsigned())
+      throw BundleError(file, path + "." + k, "must be a non-negative integer, is " + m[k].dump());
   Histogram hist;
   try {
     hist = Histogram::decode_base64(h.get<std::string>());
   } catch (const HistogramError& e) {
     throw BundleError(file, path + ".hist", e.what());
   }
-  if (hist.count() + m["overflow"].get<uint64_t>() != m["count"].get<uint64_t>())
+  uint64_t total = 0;
+  if (__builtin_add_overflow(hist.count(), m["overflow"].get<uint64_t>(), &total) ||
+      total != m["count"].get<uint64_t>())
     throw BundleError(file, path + ".count",
                       "is " + m["count"].dump() + " but the histogram holds " +
                           std::to_string(hist.count()) + " (+ overflow " + m["overflow"].dump() +
                           ")");
+  // The stored quantiles are derived from the histogram when it is written:
+  // they must be what it says (past overflow the stored ones are kept).
+  static const std::pair<const char*, double> kQuantiles[] = {
+      {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p99_9", 0.999}, {"p99_99", 0.9999}};
+  if (m["overflow"].get<uint64_t>() == 0)
+    for (const auto& [k, q] : kQuantiles)
+      if (m[k].get<uint64_t>() != hist.quantile(q))
+        throw BundleError(file, path + "." + k,
+                          "is " + m[k].dump() + " but the histogram says " +
+                              std::to_string(hist.quantile(q)));
+  if (m["min"].get<uint64_t>() > m["max"].get<uint64_t>())
+    throw BundleError(file, path + ".min", "is larger than max");
 }
 
 }  // namespace

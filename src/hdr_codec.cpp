@@ -158,15 +158,24 @@ Histogram decode(std::string_view in) {
   Histogram h(std::max(highest, Histogram::kDefaultHighest));
   std::string_view payload = in.substr(kHeaderSize, len);
   size_t pos = 0;
-  uint64_t index = 0;
+  uint64_t index = 0, total = 0;
+  const uint64_t size = h.counts().size();
   while (pos < payload.size()) {
     int64_t v = get_zigzag(payload, pos);
     if (v < 0) {
-      index += static_cast<uint64_t>(-(v + 1)) + 1;  // run of -v zeros
+      // A run of -v zeros; a hostile run must not wrap the index.
+      uint64_t run = static_cast<uint64_t>(-(v + 1)) + 1;
+      if (index > size || run > size - index)
+        throw HistogramError("a run of " + std::to_string(run) + " zeros passes the end");
+      index += run;
       continue;
     }
-    if (index >= h.counts().size())
+    if (index >= size)
       throw HistogramError("counts index " + std::to_string(index) + " out of range");
+    // Counts are u64 in the kernel; a total past 2^63 is no measurement.
+    if (__builtin_add_overflow(total, static_cast<uint64_t>(v), &total) ||
+        total > (uint64_t{1} << 63))
+      throw HistogramError("total count overflows");
     if (v) h.add_at_index(static_cast<uint32_t>(index), static_cast<uint64_t>(v));
     ++index;
   }

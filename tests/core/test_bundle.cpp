@@ -104,6 +104,19 @@ TEST(Bundle, CorruptFilesNameFileAndField) {
   w.write_json("p.json", bad);
   EXPECT_NE(error_of(w.dir()).find("metrics.a/latency.count"), std::string::npos);
 
+  // Negative counts and quantiles that the histogram does not say (#12).
+  bad = doc;
+  bad["repetitions"][0]["metrics"]["a/latency"]["overflow"] = -1;
+  w.write_json("p.json", bad);
+  EXPECT_NE(error_of(w.dir()).find("a/latency.overflow': must be a non-negative integer"),
+            std::string::npos)
+      << error_of(w.dir());
+  bad = doc;
+  bad["repetitions"][0]["metrics"]["a/latency"]["p99"] =
+      bad["repetitions"][0]["metrics"]["a/latency"]["p99"].get<uint64_t>() + 1000;
+  w.write_json("p.json", bad);
+  EXPECT_NE(error_of(w.dir()).find("a/latency.p99': is"), std::string::npos) << error_of(w.dir());
+
   bad = doc;
   bad["schema"] = "kperflab.probe/9";
   w.write_json("p.json", bad);

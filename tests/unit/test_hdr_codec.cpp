@@ -114,5 +114,18 @@ TEST(HdrCodec, RefusesCorruptInput) {
   hdr::put_zigzag(payload, -1000000);
   hdr::put_zigzag(payload, 5);
   raw[4] = 0, raw[5] = 0, raw[6] = 0, raw[7] = static_cast<char>(payload.size());
-  EXPECT_NE(error(hdr::base64_encode(raw + payload)).find("out of range"), std::string::npos);
+  EXPECT_NE(error(hdr::base64_encode(raw + payload)).find("passes the end"), std::string::npos);
+  // Hostile payloads (issue #12): a zero run of 2^63 must not wrap the index
+  // back into range; four counts of 2^62 must not wrap the total to 0.
+  auto with = [&](const std::vector<int64_t>& vs) {
+    std::string p;
+    for (int64_t v : vs) hdr::put_zigzag(p, v);
+    std::string r = hdr::encode(h).substr(0, 40);
+    r[4] = 0, r[5] = 0, r[6] = static_cast<char>(p.size() >> 8), r[7] = static_cast<char>(p.size());
+    return error(hdr::base64_encode(r + p));
+  };
+  EXPECT_NE(with({INT64_MIN, INT64_MIN, 5}).find("passes the end"), std::string::npos);
+  const int64_t big = int64_t{1} << 62;
+  EXPECT_NE(with({big, big, big, big}).find("total count overflows"), std::string::npos);
+  EXPECT_EQ(with({big, 3}), "accepted");
 }
