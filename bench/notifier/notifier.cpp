@@ -4,13 +4,17 @@
 // kind x rate, then reader work length, reader count and notifier count
 // one at a time around a base point; and the cost on the invalidating side
 // (per-operation latency) with 0, 1, 10, 1000 notifiers registered.
-#include <set>
+// Automatic NUMA balancing is held off while it measures (see README).
 #include <chrono>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "nt_device.h"
+#include "nt_events.h"
 #include "probe.h"
 #include "runner.h"
+#include "sysctl_hold.h"
 
 namespace kperflab::notifier {
 
@@ -18,6 +22,12 @@ using nlohmann::json;
 using workloads::InvalKind;
 
 namespace {
+
+// task_numa_work() makes a window of every VMA of a task PROT_NONE
+// (MMU_NOTIFY_PROTECTION_VMA over the window) and the hinting faults after
+// it migrate misplaced pages (MMU_NOTIFY_CLEAR, one page): callbacks no
+// workload of ours asked for, on any host with two or more nodes.
+constexpr const char* kNumaBalancing = "/proc/sys/kernel/numa_balancing";
 
 json profile_params(Profile p) {
   json j = {{"kinds", {"madvise", "munmap", "mprotect", "fork", "migrate", "clear_refs",
@@ -30,7 +40,8 @@ json profile_params(Profile p) {
             {"cost_notifiers", {0, 1, 10, 1000}},
             {"base_work_ns", 2000},
             {"inval_threads", 1},
-            {"window_ms", 1000}};
+            {"window_ms", 1000},
+            {"numa_balancing", "off"}};  // off: held at 0 while measuring; keep: as found
   switch (p) {
     case Profile::quick: j["window_ms"] = 300; break;
     case Profile::standard: break;
@@ -55,11 +66,14 @@ std::string rate_name(double r) {
 
 class Session : public ProbeSession {
  public:
-  Session(RunContext& ctx, json p) : p_(std::move(p)), cpus_(ctx.host().online_cpus()) {
+  Session(RunContext& ctx, json p)
+      : ctx_(ctx), p_(std::move(p)), cpus_(ctx.host().online_cpus()) {
     if (cpus_.size() < 2) throw std::runtime_error("needs at least 2 online CPUs");
     reader_cpus_.assign(cpus_.begin() + 1, cpus_.end());
     for (auto& k : p_["kinds"]) kinds_.push_back(workloads::parse_inval_kind(k.get<std::string>()));
+    hold_numa_balancing();
   }
+  ~Session() override;
   unsigned steps() const override {
     return static_cast<unsigned>(kinds_.size() + 1 + p_["work_ns"].size() + p_["readers"].size() +
                                  p_["notifiers"].size() + p_["cost_notifiers"].size());
@@ -83,12 +97,55 @@ class Session : public ProbeSession {
   void hmm_by_rate(RunContext& ctx, Repetition& rep);
   void one_factor(RunContext& ctx, Repetition& rep, const char* what);
   void cost(RunContext& ctx, Repetition& rep);
+  void hold_numa_balancing();
 
+  RunContext& ctx_;  // outlives the session (the runner's)
+  // kernel.numa_balancing at 0 (notifier.numa_balancing=off); released in
+  // ~Session, also when a repetition throws or ^C ends the run early.
+  std::optional<SysctlHold> numa_;
   json p_;
   std::vector<int> cpus_, reader_cpus_;
   std::vector<InvalKind> kinds_;
   NtDevice dev_;
 };
+
+// Records the value found (parameters: numa_balancing_found, "absent" on a
+// kernel without it) and the one the measurements ran with
+// (numa_balancing_during); holds it at 0 unless numa_balancing=keep. A hold
+// that fails is noted and recorded, and the probe measures anyway.
+void Session::hold_numa_balancing() {
+  auto& par = ctx_.parameters();
+  std::optional<std::string> found;
+  try {
+    found = read_setting(kNumaBalancing);
+  } catch (const std::exception& e) {
+    par["numa_balancing_found"] = std::string("unreadable: ") + e.what();
+    return;
+  }
+  par["numa_balancing_found"] = found.value_or("absent");
+  par["numa_balancing_during"] = found.value_or("absent");
+  if (!found || *found == "0" || p_["numa_balancing"] == "keep") return;
+  try {
+    numa_.emplace(kNumaBalancing, "0");
+    par["numa_balancing_during"] = numa_->held();
+    ctx_.progress().note("notifier: kernel.numa_balancing " + *found +
+                         " held at 0 while measuring (notifier.numa_balancing=keep: as found)");
+  } catch (const std::exception& e) {
+    par["numa_balancing_hold_error"] = e.what();
+    ctx_.progress().note(std::string("notifier: cannot hold kernel.numa_balancing at 0, "
+                                     "measuring with it on: ") + e.what());
+  }
+}
+
+Session::~Session() {
+  if (!numa_) return;
+  try {
+    numa_->release();
+  } catch (const std::exception& e) {  // the record stays: the next run retries
+    ctx_.parameters()["numa_balancing_restore_error"] = e.what();
+    ctx_.progress().note(std::string("notifier: restoring kernel.numa_balancing: ") + e.what());
+  }
+}
 
 std::string Session::point_name(const Point& pt) {
   return std::string(workloads::to_string(pt.kind)) + "/rate=" + rate_name(pt.rate_hz) +
@@ -119,9 +176,31 @@ void Session::record(Repetition& rep, const Point& pt, const Result& r) {
   if (!r.begin_wait.empty()) rep.histogram(pre + "/read_begin_wait", r.begin_wait, "ns", l);
   if (!r.commit.empty()) rep.histogram(pre + "/time_to_commit", r.commit, "ns", l);
   if (!r.invalidate.empty()) rep.histogram(pre + "/invalidate_duration", r.invalidate, "ns", l);
-  json ev = json::array();
-  for (auto c : q.invalidations) ev.push_back(c);
-  rep.extra()["events"][pre] = ev;
+  // Every callback by event type, not only the kind's own: anything else
+  // (NUMA balancing, compaction, khugepaged) shows here instead of hiding
+  // in the retry ratio.
+  json row = {pre};
+  for (size_t e = 0; e < kEventNames.size(); ++e) {
+    rep.scalar(pre + "/events/" + std::string(kEventNames[e]), double(q.invalidations[e]),
+               "count", l);
+    row.push_back(q.invalidations[e]);
+  }
+  uint64_t other = 0;  // KPL_NT_EV_OTHER (and the unused slots): a newer kernel's event
+  for (size_t e = kEventNames.size(); e < KPL_NT_EVENTS; ++e) other += q.invalidations[e];
+  rep.scalar(pre + "/inval_full", double(q.inval_full), "count", l);
+  rep.scalar(pre + "/inval_partial", double(q.inval_partial), "count", l);
+  row.insert(row.end(), {other, q.inval_full, q.inval_partial});
+  rep.extra()["tables"][0]["rows"].push_back(std::move(row));
+}
+
+// The table `kperflab show` prints: callbacks per event type per point.
+json events_table() {
+  json cols = {"point"};
+  for (auto n : kEventNames) cols.push_back(std::string(n));
+  cols.insert(cols.end(), {std::string(kOtherEventName), "full", "partial"});
+  return {{"title", "invalidation callbacks by mmu_notifier_event (full / partial overlap)"},
+          {"columns", cols},
+          {"rows", json::array()}};
 }
 
 void Session::kinds_by_rate(RunContext& ctx, Repetition& rep) {
@@ -203,6 +282,12 @@ void Session::cost(RunContext& ctx, Repetition& rep) {
 
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   measured_.clear();
+  rep.extra()["tables"] = json::array({events_table()});
+  try {  // as it was when this repetition began: held, or changed by someone
+    rep.extra()["numa_balancing"] = read_setting(kNumaBalancing).value_or("absent");
+  } catch (const std::exception& e) {
+    rep.extra()["numa_balancing"] = std::string("unreadable: ") + e.what();
+  }
   kinds_by_rate(ctx, rep);
   hmm_by_rate(ctx, rep);
   for (const char* f : {"work_ns", "readers", "notifiers"}) one_factor(ctx, rep, f);
@@ -237,6 +322,10 @@ class NotifierProbe : public Probe {
         throw std::invalid_argument("notifier.notifiers: 1.." + std::to_string(KPL_NT_MAX_NOTIFIERS));
     if (params["window_ms"].get<int64_t>() < 1 || params["window_ms"].get<int64_t>() > KPL_MAX_MS)
       throw std::invalid_argument("notifier.window_ms: 1.." + std::to_string(KPL_MAX_MS));
+    if (params["numa_balancing"] != "off" && params["numa_balancing"] != "keep")
+      throw std::invalid_argument("notifier.numa_balancing: off (hold kernel.numa_balancing at 0 "
+                                  "while measuring) or keep (as found), got " +
+                                  params["numa_balancing"].dump());
     return std::make_unique<Session>(ctx, params);
   }
 };
