@@ -44,24 +44,32 @@ std::string stamp() {
   return std::string(buf) + "-" + id;
 }
 
+// Every step checked (a full disk shows up at write, fsync or close): on
+// failure the temporary file goes and the old file, if any, stays.
 void write_atomic(const fs::path& path, const std::string& bytes) {
   fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("cannot create " + tmp.string() + ": " + strerror(errno));
+  auto fail = [&](const char* what, int e) {
+    if (fd >= 0) close(fd);
+    unlink(tmp.c_str());
+    throw std::runtime_error(std::string("cannot ") + what + " " + path.string() + ": " +
+                             strerror(e));
+  };
   size_t off = 0;
   while (off < bytes.size()) {
     ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = errno;
-      close(fd);
-      throw std::runtime_error("cannot write " + tmp.string() + ": " + strerror(e));
-    }
+    if (n <= 0) fail("write", n < 0 ? errno : ENOSPC);
     off += static_cast<size_t>(n);
   }
-  fsync(fd);
-  close(fd);
-  fs::rename(tmp, path);
+  if (fsync(fd) != 0 && errno != EINVAL) fail("sync", errno);
+  int rc = close(fd);
+  fd = -1;
+  if (rc != 0) fail("close", errno);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) fail("rename into", ec.value());
 }
 
 }  // namespace
@@ -70,8 +78,15 @@ BundleWriter::BundleWriter(const fs::path& root, nlohmann::json meta, bool exact
     : meta_(std::move(meta)) {
   meta_["status"] = "partial";
   if (exact) {
-    dir_ = root;
-    if (fs::exists(dir_) && !fs::is_empty(dir_))
+    if (root.empty()) throw std::invalid_argument("--out: an empty path");
+    dir_ = root.lexically_normal();
+    if (!dir_.has_filename()) dir_ = dir_.parent_path();  // "DIR/" is DIR
+    if (dir_.empty() || dir_ == "." || dir_ == ".." || dir_ == "/")
+      throw std::invalid_argument("--out " + root.string() + ": not a directory to create");
+    std::error_code ec;
+    if (fs::exists(dir_, ec) && !fs::is_directory(dir_, ec))
+      throw std::invalid_argument("--out " + dir_.string() + ": exists and is not a directory");
+    if (fs::exists(dir_, ec) && !fs::is_empty(dir_, ec))
       throw std::invalid_argument("--out " + dir_.string() +
                                   ": exists and is not empty (a bundle is never overwritten)");
   } else {
@@ -80,11 +95,19 @@ BundleWriter::BundleWriter(const fs::path& root, nlohmann::json meta, bool exact
     dir_ = root / component(host) / component(rel) / stamp();
   }
   fs::path parent = dir_.has_parent_path() ? dir_.parent_path() : fs::path(".");
-  fs::create_directories(parent);
   fs::path tmp = parent / ("." + dir_.filename().string() + ".tmp" + std::to_string(getpid()));
-  fs::create_directory(tmp);
-  write_atomic(tmp / "meta.json", meta_.dump(2) + "\n");
-  fs::rename(tmp, dir_);  // replaces an empty --out directory
+  try {
+    fs::create_directories(parent);
+    fs::create_directory(tmp);
+    write_atomic(tmp / "meta.json", meta_.dump(2) + "\n");
+    fs::rename(tmp, dir_);  // replaces an empty --out directory, never a full one
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);  // nothing hidden is left behind
+    const auto* fe = dynamic_cast<const fs::filesystem_error*>(&e);
+    throw std::runtime_error("cannot create the bundle " + dir_.string() + ": " +
+                             (fe ? fe->code().message() : std::string(e.what())));
+  }
   meta_["bundle_id"] = dir_.filename().string();
 }
 

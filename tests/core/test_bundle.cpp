@@ -82,6 +82,32 @@ TEST(Bundle, ExactOutRefusesNonEmpty) {
   EXPECT_EQ(ok.dir(), t.path / "fresh");
 }
 
+// --out edge cases (#12, item 6): a trailing slash names the directory; an
+// empty path, an existing file and a racing second run are refused clearly,
+// and no hidden temporary directory is left behind.
+TEST(Bundle, ExactOutEdgeCases) {
+  TmpDir t;
+  BundleWriter slash(fs::path(t.path.string() + "/slash/"), minimal_meta(), true);
+  EXPECT_EQ(slash.dir(), t.path / "slash");
+  EXPECT_TRUE(fs::exists(t.path / "slash" / "meta.json"));
+  EXPECT_THROW(BundleWriter(fs::path(""), minimal_meta(), true), std::invalid_argument);
+  std::ofstream(t.path / "file") << "x";
+  EXPECT_THROW(BundleWriter(t.path / "file", minimal_meta(), true), std::invalid_argument);
+  // The same --out again: refused, with the existing bundle intact.
+  EXPECT_THROW(BundleWriter(t.path / "slash", minimal_meta(), true), std::invalid_argument);
+  EXPECT_TRUE(fs::exists(t.path / "slash" / "meta.json"));
+  // A parent that cannot be created: a message, not a raw filesystem error.
+  try {
+    BundleWriter(t.path / "file" / "sub", minimal_meta(), true);
+    ADD_FAILURE() << "a bundle under a regular file";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot create the bundle"), std::string::npos)
+        << e.what();
+  }
+  for (auto& e : fs::directory_iterator(t.path))
+    EXPECT_NE(e.path().filename().string()[0], '.') << "left behind: " << e.path();
+}
+
 TEST(Bundle, CorruptFilesNameFileAndField) {
   TmpDir t;
   BundleWriter w(t.path, minimal_meta());
