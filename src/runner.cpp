@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "runner.h"
+#include "sysctl_hold.h"
 
 #include <unistd.h>
 
@@ -146,8 +147,20 @@ int run_main(const std::vector<std::string>& args) {
   if (opt.probes.empty()) probes = reg.all();
 
   install_signal_handlers();
+  // A run that crashed while holding a setting (e.g. kernel.numa_balancing)
+  // left a restore record: put the value back before the provenance is read.
+  nlohmann::json recovered = nlohmann::json::array();
+  try {
+    for (const auto& r : recover_stale_holds()) {
+      std::cerr << "kperflab run: " << describe(r) << "\n";
+      recovered.push_back(describe(r));
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "kperflab run: warning: restore records not checked: " << e.what() << "\n";
+  }
   HostInfo host = HostInfo::collect();
   BundleWriter bw(opt.out ? *opt.out : opt.runs_root, make_meta(host, opt), opt.out.has_value());
+  if (!recovered.empty()) bw.meta()["recovered_holds"] = recovered;
   if (host.kconfig()) bw.write_file("kconfig.gz", gzip_compress(*host.kconfig()));
   Progress progress(isatty(STDERR_FILENO));
   bool all_ok = true;
