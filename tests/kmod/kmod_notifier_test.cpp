@@ -31,7 +31,6 @@ using kpltest::xioctl;
 namespace {
 
 // enum mmu_notifier_event, identical in 6.1 and 6.12
-enum { EV_UNMAP = 0, EV_CLEAR = 1, EV_PROT_VMA = 2, EV_PROT_PAGE = 3 };
 constexpr size_t kPages = 16;
 const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
 constexpr uint32_t kHistLen = KPL_HIST_LEN_1S;
@@ -251,10 +250,10 @@ void test_hmm(int fd, char* buf) {
   // The last operation may start just as the window closes and miss the
   // (already removed) notifier.
   const std::string types = r.by_type();
-  CHECK(r.req.invalidations[EV_CLEAR] + 1 >= done && r.req.invalidations[EV_CLEAR] <= done,
+  CHECK(r.req.invalidations[KPL_NT_EV_CLEAR] + 1 >= done && r.req.invalidations[KPL_NT_EV_CLEAR] <= done,
         "HMM: %llu madvise, %llu counted: %s", (unsigned long long)done,
-        (unsigned long long)r.req.invalidations[EV_CLEAR], types.c_str());
-  CHECK(r.events() == r.req.invalidations[EV_CLEAR] && r.req.inval_partial == 0,
+        (unsigned long long)r.req.invalidations[KPL_NT_EV_CLEAR], types.c_str());
+  CHECK(r.events() == r.req.invalidations[KPL_NT_EV_CLEAR] && r.req.inval_partial == 0,
         "HMM: callbacks other than full-range CLEAR: %s", types.c_str());
   CHECK(r.req.successes > 0, "HMM: no commit under invalidation");
   CHECK(r.req.retries > 0, "HMM: no retries under back-to-back invalidation");
@@ -338,19 +337,19 @@ int main() {
   step("quiet");
   test_quiet(fd, buf);
   step("streams");
-  test_stream(fd, buf, "madvise", EV_CLEAR, [&] { madvise(buf, len, MADV_DONTNEED); });
-  test_stream(fd, buf, "munmap", EV_UNMAP, [&] {
+  test_stream(fd, buf, "madvise", KPL_NT_EV_CLEAR, [&] { madvise(buf, len, MADV_DONTNEED); });
+  test_stream(fd, buf, "munmap", KPL_NT_EV_UNMAP, [&] {
     munmap(buf, len);
     mmap(buf, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     touch(buf);
   });
   bool rw = true;
-  test_stream(fd, buf, "mprotect", EV_PROT_VMA, [&] {
+  test_stream(fd, buf, "mprotect", KPL_NT_EV_PROTECTION_VMA, [&] {
     rw = !rw;
     mprotect(buf, len, rw ? PROT_READ | PROT_WRITE : PROT_READ);
   });
   mprotect(buf, len, PROT_READ | PROT_WRITE);
-  test_stream(fd, buf, "fork", EV_PROT_PAGE, [&] {
+  test_stream(fd, buf, "fork", KPL_NT_EV_PROTECTION_PAGE, [&] {
     pid_t pid = fork();
     if (pid == 0) _exit(0);
     waitpid(pid, nullptr, 0);
