@@ -30,7 +30,6 @@ using kpltest::xioctl;
 
 namespace {
 
-// enum mmu_notifier_event, identical in 6.1 and 6.12
 constexpr size_t kPages = 16;
 const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
 constexpr uint32_t kHistLen = KPL_HIST_LEN_1S;
