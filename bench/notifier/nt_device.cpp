@@ -92,7 +92,7 @@ Result NtDevice::run(const Point& p, const std::vector<int>& reader_cpus, int in
     r.ops = inv->ops();
     r.op_latency = inv->latency();
   }
-  if (rc != 0) throw std::system_error(err, std::generic_category(), "KPL_IOC_NOTIFIER");
+  if (rc != 0) KmodDevice::throw_errno(err, "KPL_IOC_NOTIFIER");
   r.retries = from_kernel(h[0], q.overflow[0]);
   r.begin_wait = from_kernel(h[1], q.overflow[1]);
   r.commit = from_kernel(h[2], q.overflow[2]);
