@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // IPI delivery tracing for the membarrier probe (membarrier.bpf.c): RAII
 // owner of the skeleton and its links. Programs are attached only while
-// armed, so the syscall-latency passes run without BPF overhead.
+// armed, so the syscall-latency passes run without BPF overhead. Only
+// callbacks paired with a send of this process are timed; the others are
+// counted as foreign (membarrier.h: how each mode pairs them).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "histogram.h"
 
@@ -17,8 +22,19 @@ namespace kperflab::membarrier {
 
 struct CpuDelivery {
   int cpu;
-  uint64_t received = 0;  // handler runs (IPIs delivered, or local runs)
-  Histogram latency;      // send -> handler entry, ns
+  uint64_t received = 0;  // callbacks paired with our sends (IPIs, local runs)
+  uint64_t foreign = 0;   // membarrier callbacks of other senders, not timed
+  uint64_t negative = 0;  // ours, callback clock < send clock, not timed
+  Histogram latency;      // send -> callback entry, ns
+};
+
+// What the probe's programs cost another process: ns per getppid() in a
+// child process with the programs detached and attached (armed), rounds
+// interleaved (median of each).
+struct SyscallOverhead {
+  double off_ns = 0, on_ns = 0;
+  unsigned rounds = 0;
+  uint64_t calls_per_round = 0;
 };
 
 class DeliveryTracer {
@@ -26,20 +42,26 @@ class DeliveryTracer {
   // Empty when this host can trace delivery; else why not.
   static std::string unavailable_reason();
 
-  DeliveryTracer();  // throws std::runtime_error naming the failing step
+  // mode: "auto" (best the kernel accepts), "csd", "send_fentry" or
+  // "call_window" (membarrier.h). Throws std::runtime_error naming what the
+  // kernel refused.
+  explicit DeliveryTracer(const std::string& mode = "auto");
   ~DeliveryTracer();
   DeliveryTracer(const DeliveryTracer&) = delete;
   DeliveryTracer& operator=(const DeliveryTracer&) = delete;
 
   void arm();     // zero the records, attach, start recording
   void disarm();  // stop recording, detach
-  uint64_t calls() const;  // membarrier() entries of this process while armed
   std::vector<CpuDelivery> read() const;
-  // "smp_call_function_many_cond" or "sys_enter" (where send time is taken).
-  const std::string& send_point() const { return send_point_; }
-  std::vector<std::string> handlers() const { return handlers_; }
-  // Functions present in BTF or expected but refusing fentry here.
-  std::vector<std::string> not_attachable() const { return not_attachable_; }
+
+  // Measured once per run: rounds × (off, on) of calls getppid() each, in a
+  // child pinned to cpu.
+  SyscallOverhead measure_syscall_overhead(int cpu, unsigned rounds, uint64_t calls);
+
+  // For the bundle's parameters: mode, send point, handlers, call window,
+  // the attached programs and what the kernel refused.
+  nlohmann::json describe() const;
+  const std::string& mode() const { return mode_; }
 
  private:
   struct SkelDeleter {
@@ -47,9 +69,10 @@ class DeliveryTracer {
   };
   std::unique_ptr<membarrier_bpf, SkelDeleter> skel_;
   std::vector<::bpf_link*> links_;
-  std::string send_point_;
+  std::string mode_, send_point_, call_window_;
   std::vector<std::string> handlers_;
   std::vector<std::string> not_attachable_;
+  std::vector<std::string> programs_;
   int ncpus_ = 0;
 };
 

@@ -30,23 +30,24 @@ json profile_params(Profile p) {
             {"sweep_commands", {"private_expedited", "global_expedited",
                                 "private_expedited_sync_core", "private_expedited_rseq"}},
             {"register_threads", {1, 4}}, {"placement", true}, {"callers_sweep", true},
-            {"max_targets", 0}};
+            {"max_targets", 0}, {"delivery_mode", "auto"}};
   switch (p) {
     case Profile::quick:
       j.update({{"iterations", 2000}, {"delivery_iterations", 500}, {"global_calls", 20},
-                {"register_samples", 10}});
+                {"register_samples", 10}, {"overhead_rounds", 5}, {"overhead_calls", 50000}});
       break;
     case Profile::standard:
       j.update({{"iterations", 10000}, {"delivery_iterations", 2000}, {"global_calls", 50},
-                {"register_samples", 30}});
+                {"register_samples", 30}, {"overhead_rounds", 7}, {"overhead_calls", 100000}});
       break;
     case Profile::full:
       j.update({{"iterations", 50000}, {"delivery_iterations", 10000}, {"global_calls", 200},
-                {"register_samples", 100}});
+                {"register_samples", 100}, {"overhead_rounds", 11}, {"overhead_calls", 200000}});
       break;
     case Profile::lab:  // QEMU TCG: every IPI costs milliseconds of emulation
       j.update({{"iterations", 200}, {"delivery_iterations", 50}, {"global_calls", 5},
-                {"register_samples", 3}, {"states", {"spin", "sleep"}}});
+                {"register_samples", 3}, {"states", {"spin", "sleep"}}, {"overhead_rounds", 3},
+                {"overhead_calls", 2000}});
       break;
   }
   return j;
@@ -70,7 +71,7 @@ class Session : public ProbeSession {
     delivery_reason_ = DeliveryTracer::unavailable_reason();
     if (delivery_reason_.empty()) {
       try {
-        tracer_.emplace();
+        tracer_.emplace(params_.value("delivery_mode", std::string("auto")));
       } catch (const std::exception& e) {
         delivery_reason_ = e.what();
       }
@@ -78,10 +79,7 @@ class Session : public ProbeSession {
     auto& p = ctx.parameters();
     p["clock"] = clock_.describe();
     p["supported_mask"] = mask;
-    p["delivery"] = tracer_ ? json{{"send_point", tracer_->send_point()},
-                                   {"handlers", tracer_->handlers()},
-                                   {"not_attachable", tracer_->not_attachable()}}
-                            : json{{"unavailable", delivery_reason_}};
+    p["delivery"] = tracer_ ? tracer_->describe() : json{{"unavailable", delivery_reason_}};
     std::vector<Skipped> sk;
     points_ = build_points(params_, ctx.host(), mask_, sk);
     skipped_ = std::move(sk);
@@ -97,6 +95,7 @@ class Session : public ProbeSession {
  private:
   void register_point_benchmark(RunContext& ctx, const Point& p, PointResult& r);
   void register_registration_benchmarks(RunContext& ctx, std::list<RegResult>& regs);
+  void measure_overhead(RunContext& ctx, Repetition& rep);
 
   json params_;
   Clock clock_;
@@ -104,6 +103,7 @@ class Session : public ProbeSession {
   std::map<std::string, std::string> register_errors_;
   std::optional<DeliveryTracer> tracer_;
   std::string delivery_reason_;
+  bool overhead_measured_ = false;
   std::vector<Point> points_;
   std::vector<Skipped> skipped_;
   json gbench_runs_ = json::array();
@@ -194,7 +194,24 @@ void Session::register_registration_benchmarks(RunContext& ctx, std::list<RegRes
   }
 }
 
+// What the attached programs cost other processes' syscalls: once per run
+// (first repetition), not per point.
+void Session::measure_overhead(RunContext& ctx, Repetition& rep) {
+  if (overhead_measured_ || !tracer_) return;
+  overhead_measured_ = true;
+  auto online = ctx.host().online_cpus();
+  try {
+    auto o = tracer_->measure_syscall_overhead(online.empty() ? 0 : online.front(),
+                                               params_.value("overhead_rounds", 5u),
+                                               params_.value("overhead_calls", 50000u));
+    report_overhead(rep, o, tracer_->mode());
+  } catch (const std::exception& e) {
+    rep.skip("delivery/syscall_overhead", e.what());
+  }
+}
+
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {
+  measure_overhead(ctx, rep);
   cpu_set_t saved;
   sched_getaffinity(0, sizeof saved, &saved);
   std::vector<PointResult> results(points_.size());
@@ -230,7 +247,11 @@ class MembarrierProbe : public Probe {
   }
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
   double estimate_seconds(const json& p) const override {
-    return 5.0 + p["global_calls"].get<double>() * 0.03 + p["register_samples"].get<double>() * 0.2;
+    // The syscall-overhead figure (first repetition only): 2 × rounds ×
+    // calls getppid() at ~1-2 µs on a VM.
+    double overhead = 2.0 * p.value("overhead_rounds", 0.0) * p.value("overhead_calls", 0.0) * 2e-6;
+    return 5.0 + p["global_calls"].get<double>() * 0.03 + p["register_samples"].get<double>() * 0.2 +
+           overhead;
   }
   std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
     return std::make_unique<Session>(ctx, params);

@@ -21,10 +21,11 @@ json with(json labels, const char* key, json value) {
 Delivery trace_delivery(DeliveryTracer& t, const Point& p, unsigned iters) {
   Delivery d;
   t.arm();
-  for (unsigned i = 0; i < iters; ++i)
+  for (unsigned i = 0; i < iters; ++i) {
     if (sys_membarrier(p.cmd, p.flags, p.cpu_id) < 0) break;
+    ++d.calls;
+  }
   t.disarm();
-  d.calls = t.calls();
   d.cpus = t.read();
   return d;
 }
@@ -45,14 +46,29 @@ void Report::point(const Point& p, const PointResult& r) {
   }
   rep_.histogram(metric, r.latency, "ns", p.labels);
   json row = {p.name, r.latency.count(), r.latency.quantile(0.5), r.latency.quantile(0.99),
-              nullptr, nullptr, nullptr, nullptr};
+              nullptr, nullptr, nullptr, nullptr, nullptr};
   if (r.delivery) delivery(p, *r.delivery, row);
   rows_.push_back(std::move(row));
 }
 
 void Report::delivery(const Point& p, const Delivery& d, json& row) {
+  // Foreign callbacks and negative deltas are counted even when no call of
+  // ours succeeded: they say what else ran while we traced.
+  uint64_t foreign = 0, negative = 0;
+  for (const auto& c : d.cpus) {
+    foreign += c.foreign;
+    negative += c.negative;
+    if (c.received || c.foreign || c.negative)
+      cpu_rows_.push_back({p.name, c.cpu, c.received, c.foreign, c.negative});
+  }
+  traced_ = true;
+  foreign_ += foreign;
+  negative_ += negative;
+  rep_.scalar(p.name + "/foreign_ipis", static_cast<double>(foreign), "count", p.labels);
+  rep_.scalar(p.name + "/negative_deltas", static_cast<double>(negative), "count", p.labels);
+  row[8] = foreign;
   if (d.calls == 0) {
-    rep_.skip(p.name + "/delivery", "the BPF side saw no membarrier() entry of this process");
+    rep_.skip(p.name + "/delivery", "no membarrier() call succeeded while tracing");
     return;
   }
   std::vector<bool> expected(host_.cpus().size() + 1, false);
@@ -71,30 +87,36 @@ void Report::delivery(const Point& p, const Delivery& d, json& row) {
     missed += c.received < d.calls ? d.calls - c.received : 0;
     all.merge(c.latency);
     by_distance[to_string(host_.distance(p.caller_cpu, c.cpu))].merge(c.latency);
-    if (p.per_cpu)
-      rep_.histogram(p.name + "/delivery/cpu=" + std::to_string(c.cpu), c.latency, "ns",
-                     with(p.labels, "target_cpu", c.cpu));
+    const std::string cpu_metric = p.name + "/delivery/cpu=" + std::to_string(c.cpu);
+    if (p.per_cpu && c.latency.empty())
+      rep_.skip(cpu_metric, "no timed delivery of ours on this CPU");
+    else if (p.per_cpu)
+      rep_.histogram(cpu_metric, c.latency, "ns", with(p.labels, "target_cpu", c.cpu));
   }
   double calls = static_cast<double>(d.calls);
+  double unexpected_fraction =
+      received ? static_cast<double>(unexpected) / static_cast<double>(received) : 0.0;
   rep_.scalar(p.name + "/ipis_per_call", static_cast<double>(received) / calls, "ratio", p.labels);
-  rep_.scalar(p.name + "/unexpected_ipi_fraction",
-              received ? static_cast<double>(unexpected) / static_cast<double>(received) : 0.0,
-              "ratio", p.labels);
-  if (!p.expected.empty()) {
-    rep_.scalar(p.name + "/missed_ipi_fraction",
-                static_cast<double>(missed) / (calls * static_cast<double>(p.expected.size())),
-                "ratio", p.labels);
-    rep_.histogram(p.name + "/delivery", all, "ns", p.labels);
-    for (auto& [dist, h] : by_distance)
-      rep_.histogram(p.name + "/delivery/" + dist, h, "ns",
-                     with(p.labels, "distance", dist));
-    row[5] = all.quantile(0.5);
-  }
+  rep_.scalar(p.name + "/unexpected_ipi_fraction", unexpected_fraction, "ratio", p.labels);
   row[4] = static_cast<double>(received) / calls;
-  row[6] = p.expected.empty() ? json(nullptr)
-                              : json(static_cast<double>(missed) /
-                                     (calls * static_cast<double>(p.expected.size())));
-  row[7] = received ? static_cast<double>(unexpected) / static_cast<double>(received) : 0.0;
+  row[7] = unexpected_fraction;
+  if (p.expected.empty()) return;
+  double missed_fraction =
+      static_cast<double>(missed) / (calls * static_cast<double>(p.expected.size()));
+  rep_.scalar(p.name + "/missed_ipi_fraction", missed_fraction, "ratio", p.labels);
+  row[6] = missed_fraction;
+  if (all.empty()) {
+    // Every callback of ours was missed, untimed (a local run with no
+    // remote target in the same call) or had a negative delta.
+    rep_.skip(p.name + "/delivery", "no timed delivery of ours (see ipis_per_call, "
+                                    "negative_deltas)");
+    return;
+  }
+  rep_.histogram(p.name + "/delivery", all, "ns", p.labels);
+  for (auto& [dist, h] : by_distance)
+    if (!h.empty())
+      rep_.histogram(p.name + "/delivery/" + dist, h, "ns", with(p.labels, "distance", dist));
+  row[5] = all.quantile(0.5);
 }
 
 void Report::registration(const RegResult& r) {
@@ -108,15 +130,37 @@ void Report::registration(const RegResult& r) {
     rep_.histogram(metric, r.latency, "ns", labels);
   if (!r.latency.empty())
     rows_.push_back({r.name, r.latency.count(), r.latency.quantile(0.5), r.latency.quantile(0.99),
-                     nullptr, nullptr, nullptr, nullptr});
+                     nullptr, nullptr, nullptr, nullptr, nullptr});
 }
 
 void Report::finish() {
-  rep_.extra()["tables"].push_back(
-      {{"title", "membarrier sweep (latency ns; delivery = send -> IPI handler, ns)"},
+  if (traced_) {
+    rep_.scalar("delivery/foreign_ipis", static_cast<double>(foreign_), "count");
+    rep_.scalar("delivery/negative_deltas", static_cast<double>(negative_), "count");
+  }
+  auto& tables = rep_.extra()["tables"];
+  tables.push_back(
+      {{"title", "membarrier sweep (latency ns; delivery = send -> IPI handler, ns; foreign = "
+                 "other senders' callbacks seen while tracing)"},
        {"columns", {"point", "calls", "p50", "p99", "ipis/call", "delivery p50", "missed",
-                    "unexpected"}},
+                    "unexpected", "foreign"}},
        {"rows", rows_}});
+  if (!cpu_rows_.empty())
+    tables.push_back(
+        {{"title", "membarrier delivery attribution per CPU (ours: paired with our send, timed; "
+                   "foreign and negative: counted, not timed)"},
+         {"columns", {"point", "cpu", "ours", "foreign", "negative"}},
+         {"rows", cpu_rows_}});
+}
+
+void report_overhead(Repetition& rep, const SyscallOverhead& o, const std::string& mode) {
+  json labels = {{"syscall", "getppid"}, {"clock", "CLOCK_THREAD_CPUTIME_ID"}, {"rounds", o.rounds},
+                 {"calls_per_round", o.calls_per_round}, {"delivery_mode", mode}};
+  rep.scalar("delivery/syscall_overhead/off_ns", o.off_ns, "ns", labels);
+  rep.scalar("delivery/syscall_overhead/on_ns", o.on_ns, "ns", labels);
+  rep.scalar("delivery/syscall_overhead/added_ns", o.on_ns - o.off_ns, "ns", labels);
+  rep.scalar("delivery/syscall_overhead/ratio", o.off_ns > 0 ? o.on_ns / o.off_ns : 0.0, "ratio",
+             labels);
 }
 
 std::string run_gbench(RunContext&) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Results of the membarrier probe's points and their conversion into
 // metrics (names: <point>/latency, <point>/delivery[/<distance>|/cpu=N],
-// <point>/ipis_per_call, /missed_ipi_fraction, /unexpected_ipi_fraction)
-// and the sweep table `kperflab show` prints.
+// <point>/ipis_per_call, /missed_ipi_fraction, /unexpected_ipi_fraction,
+// /foreign_ipis, /negative_deltas; per repetition delivery/foreign_ipis,
+// delivery/negative_deltas) and the tables `kperflab show` prints.
 #pragma once
 
 #include <mutex>
@@ -18,7 +19,7 @@
 namespace kperflab::membarrier {
 
 struct Delivery {
-  uint64_t calls = 0;
+  uint64_t calls = 0;  // successful membarrier() calls while armed
   std::vector<CpuDelivery> cpus;
 };
 
@@ -46,14 +47,21 @@ class Report {
   Report(const HostInfo& host, Repetition& rep) : host_(host), rep_(rep) {}
   void point(const Point& p, const PointResult& r);
   void registration(const RegResult& r);
-  void finish();  // writes the sweep table into the repetition's extra
+  // Writes the repetition's delivery totals and the tables into it.
+  void finish();
 
  private:
   void delivery(const Point& p, const Delivery& d, nlohmann::json& row);
   const HostInfo& host_;
   Repetition& rep_;
   nlohmann::json rows_ = nlohmann::json::array();
+  nlohmann::json cpu_rows_ = nlohmann::json::array();  // per point and CPU
+  bool traced_ = false;
+  uint64_t foreign_ = 0, negative_ = 0;  // over every traced point
 };
+
+// Stores the syscall-overhead figure (delivery/syscall_overhead/...) in rep.
+void report_overhead(Repetition& rep, const SyscallOverhead& o, const std::string& mode);
 
 // Runs the registered Google Benchmarks; returns their JSON report.
 std::string run_gbench(RunContext& ctx);
