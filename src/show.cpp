@@ -41,7 +41,9 @@ void print_provenance(const json& m) {
                 str(k["config"], "source").c_str());
     std::string line;
     for (auto& [o, v] : k["config"]["options"].items()) {
-      std::string item = o.substr(7) + "=" + (v.is_null() ? "n" : v.get<std::string>());
+      // "CONFIG_" dropped; a hostile bundle's other names are shown whole.
+      std::string name = o.rfind("CONFIG_", 0) == 0 ? o.substr(7) : o;
+      std::string item = name + "=" + (v.is_string() ? v.get<std::string>() : v.is_null() ? "n" : v.dump());
       if (line.size() + item.size() > 90) {
         std::printf("         %s\n", line.c_str());
         line.clear();
@@ -137,6 +139,7 @@ int show_main(const std::vector<std::string>& args) {
     if (args[i] == "--hist") hist = 1;
     else if (args[i] == "--hist=full") hist = 2;
     else if (args[i] == "--probe" && i + 1 < args.size()) only = args[++i];
+    else if (args[i] == "--probe") throw std::invalid_argument("show --probe needs a probe name");
     else if (!args[i].empty() && args[i][0] == '-')
       throw std::invalid_argument("show: unknown option '" + args[i] + "'");
     else if (path.empty()) path = args[i];
@@ -144,6 +147,12 @@ int show_main(const std::vector<std::string>& args) {
   }
   if (path.empty()) throw std::invalid_argument("show: which bundle? (kperflab show BUNDLE)");
   Bundle b = Bundle::load(path);
+  if (!only.empty() && !b.probes.count(only)) {
+    std::string have;
+    for (auto& [name, doc] : b.probes) have += (have.empty() ? "" : ", ") + name;
+    throw std::invalid_argument("show --probe " + only + ": not in this bundle (it has: " +
+                                (have.empty() ? "no probe" : have) + ")");
+  }
   print_provenance(b.meta);
   for (auto& [name, doc] : b.probes) {
     if (!only.empty() && name != only) continue;

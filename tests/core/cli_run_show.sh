@@ -50,6 +50,13 @@ for bad in "--alpha nan" "--alpha inf" "--min-effect -5" "--min-effect-for x=nan
     fail "compare $bad: rc=$rc $(cat "$tmp/err")"
 done
 
+# show --probe of a probe the bundle lacks: an error naming what it has.
+set +e
+"$kperflab" show "$tmp/b" --probe nosuch >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[[ $rc -eq 2 ]] && grep -q "nosuch: not in this bundle" "$tmp/err" ||
+  fail "show --probe nosuch: rc=$rc $(cat "$tmp/err")"
+
 # A corrupt bundle is refused naming the file and the field.
 sed -i 's/"schema": "kperflab.meta\/1"/"schema": "other"/' "$tmp/b/meta.json"
 set +e
