@@ -32,6 +32,8 @@ const char* kCompareHelp =
     "  --cross-host                 allow bundles from different hosts\n"
     "  --all                        list unchanged metrics too\n"
     "  --seed N                     bootstrap seed (default 1)\n"
+    "  --probe NAME                 compare only this probe (repeatable); corrections\n"
+    "                               (Benjamini-Hochberg) then run over these probes only\n"
     "  --fail-on regression         exit 1 when a regression is found (0 none, 2 error)\n";
 
 const char* kExportHelp =
@@ -113,6 +115,8 @@ int compare_main(const std::vector<std::string>& args) {
       opt.cross_host = true;
     } else if (a == "--all") {
       all = true;
+    } else if (a == "--probe") {
+      opt.probes.push_back(value());
     } else if (a == "--seed") {
       opt.seed = unsigned_integer(a, value());
     } else if (a == "--fail-on") {

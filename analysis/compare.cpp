@@ -205,7 +205,14 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
   Collected cb = collect(base), cc = collect(cand);
   res.base_reps = cb.reps;
   res.cand_reps = cc.reps;
-  for (auto& [probe, metrics] : cb.v)
+  auto wanted = [&](const std::string& probe) {
+    return o.probes.empty() || std::find(o.probes.begin(), o.probes.end(), probe) != o.probes.end();
+  };
+  for (const auto& p : o.probes)
+    if (!cb.v.count(p) && !cc.v.count(p))
+      throw std::invalid_argument("--probe " + p + ": in neither side's bundles");
+  for (auto& [probe, metrics] : cb.v) {
+    if (!wanted(probe)) continue;
     for (auto& [name, st] : metrics)
       for (auto& [stat, bv] : st) {
         auto pit = cc.v.find(probe);
@@ -233,6 +240,7 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
         r.min_effect = effect_for(o, probe + "/" + name + ":" + stat);
         res.rows.push_back(std::move(r));
       }
+  }
   std::vector<double> ps;
   for (auto& r : res.rows) ps.push_back(r.p);
   auto adj = stats::benjamini_hochberg(ps);
@@ -251,7 +259,8 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
     std::vector<std::string> names;
     for (auto& [probe, metrics] : x.v)
       for (auto& [name, st] : metrics)
-        if (!y.v.count(probe) || !y.v[probe].count(name)) names.push_back(probe + "/" + name);
+        if (wanted(probe) && (!y.v.count(probe) || !y.v[probe].count(name)))
+          names.push_back(probe + "/" + name);
     if (names.empty()) return;
     std::string w = std::to_string(names.size()) + " metrics only in " + side + ", e.g. ";
     for (size_t i = 0; i < names.size() && i < 3; ++i) w += (i ? ", " : "") + names[i];

@@ -24,6 +24,9 @@ struct Options {
   bool cross_host = false;
   unsigned resamples = 2000;
   uint64_t seed = 1;
+  // Only these probes (empty: all). Each probe asks its own question, and
+  // Benjamini-Hochberg over one probe is not loosened by another's changes.
+  std::vector<std::string> probes;
 };
 
 // A side: every bundle found at a path (the bundle itself, or any bundle
