@@ -89,6 +89,12 @@ nlohmann::json collect_kernel(const utsname& u, std::optional<std::string>& kcon
   put(thp, "enabled", sysfs::line(thpd + "enabled"), "no THP in this kernel");
   put(thp, "defrag", sysfs::line(thpd + "defrag"), "no THP in this kernel");
   k["thp"] = thp;
+  // membarrier GLOBAL is synchronize_rcu(): expedited or normal decides
+  // whether it takes microseconds or milliseconds.
+  nlohmann::json rcu = nlohmann::json::object();
+  put(rcu, "expedited", sysfs::line("/sys/kernel/rcu_expedited"), "no /sys/kernel/rcu_expedited");
+  put(rcu, "normal", sysfs::line("/sys/kernel/rcu_normal"), "no /sys/kernel/rcu_normal");
+  k["rcu"] = rcu;
   nlohmann::json mit = nlohmann::json::object();
   const std::string vd = "/sys/devices/system/cpu/vulnerabilities/";
   for (const char* v : {"meltdown", "spectre_v1", "spectre_v2", "spec_store_bypass", "l1tf",
