@@ -125,9 +125,13 @@ TEST_F(MembarrierTest, DeliveryRecordedForEveryExpectedIpi) {
   if (!delivery_traced()) GTEST_SKIP() << doc()["parameters"]["delivery"].dump();
   const auto& d = metric(0, "private_expedited/targets=1/spin/delivery");
   const unsigned calls = doc()["parameters"]["delivery_iterations"];
-  // Every call sends one IPI unless the spinner was preempted at that instant.
+  // Never more deliveries than calls: foreign callbacks are not ours. A call
+  // sends no IPI when the spinner is not rq->curr at that instant: 343 and
+  // 346 of 400 were seen on the 2-vCPU CI machine, quiet and loaded alike, so
+  // the floor only says deliveries are recorded at all. The exact check
+  // (deliveries + negatives == IPIs we queued) needs a send counter.
   EXPECT_LE(d["count"].get<unsigned>(), calls);
-  EXPECT_GE(d["count"].get<unsigned>(), calls * 9 / 10);
+  EXPECT_GE(d["count"].get<unsigned>(), calls / 2);
   EXPECT_EQ(metric(0, "private_expedited/targets=1/spin/unexpected_ipi_fraction")["value"], 0.0);
   // Delivery (send -> handler) happens inside the sender's wait.
   EXPECT_LT(d["p50"].get<double>(), p50(0, "private_expedited/targets=1/spin/latency"));
