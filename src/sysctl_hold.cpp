@@ -3,16 +3,19 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <stdexcept>
+#include <set>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
@@ -169,7 +172,190 @@ std::optional<RecoveredHold> apply_if_stale(const fs::path& record) {
   return r;
 }
 
+// --- autogroups -----------------------------------------------------------
+
+constexpr const char* kAutogroupPrefix = "autogroup-";
+
+// Serialises the autogroup records and the value they describe between
+// kperflab processes: read the records, decide, write the value, as one step.
+class DirLock {
+ public:
+  explicit DirLock(const fs::path& dir) {
+    fs::create_directories(dir);
+    fs::path lock = dir / ".lock";
+    fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail(errno, "open " + lock.string());
+    while (flock(fd_, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd_);
+      fail(err, "flock " + lock.string());
+    }
+  }
+  ~DirLock() { close(fd_); }
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+struct AutogroupRecord {
+  fs::path file;
+  long id = 0;
+  int original = 0, held = 0;
+  pid_t pid = 0;
+  uint64_t start = 0;
+  bool alive() const { return holder_alive(pid, start); }
+};
+
+std::string autogroup_name(long id) { return kAutogroupPrefix + std::to_string(id); }
+
+// Records of autogroup `id`; unreadable ones are skipped (and left in place).
+std::vector<AutogroupRecord> autogroup_records(const fs::path& dir, long id) {
+  std::vector<AutogroupRecord> v;
+  std::string prefix = autogroup_name(id) + ".";
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (!name.starts_with(prefix) || e.path().extension() != ".json") continue;
+    std::ifstream f(e.path());
+    auto d = json::parse(f, nullptr, false);
+    if (d.is_discarded() || !d.is_object() || d.value("schema", "") != kRecordSchema ||
+        !d["autogroup"].is_number_integer() || d["autogroup"].get<long>() != id ||
+        !d["original"].is_number_integer() || !d["held"].is_number_integer() ||
+        !d["pid"].is_number_integer())
+      continue;
+    v.push_back({e.path(), id, d["original"].get<int>(), d["held"].get<int>(),
+                 d["pid"].get<pid_t>(), d.value("pid_start", uint64_t{0})});
+  }
+  return v;
+}
+
+// A process still in autogroup `id` (an autogroup has no file of its own:
+// it is set through /proc/PID/autogroup of any of its members).
+std::optional<fs::path> autogroup_member(long id) {
+  if (auto self = read_autogroup(); self && self->first == id) return fs::path("/proc/self/autogroup");
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator("/proc", ec)) {
+    std::string pid = e.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    fs::path file = e.path() / "autogroup";
+    if (auto ag = read_autogroup(file); ag && ag->first == id) return file;
+  }
+  return std::nullopt;
+}
+
+// Under the lock: drops the records of dead holders of autogroup `id`. When
+// no live holder remains and the value is still what the holders set, the
+// original comes back. One entry per dead record.
+std::vector<RecoveredHold> settle_autogroup(const fs::path& dir, long id) {
+  std::vector<AutogroupRecord> dead;
+  bool live = false;
+  for (auto& r : autogroup_records(dir, id)) {
+    if (r.alive()) live = true;
+    else dead.push_back(r);
+  }
+  std::vector<RecoveredHold> out;
+  if (dead.empty()) return out;
+  RecoveredHold::Action action = RecoveredHold::Action::shared;
+  std::string found, error;
+  if (!live) {
+    try {
+      auto member = autogroup_member(id);
+      auto cur = member ? read_autogroup(*member) : std::nullopt;
+      if (!cur) {
+        action = RecoveredHold::Action::absent;  // the session ended: nothing to restore
+      } else if (found = std::to_string(cur->second); cur->second != dead.front().held) {
+        action = RecoveredHold::Action::unchanged;
+      } else {
+        write_setting(*member, std::to_string(dead.front().original));
+        action = RecoveredHold::Action::restored;
+      }
+    } catch (const std::exception& e) {
+      action = RecoveredHold::Action::failed;
+      error = e.what();
+    }
+  }
+  for (auto& d : dead) {
+    RecoveredHold r;
+    r.record = d.file;
+    r.setting = autogroup_name(id) + " nice";
+    r.original = std::to_string(d.original);
+    r.found = found;
+    r.pid = d.pid;
+    r.action = action;
+    r.error = error;
+    if (action != RecoveredHold::Action::failed) fs::remove(d.file);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace
+
+std::optional<std::pair<long, int>> read_autogroup(const fs::path& file) {
+  std::optional<std::string> line;
+  try {
+    line = read_setting(file);
+  } catch (const std::system_error&) {
+    return std::nullopt;  // a process that exited meanwhile, or no permission
+  }
+  // "/autogroup-17 nice 0"
+  if (!line || !line->starts_with("/autogroup-")) return std::nullopt;
+  long id = 0;
+  int nice = 0;
+  if (std::sscanf(line->c_str(), "/autogroup-%ld nice %d", &id, &nice) != 2 || id <= 0)
+    return std::nullopt;
+  return std::make_pair(id, nice);
+}
+
+AutogroupHold::AutogroupHold(int nice, fs::path record_dir) : dir_(std::move(record_dir)) {
+  auto cur = read_autogroup();
+  if (!cur) return;  // no autogroups here: nothing to raise
+  id_ = cur->first;
+  held_ = nice;
+  DirLock lock(dir_);
+  (void)settle_autogroup(dir_, id_);  // crashed holders of this session first
+  cur = read_autogroup();
+  if (!cur || cur->first != id_) throw std::runtime_error("autogroup changed while being held");
+  auto holders = autogroup_records(dir_, id_);  // all alive after settling
+  original_ = holders.empty() ? cur->second : holders.front().original;
+  fs::path record = dir_ / (autogroup_name(id_) + "." + std::to_string(getpid()) + ".json");
+  replace_record(record, {{"schema", kRecordSchema}, {"kind", "autogroup"}, {"autogroup", id_},
+                          {"original", original_}, {"held", held_}, {"pid", getpid()},
+                          {"pid_start", pid_start_time(getpid()).value_or(0)},
+                          {"since", int64_t(std::time(nullptr))}});
+  if (cur->second != held_) {
+    try {
+      write_setting("/proc/self/autogroup", std::to_string(held_));
+    } catch (...) {
+      fs::remove(record);
+      throw;
+    }
+  }
+  record_ = record;
+}
+
+AutogroupHold::~AutogroupHold() {
+  try {
+    release();
+  } catch (const std::exception&) {
+    // The record stays; the next invocation puts the value back.
+  }
+}
+
+void AutogroupHold::release() {
+  if (!active()) return;
+  DirLock lock(dir_);
+  (void)settle_autogroup(dir_, id_);
+  fs::remove(record_);
+  record_.clear();
+  if (!autogroup_records(dir_, id_).empty()) return;  // another run still holds it
+  auto cur = read_autogroup();
+  if (cur && cur->first == id_ && cur->second == held_)
+    write_setting("/proc/self/autogroup", std::to_string(original_));
+}
 
 fs::path default_hold_dir() {
   if (const char* d = std::getenv("KPERFLAB_HOLD_DIR"); d && *d) return d;
@@ -241,6 +427,7 @@ void SysctlHold::release() {
 
 std::vector<RecoveredHold> recover_stale_holds(const fs::path& dir) {
   std::vector<RecoveredHold> out;
+  std::set<long> autogroups;
   std::error_code ec;
   for (auto& e : fs::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
@@ -252,7 +439,15 @@ std::vector<RecoveredHold> recover_stale_holds(const fs::path& dir) {
       continue;
     }
     if (e.path().extension() != ".json") continue;
+    if (name.starts_with(kAutogroupPrefix)) {
+      if (long id = std::atol(name.c_str() + strlen(kAutogroupPrefix)); id > 0) autogroups.insert(id);
+      continue;
+    }
     if (auto r = apply_if_stale(e.path())) out.push_back(std::move(*r));
+  }
+  for (long id : autogroups) {
+    DirLock lock(dir);
+    for (auto& r : settle_autogroup(dir, id)) out.push_back(std::move(r));
   }
   return out;
 }
@@ -266,6 +461,8 @@ std::string describe(const RecoveredHold& r) {
       return "left " + r.setting.string() + " at " + r.found + ", changed since" + who;
     case RecoveredHold::Action::absent:
       return "dropped the record of " + r.setting.string() + ", which no longer exists" + who;
+    case RecoveredHold::Action::shared:
+      return "dropped the record of " + r.setting.string() + ", still held by a live run" + who;
     case RecoveredHold::Action::failed: break;
   }
   return "could not apply " + r.record.string() + ": " + r.error;

@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kperflab {
@@ -67,6 +68,45 @@ class SysctlHold {
   bool released_ = false;
 };
 
+// Raises the nice value of this process's autogroup (/proc/self/autogroup,
+// CONFIG_SCHED_AUTOGROUP: CFS shares a CPU between sessions first, so a
+// nice -20 spinner still loses half a CPU to another session's busy task).
+// The autogroup is the whole terminal session's and outlives us, so:
+//  - several kperflab runs of one session may hold it at once; each keeps
+//    its own record (autogroup id, the value before the first hold, pid);
+//  - the value before the first hold comes back when the last live holder
+//    lets go, never earlier, and never a value one of the holders saw only
+//    because another run had raised it;
+//  - a holder killed or crashed leaves its record; recover_stale_holds puts
+//    the value back once no live holder remains (through any process still
+//    in that autogroup: the next run of the session is one);
+//  - someone who changed the value meanwhile keeps theirs.
+// Records and the value change under one flock (record_dir/.lock).
+class AutogroupHold {
+ public:
+  // Inactive (no error) where the kernel has no autogroups or they are
+  // off: there is nothing to raise. Throws std::system_error naming the
+  // file when the value cannot be written (e.g. without CAP_SYS_NICE).
+  explicit AutogroupHold(int nice, std::filesystem::path record_dir = default_hold_dir());
+  ~AutogroupHold();  // release(), errors swallowed
+  AutogroupHold(const AutogroupHold&) = delete;
+  AutogroupHold& operator=(const AutogroupHold&) = delete;
+
+  bool active() const { return !record_.empty(); }
+  long autogroup() const { return id_; }
+  int original() const { return original_; }
+  void release();
+
+ private:
+  std::filesystem::path dir_, record_;
+  long id_ = -1;
+  int original_ = 0, held_ = 0;
+};
+
+// This process's autogroup: {id, nice}; nullopt without autogroups.
+std::optional<std::pair<long, int>> read_autogroup(const std::filesystem::path& file =
+                                                       "/proc/self/autogroup");
+
 // One record found by recover_stale_holds.
 struct RecoveredHold {
   std::filesystem::path record;   // the record file
@@ -76,7 +116,9 @@ struct RecoveredHold {
   // restored: original written back; unchanged: someone changed the value
   // since (left as found); absent: the setting no longer exists; failed:
   // could not be applied (record kept, `error` says why).
-  enum class Action { restored, unchanged, absent, failed } action = Action::failed;
+  // shared (autogroups): another live run still holds it, the record is
+  // dropped and the value stays until that run lets go.
+  enum class Action { restored, unchanged, absent, shared, failed } action = Action::failed;
   std::string error;
 };
 

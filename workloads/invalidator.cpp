@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "child.h"
 #include "spinner.h"
 
 namespace kperflab::workloads {
@@ -75,7 +76,7 @@ void migrate(char* addr, size_t len) {
 }
 
 void fork_cow(char* addr, size_t len) {
-  pid_t pid = fork();
+  pid_t pid = fork_bound_child();
   if (pid < 0) fail("fork");
   if (pid == 0) _exit(0);
   int st;

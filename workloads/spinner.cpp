@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "spinner.h"
 
+#include "child.h"
 #include "cpu_relax.h"
 
 #include <linux/futex.h>
@@ -13,7 +14,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -42,27 +42,23 @@ namespace {
 // applies nice only inside one: a nice -20 spinner still gets ~half a CPU
 // against another session's busy process (seen: a QEMU guest of another
 // session made the targets miss most IPIs). Raising our autogroup's nice
-// for the lifetime of the spinners fixes that; the old value comes back.
-std::optional<int> raise_autogroup() {
-  std::ifstream in("/proc/self/autogroup");
-  std::string name, word;
-  int old = 0;
-  if (!(in >> name >> word >> old) || word != "nice") return std::nullopt;
-  std::ofstream out("/proc/self/autogroup");
-  if (!(out << -20 << std::flush)) return std::nullopt;
-  return old;
-}
-
-void restore_autogroup(int nice) {
-  std::ofstream out("/proc/self/autogroup");
-  out << nice << std::flush;
+// for the lifetime of the spinners fixes that; AutogroupHold puts the old
+// value back, also after a crash and when runs of one session overlap.
+std::unique_ptr<AutogroupHold> raise_autogroup() {
+  try {
+    auto h = std::make_unique<AutogroupHold>(-20);
+    if (h->active()) return h;
+  } catch (const std::exception&) {
+    // Not permitted (no CAP_SYS_NICE): the spinners run at their own nice.
+  }
+  return nullptr;
 }
 
 }  // namespace
 
 Spinners::Spinners(const std::vector<Placement>& where)
     : where_(where), shared_(std::make_unique<Shared>()) {
-  if (!spinning_cpus().empty()) autogroup_nice_ = raise_autogroup();
+  if (!spinning_cpus().empty()) autogroup_ = raise_autogroup();
   Shared* s = shared_.get();
   for (const auto& p : where_) {
     threads_.emplace_back([s, p] {
@@ -103,8 +99,7 @@ Spinners::Spinners(const std::vector<Placement>& where)
 Spinners::~Spinners() { stop_all(); }
 
 void Spinners::stop_all() {
-  if (autogroup_nice_) restore_autogroup(*autogroup_nice_);
-  autogroup_nice_.reset();
+  autogroup_.reset();
   if (!shared_) return;
   shared_->stop.store(true);
   shared_->wake.store(1);
@@ -132,7 +127,7 @@ std::vector<int> Spinners::sleeping_cpus() const {
 ForeignSpinner::ForeignSpinner(int cpu) {
   int ready[2];
   if (pipe(ready) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
-  pid_ = fork();
+  pid_ = fork_bound_child();
   if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
   if (pid_ == 0) {
     close(ready[0]);

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "sysctl_hold.h"
+
 namespace kperflab::workloads {
 
 enum class ThreadState { spin, sleep };
@@ -41,7 +43,7 @@ class Spinners {
   };
   void stop_all();
   std::vector<Placement> where_;
-  std::optional<int> autogroup_nice_;  // to restore, when we raised it
+  std::unique_ptr<kperflab::AutogroupHold> autogroup_;  // while spinning targets run
   std::unique_ptr<Shared> shared_;
   std::vector<std::thread> threads_;
 };
@@ -54,6 +56,7 @@ class ForeignSpinner {
   ~ForeignSpinner();
   ForeignSpinner(const ForeignSpinner&) = delete;
   ForeignSpinner& operator=(const ForeignSpinner&) = delete;
+  int pid() const { return pid_; }
 
  private:
   void reap();

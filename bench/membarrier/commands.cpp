@@ -10,6 +10,7 @@
 #include <cstring>
 #include <thread>
 
+#include "workloads/child.h"
 #include "workloads/cpu_relax.h"
 
 namespace kperflab::membarrier {
@@ -66,7 +67,7 @@ CallResult time_calls(const Clock& clk, int cmd, unsigned flags, int cpu_id, uns
 long long time_register_in_child(const Clock& clk, int register_cmd, unsigned threads) {
   int fds[2];
   if (pipe(fds) != 0) return -errno;
-  pid_t pid = fork();
+  pid_t pid = workloads::fork_bound_child();
   if (pid < 0) {
     int e = errno;
     close(fds[0]);

@@ -21,6 +21,7 @@
 
 #include "membarrier.h"
 #include "membarrier.skel.h"
+#include "workloads/child.h"
 
 namespace kperflab::membarrier {
 
@@ -392,7 +393,7 @@ class SyscallLoopChild {
       close(req[1]);
       throw std::runtime_error(err("pipe", errno));
     }
-    pid_ = fork();
+    pid_ = workloads::fork_bound_child();
     if (pid_ < 0) {
       int e = errno;
       for (int fd : {req[0], req[1], ans[0], ans[1]}) close(fd);

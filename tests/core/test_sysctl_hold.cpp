@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <system_error>
 
 #include <gtest/gtest.h>
@@ -184,6 +185,169 @@ TEST_F(SysctlHoldTest, UnreadableRecordIsReportedAndKept) {
 
 TEST_F(SysctlHoldTest, MissingRecordDirectoryIsNoRecords) {
   EXPECT_TRUE(recover_stale_holds(root_ / "nowhere").empty());
+}
+
+// --- AutogroupHold ----------------------------------------------------------
+// Each test runs in a child with a session, hence an autogroup, of its own
+// (setsid), so the session that runs ctest is never touched. "Another run"
+// is a grandchild in that session: it shares the autogroup, as two kperflab
+// runs of one terminal do.
+
+int nice_now() { return read_autogroup().value_or(std::make_pair(0L, 99)).second; }
+
+// Another run of the same session: holds the autogroup at -20, then on a
+// byte releases ('r') or dies without releasing ('k', a crash).
+class OtherRun {
+ public:
+  explicit OtherRun(const fs::path& dir) {
+    int go[2], ready[2];
+    if (pipe(go) != 0 || pipe(ready) != 0) std::abort();
+    pid_ = fork();
+    if (pid_ == 0) {
+      char ok = 1, cmd = 0;
+      std::optional<AutogroupHold> h;
+      try {
+        h.emplace(-20, dir);
+      } catch (const std::exception&) {
+        ok = 0;
+      }
+      (void)!write(ready[1], &ok, 1);
+      (void)!read(go[0], &cmd, 1);
+      if (cmd == 'k') _exit(0);  // no destructor: the record stays
+      h.reset();
+      _exit(0);
+    }
+    close(go[0]);
+    close(ready[1]);
+    to_ = go[1];
+    char ok = 0;
+    ok_ = read(ready[0], &ok, 1) == 1 && ok;
+    close(ready[0]);
+  }
+  bool ok() const { return ok_; }
+  void release() { finish('r'); }
+  void crash() { finish('k'); }
+  ~OtherRun() { finish('r'); }
+
+ private:
+  void finish(char c) {
+    if (pid_ <= 0) return;
+    (void)!write(to_, &c, 1);
+    close(to_);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  pid_t pid_ = -1;
+  int to_ = -1;
+  bool ok_ = false;
+};
+
+class AutogroupHoldTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!read_autogroup())
+      GTEST_SKIP() << "no autogroups here (CONFIG_SCHED_AUTOGROUP=n or kernel.sched_autogroup_enabled=0)";
+    if (geteuid() != 0) GTEST_SKIP() << "raising an autogroup's priority needs CAP_SYS_NICE (root)";
+    std::string tmpl = (fs::temp_directory_path() / "kperflab-aghold-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  // Runs `body` in a new session; the test fails when the body did.
+  template <class F>
+  void in_own_session(F body) {
+    std::fflush(stdout);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto before = read_autogroup();
+      if (setsid() < 0 || !read_autogroup() || read_autogroup()->first == before->first) _exit(3);
+      body();
+      std::fflush(stdout);
+      _exit(::testing::Test::HasFailure() ? 1 : 0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "session child status " << st;
+  }
+  size_t records() const {
+    size_t n = 0;
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(dir_, ec)) n += e.path().extension() == ".json";
+    return n;
+  }
+  fs::path dir_;
+};
+
+TEST_F(AutogroupHoldTest, RaisesAndRestores) {
+  in_own_session([&] {
+    EXPECT_EQ(nice_now(), 0);
+    {
+      AutogroupHold h(-20, dir_);
+      EXPECT_TRUE(h.active());
+      EXPECT_EQ(nice_now(), -20);
+      EXPECT_EQ(records(), 1u);
+    }
+    EXPECT_EQ(nice_now(), 0);
+    EXPECT_EQ(records(), 0u);
+  });
+}
+
+TEST_F(AutogroupHoldTest, OverlappingRunsRestoreAfterTheLastOneOnly) {
+  in_own_session([&] {
+    std::optional<AutogroupHold> mine(std::in_place, -20, dir_);
+    OtherRun other(dir_);  // started second: it reads -20, but its original is ours (0)
+    ASSERT_TRUE(other.ok());
+    mine.reset();  // the first run ends while the second still spins
+    EXPECT_EQ(nice_now(), -20) << "restored under a run that still holds it";
+    other.release();
+    EXPECT_EQ(nice_now(), 0) << "the last run must put back the value before the first hold";
+    EXPECT_EQ(records(), 0u);
+  });
+}
+
+TEST_F(AutogroupHoldTest, KilledRunIsRestoredByTheNextInvocation) {
+  in_own_session([&] {
+    OtherRun other(dir_);
+    ASSERT_TRUE(other.ok());
+    other.crash();
+    EXPECT_EQ(nice_now(), -20);
+    EXPECT_EQ(records(), 1u);
+    auto done = recover_stale_holds(dir_);
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0].action, RecoveredHold::Action::restored) << describe(done[0]);
+    EXPECT_EQ(nice_now(), 0);
+    EXPECT_EQ(records(), 0u);
+  });
+}
+
+TEST_F(AutogroupHoldTest, KilledRunBesideALiveOneLeavesTheValueToIt) {
+  in_own_session([&] {
+    OtherRun other(dir_);
+    ASSERT_TRUE(other.ok());
+    std::optional<AutogroupHold> mine(std::in_place, -20, dir_);
+    other.crash();
+    auto done = recover_stale_holds(dir_);
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0].action, RecoveredHold::Action::shared) << describe(done[0]);
+    EXPECT_EQ(nice_now(), -20);
+    mine.reset();
+    EXPECT_EQ(nice_now(), 0);
+    EXPECT_EQ(records(), 0u);
+  });
+}
+
+TEST_F(AutogroupHoldTest, ValueChangedMeanwhileIsKept) {
+  in_own_session([&] {
+    {
+      AutogroupHold h(-20, dir_);
+      std::ofstream("/proc/self/autogroup") << 5 << std::flush;
+    }
+    EXPECT_EQ(nice_now(), 5);
+    EXPECT_EQ(records(), 0u);
+  });
 }
 
 }  // namespace
