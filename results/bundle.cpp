@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -112,11 +113,44 @@ BundleWriter::BundleWriter(const fs::path& root, nlohmann::json meta, bool exact
 }
 
 void BundleWriter::write_json(const std::string& file, const nlohmann::json& doc) {
-  write_atomic(dir_ / file, doc.dump(2) + "\n");
+  write(file, doc.dump(2) + "\n");
 }
 
 void BundleWriter::write_file(const std::string& file, const std::string& bytes) {
-  write_atomic(dir_ / file, bytes);
+  write(file, bytes);
+}
+
+fs::path BundleWriter::rescue_root() {
+  if (const char* d = std::getenv("KPERFLAB_RESCUE_DIR"); d && *d) return d;
+  if (access("/dev/shm", W_OK) == 0) return "/dev/shm";
+  return fs::temp_directory_path();
+}
+
+// Measured data outlives a bundle that cannot take it: the bytes go to the
+// rescue directory and the failure is listed for the run's summary.
+void BundleWriter::write(const std::string& file, const std::string& bytes) {
+  try {
+    write_atomic(dir_ / file, bytes);
+    return;
+  } catch (const std::exception& e) {
+    std::string line = file + ": " + e.what();
+    try {
+      if (rescue_dir_.empty()) {
+        fs::path d = rescue_root() / ("kperflab-rescue-" + dir_.filename().string());
+        fs::create_directories(d);
+        rescue_dir_ = d;
+      }
+      write_atomic(rescue_dir_ / file, bytes);
+      line += "; saved as " + (rescue_dir_ / file).string();
+    } catch (const std::exception& r) {
+      line += "; LOST (the rescue copy failed too: " + std::string(r.what()) + ")";
+    }
+    // A file rewritten after each repetition fails again and again: one
+    // line per file, the latest outcome.
+    auto same = [&](const std::string& f) { return f.starts_with(file + ": "); };
+    std::erase_if(failures_, same);
+    failures_.push_back(line);
+  }
 }
 
 void BundleWriter::flush_meta() { write_json("meta.json", meta_); }

@@ -8,6 +8,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,15 +33,30 @@ class BundleWriter {
   BundleWriter(const std::filesystem::path& root, nlohmann::json meta, bool exact = false);
   const std::filesystem::path& dir() const { return dir_; }
   nlohmann::json& meta() { return meta_; }
+  // A file that cannot be written into the bundle (a full disk, an I/O
+  // error) is not lost: it goes to the rescue directory instead, and the
+  // failure is listed in write_failures(). Neither throws for that reason:
+  // the run goes on measuring.
   void write_json(const std::string& file, const nlohmann::json& doc);
   void write_file(const std::string& file, const std::string& bytes);
   // Rewrites meta.json (e.g. after a probe finished).
   void flush_meta();
   void finish(bool complete);
 
+  // One line per file that did not reach the bundle: why, and where it went
+  // ("membarrier.json: cannot write ...: No space left on device; saved as
+  // /dev/shm/kperflab-rescue-<id>/membarrier.json") or that it was lost.
+  // Empty when the bundle on disk holds everything.
+  const std::vector<std::string>& write_failures() const { return failures_; }
+  // $KPERFLAB_RESCUE_DIR, else /dev/shm (memory: it has room when the disk
+  // is full), else the system temporary directory.
+  static std::filesystem::path rescue_root();
+
  private:
-  std::filesystem::path dir_;
+  void write(const std::string& file, const std::string& bytes);
+  std::filesystem::path dir_, rescue_dir_;
   nlohmann::json meta_;
+  std::vector<std::string> failures_;
 };
 
 // A validated bundle in memory.

@@ -22,7 +22,18 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_signal(int) { g_stop.store(true); }
+// The first ^C asks the probes to stop at their next check and keeps what
+// was measured. A second one means "now": settings we hold are put back
+// and the process exits at once; the bundle keeps every file written so far
+// (each was renamed into place whole) and stays marked partial.
+extern "C" void on_signal(int) {
+  if (!g_stop.exchange(true)) return;
+  static const char msg[] =
+      "\nkperflab: second interrupt: exiting now; the bundle keeps what was written so far\n";
+  (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+  release_holds_now();
+  _exit(130);
+}
 
 void install_signal_handlers() {
   struct sigaction sa {};
@@ -174,7 +185,8 @@ int run_main(const std::vector<std::string>& args) {
     all_ok = all_ok && o.status != "failed" && o.status != "partial";
   }
   bw.meta()["finished"] = utc_now();
-  bool complete = !stop_requested() && all_ok;
+  if (!bw.write_failures().empty()) bw.meta()["write_failures"] = bw.write_failures();
+  bool complete = !stop_requested() && all_ok && bw.write_failures().empty();
   bw.finish(complete);
   std::cout << "bundle: " << bw.dir().string() << " (" << (complete ? "complete" : "partial")
             << ")\n";
@@ -183,8 +195,14 @@ int run_main(const std::vector<std::string>& args) {
     if (o["reason"].is_string()) std::cout << " (" << o["reason"].get<std::string>() << ")";
     std::cout << ", " << o["metrics"] << " metrics\n";
   }
+  if (!bw.write_failures().empty()) {
+    std::cerr << "kperflab run: the bundle " << bw.dir().string()
+              << " lacks what could not be written to it:\n";
+    for (auto& f : bw.write_failures()) std::cerr << "  " << f << "\n";
+    std::cerr << "  (free space, then copy the saved files into the bundle)\n";
+  }
   if (stop_requested()) return 130;
-  return all_ok ? 0 : 1;
+  return all_ok && bw.write_failures().empty() ? 0 : 1;
 }
 
 int list_main(const std::vector<std::string>& args) {

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -170,6 +171,44 @@ std::optional<RecoveredHold> apply_if_stale(const fs::path& record) {
     r.error = e.what();
   }
   return r;
+}
+
+// --- emergency release ------------------------------------------------------
+// What release_holds_now() needs, copied into fixed buffers while no signal
+// handler runs: a handler may not allocate or take locks.
+
+struct EmergencySlot {
+  std::atomic<int> state{0};  // 0 free, 1 being filled or emptied, 2 armed
+  char path[512], original[256], held[256], record[1024];
+};
+EmergencySlot g_slots[16];
+
+bool copy_to(char* dst, size_t n, const std::string& s) {
+  if (s.size() >= n) return false;
+  std::memcpy(dst, s.c_str(), s.size() + 1);
+  return true;
+}
+
+int arm_slot(const fs::path& path, const std::string& original, const std::string& held,
+             const fs::path& record) {
+  for (int i = 0; i < int(std::size(g_slots)); ++i) {
+    int free = 0;
+    if (!g_slots[i].state.compare_exchange_strong(free, 1)) continue;
+    EmergencySlot& s = g_slots[i];
+    if (copy_to(s.path, sizeof s.path, path.string()) &&
+        copy_to(s.original, sizeof s.original, original + "\n") &&
+        copy_to(s.held, sizeof s.held, held) && copy_to(s.record, sizeof s.record, record.string())) {
+      s.state.store(2);
+      return i;
+    }
+    s.state.store(0);  // too long for the buffers: the restore record still covers it
+    return -1;
+  }
+  return -1;
+}
+
+void disarm_slot(int i) {
+  if (i >= 0) g_slots[i].state.store(0);
 }
 
 // --- autogroups -----------------------------------------------------------
@@ -357,6 +396,29 @@ void AutogroupHold::release() {
     write_setting("/proc/self/autogroup", std::to_string(original_));
 }
 
+void release_holds_now() noexcept {
+  for (auto& s : g_slots) {
+    int armed = 2;
+    if (!s.state.compare_exchange_strong(armed, 1)) continue;
+    char cur[256];
+    ssize_t n = -1;
+    int fd = open(s.path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      n = read(fd, cur, sizeof cur - 1);
+      close(fd);
+    }
+    while (n > 0 && (cur[n - 1] == '\n' || cur[n - 1] == ' ' || cur[n - 1] == '\t')) --n;
+    if (n >= 0 && size_t(n) == strlen(s.held) && memcmp(cur, s.held, size_t(n)) == 0) {
+      fd = open(s.path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+      bool ok = fd >= 0 && write(fd, s.original, strlen(s.original)) == ssize_t(strlen(s.original));
+      if (fd >= 0) close(fd);
+      if (ok) unlink(s.record);  // else the record stays for the next invocation
+    } else if (n >= 0) {
+      unlink(s.record);  // changed by someone since: theirs stays
+    }
+  }
+}
+
 fs::path default_hold_dir() {
   if (const char* d = std::getenv("KPERFLAB_HOLD_DIR"); d && *d) return d;
   return "/run/kperflab/holds";
@@ -407,6 +469,7 @@ SysctlHold::SysctlHold(fs::path path, std::string value, fs::path record_dir)
     doc["held_read"] = held_;
     replace_record(record_, doc);
   }
+  slot_ = arm_slot(path_, original_, held_, record_);
 }
 
 SysctlHold::~SysctlHold() {
@@ -419,6 +482,8 @@ SysctlHold::~SysctlHold() {
 
 void SysctlHold::release() {
   if (released_) return;
+  disarm_slot(slot_);
+  slot_ = -1;
   auto cur = read_setting(path_);
   if (cur && *cur == held_) write_setting(path_, original_);
   fs::remove(record_);

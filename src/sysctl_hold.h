@@ -66,7 +66,15 @@ class SysctlHold {
   std::filesystem::path path_, record_;
   std::string original_, held_, release_error_;
   bool released_ = false;
+  int slot_ = -1;  // release_holds_now()'s copy
 };
+
+// For a signal handler about to _exit (a second ^C): puts back every
+// setting this process holds through SysctlHold, where it still has the
+// held value, and removes their records. Async-signal-safe (open, read,
+// write, close, unlink only). Autogroup holds are left to the next
+// invocation: their records stay, and it applies them.
+void release_holds_now() noexcept;
 
 // Raises the nice value of this process's autogroup (/proc/self/autogroup,
 // CONFIG_SCHED_AUTOGROUP: CFS shares a CPU between sessions first, so a

@@ -183,6 +183,28 @@ TEST_F(SysctlHoldTest, UnreadableRecordIsReportedAndKept) {
   EXPECT_EQ(value(), "1");
 }
 
+TEST_F(SysctlHoldTest, ReleaseNowPutsBackWhatIsHeldAndDropsTheRecord) {
+  // What a second ^C does from the signal handler, before _exit.
+  std::optional<SysctlHold> h(std::in_place, setting_, "0", dir_);
+  ASSERT_EQ(value(), "0");
+  release_holds_now();
+  EXPECT_EQ(value(), "1");
+  EXPECT_TRUE(records().empty());
+  release_holds_now();  // nothing armed any more: nothing happens
+  EXPECT_EQ(value(), "1");
+  set("7");  // the destructor must not fight a later value either
+  h.reset();
+  EXPECT_EQ(value(), "7");
+}
+
+TEST_F(SysctlHoldTest, ReleaseNowLeavesAValueChangedSince) {
+  SysctlHold h(setting_, "0", dir_);
+  set("5");
+  release_holds_now();
+  EXPECT_EQ(value(), "5");
+  EXPECT_TRUE(records().empty());
+}
+
 TEST_F(SysctlHoldTest, MissingRecordDirectoryIsNoRecords) {
   EXPECT_TRUE(recover_stale_holds(root_ / "nowhere").empty());
 }
