@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # kperflab entry point.
 #   ./run.sh [--profile P] [--no-install]   install deps, build, run the default profile
-#   ./run.sh test                           install deps, build, run the whole test suite
+#   ./run.sh test                           install deps, build, run the whole test suite,
+#                                           then its ASan+UBSan build and 60 s per fuzzer
 #   ./run.sh deps [--no-install]            install (or list) missing Debian/Ubuntu packages
 #   ./run.sh build                          configure + build into build/
+#   ./run.sh fuzz [SECONDS]                 each libFuzzer harness for SECONDS (default 600)
 #   ./run.sh run|list|show|compare|export … the kperflab subcommand (after a build)
 #   ./run.sh lab [--kernel NAME]…           boot the kernel matrix under QEMU (lab/README.md)
 set -euo pipefail
@@ -21,7 +23,7 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 # Debian package names, by purpose. Ubuntu differences are handled in
 # resolve_packages.
-PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libbpf-dev libelf-dev zlib1g-dev
+PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libclang-rt-dev libbpf-dev libelf-dev zlib1g-dev
             nlohmann-json3-dev libbenchmark-dev libgtest-dev bpftool)
 PKGS_TOOLS=(linux-perf likwid)
 PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd file dwarves dkms sparse
@@ -117,8 +119,50 @@ main_job() {
 run_tests() {
   deps
   build
-  cd "$BUILD_DIR"
-  ctest --output-on-failure --timeout 3000 "$@"
+  (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 3000 "$@")
+  # A filtered run (./run.sh test -R x) is for one test, not the whole suite.
+  [[ $# -eq 0 ]] || return 0
+  sanitized_tests
+  fuzz "${KPERFLAB_FUZZ_SECONDS:-60}"
+}
+
+# The same unit and CLI tests built with ASan+UBSan (clang), in their own
+# tree. Lab, integration and module tests are left out: they time things or
+# need a guest, and sanitizers change the first and cannot reach the second.
+SAN_DIR=${KPERFLAB_SAN_BUILD_DIR:-$here/build-san}
+build_sanitized() {
+  CC=clang CXX=clang++ cmake -S "$here" -B "$SAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DKPERFLAB_FUZZ=ON >/dev/null
+  cmake --build "$SAN_DIR" -j "$JOBS"
+}
+sanitized_tests() {
+  log "sanitizer build (ASan+UBSan): unit and CLI tests"
+  build_sanitized
+  (cd "$SAN_DIR" && ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+     ctest --output-on-failure --timeout 1200 -E '^(lab_|integration_|kmod_|hist_h_)')
+}
+
+# Each libFuzzer harness (tests/fuzz) for SECONDS, from the seed corpus plus
+# what earlier runs in this tree found. A finding fails with its input saved.
+fuzz() {
+  local seconds=${1:-60} t corpus art rc=0
+  [[ -x $SAN_DIR/fuzz/fuzz_hdr ]] || build_sanitized
+  for t in hdr bundle compare; do
+    corpus=$SAN_DIR/fuzz-corpus/$t art=$SAN_DIR/fuzz-findings/$t/
+    mkdir -p "$corpus" "$art"
+    log "fuzz_$t: ${seconds} s"
+    if ! "$SAN_DIR/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+         -max_len=262144 -print_final_stats=1 -artifact_prefix="$art" \
+         "$corpus" "$here/tests/fuzz/corpus/$t" > "$SAN_DIR/fuzz-$t.log" 2>&1; then
+      log "fuzz_$t: FINDING (input in $art, log $SAN_DIR/fuzz-$t.log):"
+      grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$SAN_DIR/fuzz-$t.log" | head -20 >&2
+      rc=1
+    else
+      log "fuzz_$t: $(grep -E '^stat::number_of_executed_units' "$SAN_DIR/fuzz-$t.log" |
+                      sed 's/.*: //') inputs, no finding"
+    fi
+  done
+  return $rc
 }
 
 verb=${1:-}
@@ -127,11 +171,12 @@ case $verb in
   test) shift; run_tests "$@" ;;
   deps) shift; deps "$@" ;;
   build) shift; build "$@" ;;
+  fuzz) shift; deps; fuzz "${1:-600}" ;;
   run | list | show | compare | export) shift; kperflab "$verb" "$@" ;;
   lab)
     shift
     [[ -x $here/lab/lab.sh ]] || die "the QEMU lab is not built yet (lab/README.md)"
     exec "$here/lab/lab.sh" "$@" ;;
-  -h | --help) sed -n '3,10p' "$0" ;;
+  -h | --help) sed -n '3,11p' "$0" ;;
   *) die "unknown verb '$verb' (see ./run.sh --help)" ;;
 esac
