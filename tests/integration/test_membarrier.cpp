@@ -308,9 +308,9 @@ TEST_F(MembarrierForeignTest, DeliveriesNeverExceedOurCallsTimesTargets) {
   const double cpus = static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN));
   unsigned checked = 0;
   for (auto& [name, m] : metrics().items()) {
-    auto ends = [&](const std::string& suffix) {
-      return name.size() > suffix.size() &&
-             name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    auto ends = [&n = name](const std::string& suffix) {  // clang 14: no captured bindings
+      return n.size() > suffix.size() &&
+             n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
     if (m["kind"] != "histogram") {
       if (ends("/ipis_per_call")) {
