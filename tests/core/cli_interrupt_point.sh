@@ -53,14 +53,11 @@ grep -Eq '"interrupted after [0-9]+ of 1000000 calls \(discarded\)"' "$doc" ||
   fail "no point recorded as interrupted: $(grep -o '"skipped": {[^}]*}' "$doc" | head -c 600)"
 n=$(grep -Eo 'interrupted after [0-9]+ of 1000000' "$doc" | head -1 | awk '{print $3}')
 [[ $n -lt 1000000 ]] || fail "the interrupted point ran all its calls"
-# The interrupted point's histogram is not stored.
-python3 - "$doc" <<'PY' || fail "an interrupted point was stored as a metric"
-import json, sys
-d = json.load(open(sys.argv[1]))
-for rep in d["repetitions"]:
-    for name, why in rep["skipped"].items():
-        if "interrupted after" in why:
-            assert name not in rep["metrics"], name
-    assert rep["extra"].get("interrupted") is True
-PY
+# The interrupted point's histogram is not stored (skipped names map to a
+# string, stored metrics to an object), and the repetition says it was cut.
+grep -Eo '"[^"]+": "interrupted after [0-9]+ of' "$doc" | sed 's/": ".*//; s/^"//' |
+  while read -r name; do
+    ! grep -qF "\"$name\": {" "$doc" || fail "interrupted point $name stored as a metric"
+  done
+grep -Eq '"interrupted": true' "$doc" || fail "repetition not marked interrupted"
 echo "cli_interrupt_point: ok (exit after $ms ms, point stopped after $n of 1000000 calls)"
