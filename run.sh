@@ -23,8 +23,8 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 # Debian package names, by purpose. Ubuntu differences are handled in
 # resolve_packages.
-PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libclang-rt-dev libbpf-dev libelf-dev zlib1g-dev
-            nlohmann-json3-dev libbenchmark-dev libgtest-dev bpftool)
+PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libclang-rt-dev libbpf-dev libelf-dev
+            zlib1g-dev nlohmann-json3-dev libbenchmark-dev libgtest-dev libcli11-dev bpftool)
 PKGS_TOOLS=(linux-perf likwid)
 PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd file dwarves dkms sparse
           gcc-aarch64-linux-gnu g++-aarch64-linux-gnu

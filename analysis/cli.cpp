@@ -1,134 +1,91 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// kperflab compare / kperflab export: argument parsing and output.
+// kperflab compare / kperflab export: argument parsing (CLI11) and output.
 #include "analysis/cli.h"
 
 #include <unistd.h>
 
-#include <cmath>
-#include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <stdexcept>
 
 #include "analysis/compare.h"
 #include "analysis/export.h"
 #include "analysis/report.h"
+#include "cli_args.h"
+#include "output_file.h"
 
 namespace kperflab {
 
 namespace {
 
-const char* kCompareHelp =
-    "kperflab compare BASE CAND [CAND...] [options]\n"
-    "  Each side is a bundle or a directory of bundles (their repetitions pool).\n"
-    "  Per metric and statistic: Mann-Whitney U across repetitions, bootstrap CI of the\n"
-    "  relative change of medians, Benjamini-Hochberg over all comparisons; a change is\n"
-    "  reported when significant AND at least the minimum effect.\n"
-    "  --format text|md|html|term   (default: term on a terminal, text otherwise)\n"
-    "  -o FILE                      write the report to FILE\n"
-    "  --alpha X                    significance level (default 0.05)\n"
-    "  --min-effect X               minimum relative change (default 0.05 = 5%)\n"
-    "  --min-effect-for GLOB=X      per metric ('probe/metric:stat' glob), repeatable\n"
-    "  --cross-host                 allow bundles from different hosts\n"
-    "  --all                        list unchanged metrics too\n"
-    "  --seed N                     bootstrap seed (default 1)\n"
-    "  --probe NAME                 compare only this probe (repeatable); corrections\n"
-    "                               (Benjamini-Hochberg) then run over these probes only\n"
-    "  --fail-on regression         exit 1 when a regression is found (0 none, 2 error)\n";
+const char* kCompareFooter =
+    "Each side is a bundle or a directory of bundles (their repetitions pool).\n"
+    "Per metric and statistic: Mann-Whitney U across repetitions, bootstrap CI of the\n"
+    "relative change of medians, Benjamini-Hochberg over all comparisons; a change is\n"
+    "reported when significant AND at least the minimum effect. With --probe, the\n"
+    "corrections run over the chosen probes only. -o never overwrites an existing file\n"
+    "without --force and never writes into a bundle.\n"
+    "Exit: 0 done, 1 a regression with --fail-on regression, 2 error.";
 
-const char* kExportHelp =
-    "kperflab export --hlog|--gbench|--csv BUNDLE -o FILE\n"
-    "  --hlog    HdrHistogram interval log: one tagged line per metric and repetition\n"
-    "  --gbench  Google Benchmark JSON: each statistic one entry (compare.py works on it)\n"
-    "  --csv     probe,metric,repetition,kind,unit,stat,value\n";
+const char* kExportFooter =
+    "--hlog    HdrHistogram interval log: one tagged line per metric and repetition\n"
+    "--gbench  Google Benchmark JSON: each statistic one entry (compare.py works on it)\n"
+    "--csv     probe,metric,repetition,kind,unit,stat,value\n"
+    "Without -o the export goes to standard output. -o never overwrites an existing\n"
+    "file without --force and never writes into a bundle (not even with --force).";
 
-// A finite number (nan and inf would disable every comparison they enter).
-double number(const std::string& flag, const std::string& v) {
-  try {
-    size_t pos = 0;
-    double d = std::stod(v, &pos);
-    if (pos == v.size() && std::isfinite(d)) return d;
-  } catch (const std::exception&) {
-  }
-  throw std::invalid_argument(flag + " wants a finite number, got '" + v.substr(0, 40) + "'");
+// GLOB=X with X a relative change as --min-effect takes it.
+std::string check_effect_for(std::string& v) {
+  auto eq = v.rfind('=');
+  if (eq == std::string::npos || eq == 0) return "wants GLOB=X, got '" + v.substr(0, 40) + "'";
+  std::string x = v.substr(eq + 1);
+  return cli::finite_number(0, 100)(x);
 }
 
-// A non-negative relative change (0.05 = 5 %).
-double effect(const std::string& flag, const std::string& v) {
-  double d = number(flag, v);
-  if (d < 0 || d > 100) throw std::invalid_argument(flag + " must be in [0, 100], got " + v);
-  return d;
+void emit(const std::string& out, const std::string& text, bool force,
+          const std::vector<std::string>& inputs) {
+  if (out.empty()) return write_stdout(text);
+  write_output_file(out, text, force, {inputs.begin(), inputs.end()});
 }
 
-uint64_t unsigned_integer(const std::string& flag, const std::string& v) {
-  if (!v.empty() && v.size() <= 20 && v.find_first_not_of("0123456789") == std::string::npos) {
-    try {
-      return std::stoull(v);
-    } catch (const std::exception&) {
-    }
-  }
-  throw std::invalid_argument(flag + " wants an unsigned integer, got '" + v.substr(0, 40) + "'");
-}
-
-void emit(const std::string& out, const std::string& text) {
-  if (out.empty()) {
-    std::cout << text;
-    return;
-  }
-  std::ofstream f(out);
-  if (!(f << text)) throw std::runtime_error("cannot write " + out);
+void add_output(CLI::App& app, std::string& out, bool& force, const char* what) {
+  app.add_option("-o,--output", out, what)->type_name("FILE");
+  app.add_flag("--force", force, "replace FILE if it exists (never a file inside a bundle)");
 }
 
 }  // namespace
 
 int compare_main(const std::vector<std::string>& args) {
   compare::Options opt;
-  std::vector<std::string> paths;
-  std::string format, out;
-  bool fail_on = false, all = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
-      return args[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      std::fputs(kCompareHelp, stdout);
-      return 0;
-    } else if (a == "--format") {
-      format = value();
-      if (format != "text" && format != "md" && format != "html" && format != "term")
-        throw std::invalid_argument("--format must be text, md, html or term, got '" + format + "'");
-    } else if (a == "-o" || a == "--output") {
-      out = value();
-    } else if (a == "--alpha") {
-      opt.alpha = number(a, value());
-      if (opt.alpha <= 0 || opt.alpha >= 1) throw std::invalid_argument("--alpha must be in (0, 1)");
-    } else if (a == "--min-effect") {
-      opt.min_effect = effect(a, value());
-    } else if (a == "--min-effect-for") {
-      std::string v = value();
-      auto eq = v.rfind('=');
-      if (eq == std::string::npos) throw std::invalid_argument("--min-effect-for wants GLOB=X");
-      opt.min_effect_for.emplace_back(v.substr(0, eq), effect(a, v.substr(eq + 1)));
-    } else if (a == "--cross-host") {
-      opt.cross_host = true;
-    } else if (a == "--all") {
-      all = true;
-    } else if (a == "--probe") {
-      opt.probes.push_back(value());
-    } else if (a == "--seed") {
-      opt.seed = unsigned_integer(a, value());
-    } else if (a == "--fail-on") {
-      if (value() != "regression") throw std::invalid_argument("--fail-on takes 'regression'");
-      fail_on = true;
-    } else if (!a.empty() && a[0] == '-') {
-      throw std::invalid_argument("compare: unknown option '" + a + "'");
-    } else {
-      paths.push_back(a);
-    }
+  std::vector<std::string> paths, effect_for;
+  std::string format, out, fail_on;
+  bool all = false, force = false;
+  CLI::App app("Compares bundles: BASE against each CAND.", "kperflab compare");
+  app.add_option("bundles", paths, "BASE, then one or more CAND: bundles or directories of "
+                                   "bundles")
+      ->required()->expected(2, 1 << 16)->type_name("BASE CAND...");
+  app.add_option("--format", format, "text|md|html|term (default: term on a terminal, text "
+                                     "otherwise)")
+      ->check(CLI::IsMember({"text", "md", "html", "term"}));
+  add_output(app, out, force, "write the report to FILE");
+  app.add_option("--alpha", opt.alpha, "significance level (default 0.05)")
+      ->check(cli::finite_number(0, 1, true, true))->type_name("X");
+  app.add_option("--min-effect", opt.min_effect, "minimum relative change (default 0.05 = 5%)")
+      ->check(cli::finite_number(0, 100))->type_name("X");
+  app.add_option("--min-effect-for", effect_for,
+                 "per metric ('probe/metric:stat' glob) minimum effect, repeatable")
+      ->allow_extra_args(false)->check(CLI::Validator(check_effect_for, ""))->type_name("GLOB=X");
+  app.add_flag("--cross-host", opt.cross_host, "allow bundles from different hosts");
+  app.add_flag("--all", all, "list unchanged metrics too");
+  app.add_option("--seed", opt.seed, "bootstrap seed (default 1)")->check(cli::unsigned_integer());
+  app.add_option("--probe,-p", opt.probes, "compare only this probe (repeatable)")
+      ->allow_extra_args(false)->type_name("NAME");
+  app.add_option("--fail-on", fail_on, "regression: exit 1 when a regression is found")
+      ->check(CLI::IsMember({"regression"}));
+  cli::setup(app, kCompareFooter);
+  cli::parse(app, args);
+  for (auto& v : effect_for) {
+    auto eq = v.rfind('=');
+    opt.min_effect_for.emplace_back(v.substr(0, eq), std::stod(v.substr(eq + 1)));
   }
-  if (paths.size() < 2) throw std::invalid_argument("compare needs BASE and at least one CAND");
   if (format.empty()) format = out.empty() && isatty(STDOUT_FILENO) ? "term" : "text";
   compare::Side base = compare::Side::load(paths[0]);
   std::vector<compare::Side> cands;
@@ -144,36 +101,28 @@ int compare_main(const std::vector<std::string>& args) {
                      : format == "html" ? report::html(in)
                      : format == "term" ? report::terminal(in)
                                         : report::text(in);
-  emit(out, text);
-  return fail_on && regressions ? 1 : 0;
+  emit(out, text, force, paths);
+  return !fail_on.empty() && regressions ? 1 : 0;
 }
 
 int export_main(const std::vector<std::string>& args) {
-  std::string kind, path, out;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(kExportHelp, stdout);
-      return 0;
-    } else if (a == "--hlog" || a == "--gbench" || a == "--csv") {
-      if (!kind.empty()) throw std::invalid_argument("export: give one of --hlog, --gbench, --csv");
-      kind = a.substr(2);
-    } else if (a == "-o" || a == "--output") {
-      if (i + 1 >= args.size()) throw std::invalid_argument("-o needs a file");
-      out = args[++i];
-    } else if (!a.empty() && a[0] == '-') {
-      throw std::invalid_argument("export: unknown option '" + a + "'");
-    } else if (path.empty()) {
-      path = a;
-    } else {
-      throw std::invalid_argument("export takes one bundle");
-    }
-  }
-  if (kind.empty()) throw std::invalid_argument("export: which format? --hlog, --gbench or --csv");
-  if (path.empty()) throw std::invalid_argument("export: which bundle?");
+  std::string path, out;
+  bool hlog = false, gbench = false, csv = false, force = false;
+  CLI::App app("A bundle in another tool's format.", "kperflab export");
+  app.add_option("BUNDLE", path, "the bundle directory")->required();
+  auto* h = app.add_flag("--hlog", hlog, "HdrHistogram interval log");
+  auto* g = app.add_flag("--gbench", gbench, "Google Benchmark JSON");
+  auto* c = app.add_flag("--csv", csv, "CSV, one row per statistic");
+  h->excludes(g)->excludes(c);
+  g->excludes(c);
+  add_output(app, out, force, "write to FILE (default: standard output)");
+  cli::setup(app, kExportFooter);
+  cli::parse(app, args);
+  if (!hlog && !gbench && !csv)
+    throw std::invalid_argument("export: which format? --hlog, --gbench or --csv");
   Bundle b = Bundle::load(path);
-  emit(out, kind == "hlog" ? exporting::hlog(b) : kind == "gbench" ? exporting::gbench(b)
-                                                                   : exporting::csv(b));
+  emit(out, hlog ? exporting::hlog(b) : gbench ? exporting::gbench(b) : exporting::csv(b), force,
+       {path});
   return 0;
 }
 

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// kperflab: list | run | show | compare | export. Errors are caught here,
-// printed with what was wrong, and turned into a non-zero exit.
+// kperflab: list | run | show | compare | export. The verb is picked here
+// (CLI11); each verb parses its own arguments (src/cli_args.h) so that
+// `kperflab VERB --help` is that verb's help. Errors are caught here,
+// printed with what was wrong, and turned into a non-zero exit: 2 for bad
+// arguments and for errors before a verb's work starts.
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "analysis/cli.h"
+#include "cli_args.h"
 #include "kperflab_version.h"
 #include "runner.h"
 
@@ -16,69 +19,71 @@ namespace {
 struct Command {
   const char* name;
   int (*fn)(const std::vector<std::string>&);
-  const char* help;
+  const char* summary;
 };
 
 const Command kCommands[] = {
     {"list", kperflab::list_main,
-     "kperflab list\n  Every registered probe and whether this host can run it (with the reason "
-     "when not).\n"},
-    {"run", kperflab::run_main,
-     "kperflab run [--probe NAME]... [--profile quick|standard|full|lab] [--repeat N]\n"
-     "             [--out DIR] [--runs-dir DIR] [--set PROBE.KEY=VALUE]...\n"
-     "  Runs the probes (default: all this host can run) into one result bundle under\n"
-     "  results/runs/<host>/<kernel>/<UTC stamp>-<id>/ (or exactly DIR with --out).\n"
-     "  --repeat N stores N independent repetitions of every metric. ^C stops cleanly and\n"
-     "  keeps what was measured in a bundle marked partial. Exit: 0 ok, 1 a probe failed,\n"
-     "  2 bad arguments, 130 interrupted.\n"},
-    {"show", kperflab::show_main,
-     "kperflab show BUNDLE [--hist | --hist=full] [--probe NAME]\n"
-     "  Provenance summary, then count/p50/p99/max of every metric and the probes' sweep\n"
-     "  tables; --hist draws each histogram in log-scaled rows of 1/8 octave, --hist=full\n"
-     "  one row per bucket (the histogram's own resolution: 2 significant digits).\n"},
-    {"compare", kperflab::compare_main,
-     "kperflab compare BASE CAND [CAND...] [options]\n  See `kperflab compare --help`.\n"},
-    {"export", kperflab::export_main,
-     "kperflab export --hlog|--gbench|--csv BUNDLE -o FILE\n  See `kperflab export --help`.\n"},
+     "every probe and whether this host can run it; --params: their parameters"},
+    {"run", kperflab::run_main, "run probes into one result bundle"},
+    {"show", kperflab::show_main, "provenance and metrics of a bundle"},
+    {"compare", kperflab::compare_main, "compare bundles: regressions and improvements"},
+    {"export", kperflab::export_main, "a bundle as HdrHistogram log, gbench JSON or CSV"},
 };
 
-void usage(FILE* out) {
-  std::fprintf(out, "kperflab %s (%s): performance lab for kernel synchronization paths\n\n",
-               KPERFLAB_VERSION, KPERFLAB_GIT_SHA);
-  for (const auto& c : kCommands) std::fprintf(out, "%s\n", c.help);
+int run_verb(const Command& c, const std::vector<std::string>& args) {
+  try {
+    return c.fn(args);
+  } catch (const kperflab::cli::HelpShown&) {
+    return 0;
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "kperflab %s: %s\n", c.name, e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kperflab %s: error: %s\n", c.name, e.what());
+    return 2;
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
-    usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
-  }
-  if (!std::strcmp(argv[1], "--version")) {
-    std::printf("kperflab %s %s\n", KPERFLAB_VERSION, KPERFLAB_GIT_SHA);
-    return 0;
-  }
-  std::vector<std::string> args(argv + 2, argv + argc);
+  CLI::App app("kperflab " KPERFLAB_VERSION " (" KPERFLAB_GIT_SHA
+               "): performance lab for kernel synchronization paths",
+               "kperflab");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "kperflab " KPERFLAB_VERSION " " KPERFLAB_GIT_SHA);
+  app.footer("`kperflab VERB --help` prints a verb's options, e.g. `kperflab run --help`,\n"
+             "`kperflab compare --help`; `kperflab list --params` the probes' parameters.");
   for (const auto& c : kCommands) {
-    if (std::strcmp(argv[1], c.name) != 0) continue;
-    bool wants_help = false;
-    for (auto& a : args) wants_help = wants_help || a == "--help" || a == "-h";
-    if (wants_help && std::strcmp(c.name, "compare") && std::strcmp(c.name, "export")) {
-      std::fputs(c.help, stdout);
-      return 0;
-    }
-    try {
-      return c.fn(args);
-    } catch (const std::invalid_argument& e) {
-      std::fprintf(stderr, "kperflab %s: %s\n", c.name, e.what());
-      return 2;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "kperflab %s: error: %s\n", c.name, e.what());
-      return 2;
-    }
+    // Everything after the verb is the verb's own (its parser, its --help).
+    auto* sub = app.add_subcommand(c.name, c.summary);
+    sub->prefix_command();
+    sub->set_help_flag();
   }
-  std::fprintf(stderr, "kperflab: unknown command '%s'\n\n", argv[1]);
-  usage(stderr);
+  if (argc < 2) {
+    std::fputs(app.help().c_str(), stderr);
+    return 2;
+  }
+  bool known = argv[1][0] == '-';
+  for (const auto& c : kCommands) known = known || std::string(argv[1]) == c.name;
+  if (!known) {
+    std::fprintf(stderr, "kperflab: unknown command '%s'\n\n%s", argv[1], app.help().c_str());
+    return 2;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
+    std::printf("%s\n", e.what());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "kperflab: %s\n\n%s", e.what(), app.help().c_str());
+    return 2;
+  }
+  for (const auto& c : kCommands)
+    if (app.got_subcommand(c.name)) return run_verb(c, app.get_subcommand(c.name)->remaining());
   return 2;
 }

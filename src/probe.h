@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "histogram.h"
+#include "params.h"
 #include "sysinfo.h"
 
 namespace kperflab {
@@ -112,6 +113,10 @@ class Probe {
   virtual Availability check(const HostInfo& host) const = 0;
   // Parameters for a profile; sizes follow host.online_cpus().
   virtual nlohmann::json parameters(Profile profile, const HostInfo& host) const = 0;
+  // Every parameter parameters() may return, typed and ranged; bounds that
+  // depend on the host take its online CPU count. `--set` is checked against
+  // this before anything runs (src/params.h).
+  virtual ParamSpecs param_specs(unsigned online_cpus) const = 0;
   // Estimated seconds one repetition takes with these parameters (progress).
   virtual double estimate_seconds(const nlohmann::json& params) const = 0;
   virtual std::unique_ptr<ProbeSession> prepare(RunContext& ctx,

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -12,6 +14,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "cli_args.h"
 #include "counters.h"
 #include "kperflab_version.h"
 #include "results/bundle.h"
@@ -52,30 +55,14 @@ std::string utc_now() {
   return buf;
 }
 
-// Applies --set probe.key=value onto a probe's parameters (JSON-typed value
-// when it parses as JSON, a string otherwise); unknown keys are an error so
-// a typo never runs silently with defaults.
-void apply_sets(const RunOptions& opt, const std::string& probe, nlohmann::json& params) {
-  for (auto& [key, value] : opt.sets) {
-    auto dot = key.find('.');
-    if (key.substr(0, dot) != probe) continue;
-    std::string k = key.substr(dot + 1);
-    if (!params.contains(k))
-      throw std::invalid_argument("--set " + key + ": probe '" + probe +
-                                  "' has no parameter '" + k + "'");
-    auto parsed = nlohmann::json::parse(value, nullptr, false);
-    params[k] = parsed.is_discarded() ? nlohmann::json(value) : parsed;
-  }
-}
-
 struct ProbeOutcome {
   std::string status;  // complete, partial, skipped, failed
   std::string reason;
   size_t metrics = 0;
 };
 
-ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const HostInfo& host,
-                       Progress& progress, BundleWriter& bw) {
+ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json& sets,
+                       const HostInfo& host, Progress& progress, BundleWriter& bw) {
   std::string name(probe.name());
   nlohmann::json doc = {{"schema", kProbeSchema}, {"probe", name},
                         {"status", "skipped"}, {"reason", nullptr},
@@ -93,7 +80,9 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const HostInfo& host
   RunContext ctx(opt.profile, opt.repeat, host, progress);
   try {
     auto params = probe.parameters(opt.profile, host);
-    apply_sets(opt, name, params);
+    if (sets.contains(name)) params.update(sets[name]);
+    // The profile's defaults obey the same declaration (tests/core/test_params.cpp).
+    check_params(name, probe.param_specs(host.online_count()), params);
     doc["parameters"] = params;
     auto session = probe.prepare(ctx, params);
     progress.begin_probe(name, session->steps() * opt.repeat,
@@ -106,6 +95,10 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const HostInfo& host
       auto c = counters.stop();
       auto j = rep.to_json();
       j["extra"]["counters"] = c;
+      // ^C arrived during this repetition: the probe discarded the point it
+      // was in (a skipped metric saying "interrupted"), and the points after
+      // it never ran; what is stored was measured whole.
+      if (stop_requested()) j["extra"]["interrupted"] = true;
       out.metrics += j["metrics"].size();
       doc["repetitions"].push_back(std::move(j));
       doc["status"] = "partial";
@@ -115,8 +108,10 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const HostInfo& host
     out.status = stop_requested() ? "partial" : "complete";
     if (stop_requested()) out.reason = "interrupted";
   } catch (const std::exception& e) {
-    out.status = doc["repetitions"].empty() ? "failed" : "partial";
-    out.reason = e.what();
+    // A call the kernel ended with EINTR because of ^C is an interruption,
+    // not a failure of the probe.
+    out.status = doc["repetitions"].empty() && !stop_requested() ? "failed" : "partial";
+    out.reason = stop_requested() ? std::string("interrupted") : e.what();
     progress.note(name + ": " + out.status + ": " + e.what());
   }
   for (auto& [k, v] : ctx.parameters().items()) doc["parameters"][k] = v;
@@ -146,6 +141,30 @@ nlohmann::json make_meta(const HostInfo& host, const RunOptions& opt) {
   return meta;
 }
 
+nlohmann::json resolve_sets(const RunOptions& opt, unsigned online_cpus) {
+  auto& reg = ProbeRegistry::instance();
+  std::string names;
+  for (Probe* p : reg.all()) names += (names.empty() ? "" : ", ") + std::string(p->name());
+  nlohmann::json out = nlohmann::json::object();
+  for (auto& [key, value] : opt.sets) {
+    const std::string probe = key.substr(0, key.find('.')), k = key.substr(key.find('.') + 1);
+    const std::string flag = "--set " + key + "=" + value.substr(0, 60);
+    Probe* p = reg.find(probe);
+    if (!p) throw std::invalid_argument(flag + ": no probe '" + probe + "' (probes: " + names + ")");
+    if (!opt.probes.empty() &&
+        std::find(opt.probes.begin(), opt.probes.end(), probe) == opt.probes.end())
+      throw std::invalid_argument(flag + ": probe '" + probe +
+                                  "' does not run in this invocation (add --probe " + probe + ")");
+    ParamSpecs specs = p->param_specs(online_cpus);
+    const ParamSpec* spec = find_spec(specs, k);
+    if (!spec)
+      throw std::invalid_argument(flag + ": probe '" + probe + "' has no parameter '" + k +
+                                  "' (it has: " + spec_keys(specs) + "; see kperflab list --params)");
+    out[probe][k] = parse_param(probe, *spec, value);
+  }
+  return out;
+}
+
 int run_main(const std::vector<std::string>& args) {
   RunOptions opt = parse_run_args(args);
   auto& reg = ProbeRegistry::instance();
@@ -156,6 +175,8 @@ int run_main(const std::vector<std::string>& args) {
     probes.push_back(p);
   }
   if (opt.probes.empty()) probes = reg.all();
+  // Before anything runs or is written: a bad --set is exit 2 and no bundle.
+  const nlohmann::json sets = resolve_sets(opt, online_cpu_count());
 
   install_signal_handlers();
   // A run that crashed while holding a setting (e.g. kernel.numa_balancing)
@@ -177,7 +198,7 @@ int run_main(const std::vector<std::string>& args) {
   bool all_ok = true;
   for (Probe* p : probes) {
     if (stop_requested()) break;
-    auto o = run_probe(*p, opt, host, progress, bw);
+    auto o = run_probe(*p, opt, sets, host, progress, bw);
     bw.meta()["probes"][std::string(p->name())] = {
         {"status", o.status}, {"reason", o.reason.empty() ? nlohmann::json() : nlohmann::json(o.reason)},
         {"metrics", o.metrics}};
@@ -205,75 +226,120 @@ int run_main(const std::vector<std::string>& args) {
   return all_ok && bw.write_failures().empty() ? 0 : 1;
 }
 
+namespace {
+
+void print_params(Probe& p, const HostInfo& host) {
+  auto defaults = p.parameters(Profile::standard, host);
+  std::printf("%.*s parameters (--set %.*s.KEY=VALUE; default of the standard profile):\n",
+              static_cast<int>(p.name().size()), p.name().data(),
+              static_cast<int>(p.name().size()), p.name().data());
+  for (const ParamSpec& s : p.param_specs(host.online_count())) {
+    std::string def = defaults.contains(s.key) ? defaults[s.key].dump() : "-";
+    std::printf("  %-20s %s\n  %-20s %s [default %s]\n", s.key.c_str(), s.allowed().c_str(), "",
+                s.description.c_str(), def.c_str());
+  }
+}
+
+}  // namespace
+
 int list_main(const std::vector<std::string>& args) {
-  if (!args.empty()) throw std::invalid_argument("list takes no arguments");
+  CLI::App app("Every registered probe and whether this host can run it (with the reason "
+               "when not).", "kperflab list");
+  bool params = false;
+  std::vector<std::string> only;
+  app.add_flag("--params", params, "also print each probe's parameters: type, range, meaning");
+  app.add_option("--probe,-p", only, "only this probe (repeatable)")->allow_extra_args(false);
+  cli::setup(app, "");
+  cli::parse(app, args);
   HostInfo host = HostInfo::collect();
+  std::vector<Probe*> probes;
+  for (auto& n : only) {
+    Probe* p = ProbeRegistry::instance().find(n);
+    if (!p) throw std::invalid_argument("--probe " + n + ": no such probe (see: kperflab list)");
+    probes.push_back(p);
+  }
+  if (only.empty()) probes = ProbeRegistry::instance().all();
   std::printf("%-12s %-10s %s\n", "PROBE", "RUNNABLE", "WHAT / WHY NOT");
-  for (Probe* p : ProbeRegistry::instance().all()) {
+  for (Probe* p : probes) {
     auto a = p->check(host);
     std::printf("%-12.*s %-10s %.*s\n", static_cast<int>(p->name().size()), p->name().data(),
                 a.ok ? "yes" : "no", static_cast<int>(p->summary().size()), p->summary().data());
     if (!a.ok) std::printf("%-12s %-10s -> %s\n", "", "", a.reason.c_str());
   }
+  if (params)
+    for (Probe* p : probes) {
+      std::printf("\n");
+      print_params(*p, host);
+    }
   return 0;
 }
 
-}  // namespace kperflab
-
-namespace kperflab {
-
 namespace {
-unsigned parse_unsigned(const std::string& flag, const std::string& v, unsigned lo,
-                        unsigned hi) {
-  size_t pos = 0;
-  unsigned long n = 0;
-  try {
-    n = std::stoul(v, &pos);
-  } catch (const std::exception&) {
-    pos = 0;
-  }
-  if (pos != v.size() || v.empty() || n < lo || n > hi)
-    throw std::invalid_argument(flag + " wants a whole number from " + std::to_string(lo) +
-                                " to " + std::to_string(hi) + ", got '" + v + "'");
-  return static_cast<unsigned>(n);
+
+const char* kRunFooter =
+    "Runs the probes (default: all this host can run) into one result bundle under\n"
+    "results/runs/<host>/<kernel>/<UTC stamp>-<id>/ (or exactly DIR with --out).\n"
+    "--repeat N stores N independent repetitions of every metric. ^C stops cleanly,\n"
+    "also inside a sweep point, and keeps what was measured whole in a bundle marked\n"
+    "partial. Every --set is checked (type, range, that the probe runs) before anything\n"
+    "runs; `kperflab list --params` lists each probe's parameters.\n"
+    "Exit: 0 ok, 1 a probe failed, 2 bad arguments, 130 interrupted.";
+
+// "membarrier.iterations=5": PROBE.KEY before the first '='.
+std::string check_set(std::string& v) {
+  auto eq = v.find('=');
+  auto dot = v.find('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 ||
+      dot + 1 == eq)
+    return "wants PROBE.KEY=VALUE, got '" + v.substr(0, 60) + "'";
+  return "";
 }
+
 }  // namespace
+
+static void setup_run_cli(CLI::App& app, RunOptions& o) {
+  app.add_option("--probe,-p", o.probes, "run this probe (repeatable; default: all)")
+      ->allow_extra_args(false)->type_name("NAME");
+  app.add_option_function<std::string>(
+         "--profile",
+         [&o](const std::string& v) { o.profile = *parse_profile(v); },
+         "sizes of the sweeps (default quick)")
+      ->check(CLI::IsMember({"quick", "standard", "full", "lab"}))->type_name("PROFILE");
+  app.add_option("--repeat,-r", o.repeat, "independent repetitions of every metric (default 1)")
+      ->check(CLI::Range(1u, 1000u))->type_name("N");
+  app.add_option_function<std::string>(
+         "--out,-o", [&o](const std::string& v) { o.out = v; }, "write the bundle to exactly DIR")
+      ->type_name("DIR");
+  app.add_option_function<std::string>(
+         "--runs-dir", [&o](const std::string& v) { o.runs_root = v; },
+         "root of the bundle tree (default results/runs)")
+      ->type_name("DIR");
+  app.add_option_function<std::vector<std::string>>(
+         "--set",
+         [&o](const std::vector<std::string>& vs) {
+           for (auto& v : vs) {
+             auto eq = v.find('=');
+             o.sets.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+           }
+         },
+         "a probe parameter (repeatable; see kperflab list --params)")
+      ->allow_extra_args(false)
+      ->check(CLI::Validator(check_set, ""))
+      ->type_name("PROBE.KEY=VALUE");
+}
 
 RunOptions parse_run_args(const std::vector<std::string>& args) {
   RunOptions o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](const std::string& flag) -> std::string {
-      if (i + 1 >= args.size()) throw std::invalid_argument(flag + " needs a value");
-      return args[++i];
-    };
-    if (a == "--probe" || a == "-p") {
-      o.probes.push_back(value(a));
-    } else if (a == "--profile") {
-      auto v = value(a);
-      auto p = parse_profile(v);
-      if (!p)
-        throw std::invalid_argument("--profile must be quick, standard, full or lab, got '" +
-                                    v + "'");
-      o.profile = *p;
-    } else if (a == "--repeat" || a == "-r") {
-      o.repeat = parse_unsigned(a, value(a), 1, 1000);
-    } else if (a == "--out" || a == "-o") {
-      o.out = value(a);
-    } else if (a == "--runs-dir") {
-      o.runs_root = value(a);
-    } else if (a == "--set") {
-      auto v = value(a);
-      auto eq = v.find('=');
-      auto dot = v.find('.');
-      if (eq == std::string::npos || dot == std::string::npos || dot > eq)
-        throw std::invalid_argument("--set wants PROBE.KEY=VALUE, got '" + v + "'");
-      o.sets.emplace_back(v.substr(0, eq), v.substr(eq + 1));
-    } else {
-      throw std::invalid_argument("run: unknown argument '" + a + "' (see: kperflab run --help)");
-    }
-  }
+  CLI::App app("Runs probes into one result bundle.", "kperflab run");
+  setup_run_cli(app, o);
+  cli::setup(app, kRunFooter);
+  cli::parse(app, args);
   return o;
+}
+
+unsigned online_cpu_count() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<unsigned>(n) : 1;
 }
 
 }  // namespace kperflab

@@ -31,8 +31,18 @@ int run_main(const std::vector<std::string>& args);
 int list_main(const std::vector<std::string>& args);
 int show_main(const std::vector<std::string>& args);
 
-// Parses `run` arguments; throws std::invalid_argument naming the flag.
+// Parses `run` arguments; throws std::invalid_argument naming the flag
+// (cli::HelpShown after printing --help).
 RunOptions parse_run_args(const std::vector<std::string>& args);
+
+// The typed values of every --set, {probe: {key: value}}, checked against
+// the probes' declarations (param_specs): unknown probe, a probe this run
+// does not select, unknown key, wrong type or range throw
+// std::invalid_argument naming the key, the value and what is allowed.
+nlohmann::json resolve_sets(const RunOptions& opt, unsigned online_cpus);
+
+// CPUs online now (what parameter bounds such as max_targets follow).
+unsigned online_cpu_count();
 
 // The bundle's meta.json skeleton for this host.
 nlohmann::json make_meta(const HostInfo& host, const RunOptions& opt);

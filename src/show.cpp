@@ -12,6 +12,7 @@
 #include "results/bundle.h"
 #include "runner.h"
 #include "show.h"
+#include "show_args.h"
 
 namespace kperflab {
 
@@ -133,19 +134,10 @@ void draw_histogram(const Histogram& h, const std::string& unit, bool full) {
 }
 
 int show_main(const std::vector<std::string>& args) {
-  std::string path, only;
-  int hist = 0;  // 0 none, 1 eighth-octave rows, 2 every bucket
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--hist") hist = 1;
-    else if (args[i] == "--hist=full") hist = 2;
-    else if (args[i] == "--probe" && i + 1 < args.size()) only = args[++i];
-    else if (args[i] == "--probe") throw std::invalid_argument("show --probe needs a probe name");
-    else if (!args[i].empty() && args[i][0] == '-')
-      throw std::invalid_argument("show: unknown option '" + args[i] + "'");
-    else if (path.empty()) path = args[i];
-    else throw std::invalid_argument("show takes one bundle directory");
-  }
-  if (path.empty()) throw std::invalid_argument("show: which bundle? (kperflab show BUNDLE)");
+  const ShowArgs a = parse_show_args(args);  // CLI11 (show_args.cpp)
+  const std::string& path = a.path;
+  const std::string& only = a.probe;
+  const int hist = a.hist;
   Bundle b = Bundle::load(path);
   if (!only.empty() && !b.probes.count(only)) {
     std::string have;

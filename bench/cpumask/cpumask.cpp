@@ -49,6 +49,23 @@ uint32_t density_of(const std::string& d) {
   throw std::invalid_argument("cpumask.densities: '" + d + "' is not empty, half or full");
 }
 
+// samples x sample_ms bounds one metric to under a minute (two batches per
+// sample); a BPF test run cannot be interrupted, so sample_ms also bounds
+// how long ^C waits (a batch is at most 4 x sample_ms, see calibrate()).
+ParamSpecs specs(unsigned online_cpus) {
+  return {
+      ParamSpec::integer("samples", 1, 500, "timed batches per metric"),
+      ParamSpec::number("sample_ms", 0.1, 50, "target duration of one batch, ms"),
+      ParamSpec::choice_list("densities", {"empty", "half", "full"}, 0,
+                             "cpumask densities swept where density matters"),
+      ParamSpec::integer_list("threads", 1, std::max(1u, online_cpus), 0, 64,
+                              "thread counts of the create_release concurrency sweep "
+                              "(empty: 1, 2, 4, ... every online CPU)"),
+      ParamSpec::choice("prog_type", {"auto", "syscall", "tracing"},
+                        "BPF program type the kfuncs run in (auto: what loads here)"),
+  };
+}
+
 struct Setting {
   uint32_t cpu;
   uint32_t density;
@@ -129,6 +146,11 @@ class Session : public ProbeSession {
 
 constexpr int kMaxInvalidInARow = 3;
 
+std::string interrupted(int done, int of) {
+  return "interrupted (^C) after " + std::to_string(done) + " of " + std::to_string(of) +
+         " samples (discarded)";
+}
+
 kpl_cm_args Session::batch(const std::string& op, uint64_t n, Setting s) const {
   for (int bad = 1;; ++bad) {
     auto a = b_.run(op, n, s.cpu, s.density);
@@ -159,7 +181,7 @@ uint64_t Session::calibrate(const std::string& op, Setting s) const {
   const double target_ns = p_["sample_ms"].get<double>() * 1e6;
   uint64_t n = 1000;
   double slowest = 0;
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < 8 && !stop_requested(); ++i) {
     auto a = batch(op, n, s);
     double per = static_cast<double>(std::max<uint64_t>(a.elapsed_ns, 1)) / static_cast<double>(n);
     slowest = std::max(slowest, per);
@@ -194,8 +216,14 @@ void Session::measure(Repetition& rep, const Op& op, const std::string& metric, 
                       json labels, bool check2n) {
   uint64_t n = calibrate(op.name, s);
   Histogram h;
-  for (int i = 0; i < p_["samples"].get<int>() && !stop_requested(); ++i)
+  const int samples = p_["samples"].get<int>();
+  int i = 0;
+  for (; i < samples && !stop_requested(); ++i)
     if (auto ps = sample(op.name, n, s)) h.record(static_cast<uint64_t>(*ps + 0.5));
+  if (i < samples) {  // ^C: fewer samples than asked is not this metric
+    rep.skip(metric, interrupted(i, samples));
+    return;
+  }
   labels["n"] = n;
   rep.histogram(metric, h, "ps", labels);
   if (!check2n) return;
@@ -204,6 +232,10 @@ void Session::measure(Repetition& rep, const Op& op, const std::string& metric, 
   // baseline) at n and at 2n, so drift of the machine hits both alike.
   std::vector<double> one, two;
   for (int i = 0; i < 7; ++i) {
+    if (stop_requested()) {
+      rep.skip(op.name + std::string("/proportionality_2n_n"), interrupted(i, 7));
+      return;
+    }
     if (auto ps = sample(op.name, n, s)) one.push_back(*ps * static_cast<double>(n));
     if (auto ps = sample(op.name, 2 * n, s)) two.push_back(*ps * static_cast<double>(2 * n));
   }
@@ -241,11 +273,17 @@ void Session::native(Repetition& rep, const std::string& op, const Histogram& kf
     if (r.elapsed_ns > target_ns / 2) break;
   }
   Histogram h;
-  for (int i = 0; i < p_["samples"].get<int>() && !stop_requested(); ++i) {
+  const int samples = p_["samples"].get<int>();
+  int i = 0;
+  for (; i < samples && !stop_requested(); ++i) {
     auto base = dev_->cpumask(KPL_CMOP_BASELINE, n, 0, KPL_CM_HALF);
     auto r = dev_->cpumask(static_cast<uint32_t>(nop), n, 0, KPL_CM_HALF);
     if (auto ps = per_op_ps(r.elapsed_ns, base.elapsed_ns, n))
       h.record(static_cast<uint64_t>(*ps + 0.5));
+  }
+  if (i < samples) {
+    rep.skip(op + "/native/cost", interrupted(i, samples));
+    return;
   }
   rep.histogram(op + "/native/cost", h, "ps", {{"op", op}, {"n", n}});
   double nat = static_cast<double>(h.quantile(0.5));
@@ -257,11 +295,16 @@ void Session::native(Repetition& rep, const std::string& op, const Histogram& kf
 void Session::concurrency(RunContext& ctx, Repetition& rep) {
   auto cpus = ctx.host().online_cpus();
   std::vector<unsigned> counts;
-  for (unsigned k = 1; k < cpus.size(); k *= 2) counts.push_back(k);
-  counts.push_back(static_cast<unsigned>(cpus.size()));
+  for (auto& t : p_["threads"])  // each 1..online CPUs (checked by specs())
+    counts.push_back(std::min(t.get<unsigned>(), static_cast<unsigned>(cpus.size())));
+  if (counts.empty()) {
+    for (unsigned k = 1; k < cpus.size(); k *= 2) counts.push_back(k);
+    counts.push_back(static_cast<unsigned>(cpus.size()));
+  }
   const Setting s{0, KPL_CM_EMPTY};
   uint64_t n = calibrate("create_release", s);
   for (unsigned k : counts) {
+    if (stop_requested()) break;
     ctx.progress().step("create_release/threads=" + std::to_string(k));
     Histogram h;
     std::mutex lock;
@@ -288,7 +331,9 @@ void Session::concurrency(RunContext& ctx, Repetition& rep) {
       });
     for (auto& t : th) t.join();
     std::string metric = "create_release/threads=" + std::to_string(k) + "/cost";
-    if (!error.empty())
+    if (stop_requested())  // some thread stopped before its last sample
+      rep.skip(metric, "interrupted (^C) before every thread took its samples (discarded)");
+    else if (!error.empty())
       rep.skip(metric, error);
     else
       rep.histogram(metric, h, "ps", {{"op", "create_release"}, {"threads", k}, {"n", n}});
@@ -358,6 +403,7 @@ class CpumaskProbe : public Probe {
     return why.empty() ? Availability::yes() : Availability::no(why);
   }
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
+  ParamSpecs param_specs(unsigned online_cpus) const override { return specs(online_cpus); }
   double estimate_seconds(const json& p) const override {
     return 60.0 * p["samples"].get<double>() * p["sample_ms"].get<double>() * 2 / 1000;
   }

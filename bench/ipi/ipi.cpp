@@ -13,6 +13,8 @@
 // `--set ipi.handler_delay_ns=N`) lets regression detection be tested end
 // to end.
 #include <algorithm>
+#include <cerrno>
+#include <optional>
 #include <system_error>
 
 #include "kmod_device.h"
@@ -52,6 +54,29 @@ std::vector<std::pair<std::string, uint32_t>> parse_targets(const std::string& l
   return out;
 }
 
+// Samples and the matrix budget stay within the module's own caps
+// (KPL_MAX_SAMPLES per ioctl, each ioctl capped at KPL_MAX_MS).
+ParamSpecs specs() {
+  return {
+      ParamSpec::integer("samples", 1, KPL_MAX_SAMPLES, "IPIs timed per point"),
+      ParamSpec::integer("matrix_samples", 1, KPL_MAX_SAMPLES,
+                         "IPIs timed per source/target pair of the CPU x CPU matrix"),
+      ParamSpec::number("matrix_budget_s", 0.1, 3600, "seconds the whole matrix may take"),
+      ParamSpec::integer("handler_delay_ns", 0, KPL_MAX_HANDLER_DELAY_NS,
+                         "busy wait inside the IPI handler (A/B tests)"),
+      ParamSpec::boolean("matrix", "measure the CPU x CPU matrix"),
+      ParamSpec::text("targets", "what the target CPU does: a comma list of idle, busy")
+          .with_rule([](const json& v) -> std::string {
+            try {
+              parse_targets(v.get<std::string>());
+              return "";
+            } catch (const std::invalid_argument& e) {
+              return e.what();
+            }
+          }, "comma list of idle|busy"),
+  };
+}
+
 std::vector<unsigned> counts_upto(unsigned n) {
   std::vector<unsigned> v;
   for (unsigned k = 1; k < n; k *= 2) v.push_back(k);
@@ -83,6 +108,18 @@ class Session : public ProbeSession {
     q.max_ms = KPL_MAX_MS;
     q.handler_delay_ns = p_["handler_delay_ns"];
     return q;
+  }
+  // The module's run; at ^C the module ends it with EINTR, and the point is
+  // recorded as skipped (discarded), never stored as if complete.
+  std::optional<KmodDevice::IpiResult> call(const KmodDevice::IpiParams& q, Repetition& rep,
+                                            const std::string& pre) const {
+    try {
+      return dev_.ipi(q);
+    } catch (const std::system_error& e) {
+      if (e.code().value() != EINTR || !stop_requested()) throw;
+      rep.skip(pre, "interrupted (^C) inside the point (discarded)");
+      return std::nullopt;
+    }
   }
   // Records what the module could not measure at point pre; a note if any.
   void invalid(RunContext& ctx, Repetition& rep, const std::string& pre,
@@ -124,11 +161,13 @@ void Session::singles(RunContext& ctx, Repetition& rep, const std::string& tname
     q.src_cpu = src;
     q.dst_cpu = dst;
     q.target = target;
-    auto r = dev_.ipi(q);
     std::string d = to_string(ctx.host().distance(src, dst));
     json l = {{"src", src}, {"dst", dst}, {"distance", d}, {"target", tname}};
     std::string pre = "single/src=" + std::to_string(src) + "/dst=" + std::to_string(dst) +
                       "/target=" + tname;
+    auto res = call(q, rep, pre);
+    if (!res) return;
+    auto& r = *res;
     rep.histogram(pre + "/oneway", r.hist, "ns", l);
     rep.histogram(pre + "/roundtrip", r.hist2, "ns", l);
     invalid(ctx, rep, pre, r);
@@ -144,9 +183,11 @@ void Session::broadcast(RunContext& ctx, Repetition& rep, const std::string& tna
     q.src_cpu = cpus_[0];
     q.nr_targets = n;
     q.target = target;
-    auto r = dev_.ipi(q);
     json l = {{"targets", n}, {"target", tname}};
     std::string pre = "broadcast/targets=" + std::to_string(n) + "/target=" + tname;
+    auto res = call(q, rep, pre);
+    if (!res) return;
+    auto& r = *res;
     rep.histogram(pre + "/all_handlers", r.hist, "ns", l);
     rep.histogram(pre + "/return", r.hist2, "ns", l);
     invalid(ctx, rep, pre, r);
@@ -160,8 +201,10 @@ void Session::irq_work(RunContext& ctx, Repetition& rep) {
     auto q = base(KPL_IPI_IRQ_WORK, p_["samples"]);
     q.dst_cpu = cpu;
     q.src_cpu = cpus_[i == 0 ? 1 : 0];  // validated, not used: irq_work runs on dst
-    auto r = dev_.ipi(q);
     std::string pre = "irq_work/cpu=" + std::to_string(cpu);
+    auto res = call(q, rep, pre);
+    if (!res) return;
+    auto& r = *res;
     rep.histogram(pre + "/self_ipi", r.hist, "ns", {{"cpu", cpu}});
     invalid(ctx, rep, pre, r);
   }
@@ -189,7 +232,14 @@ void Session::matrix(RunContext& ctx, Repetition& rep) {
       q.src_cpu = src;
       q.dst_cpu = dst;
       q.max_ms = per_pair_ms;
-      auto r = dev_.ipi(q);
+      std::string pre = "matrix/src=" + std::to_string(src) + "/dst=" + std::to_string(dst);
+      auto res = call(q, rep, pre);
+      if (!res) {
+        row_ow.push_back(nullptr);
+        row_rt.push_back(nullptr);
+        continue;
+      }
+      auto& r = *res;
       bad.done += r.done;
       bad.failed += r.failed;
       bad.negative += r.negative;
@@ -203,6 +253,10 @@ void Session::matrix(RunContext& ctx, Repetition& rep) {
     }
     ow.push_back(row_ow);
     rt.push_back(row_rt);
+  }
+  if (stop_requested()) {  // pairs missing: not the matrix this run asked for
+    rep.skip("matrix", "interrupted (^C) before every pair was measured (discarded)");
+    return;
   }
   invalid(ctx, rep, "matrix", bad);
   rep.extra()["matrices"].push_back(
@@ -232,6 +286,7 @@ class IpiProbe : public Probe {
     return why.empty() ? Availability::yes() : Availability::no(why);
   }
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
+  ParamSpecs param_specs(unsigned) const override { return specs(); }
   double estimate_seconds(const json& p) const override {
     return 2.0 + p["matrix_budget_s"].get<double>();
   }

@@ -20,6 +20,7 @@
 #include <stdexcept>
 
 #include "membarrier.h"
+#include "runner.h"
 #include "membarrier.skel.h"
 #include "workloads/child.h"
 
@@ -463,6 +464,11 @@ SyscallOverhead DeliveryTracer::measure_syscall_overhead(int cpu, unsigned round
   child.run();  // warm-up: the child's first pass faults in its pages
   std::vector<double> off, on;
   for (unsigned r = 0; r < rounds; ++r) {
+    // Half a round is at most overhead_calls (<= 500000) getppid() calls.
+    if (stop_requested()) {
+      disarm();
+      throw std::runtime_error("interrupted (^C) before every round was measured");
+    }
     // Off-on, then on-off: a drift in the machine's load cancels out.
     for (int k = 0; k < 2; ++k) {
       bool attached = (r % 2 == 0) == (k == 1);

@@ -53,6 +53,37 @@ json profile_params(Profile p) {
   return j;
 }
 
+// Bounds keep one point under ~a minute on a VM (an IPI-sending call costs
+// 1-50 us) and every count inside the unsigned/int the loops use.
+ParamSpecs specs(unsigned online_cpus) {
+  std::vector<std::string> sweep;
+  for (auto& c : commands())
+    if (c.sends_ipis) sweep.push_back(c.name);
+  return {
+      ParamSpec::integer("iterations", 1, 1000000, "timed calls per sweep point"),
+      ParamSpec::integer("delivery_iterations", 1, 1000000,
+                         "calls per point while IPI delivery is traced (BPF)"),
+      ParamSpec::integer("global_calls", 1, 10000,
+                         "MEMBARRIER_CMD_GLOBAL calls (each waits for an RCU grace period)"),
+      ParamSpec::integer("register_samples", 1, 1000,
+                         "REGISTER_* calls timed, each in a fresh child process"),
+      ParamSpec::integer("overhead_rounds", 1, 51,
+                         "off/on rounds of the tracer's syscall-overhead figure"),
+      ParamSpec::integer("overhead_calls", 1, 500000, "getppid() calls per overhead round"),
+      ParamSpec::choice_list("states", {"spin", "sleep", "half"}, 1,
+                             "what the target threads do during the targets sweep"),
+      ParamSpec::choice_list("sweep_commands", sweep, 0, "commands swept over target counts"),
+      ParamSpec::integer_list("register_threads", 1, 256, 0, 8,
+                              "threads of the mm when REGISTER_* is timed"),
+      ParamSpec::boolean("placement", "time private_expedited to a CPU at each topology distance"),
+      ParamSpec::boolean("callers_sweep", "time 1, 2, 4, ... concurrent callers"),
+      ParamSpec::integer("max_targets", 0, online_cpus > 1 ? online_cpus - 1 : 0,
+                         "at most this many target CPUs (0: every other online CPU)"),
+      ParamSpec::choice("delivery_mode", {"auto", "csd", "send_fentry", "call_window"},
+                        "how IPIs are paired with our sends (auto: best that loads)"),
+  };
+}
+
 class Session : public ProbeSession {
  public:
   Session(RunContext& ctx, json params) : params_(std::move(params)), clock_(Clock::select()) {
@@ -110,9 +141,17 @@ class Session : public ProbeSession {
   json gbench_context_;
 };
 
+// Stops at ^C inside the point: a relaxed load per call, outside the timed
+// region, so even a point of 10^6 IPI calls or of GLOBAL calls (a grace
+// period each) ends within one call.
 void run_point_calls(const Clock& clk, const Point& p, benchmark::State& st, Histogram& h,
-                     int& err) {
+                     int& err, bool& interrupted) {
   for (auto _ : st) {
+    if (stop_requested()) {
+      interrupted = true;
+      st.SkipWithError("interrupted");
+      break;
+    }
     uint64_t t0 = clk.now();
     long rc = sys_membarrier(p.cmd, p.flags, p.cpu_id);
     uint64_t t1 = clk.now();
@@ -148,14 +187,19 @@ void Session::register_point_benchmark(RunContext& ctx, const Point& p, PointRes
         }
         Histogram h;
         int err = 0;
-        run_point_calls(clock_, p, st, h, err);
+        bool interrupted = false;
+        run_point_calls(clock_, p, st, h, err, interrupted);
         {
           std::lock_guard<std::mutex> g(r.lock);
           r.latency.merge(h);
           if (err) r.error = err;
+          if (interrupted) r.interrupted = true;
         }
-        if (st.thread_index() == 0 && p.delivery && tracer_ && !err && !stop_requested())
+        if (st.thread_index() == 0 && p.delivery && tracer_ && !err && !interrupted) {
+          // A point is stored whole or not at all: delivery is part of it.
           r.delivery = trace_delivery(*tracer_, p, params_["delivery_iterations"]);
+          if (!r.delivery) r.interrupted = true;
+        }
         st.counters["p50_ns"] = static_cast<double>(h.quantile(0.5));
         st.counters["p99_ns"] = static_cast<double>(h.quantile(0.99));
       });
@@ -177,6 +221,7 @@ void Session::register_registration_benchmarks(RunContext& ctx, std::list<RegRes
         ctx.progress().step(r.name);
         for (auto _ : st) {
           if (stop_requested()) {
+            r.interrupted = true;
             st.SkipWithError("interrupted");
             break;
           }
@@ -246,6 +291,7 @@ class MembarrierProbe : public Probe {
     return Availability::yes();
   }
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
+  ParamSpecs param_specs(unsigned online_cpus) const override { return specs(online_cpus); }
   double estimate_seconds(const json& p) const override {
     // The syscall-overhead figure (first repetition only): 2 × rounds ×
     // calls getppid() at ~1-2 µs on a VM.

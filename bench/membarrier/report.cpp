@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include "commands.h"
+#include "runner.h"
 
 namespace kperflab::membarrier {
 
@@ -18,14 +19,19 @@ json with(json labels, const char* key, json value) {
 }
 }  // namespace
 
-Delivery trace_delivery(DeliveryTracer& t, const Point& p, unsigned iters) {
+std::optional<Delivery> trace_delivery(DeliveryTracer& t, const Point& p, unsigned iters) {
   Delivery d;
   t.arm();
+  bool stopped = false;
   for (unsigned i = 0; i < iters; ++i) {
+    // A relaxed load per call (~1 ns next to a syscall of microseconds)
+    // lets ^C end even a GLOBAL-sized point at once.
+    if ((stopped = stop_requested())) break;
     if (sys_membarrier(p.cmd, p.flags, p.cpu_id) < 0) break;
     ++d.calls;
   }
   t.disarm();
+  if (stopped) return std::nullopt;
   d.cpus = t.read();
   return d;
 }
@@ -38,6 +44,11 @@ void Report::point(const Point& p, const PointResult& r) {
   }
   if (r.error) {
     rep_.skip(metric, "the kernel refused the command: " + errno_text(r.error));
+    return;
+  }
+  if (r.interrupted) {
+    rep_.skip(metric, "interrupted after " + std::to_string(r.latency.count()) + " of " +
+                          std::to_string(p.iters * p.callers) + " calls (discarded)");
     return;
   }
   if (r.latency.empty()) {
@@ -124,11 +135,14 @@ void Report::registration(const RegResult& r) {
   json labels = {{"cmd", r.name.substr(0, r.name.find('/'))}, {"threads", r.threads}};
   if (r.error)
     rep_.skip(metric, "the kernel refused the command: " + errno_text(r.error));
+  else if (r.interrupted)
+    rep_.skip(metric, "interrupted after " + std::to_string(r.latency.count()) +
+                          " samples (discarded)");
   else if (r.latency.empty())
     rep_.skip(metric, "not measured (interrupted)");
   else
     rep_.histogram(metric, r.latency, "ns", labels);
-  if (!r.latency.empty())
+  if (!r.latency.empty() && !r.interrupted)
     rows_.push_back({r.name, r.latency.count(), r.latency.quantile(0.5), r.latency.quantile(0.99),
                      nullptr, nullptr, nullptr, nullptr, nullptr});
 }

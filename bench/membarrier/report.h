@@ -28,6 +28,7 @@ struct PointResult {
   Histogram latency;
   int error = 0;
   std::string setup_error;
+  bool interrupted = false;  // ^C inside the point: its calls are discarded
   std::optional<Delivery> delivery;
 };
 
@@ -37,10 +38,13 @@ struct RegResult {
   std::string name;
   Histogram latency;
   int error = 0;
+  bool interrupted = false;  // ^C before every sample was taken: discarded
 };
 
 // Arms the tracer, makes `iters` calls of the point's command, disarms.
-Delivery trace_delivery(DeliveryTracer& t, const Point& p, unsigned iters);
+// Runs iters calls with the tracer armed; nullopt when ^C stopped it early
+// (a partial count would read as missed IPIs).
+std::optional<Delivery> trace_delivery(DeliveryTracer& t, const Point& p, unsigned iters);
 
 class Report {
  public:

@@ -7,7 +7,9 @@
 // Automatic NUMA balancing is held off while it measures (see README).
 #include <chrono>
 #include <optional>
+#include <cerrno>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "nt_device.h"
@@ -60,6 +62,41 @@ json profile_params(Profile p) {
   return j;
 }
 
+// A rate is -1 (back to back), 0 (no invalidation) or a positive Hz.
+std::string rate_rule(const json& v) {
+  for (auto& r : v)
+    if (r.get<double>() < 0 && r.get<double>() != -1) return "a negative rate other than -1";
+  return "";
+}
+
+// The module's own caps (uapi.h) bound every count and the window.
+ParamSpecs specs() {
+  std::vector<std::string> kinds;
+  for (auto k : workloads::kAllInvalKinds) kinds.emplace_back(workloads::to_string(k));
+  return {
+      ParamSpec::choice_list("kinds", kinds, 0, "invalidation kinds swept over rates_hz"),
+      ParamSpec::number_list("rates_hz", -1, 1e6, 0, 16,
+                             "invalidation rates, Hz (0: none, -1: back to back)")
+          .with_rule(rate_rule),
+      ParamSpec::number_list("hmm_rates_hz", -1, 1e6, 0, 16,
+                             "madvise rates while readers mirror with hmm_range_fault")
+          .with_rule(rate_rule),
+      ParamSpec::integer_list("work_ns", 0, KPL_NT_MAX_WORK_NS, 0, 16,
+                              "reader critical-section lengths swept, ns"),
+      ParamSpec::integer_list("readers", 1, KPL_NT_MAX_READERS, 0, 16, "reader counts swept"),
+      ParamSpec::integer_list("notifiers", 1, KPL_NT_MAX_NOTIFIERS, 0, 16,
+                              "notifier counts swept"),
+      ParamSpec::integer_list("cost_notifiers", 0, KPL_NT_MAX_NOTIFIERS, 0, 16,
+                              "notifier counts of the invalidation-cost sweep"),
+      ParamSpec::integer("base_work_ns", 0, KPL_NT_MAX_WORK_NS,
+                         "reader critical section outside the work_ns sweep, ns"),
+      ParamSpec::integer("inval_threads", 1, 64, "invalidating threads"),
+      ParamSpec::integer("window_ms", 1, KPL_MAX_MS, "measurement window per point, ms"),
+      ParamSpec::choice("numa_balancing", {"off", "keep"},
+                        "off: hold kernel.numa_balancing at 0 while measuring; keep: as found"),
+  };
+}
+
 std::string rate_name(double r) {
   return r < 0 ? "max" : std::to_string(static_cast<long>(r));
 }
@@ -91,6 +128,12 @@ class Session : public ProbeSession {
     return pt;
   }
   void record(Repetition& rep, const Point& pt, const Result& r);
+  // dev_.run: nullopt (the point recorded as skipped) when ^C ended the
+  // module's window with EINTR: a shortened window is not this point.
+  std::optional<Result> run(Repetition& rep, const Point& pt, const std::string& name);
+  void measure(Repetition& rep, const Point& pt) {
+    if (auto r = run(rep, pt, point_name(pt))) record(rep, pt, *r);
+  }
   static std::string point_name(const Point& pt);
   std::set<std::string> measured_;  // point names of this repetition
   void kinds_by_rate(RunContext& ctx, Repetition& rep);
@@ -154,6 +197,16 @@ std::string Session::point_name(const Point& pt) {
          "/notifiers=" + std::to_string(pt.notifiers);
 }
 
+std::optional<Result> Session::run(Repetition& rep, const Point& pt, const std::string& name) {
+  try {
+    return dev_.run(pt, reader_cpus_, cpus_[0]);
+  } catch (const std::system_error& e) {
+    if (e.code().value() != EINTR || !stop_requested()) throw;
+    rep.skip(name, "interrupted (^C) inside the point's window (discarded)");
+    return std::nullopt;
+  }
+}
+
 void Session::record(Repetition& rep, const Point& pt, const Result& r) {
   const auto& q = r.req;
   std::string kind(workloads::to_string(pt.kind));
@@ -215,8 +268,7 @@ void Session::kinds_by_rate(RunContext& ctx, Repetition& rep) {
     }
     for (auto& rate : p_["rates_hz"]) {
       if (stop_requested()) return;
-      Point pt = base(k, rate.get<double>());
-      record(rep, pt, dev_.run(pt, reader_cpus_, cpus_[0]));
+      measure(rep, base(k, rate.get<double>()));
     }
   }
 }
@@ -233,7 +285,7 @@ void Session::hmm_by_rate(RunContext& ctx, Repetition& rep) {
     if (stop_requested()) return;
     Point pt = base(InvalKind::madv_dontneed, rate.get<double>());
     pt.work_kind = KPL_NT_WORK_HMM;
-    record(rep, pt, dev_.run(pt, reader_cpus_, cpus_[0]));
+    measure(rep, pt);
   }
 }
 
@@ -248,7 +300,7 @@ void Session::one_factor(RunContext& ctx, Repetition& rep, const char* what) {
     if (std::string(what) == "notifiers") pt.notifiers = v;
     // The base point may already be a point of the kind x rate sweep.
     if (measured_.count(point_name(pt))) continue;
-    record(rep, pt, dev_.run(pt, reader_cpus_, cpus_[0]));
+    measure(rep, pt);
   }
 }
 
@@ -260,22 +312,33 @@ void Session::cost(RunContext& ctx, Repetition& rep) {
     ctx.progress().step("cost notifiers=" + std::to_string(n));
     Histogram lat;
     for (auto k : {InvalKind::madv_dontneed, InvalKind::munmap_mmap}) {
+      std::string name(workloads::to_string(k));
+      std::string metric = "cost/" + name + "/notifiers=" + std::to_string(n) + "/op_latency";
       if (n == 0) {  // no module involvement at all
         workloads::AnonBuffer buf(4096 * 64);
         workloads::Invalidator inv({.kind = k, .rate_hz = 0, .threads = 1, .cpus = {cpus_[0]},
                                     .max_ops = 0, .gate = nullptr}, buf);
-        std::this_thread::sleep_for(std::chrono::milliseconds(p_["window_ms"].get<int>()));
+        // The window in slices, so ^C ends it within 20 ms.
+        auto end = std::chrono::steady_clock::now() +
+                   std::chrono::milliseconds(p_["window_ms"].get<int>());
+        while (std::chrono::steady_clock::now() < end && !stop_requested())
+          std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+              end - std::chrono::steady_clock::now(), std::chrono::milliseconds(20)));
         inv.stop();
+        if (stop_requested()) {
+          rep.skip(metric, "interrupted (^C) inside the point's window (discarded)");
+          return;
+        }
         lat = inv.latency();
       } else {
         Point pt = base(k, -1);
         pt.readers = 0;
         pt.notifiers = n;
-        lat = dev_.run(pt, reader_cpus_, cpus_[0]).op_latency;
+        auto r = run(rep, pt, metric);
+        if (!r) return;
+        lat = r->op_latency;
       }
-      std::string name(workloads::to_string(k));
-      rep.histogram("cost/" + name + "/notifiers=" + std::to_string(n) + "/op_latency", lat, "ns",
-                    {{"kind", name}, {"notifiers", n}});
+      rep.histogram(metric, lat, "ns", {{"kind", name}, {"notifiers", n}});
     }
   }
 }
@@ -306,6 +369,7 @@ class NotifierProbe : public Probe {
     return why.empty() ? Availability::yes() : Availability::no(why);
   }
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
+  ParamSpecs param_specs(unsigned) const override { return specs(); }
   double estimate_seconds(const json& p) const override {
     double points = double(p["kinds"].size() * p["rates_hz"].size() + p["hmm_rates_hz"].size() +
                            p["work_ns"].size() +

@@ -29,7 +29,7 @@ TEST(RunArgs, BadInputNamesTheProblem) {
   EXPECT_NE(msg({"--repeat", "0"}).find("--repeat"), std::string::npos);
   EXPECT_NE(msg({"--repeat", "3x"}).find("3x"), std::string::npos);
   EXPECT_NE(msg({"--profile", "fast"}).find("fast"), std::string::npos);
-  EXPECT_NE(msg({"--probe"}).find("needs a value"), std::string::npos);
+  EXPECT_NE(msg({"--probe"}).find("--probe"), std::string::npos);  // CLI11: "1 required ... missing"
   EXPECT_NE(msg({"--bogus"}).find("--bogus"), std::string::npos);
   EXPECT_NE(msg({"--set", "novalue"}).find("PROBE.KEY=VALUE"), std::string::npos);
 }

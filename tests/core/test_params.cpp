@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Typed probe parameters (#12, item 3): every profile's defaults obey the
+// probe's own declaration on this host, and --set refuses what could hang
+// or abort a run before anything runs.
+#include <gtest/gtest.h>
+
+#include "params.h"
+#include "probe.h"
+#include "runner.h"
+
+using namespace kperflab;
+
+namespace {
+
+std::string set_error(std::vector<std::string> args) {
+  try {
+    resolve_sets(parse_run_args(args), 2);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Params, EveryProbeDeclaresParameters) {
+  auto all = ProbeRegistry::instance().all();
+  ASSERT_GE(all.size(), 4u);  // membarrier, cpumask, ipi, notifier
+  for (Probe* p : all) EXPECT_FALSE(p->param_specs(2).empty()) << p->name();
+}
+
+TEST(Params, ProfileDefaultsPassTheirOwnSpecOnThisHost) {
+  HostInfo host = HostInfo::collect();
+  for (Probe* p : ProbeRegistry::instance().all())
+    for (auto prof : {Profile::quick, Profile::standard, Profile::full, Profile::lab}) {
+      auto params = p->parameters(prof, host);
+      auto specs = p->param_specs(host.online_count());
+      EXPECT_NO_THROW(check_params(std::string(p->name()), specs, params))
+          << p->name() << " " << to_string(prof);
+      // And every declared key is one the probe uses (no dead declarations).
+      for (auto& s : specs) EXPECT_TRUE(params.contains(s.key)) << p->name() << "." << s.key;
+    }
+}
+
+TEST(Params, SetRefusesHangsAndAborts) {
+  for (const char* v : {"-1", "0", "1e99", "abc", "nan", "4294967295", "1.5", "", " 5"}) {
+    std::string e = set_error({"--set", std::string("membarrier.iterations=") + v});
+    EXPECT_NE(e.find("membarrier.iterations=" + std::string(v)), std::string::npos) << e;
+    EXPECT_NE(e.find("1..1000000"), std::string::npos) << e;
+  }
+  EXPECT_NE(set_error({"--set", "cpumask.sample_ms=nan"}).find("0.1..50"), std::string::npos);
+  EXPECT_NE(set_error({"--set", "cpumask.sample_ms=inf"}).find("sample_ms"), std::string::npos);
+  EXPECT_NE(set_error({"--set", "membarrier.placement=yes"}).find("true|false"),
+            std::string::npos);
+  EXPECT_NE(set_error({"--set", "membarrier.states=spin,bogus"}).find("bogus"),
+            std::string::npos);
+  EXPECT_NE(set_error({"--set", "membarrier.states=spin,spin"}).find("twice"), std::string::npos);
+  EXPECT_NE(set_error({"--set", "membarrier.states=[]"}).find("0 items"), std::string::npos);
+  EXPECT_NE(set_error({"--set", "notifier.rates_hz=[-2]"}).find("-2"), std::string::npos);
+  EXPECT_NE(set_error({"--set", "notifier.rates_hz=-0.5"}).find("other than -1"),
+            std::string::npos);
+  EXPECT_NE(set_error({"--set", "ipi.targets=idle,bsy"}).find("bsy"), std::string::npos);
+  // CPU counts follow the host (2 CPUs here): at most one other CPU.
+  EXPECT_NE(set_error({"--set", "membarrier.max_targets=2"}).find("0..1"), std::string::npos);
+  EXPECT_NE(set_error({"--set", "cpumask.threads=3"}).find("1..2"), std::string::npos);
+}
+
+TEST(Params, SetTyposAreErrors) {
+  EXPECT_NE(set_error({"--set", "nosuch.k=1"}).find("no probe 'nosuch'"), std::string::npos);
+  auto e = set_error({"--set", "membarrier.iteration=5"});
+  EXPECT_NE(e.find("no parameter 'iteration'"), std::string::npos) << e;
+  EXPECT_NE(e.find("iterations, delivery_iterations"), std::string::npos) << e;  // lists keys
+  e = set_error({"--probe", "membarrier", "--set", "ipi.samples=5"});
+  EXPECT_NE(e.find("does not run in this invocation"), std::string::npos) << e;
+}
+
+TEST(Params, SetValuesAreTyped) {
+  auto o = parse_run_args({"--probe", "membarrier", "--probe", "cpumask", "--set",
+                           "membarrier.iterations=1000000", "--set", "membarrier.placement=false",
+                           "--set", "membarrier.states=spin,sleep", "--set",
+                           R"(cpumask.densities=["half"])", "--set", "cpumask.sample_ms=2.5",
+                           "--set", "membarrier.register_threads=[]"});
+  auto s = resolve_sets(o, 2);
+  EXPECT_EQ(s["membarrier"]["iterations"], 1000000);
+  EXPECT_EQ(s["membarrier"]["placement"], false);
+  EXPECT_EQ(s["membarrier"]["states"], (nlohmann::json{"spin", "sleep"}));
+  EXPECT_EQ(s["membarrier"]["register_threads"], nlohmann::json::array());
+  EXPECT_EQ(s["cpumask"]["densities"], (nlohmann::json{"half"}));
+  EXPECT_DOUBLE_EQ(s["cpumask"]["sample_ms"].get<double>(), 2.5);
+}
