@@ -179,7 +179,8 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
                                     "): absolute latencies do not compare across hosts; "
                                     "pass --cross-host to compare anyway");
   if (hb != hc)
-    res.warnings.push_back("comparing across hosts (" + printable(hb) + " vs " + printable(hc) + ")");
+    res.warnings.push_back("comparing across hosts (" + printable(hb) + " vs " + printable(hc) +
+                           ")");
   res.provenance = provenance_diff(base.bundles[0].meta_view(), cand.bundles[0].meta_view());
   // Probe parameters that differ (e.g. ipi.handler_delay_ns 0 -> 20000):
   // part of what the two sides ran, as much as the kernel is.

@@ -63,8 +63,8 @@ std::string printable(std::string_view s) {
 }
 
 BundleError::BundleError(const fs::path& file, const std::string& field, const std::string& what)
-    : std::runtime_error(printable(file.string() + (field.empty() ? "" : ": field '" + field + "'") +
-                                   ": " + what)) {}
+    : std::runtime_error(printable(
+          file.string() + (field.empty() ? "" : ": field '" + field + "'") + ": " + what)) {}
 
 namespace {
 

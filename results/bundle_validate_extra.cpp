@@ -78,7 +78,8 @@ class TextWalk {
     for (size_t i = 0; i < s.size(); ++i) {
       auto c = static_cast<unsigned char>(s[i]);
       auto next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
-      if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f || (c == 0xc2 && next >= 0x80 && next < 0xa0)) {
+      if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ||
+          (c == 0xc2 && next >= 0x80 && next < 0xa0)) {
         char b[80];
         std::snprintf(b, sizeof b, "%scontains the control character 0x%02x at byte %zu", what,
                       c == 0xc2 ? next : c, i);

@@ -54,7 +54,8 @@ void print_topology(const JsonView& c) {
   std::printf("topology  cpu online core package llc node smt_siblings\n");
   for (auto& t : c.at("topology").elements()) {
     std::string sib;
-    for (auto& s : t.at("smt_siblings").elements()) sib += (sib.empty() ? "" : ",") + s.raw().dump();
+    for (auto& s : t.at("smt_siblings").elements())
+      sib += (sib.empty() ? "" : ",") + s.raw().dump();
     std::printf("          %3s %6s %4s %7s %3s %4s %s\n", str(t, "cpu").c_str(),
                 t.at("online").boolean() ? "yes" : "no", str(t, "core").c_str(),
                 str(t, "package").c_str(), str(t, "llc").c_str(), str(t, "node").c_str(),

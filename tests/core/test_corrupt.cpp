@@ -77,7 +77,8 @@ void expect_refused(const fs::path& bundle, const std::string& expect) {
     SCOPED_TRACE(args[0]);
     Outcome o = run(args, t.path);
     EXPECT_EQ(o.rc, 2) << o.err;
-    EXPECT_NE(o.err.find(expect), std::string::npos) << "expected: " << expect << "\ngot: " << o.err;
+    EXPECT_NE(o.err.find(expect), std::string::npos)
+        << "expected: " << expect << "\ngot: " << o.err;
     EXPECT_LT(o.seconds, kMaxSeconds);
     EXPECT_LT(o.out_bytes, kMaxOutput);
     for (char c : o.err) {
@@ -93,19 +94,34 @@ json valid_meta() {
   for (int c = 0; c < 2; ++c)
     topo.push_back({{"cpu", c}, {"online", true}, {"core", c}, {"package", 0}, {"llc", 0},
                     {"node", 0}, {"smt_siblings", json::array({c})}});
-  return {{"schema", kperflab::kMetaSchema}, {"status", "complete"}, {"bundle_id", "fixture"},
+  return {{"schema", kperflab::kMetaSchema},
+          {"status", "complete"},
+          {"bundle_id", "fixture"},
           {"suite", {{"version", "0.1.0"}, {"git_sha", "0123456789abcdef"}}},
-          {"host", {{"hostname", "h1"}, {"virtualized", true}, {"hypervisor", "kvm"},
-                    {"memory_bytes", 1 << 30}}},
-          {"kernel", {{"release", "6.12.0"}, {"version", "#1 SMP"}, {"cmdline", "quiet"},
-                      {"config", {{"source", "/proc/config.gz"}, {"sha256", std::string(64, 'a')},
-                                  {"options", {{"CONFIG_HZ", "250"}, {"CONFIG_PREEMPT", nullptr}}}}},
-                      {"clocksource", {{"current", "tsc"}}}, {"thp", {{"enabled", "always"}}},
-                      {"vulnerabilities", {{"meltdown", "Not affected"}, {"mds", "Mitigation"}}}}},
-          {"cpu", {{"model_name", "Fixture CPU"}, {"online", "0-1"}, {"online_count", 2},
-                   {"topology", topo}, {"smt", {{"control", "off"}, {"active", false}}},
-                   {"frequency", {{"governor", "performance"}, {"boost", false}}},
-                   {"idle", {{"driver", "none"}, {"governor", nullptr}}}}},
+          {"host",
+           {{"hostname", "h1"},
+            {"virtualized", true},
+            {"hypervisor", "kvm"},
+            {"memory_bytes", 1 << 30}}},
+          {"kernel",
+           {{"release", "6.12.0"},
+            {"version", "#1 SMP"},
+            {"cmdline", "quiet"},
+            {"config",
+             {{"source", "/proc/config.gz"},
+              {"sha256", std::string(64, 'a')},
+              {"options", {{"CONFIG_HZ", "250"}, {"CONFIG_PREEMPT", nullptr}}}}},
+            {"clocksource", {{"current", "tsc"}}},
+            {"thp", {{"enabled", "always"}}},
+            {"vulnerabilities", {{"meltdown", "Not affected"}, {"mds", "Mitigation"}}}}},
+          {"cpu",
+           {{"model_name", "Fixture CPU"},
+            {"online", "0-1"},
+            {"online_count", 2},
+            {"topology", topo},
+            {"smt", {{"control", "off"}, {"active", false}}},
+            {"frequency", {{"governor", "performance"}, {"boost", false}}},
+            {"idle", {{"driver", "none"}, {"governor", nullptr}}}}},
           {"probes", {{"p", {{"status", "complete"}}}}}};
 }
 
@@ -200,7 +216,8 @@ TEST(CorruptBundle, ZlibBombHistograms) {
 TEST(CorruptBundle, InflatedBytesBudget) {
   TmpDir t;
   write_bundle(t.path / "b", valid_meta(), probe_doc({metrics_rep(5000, bomb_metric(60000))}));
-  expect_refused(t.path / "b", "latency.hist': the bundle's histograms decode to more than 256 MiB");
+  expect_refused(t.path / "b",
+                 "latency.hist': the bundle's histograms decode to more than 256 MiB");
 }
 
 TEST(CorruptBundle, HistogramCountBudget) {
@@ -231,8 +248,11 @@ TEST(CorruptBundle, ValidBundleStillReads) {
   rep.skip("b/latency", "EINVAL");
   rep.extra()["tables"] = json::array(
       {{{"title", "sweep"}, {"columns", {"targets", "p50"}}, {"rows", {{1, 1200.5}, {2, "n/a"}}}}});
-  rep.extra()["matrices"] = json::array({{{"title", "ipi"}, {"unit", "ns"}, {"rows", {0, 1}},
-                                          {"cols", {0, 1}}, {"values", {{nullptr, 2100}, {2300.5, nullptr}}}}});
+  rep.extra()["matrices"] = json::array({{{"title", "ipi"},
+                                          {"unit", "ns"},
+                                          {"rows", {0, 1}},
+                                          {"cols", {0, 1}},
+                                          {"values", {{nullptr, 2100}, {2300.5, nullptr}}}}});
   fs::path b = write_bundle(t.path / "b", valid_meta(), probe_doc({rep.to_json()}));
   if (const char* keep = std::getenv("KPERFLAB_KEEP_FIXTURE")) fs::copy(b, keep);
   Outcome o = run({"show", b.string(), "--hist"}, t.path);
