@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "analysis/stats.h"
@@ -42,7 +43,7 @@ Side Side::load(const fs::path& p) {
   }
   if (s.bundles.empty()) throw std::invalid_argument("no bundle (meta.json) under " + p.string());
   std::set<std::string> rel;
-  for (auto& b : s.bundles) rel.insert(b.meta["kernel"]["release"].get<std::string>());
+  for (auto& b : s.bundles) rel.insert(b.meta_view().at("kernel").at("release").str());
   s.label = *rel.begin() + (rel.size() > 1 ? " (+" + std::to_string(rel.size() - 1) + " kernels)" : "");
   if (s.bundles.size() > 1) s.label += " (" + std::to_string(s.bundles.size()) + " bundles)";
   return s;
@@ -50,24 +51,22 @@ Side Side::load(const fs::path& p) {
 
 namespace {
 
-std::string at(const json& j, const std::vector<std::string>& path) {
-  const json* cur = &j;
-  for (auto& k : path) {
-    if (!cur->is_object() || !cur->contains(k)) return "n/a";
-    cur = &(*cur)[k];
-  }
-  if (cur->is_null()) return "n/a";
-  return cur->is_string() ? cur->get<std::string>() : cur->dump();
+// A provenance field for display; "n/a" where any step is absent or null.
+std::string at(const JsonView& j, const std::vector<std::string>& path) {
+  std::optional<JsonView> cur = j;
+  for (size_t i = 0; i + 1 < path.size() && cur; ++i) cur = cur->find(path[i]);
+  return cur ? printable(cur->text(path.back())) : "n/a";
 }
 
 // Direction of "better" from the unit: time and cost units are lower-is-
 // better; a metric may say otherwise with labels.better = "higher"|"lower"|
 // "none". Fractions named *missed* or *unexpected* are lower-is-better.
-std::string better_of(const std::string& metric, const json& m) {
-  if (m.contains("labels") && m["labels"].contains("better"))
-    return m["labels"]["better"] == "none" ? "" : m["labels"]["better"].get<std::string>();
+std::string better_of(const std::string& metric, const JsonView& m) {
+  if (auto labels = m.find("labels"))
+    if (auto better = labels->find("better"))
+      return better->str() == "none" ? "" : better->str();
   static const std::set<std::string> time_units = {"ns", "ps", "us", "ms", "s", "cycles"};
-  if (time_units.count(m.value("unit", ""))) return "lower";
+  if (time_units.count(m.at("unit").str())) return "lower";
   if (metric.find("missed") != std::string::npos || metric.find("unexpected") != std::string::npos)
     return "lower";
   return "";
@@ -83,7 +82,7 @@ double effect_for(const Options& o, const std::string& key) {
 // probe -> metric -> stat -> values (one per repetition), plus unit/labels.
 struct Collected {
   std::map<std::string, std::map<std::string, std::map<std::string, std::vector<double>>>> v;
-  std::map<std::string, json> meta;  // "probe\x1fmetric" -> metric json (last seen)
+  std::map<std::string, JsonView> meta;  // "probe\x1fmetric" -> metric (last seen)
   size_t reps = 0;
 };
 
@@ -91,20 +90,22 @@ Collected collect(const Side& s) {
   static const char* kStats[] = {"p50", "p90", "p99", "p99_9", "mean"};
   Collected c;
   for (auto& b : s.bundles)
-    for (auto& [probe, doc] : b.probes)
-      for (auto& rep : doc["repetitions"]) {
-        c.reps = std::max(c.reps, doc["repetitions"].size() * s.bundles.size());
-        for (auto& [name, m] : rep["metrics"].items()) {
-          c.meta[probe + '\x1f' + name] = m;
-          if (m["kind"] == "scalar") {
-            if (m["value"].is_number()) c.v[probe][name]["value"].push_back(m["value"]);
+    for (auto& [probe, d] : b.probes) {
+      JsonView reps = b.probe_view(probe).at("repetitions");
+      for (auto& rep : reps.elements()) {
+        c.reps = std::max(c.reps, reps.size() * s.bundles.size());
+        for (auto& [name, m] : rep.at("metrics").members()) {
+          c.meta.insert_or_assign(probe + '\x1f' + name, m);
+          if (m.at("kind").str() == "scalar") {
+            if (m.at("value").is_number()) c.v[probe][name]["value"].push_back(m.at("value").num());
             continue;
           }
-          if (m["count"].get<uint64_t>() == 0) continue;
+          if (m.at("count").u64() == 0) continue;
           for (const char* st : kStats)
-            if (m.contains(st) && m[st].is_number()) c.v[probe][name][st].push_back(m[st]);
+            if (auto x = m.find(st); x && x->is_number()) c.v[probe][name][st].push_back(x->num());
         }
       }
+    }
   return c;
 }
 
@@ -130,7 +131,7 @@ void decide(Row& r, double alpha) {
 
 }  // namespace
 
-std::vector<ProvDiff> provenance_diff(const json& a, const json& b) {
+std::vector<ProvDiff> provenance_diff(const JsonView& a, const JsonView& b) {
   std::vector<std::vector<std::string>> fields = {
       {"host", "hostname"}, {"kernel", "release"}, {"kernel", "version"},
       {"kernel", "cmdline"}, {"kernel", "config", "sha256"}, {"cpu", "model_name"},
@@ -149,15 +150,16 @@ std::vector<ProvDiff> provenance_diff(const json& a, const json& b) {
     if (x != y) out.push_back({join(f), x, y});
   }
   for (const char* group : {"options", "vulnerabilities"}) {
-    const json& ja = group == std::string("options") ? a["kernel"]["config"] : a["kernel"];
-    const json& jb = group == std::string("options") ? b["kernel"]["config"] : b["kernel"];
+    bool options = group == std::string("options");
+    JsonView ja = options ? a.at("kernel").at("config") : a.at("kernel");
+    JsonView jb = options ? b.at("kernel").at("config") : b.at("kernel");
     std::set<std::string> keys;
-    for (const json* j : {&ja, &jb})
-      if (j->is_object() && j->contains(group) && (*j)[group].is_object())
-        for (auto& [k, v] : (*j)[group].items()) keys.insert(k);
+    for (const JsonView* j : {&ja, &jb})
+      if (auto g = j->find_if(group, J_OBJECT))
+        for (auto& [k, v] : g->members()) keys.insert(k);
     for (auto& k : keys) {
       std::string x = at(ja, {group, k}), y = at(jb, {group, k});
-      if (x != y) out.push_back({std::string(group == std::string("options") ? "config." : "mitigation.") + k, x, y});
+      if (x != y) out.push_back({(options ? "config." : "mitigation.") + printable(k), x, y});
     }
   }
   return out;
@@ -167,41 +169,41 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
   Result res;
   res.base_label = base.label;
   res.cand_label = cand.label;
-  std::string hb = base.bundles[0].meta["host"]["hostname"], hc = cand.bundles[0].meta["host"]["hostname"];
+  auto hostname = [](const Bundle& b) { return b.meta_view().at("host").at("hostname").str(); };
+  std::string hb = hostname(base.bundles[0]), hc = hostname(cand.bundles[0]);
   for (const Side* s : {&base, &cand})
     for (auto& b : s->bundles)
-      if (b.meta["host"]["hostname"] != hb && !o.cross_host)
-        throw std::invalid_argument("bundles come from different hosts (" + hb + ", " +
-                                    b.meta["host"]["hostname"].get<std::string>() +
+      if (hostname(b) != hb && !o.cross_host)
+        throw std::invalid_argument("bundles come from different hosts (" + printable(hb) + ", " +
+                                    printable(hostname(b)) +
                                     "): absolute latencies do not compare across hosts; "
                                     "pass --cross-host to compare anyway");
-  if (hb != hc) res.warnings.push_back("comparing across hosts (" + hb + " vs " + hc + ")");
-  res.provenance = provenance_diff(base.bundles[0].meta, cand.bundles[0].meta);
+  if (hb != hc)
+    res.warnings.push_back("comparing across hosts (" + printable(hb) + " vs " + printable(hc) +
+                           ")");
+  res.provenance = provenance_diff(base.bundles[0].meta_view(), cand.bundles[0].meta_view());
   // Probe parameters that differ (e.g. ipi.handler_delay_ns 0 -> 20000):
   // part of what the two sides ran, as much as the kernel is.
   for (auto& [probe, db] : base.bundles[0].probes) {
-    auto it = cand.bundles[0].probes.find(probe);
-    if (it == cand.bundles[0].probes.end() || !db.contains("parameters") ||
-        !it->second.contains("parameters"))
-      continue;
-    const json &pa = db["parameters"], &pb = it->second["parameters"];
+    if (!cand.bundles[0].probes.count(probe)) continue;
+    JsonView pa = base.bundles[0].probe_view(probe).at("parameters");
+    JsonView pb = cand.bundles[0].probe_view(probe).at("parameters");
     std::set<std::string> keys;
-    for (const json* j : {&pa, &pb})
-      if (j->is_object())
-        for (auto& [k, v] : j->items()) keys.insert(k);
-    auto show = [](const json& j, const std::string& k) {
-      if (!j.contains(k)) return std::string("(none)");
-      return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
+    for (const JsonView* j : {&pa, &pb})
+      for (auto& [k, v] : j->members()) keys.insert(k);
+    auto show = [](const JsonView& j, const std::string& k) {
+      return j.has(k) ? printable(j.text(k, "null")) : std::string("(none)");
     };
     for (auto& k : keys) {
       std::string x = show(pa, k), y = show(pb, k);
-      if (x != y) res.provenance.push_back({probe + "." + k, x, y});
+      if (x != y) res.provenance.push_back({probe + "." + printable(k), x, y});
     }
   }
   for (const Side* s : {&base, &cand})
     for (auto& b : s->bundles)
-      if (b.meta["status"] != "complete")
-        res.warnings.push_back(b.dir.string() + " is partial (interrupted or a probe failed)");
+      if (b.meta_view().at("status").str() != "complete")
+        res.warnings.push_back(printable(b.dir.string()) +
+                               " is partial (interrupted or a probe failed)");
   Collected cb = collect(base), cc = collect(cand);
   res.base_reps = cb.reps;
   res.cand_reps = cc.reps;
@@ -222,9 +224,9 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
         r.probe = probe;
         r.metric = name;
         r.stat = stat;
-        const json& m = cb.meta[probe + '\x1f' + name];
-        r.unit = m.value("unit", "");
-        r.labels = m.value("labels", json::object());
+        const JsonView& m = cb.meta.at(probe + '\x1f' + name);
+        r.unit = m.at("unit").str();
+        r.labels = m.has("labels") ? m.at("labels").raw() : json::object();
         r.better = better_of(name, m);
         r.base = bv;
         r.cand = pit->second[name][stat];
@@ -285,12 +287,11 @@ json merged_cdf(const Side& s, const std::string& probe, const std::string& metr
   Histogram h;
   bool found = false;
   for (auto& b : s.bundles) {
-    auto it = b.probes.find(probe);
-    if (it == b.probes.end()) continue;
-    for (auto& rep : it->second["repetitions"]) {
-      if (!rep["metrics"].contains(metric) || rep["metrics"][metric]["kind"] != "histogram")
-        continue;
-      h.merge(Histogram::decode_base64(rep["metrics"][metric]["hist"].get<std::string>()));
+    if (!b.probes.count(probe)) continue;
+    for (auto& rep : b.probe_view(probe).at("repetitions").elements()) {
+      auto m = rep.at("metrics").find(metric);
+      if (!m || m->at("kind").str() != "histogram") continue;
+      h.merge(Histogram::decode_base64(m->at("hist").str()));
       found = true;
     }
   }

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "results/bundle.h"
+#include "results/json_access.h"
 
 namespace kperflab::compare {
 
@@ -66,8 +67,9 @@ struct Result {
 
 Result compare(const Side& base, const Side& cand, const Options& opt);
 
-// Fields of meta.json compared in the provenance section.
-std::vector<ProvDiff> provenance_diff(const nlohmann::json& a, const nlohmann::json& b);
+// Fields of meta.json compared in the provenance section (values passed
+// through printable(): they end up on terminals and in mails).
+std::vector<ProvDiff> provenance_diff(const JsonView& a, const JsonView& b);
 
 // Merged histogram (all repetitions, all bundles) of a metric on one side,
 // for CDF plots; nullopt for scalars or absent metrics.

@@ -8,6 +8,7 @@
 #include "analysis/export.h"
 #include "histogram.h"
 #include "hlog.h"
+#include "results/json_access.h"
 
 namespace kperflab::exporting {
 
@@ -17,27 +18,33 @@ namespace {
 
 const char* kStats[] = {"p50", "p90", "p99", "p99_9", "p99_99", "mean", "min", "max"};
 
-double epoch_of(const json& meta) {
+double epoch_of(const JsonView& meta) {
   std::tm tm{};
-  std::string s = meta.value("started", "");
+  std::string s = meta.text("started", "");
   if (s.empty() || !strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return 0;
   return static_cast<double>(timegm(&tm));
+}
+
+// A probe's repetitions, checked access (results/json_access.h).
+std::vector<JsonView> repetitions(const Bundle& b, const std::string& probe) {
+  return b.probe_view(probe).at("repetitions").elements();
 }
 
 }  // namespace
 
 std::string hlog(const Bundle& b) {
   std::ostringstream o;
-  HlogWriter w(o, epoch_of(b.meta));
-  w.comment("kperflab bundle " + b.dir.filename().string() + " kernel " +
-            b.meta["kernel"]["release"].get<std::string>() + "; one interval per repetition");
+  JsonView meta = b.meta_view();
+  HlogWriter w(o, epoch_of(meta));
+  w.comment("kperflab bundle " + printable(b.dir.filename().string()) + " kernel " +
+            printable(meta.at("kernel").at("release").str()) + "; one interval per repetition");
   for (auto& [probe, doc] : b.probes) {
     unsigned r = 0;
-    for (auto& rep : doc["repetitions"]) {
-      for (auto& [name, m] : rep["metrics"].items()) {
-        if (m["kind"] != "histogram") continue;
+    for (auto& rep : repetitions(b, probe)) {
+      for (auto& [name, m] : rep.at("metrics").members()) {
+        if (m.at("kind").str() != "histogram") continue;
         w.interval(probe + "/" + name + "/rep=" + std::to_string(r), r, 1.0,
-                   Histogram::decode_base64(m["hist"].get<std::string>()));
+                   Histogram::decode_base64(m.at("hist").str()));
       }
       ++r;
     }
@@ -46,30 +53,33 @@ std::string hlog(const Bundle& b) {
 }
 
 std::string gbench(const Bundle& b) {
-  const json& k = b.meta["kernel"];
+  JsonView meta = b.meta_view(), k = meta.at("kernel"), cpu = meta.at("cpu");
   json out = {{"context",
-               {{"date", b.meta.value("started", "")},
-                {"host_name", b.meta["host"]["hostname"]},
+               {{"date", meta.text("started", "")},
+                {"host_name", meta.at("host").at("hostname").str()},
                 {"executable", "kperflab"},
-                {"num_cpus", b.meta["cpu"].value("online_count", 0)},
-                {"kernel_release", k["release"]},
-                {"kernel_version", k["version"]},
+                {"num_cpus", cpu.has("online_count") ? cpu.at("online_count").u64() : 0},
+                {"kernel_release", k.at("release").str()},
+                {"kernel_version", k.at("version").str()},
                 {"library_build_type", "release"}}},
               {"benchmarks", json::array()}};
   for (auto& [probe, doc] : b.probes) {
-    unsigned r = 0, reps = static_cast<unsigned>(doc["repetitions"].size());
-    for (auto& rep : doc["repetitions"]) {
-      for (auto& [name, m] : rep["metrics"].items()) {
-        if (m["kind"] != "histogram") continue;
-        double scale = m["unit"] == "ps" ? 1e-3 : 1.0;  // gbench times are ns
+    auto reps = repetitions(b, probe);
+    unsigned r = 0;
+    for (auto& rep : reps) {
+      for (auto& [name, m] : rep.at("metrics").members()) {
+        if (m.at("kind").str() != "histogram") continue;
+        double scale = m.at("unit").str() == "ps" ? 1e-3 : 1.0;  // gbench times are ns
         for (const char* st : kStats) {
-          if (!m.contains(st) || !m[st].is_number()) continue;
+          auto x = m.find(st);
+          if (!x || !x->is_number()) continue;
           std::string n = probe + "/" + name + ":" + st;
-          double v = m[st].get<double>() * scale;
+          double v = x->num() * scale;
           out["benchmarks"].push_back({{"name", n}, {"run_name", n}, {"run_type", "iteration"},
-                                       {"repetitions", reps}, {"repetition_index", r},
-                                       {"threads", 1}, {"iterations", m["count"]},
-                                       {"real_time", v}, {"cpu_time", v}, {"time_unit", "ns"}});
+                                       {"repetitions", static_cast<unsigned>(reps.size())},
+                                       {"repetition_index", r}, {"threads", 1},
+                                       {"iterations", m.at("count").u64()}, {"real_time", v},
+                                       {"cpu_time", v}, {"time_unit", "ns"}});
         }
       }
       ++r;
@@ -89,17 +99,19 @@ std::string csv(const Bundle& b) {
   };
   for (auto& [probe, doc] : b.probes) {
     unsigned r = 0;
-    for (auto& rep : doc["repetitions"]) {
-      for (auto& [name, m] : rep["metrics"].items()) {
+    for (auto& rep : repetitions(b, probe)) {
+      for (auto& [name, m] : rep.at("metrics").members()) {
+        std::string kind = m.at("kind").str();
         std::string pre = quote(probe) + "," + quote(name) + "," + std::to_string(r) + "," +
-                          m["kind"].get<std::string>() + "," + quote(m["unit"]) + ",";
-        if (m["kind"] == "scalar") {
-          o << pre << "value," << (m["value"].is_null() ? "" : m["value"].dump()) << "\n";
+                          kind + "," + quote(m.at("unit").str()) + ",";
+        if (kind == "scalar") {
+          JsonView v = m.at("value");
+          o << pre << "value," << (v.is_null() ? "" : v.raw().dump()) << "\n";
           continue;
         }
         for (const char* st : {"count", "min", "max", "mean", "p50", "p90", "p99", "p99_9",
                                "p99_99", "overflow"})
-          if (m.contains(st)) o << pre << st << "," << m[st].dump() << "\n";
+          if (auto x = m.find(st)) o << pre << st << "," << x->raw().dump() << "\n";
       }
       ++r;
     }

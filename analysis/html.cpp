@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -18,8 +19,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string o;
+// Control characters from a bundle are no HTML; printable() spells them.
+std::string esc(const std::string& text) {
+  std::string s = printable(text), o;
   for (char c : s) {
     switch (c) {
       case '<': o += "&lt;"; break;
@@ -82,37 +84,43 @@ std::string plot(const std::string& title, const std::vector<Series>& s, bool lo
   return o.str();
 }
 
-std::string heatmap(const json& m, const std::string& side) {
-  if (!m.contains("values") || !m["values"].is_array() || m["values"].empty()) return "";
+// Cell colour from blue (lo) to red (hi); grey where not measured.
+std::string fill_of(const JsonView& v, double lo, double hi) {
+  if (!v.is_number()) return "#eee";
+  double t = hi > lo ? (v.num() - lo) / (hi - lo) : 0;
+  char b[16];
+  std::snprintf(b, sizeof b, "#%02x%02x%02x", static_cast<int>(255 * t),
+                static_cast<int>(80 + 100 * (1 - t)), static_cast<int>(255 * (1 - t)));
+  return b;
+}
+
+// rows x cols values (checked on load; at() would throw on a ragged one).
+std::string heatmap(const JsonView& m, const std::string& side) {
+  JsonView values = m.at("values"), rows = m.at("rows"), cols = m.at("cols");
+  if (values.size() == 0) return "";
   double lo = INFINITY, hi = -INFINITY;
-  for (auto& row : m["values"])
-    for (auto& v : row)
-      if (v.is_number()) lo = std::min(lo, v.get<double>()), hi = std::max(hi, v.get<double>());
+  for (auto& row : values.elements())
+    for (auto& v : row.elements())
+      if (v.is_number()) lo = std::min(lo, v.num()), hi = std::max(hi, v.num());
   if (!std::isfinite(lo)) return "";
-  size_t n = m["values"].size(), k = m["values"][0].size();
+  size_t n = values.size(), k = cols.size();
   int cell = static_cast<int>(std::clamp<size_t>(320 / std::max(n, k), 4, 28));
   std::ostringstream o;
   int w = 50 + cell * static_cast<int>(k), h = 40 + cell * static_cast<int>(n);
+  std::string unit = m.text("unit", "");
   o << "<figure><svg width='" << w << "' height='" << h << "' xmlns='http://www.w3.org/2000/svg'>"
-    << "<text x='4' y='14' font-size='12'>" << esc(side + ": " + m.value("title", "")) << " ("
-    << esc(fmt_value(lo, m.value("unit", ""))) << " .. " << esc(fmt_value(hi, m.value("unit", "")))
-    << ")</text>";
-  for (size_t r = 0; r < n; ++r)
+    << "<text x='4' y='14' font-size='12'>" << esc(side + ": " + m.text("title", "")) << " ("
+    << esc(fmt_value(lo, unit)) << " .. " << esc(fmt_value(hi, unit)) << ")</text>";
+  for (size_t r = 0; r < n; ++r) {
+    JsonView row = values.at(r);
     for (size_t c = 0; c < k; ++c) {
-      const json& v = m["values"][r][c];
-      std::string fill = "#eee";
-      if (v.is_number()) {
-        double t = hi > lo ? (v.get<double>() - lo) / (hi - lo) : 0;
-        char b[16];
-        std::snprintf(b, sizeof b, "#%02x%02x%02x", static_cast<int>(255 * t),
-                      static_cast<int>(80 + 100 * (1 - t)), static_cast<int>(255 * (1 - t)));
-        fill = b;
-      }
+      JsonView v = row.at(c);
       o << "<rect x='" << 40 + c * cell << "' y='" << 24 + r * cell << "' width='" << cell - 1
-        << "' height='" << cell - 1 << "' fill='" << fill << "'><title>"
-        << esc(m["rows"][r].dump() + " -> " + m["cols"][c].dump() + ": " + v.dump())
+        << "' height='" << cell - 1 << "' fill='" << fill_of(v, lo, hi) << "'><title>"
+        << esc(rows.at(r).raw().dump() + " -> " + cols.at(c).raw().dump() + ": " + v.raw().dump())
         << "</title></rect>";
     }
+  }
   o << "</svg></figure>";
   return o.str();
 }
@@ -170,11 +178,13 @@ std::string matrices(const compare::Side& s, const std::string& side) {
   std::string out;
   for (auto& b : s.bundles) {
     for (auto& [probe, doc] : b.probes)
-      for (auto& rep : doc["repetitions"])
-        if (rep["extra"].contains("matrices")) {
-          for (auto& m : rep["extra"]["matrices"]) out += heatmap(m, side);
-          return out;  // the first repetition that has them
-        }
+      for (auto& rep : b.probe_view(probe).at("repetitions").elements()) {
+        auto extra = rep.find("extra");
+        auto ms = extra ? extra->find("matrices") : std::nullopt;
+        if (!ms) continue;
+        for (auto& m : ms->elements()) out += heatmap(m, side);
+        return out;  // the first repetition that has them
+      }
   }
   return out;
 }

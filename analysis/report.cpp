@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "results/bundle.h"
+
 namespace kperflab::report {
 
 using compare::Row;
@@ -89,19 +91,26 @@ std::string text(const Input& in) {
   for (size_t i = 0; i < in.results.size(); ++i) {
     const auto& r = in.results[i];
     o << "kperflab comparison\n";
-    wrap(o, "base: " + r.base_label + ", " + std::to_string(r.base_reps) + " repetitions", "  ");
-    wrap(o, "cand: " + r.cand_label + ", " + std::to_string(r.cand_reps) + " repetitions", "  ");
+    wrap(o,
+         "base: " + printable(r.base_label) + ", " + std::to_string(r.base_reps) + " repetitions",
+         "  ");
+    wrap(o,
+         "cand: " + printable(r.cand_label) + ", " + std::to_string(r.cand_reps) + " repetitions",
+         "  ");
     o << "\nWhat differs between the sides:\n";
     if (r.provenance.empty()) o << "  nothing recorded in the provenance\n";
-    for (auto& d : r.provenance) wrap(o, d.field + ": " + d.base + " -> " + d.cand, "  ");
-    for (auto& w : r.warnings) wrap(o, "warning: " + w, "");
+    for (auto& d : r.provenance)
+      wrap(o, printable(d.field) + ": " + printable(d.base) + " -> " + printable(d.cand), "  ");
+    for (auto& w : r.warnings) wrap(o, "warning: " + printable(w), "");
     o << "\n" << r.rows.size() << " comparisons, " << r.regressions() << " regressions, "
       << r.improvements() << " improvements (Mann-Whitney U over repetitions,\n"
       << "Benjamini-Hochberg adjusted; reported when significant and past the\n"
       << "minimum effect).\n\n";
     for (const Row* x : ordered_rows(r, in.all_rows)) {
-      wrap(o, std::string(compare::to_string(x->verdict)) + " " + x->probe + " " + x->metric +
-                  " (" + x->stat + ")", "");
+      wrap(o,
+           std::string(compare::to_string(x->verdict)) + " " + x->probe + " " +
+               printable(x->metric) + " (" + x->stat + ")",
+           "");
       o << "    " << fmt_value(x->base_median, x->unit) << " -> "
         << fmt_value(x->cand_median, x->unit) << "  " << fmt_change(x->change) << " "
         << ci(*x) << "  p=" << pval(x->p_adj) << "\n";
@@ -115,17 +124,19 @@ std::string markdown(const Input& in) {
   std::ostringstream o;
   for (const auto& r : in.results) {
     o << "## kperflab comparison\n\n"
-      << "- **base**: " << r.base_label << " (" << r.base_reps << " repetitions)\n"
-      << "- **candidate**: " << r.cand_label << " (" << r.cand_reps << " repetitions)\n\n"
+      << "- **base**: " << printable(r.base_label) << " (" << r.base_reps << " repetitions)\n"
+      << "- **candidate**: " << printable(r.cand_label) << " (" << r.cand_reps
+      << " repetitions)\n\n"
       << "### What differs\n\n";
     if (r.provenance.empty()) o << "Nothing recorded in the provenance differs.\n\n";
     else {
       o << "| field | base | candidate |\n|---|---|---|\n";
       for (auto& d : r.provenance)
-        o << "| " << d.field << " | `" << d.base << "` | `" << d.cand << "` |\n";
+        o << "| " << printable(d.field) << " | `" << printable(d.base) << "` | `"
+          << printable(d.cand) << "` |\n";
       o << "\n";
     }
-    for (auto& w : r.warnings) o << "> **warning:** " << w << "\n\n";
+    for (auto& w : r.warnings) o << "> **warning:** " << printable(w) << "\n\n";
     o << "### Results\n\n" << r.rows.size() << " comparisons, **" << r.regressions()
       << " regressions**, " << r.improvements() << " improvements.\n\n";
     auto rows = ordered_rows(r, in.all_rows);
@@ -133,9 +144,9 @@ std::string markdown(const Input& in) {
     o << "| verdict | probe | metric | stat | base | candidate | change | 95% CI | p (adj.) |\n"
       << "|---|---|---|---|---:|---:|---:|---|---:|\n";
     for (const Row* x : rows)
-      o << "| " << compare::to_string(x->verdict) << " | " << x->probe << " | `" << x->metric
-        << "` | " << x->stat << " | " << fmt_value(x->base_median, x->unit) << " | "
-        << fmt_value(x->cand_median, x->unit) << " | " << fmt_change(x->change) << " | "
+      o << "| " << compare::to_string(x->verdict) << " | " << x->probe << " | `"
+        << printable(x->metric) << "` | " << x->stat << " | " << fmt_value(x->base_median, x->unit)
+        << " | " << fmt_value(x->cand_median, x->unit) << " | " << fmt_change(x->change) << " | "
         << ci(*x) << " | " << pval(x->p_adj) << " |\n";
     o << "\n";
   }
@@ -150,11 +161,12 @@ std::string terminal(const Input& in) {
   const char* off = "\033[0m";
   std::ostringstream o;
   for (const auto& r : in.results) {
-    o << "\033[1mbase\033[0m " << r.base_label << " (" << r.base_reps << " reps)   "
-      << "\033[1mcand\033[0m " << r.cand_label << " (" << r.cand_reps << " reps)\n";
+    o << "\033[1mbase\033[0m " << printable(r.base_label) << " (" << r.base_reps << " reps)   "
+      << "\033[1mcand\033[0m " << printable(r.cand_label) << " (" << r.cand_reps << " reps)\n";
     for (auto& d : r.provenance)
-      o << "  " << dim << d.field << off << ": " << d.base << " -> " << d.cand << "\n";
-    for (auto& w : r.warnings) o << yellow << "warning: " << w << off << "\n";
+      o << "  " << dim << printable(d.field) << off << ": " << printable(d.base) << " -> "
+        << printable(d.cand) << "\n";
+    for (auto& w : r.warnings) o << yellow << "warning: " << printable(w) << off << "\n";
     char head[200];
     std::snprintf(head, sizeof head, "\n%-12s %-60s %-6s %11s %11s %8s %s\n", "verdict",
                   "probe/metric", "stat", "base", "cand", "change", "95% CI");
@@ -166,8 +178,9 @@ std::string terminal(const Input& in) {
                                                            : yellow;
       char line[400];
       std::snprintf(line, sizeof line, "%s%-12s%s %-60s %-6s %11s %11s %8s %s\n", c,
-                    compare::to_string(x->verdict), off, (x->probe + "/" + x->metric).c_str(),
-                    x->stat.c_str(), fmt_value(x->base_median, x->unit).c_str(),
+                    compare::to_string(x->verdict), off,
+                    (x->probe + "/" + printable(x->metric)).c_str(), x->stat.c_str(),
+                    fmt_value(x->base_median, x->unit).c_str(),
                     fmt_value(x->cand_median, x->unit).c_str(), fmt_change(x->change).c_str(),
                     ci(*x).c_str());
       o << line;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "results/bundle.h"
+#include "results/json_access.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -17,9 +18,54 @@ namespace kperflab {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i] (0: not valid UTF-8).
+size_t utf8_length(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex = [&](unsigned char c) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    out += buf;
+  };
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) hex(c);
+      else out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    size_t n = utf8_length(s, i);
+    // U+0080..U+009F (C1 controls, 8-bit CSI among them) are C2 80..C2 9F.
+    bool c1 = n == 2 && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0;
+    if (n == 0 || c1) {
+      for (size_t k = 0; k < (n ? n : 1); ++k) hex(static_cast<unsigned char>(s[i + k]));
+      i += n ? n : 1;
+      continue;
+    }
+    out.append(s.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
 BundleError::BundleError(const fs::path& file, const std::string& field, const std::string& what)
-    : std::runtime_error(file.string() + (field.empty() ? "" : ": field '" + field + "'") + ": " +
-                         what) {}
+    : std::runtime_error(printable(
+          file.string() + (field.empty() ? "" : ": field '" + field + "'") + ": " + what)) {}
 
 namespace {
 
@@ -194,7 +240,9 @@ Bundle Bundle::load(const fs::path& dir) {
   if (!fs::is_directory(dir)) throw BundleError(dir, "", "not a bundle directory");
   b.meta = read_json(dir / "meta.json");
   validate_meta(b.meta, dir / "meta.json");
-  for (auto& [name, info] : b.meta["probes"].items()) {
+  LoadBudget budget;  // shared by all probe files: the bundle's work is bounded
+  JsonView meta = b.meta_view();
+  for (auto& [name, info] : meta.at("probes").members()) {
     // The name becomes a path: a probe is [a-z0-9_]+, never "../x".
     if (name.empty() || name.size() > 64 ||
         name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
@@ -202,12 +250,12 @@ Bundle Bundle::load(const fs::path& dir) {
                         "probe name is not [a-z0-9_]{1,64}: '" + name.substr(0, 64) + "'");
     fs::path file = dir / (name + ".json");
     if (!fs::exists(file)) {
-      if (b.meta["status"] == "partial") continue;  // crashed before writing it
+      if (meta.at("status").str() == "partial") continue;  // crashed before writing it
       throw BundleError(file, "", "listed in meta.json probes but missing");
     }
     auto doc = read_json(file);
-    validate_probe(doc, file);
-    if (doc["probe"] != name) throw BundleError(file, "probe", "does not match the file name");
+    validate_probe(doc, file, budget);
+    if (doc.at("probe") != name) throw BundleError(file, "probe", "does not match the file name");
     b.probes[name] = std::move(doc);
   }
   return b;

@@ -4,10 +4,13 @@
 // ("kperflab.probe/1") and attachments (gbench.json). See results/README.md.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,7 +20,14 @@ namespace kperflab {
 inline constexpr const char* kMetaSchema = "kperflab.meta/1";
 inline constexpr const char* kProbeSchema = "kperflab.probe/1";
 
-// A bundle that cannot be read: names the file and the field.
+// Text from a bundle (or a path a user typed) made safe for a terminal:
+// control characters (C0, DEL, C1) and bytes that are not UTF-8 become
+// \xNN, so a hostile bundle cannot move the cursor, retitle the window or
+// hide lines (#12, items 1 and 11).
+std::string printable(std::string_view text);
+
+// A bundle that cannot be read: names the file and the field (both, and the
+// message, passed through printable()).
 struct BundleError : std::runtime_error {
   BundleError(const std::filesystem::path& file, const std::string& field, const std::string& what);
 };
@@ -59,18 +69,46 @@ class BundleWriter {
   std::vector<std::string> failures_;
 };
 
-// A validated bundle in memory.
+class JsonView;  // results/json_access.h
+
+// A validated bundle in memory. Readers go through meta_view() and
+// probe_view() (results/json_access.h), never index the JSON themselves.
 struct Bundle {
   std::filesystem::path dir;
   nlohmann::json meta;
   std::map<std::string, nlohmann::json> probes;  // probe name -> <probe>.json
   // Throws BundleError (file + field) on anything missing or malformed.
   static Bundle load(const std::filesystem::path& dir);
+  JsonView meta_view() const;
+  JsonView probe_view(const std::string& name) const;  // a probe in probes
+};
+
+// Caps on what a bundle may hold, checked on load (results/README.md and
+// results/schema say the same). Real bundles are far below each; a hostile
+// one is refused before a reader spends seconds or gigabytes on it.
+namespace limits {
+inline constexpr size_t kString = 4096;             // any string or object key, bytes
+inline constexpr size_t kHistText = size_t{1} << 20;  // a histogram's base64 text
+inline constexpr size_t kDepth = 32;                // JSON nesting
+inline constexpr size_t kCpus = 8192;               // topology entries (NR_CPUS max)
+inline constexpr size_t kSmtSiblings = 256;         // per CPU (SMT8 is the most seen)
+inline constexpr size_t kMatrixSide = 4096;         // rows, cols of one matrix
+inline constexpr size_t kTableColumns = 4096;
+inline constexpr uint64_t kCells = uint64_t{1} << 24;  // table + matrix cells per bundle
+inline constexpr uint64_t kHistograms = 100000;     // histograms per bundle
+inline constexpr uint64_t kInflated = uint64_t{256} << 20;  // decoded histogram bytes per bundle
+}  // namespace limits
+
+// The work one Bundle::load has done so far, across all of its files.
+struct LoadBudget {
+  uint64_t histograms = 0, inflated = 0, cells = 0;
 };
 
 // Validation used by load(), exposed for tests and tools.
 void validate_meta(const nlohmann::json& meta, const std::filesystem::path& file);
 void validate_probe(const nlohmann::json& doc, const std::filesystem::path& file);
+void validate_probe(const nlohmann::json& doc, const std::filesystem::path& file,
+                    LoadBudget& budget);
 
 // Helpers for gzip (kconfig.gz) and sha256 (config hash), no extra deps.
 std::string gzip_compress(const std::string& data);

@@ -1,148 +1,189 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Validation of meta.json and <probe>.json against results/schema/*.json
-// (kept in step by tests/unit/test_bundle.cpp). Errors name file and field.
+// (kept in step by hand: every field a reader uses is checked here, with its
+// type, shape and caps; results/README.md lists them). Errors name file and
+// field. Tables, matrices and the text walk are in bundle_validate_extra.cpp.
+#include <memory>
+
+#include "hdr_codec.h"
 #include "histogram.h"
-#include "results/bundle.h"
+#include "results/validate_internal.h"
 
 namespace kperflab {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using validate::one_of;
+using validate::opt;
+using validate::req;
 
 namespace {
 
-enum class T { object, array, string, number, boolean, string_or_null, object_or_null };
+constexpr unsigned kText = J_STRING | J_NULL;  // collected, or null with a reason
 
-bool is(const json& v, T t) {
-  switch (t) {
-    case T::object: return v.is_object();
-    case T::array: return v.is_array();
-    case T::string: return v.is_string();
-    case T::number: return v.is_number();
-    case T::boolean: return v.is_boolean();
-    case T::string_or_null: return v.is_string() || v.is_null();
-    case T::object_or_null: return v.is_object() || v.is_null();
-  }
-  return false;
-}
-
-const char* name(T t) {
-  switch (t) {
-    case T::object: return "an object";
-    case T::array: return "an array";
-    case T::string: return "a string";
-    case T::number: return "a number";
-    case T::boolean: return "true or false";
-    case T::string_or_null: return "a string or null";
-    case T::object_or_null: return "an object or null";
-  }
-  return "?";
-}
-
-const json& need(const json& obj, const std::string& key, T t, const fs::path& file,
-                 const std::string& path) {
-  std::string field = path.empty() ? key : path + "." + key;
-  if (!obj.is_object() || !obj.contains(key)) throw BundleError(file, field, "missing");
-  const json& v = obj.at(key);
-  if (!is(v, t)) throw BundleError(file, field, std::string("must be ") + name(t));
-  return v;
-}
-
-void one_of(const json& v, std::initializer_list<const char*> allowed, const fs::path& file,
-            const std::string& field) {
-  for (const char* a : allowed)
-    if (v == a) return;
-  std::string list;
-  for (const char* a : allowed) list += std::string(list.empty() ? "" : "|") + a;
-  throw BundleError(file, field, "must be one of " + list + ", is " + v.dump());
-}
-
-void validate_metric(const json& m, const fs::path& file, const std::string& path) {
-  const json& kind = need(m, "kind", T::string, file, path);
-  one_of(kind, {"histogram", "scalar"}, file, path + ".kind");
-  need(m, "unit", T::string, file, path);
-  if (kind == "scalar") {
-    const json& v = m.contains("value") ? m["value"] : json();
-    if (!v.is_number() && !v.is_null()) throw BundleError(file, path + ".value", "must be a number or null");
-    return;
-  }
-  const json& h = need(m, "hist", T::string, file, path);
+void validate_histogram(const JsonView& m, LoadBudget& budget) {
+  const std::string hist_text = req(m, "hist", J_STRING).str();
   static const char* kStats[] = {"count", "min", "max", "p50", "p90",
                                  "p99", "p99_9", "p99_99", "overflow"};
-  for (const char* k : kStats)
-    if (!need(m, k, T::number, file, path).is_number_unsigned())
-      throw BundleError(file, path + "." + k, "must be a non-negative integer, is " + m[k].dump());
+  for (const char* k : kStats) m.at(k).u64();
+  opt(m, "mean", J_NUMBER | J_NULL);
+  opt(m, "stddev", J_NUMBER | J_NULL);
+  // Every histogram of the bundle is decoded here, so the whole bundle's
+  // decoding work is bounded: a count and a total of inflated bytes.
+  if (++budget.histograms > limits::kHistograms)
+    m.at("hist").fail("the bundle holds more than " + std::to_string(limits::kHistograms) +
+                      " histograms");
   Histogram hist;
+  size_t inflated = 0;
   try {
-    hist = Histogram::decode_base64(h.get<std::string>());
+    hist = hdr::decode_compressed_base64(hist_text, &inflated);
   } catch (const HistogramError& e) {
-    throw BundleError(file, path + ".hist", e.what());
+    m.at("hist").fail(e.what());
   }
-  uint64_t total = 0;
-  if (__builtin_add_overflow(hist.count(), m["overflow"].get<uint64_t>(), &total) ||
-      total != m["count"].get<uint64_t>())
-    throw BundleError(file, path + ".count",
-                      "is " + m["count"].dump() + " but the histogram holds " +
-                          std::to_string(hist.count()) + " (+ overflow " + m["overflow"].dump() +
-                          ")");
+  budget.inflated += inflated;
+  if (budget.inflated > limits::kInflated)
+    m.at("hist").fail("the bundle's histograms decode to more than " +
+                      std::to_string(limits::kInflated >> 20) + " MiB");
+  uint64_t count = m.at("count").u64(), overflow = m.at("overflow").u64(), total = 0;
+  if (__builtin_add_overflow(hist.count(), overflow, &total) || total != count)
+    m.at("count").fail("is " + std::to_string(count) + " but the histogram holds " +
+                       std::to_string(hist.count()) + " (+ overflow " +
+                       std::to_string(overflow) + ")");
   // The stored quantiles are derived from the histogram when it is written:
   // they must be what it says (past overflow the stored ones are kept).
   static const std::pair<const char*, double> kQuantiles[] = {
       {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p99_9", 0.999}, {"p99_99", 0.9999}};
-  if (m["overflow"].get<uint64_t>() == 0)
+  if (overflow == 0)
     for (const auto& [k, q] : kQuantiles)
-      if (m[k].get<uint64_t>() != hist.quantile(q))
-        throw BundleError(file, path + "." + k,
-                          "is " + m[k].dump() + " but the histogram says " +
-                              std::to_string(hist.quantile(q)));
-  if (m["min"].get<uint64_t>() > m["max"].get<uint64_t>())
-    throw BundleError(file, path + ".min", "is larger than max");
+      if (m.at(k).u64() != hist.quantile(q))
+        m.at(k).fail("is " + std::to_string(m.at(k).u64()) + " but the histogram says " +
+                     std::to_string(hist.quantile(q)));
+  if (m.at("min").u64() > m.at("max").u64()) m.at("min").fail("is larger than max");
+}
+
+void validate_metric(const JsonView& m, LoadBudget& budget) {
+  m.need(J_OBJECT);
+  JsonView kind = req(m, "kind", J_STRING);
+  one_of(kind, {"histogram", "scalar"});
+  req(m, "unit", J_STRING);
+  if (auto labels = m.find("labels")) {
+    labels->need(J_OBJECT);
+    if (auto better = labels->find("better")) one_of(*better, {"higher", "lower", "none"});
+  }
+  if (kind.str() == "scalar") {
+    req(m, "value", J_NUMBER | J_NULL);
+    return;
+  }
+  validate_histogram(m, budget);
+}
+
+void validate_kernel(const JsonView& k) {
+  req(k, "release", J_STRING);
+  req(k, "version", J_STRING);
+  opt(k, "machine", J_STRING);
+  opt(k, "cmdline", kText);
+  JsonView config = req(k, "config", J_OBJECT | J_NULL);
+  if (config.is_object()) {
+    req(config, "source", J_STRING);
+    req(config, "sha256", J_STRING);
+    validate::each_member(req(config, "options", J_OBJECT), kText);
+  }
+  if (auto u = k.find("unavailable")) validate::each_member(u->need(J_OBJECT), J_STRING);
+  JsonView cs = req(k, "clocksource", J_OBJECT);
+  req(cs, "current", kText);
+  opt(cs, "available", kText);
+  JsonView thp = req(k, "thp", J_OBJECT);
+  req(thp, "enabled", kText);
+  if (auto v = k.find_if("vulnerabilities", J_OBJECT)) validate::each_member(*v, J_STRING);
+}
+
+void validate_topology(const JsonView& topo) {
+  if (topo.size() > limits::kCpus)
+    topo.fail("has " + std::to_string(topo.size()) + " entries, at most " +
+              std::to_string(limits::kCpus));
+  for (auto& t : topo.elements()) {
+    t.need(J_OBJECT);
+    t.at("cpu").u64();
+    req(t, "online", J_BOOL);
+    for (const char* k : {"core", "package", "llc", "node"}) req(t, k, J_INT);  // -1: unknown
+    JsonView sib = t.at("smt_siblings");
+    if (!sib.is_array() || sib.size() > limits::kSmtSiblings)
+      sib.fail("expected an array of at most " + std::to_string(limits::kSmtSiblings) +
+               " CPU numbers");
+    for (auto& s : sib.elements())
+      if (!s.raw().is_number_unsigned()) sib.fail("expected an array of CPU numbers");
+  }
+}
+
+void validate_cpu(const JsonView& c) {
+  for (const char* k : {"model_name", "microcode"}) opt(c, k, kText);
+  opt(c, "online", J_STRING);
+  for (const char* k : {"online_count", "packages", "llcs", "numa_nodes"})
+    if (c.has(k)) c.at(k).u64();
+  JsonView smt = req(c, "smt", J_OBJECT);
+  req(smt, "control", kText);
+  opt(smt, "active", J_BOOL | J_NULL);
+  JsonView freq = req(c, "frequency", J_OBJECT);
+  req(freq, "governor", kText);
+  opt(freq, "boost", J_BOOL | J_NULL);
+  if (auto idle = c.find("idle")) {  // bundles older than the idle fields lack it
+    idle->need(J_OBJECT);
+    opt(*idle, "driver", kText);
+    opt(*idle, "governor", kText);
+  }
+  validate_topology(req(c, "topology", J_ARRAY));
 }
 
 }  // namespace
 
 void validate_meta(const json& meta, const fs::path& file) {
   if (!meta.is_object()) throw BundleError(file, "", "must be a JSON object");
-  const json& schema = need(meta, "schema", T::string, file, "");
-  if (schema != kMetaSchema)
-    throw BundleError(file, "schema", "is " + schema.dump() + ", expected \"" + kMetaSchema + "\"");
-  one_of(need(meta, "status", T::string, file, ""), {"complete", "partial"}, file, "status");
-  const json& suite = need(meta, "suite", T::object, file, "");
-  need(suite, "version", T::string, file, "suite");
-  need(suite, "git_sha", T::string, file, "suite");
-  const json& host = need(meta, "host", T::object, file, "");
-  need(host, "hostname", T::string, file, "host");
-  const json& kernel = need(meta, "kernel", T::object, file, "");
-  need(kernel, "release", T::string, file, "kernel");
-  need(kernel, "version", T::string, file, "kernel");
-  need(kernel, "config", T::object_or_null, file, "kernel");
-  const json& cpu = need(meta, "cpu", T::object, file, "");
-  const json& topo = need(cpu, "topology", T::array, file, "cpu");
-  for (size_t i = 0; i < topo.size(); ++i)
-    need(topo[i], "cpu", T::number, file, "cpu.topology[" + std::to_string(i) + "]");
-  const json& probes = need(meta, "probes", T::object, file, "");
-  for (auto& [n, p] : probes.items()) {
-    one_of(need(p, "status", T::string, file, "probes." + n),
-           {"complete", "partial", "skipped", "failed"}, file, "probes." + n + ".status");
+  validate::text(meta, file);
+  JsonView m(meta, std::make_shared<const fs::path>(file));
+  JsonView schema = req(m, "schema", J_STRING);
+  if (schema.str() != kMetaSchema)
+    schema.fail("is " + schema.raw().dump() + ", expected \"" + kMetaSchema + "\"");
+  one_of(req(m, "status", J_STRING), {"complete", "partial"});
+  for (const char* k : {"bundle_id", "started", "finished", "profile"}) opt(m, k, J_STRING);
+  if (m.has("repetitions")) m.at("repetitions").u64();
+  JsonView suite = req(m, "suite", J_OBJECT);
+  req(suite, "version", J_STRING);
+  req(suite, "git_sha", J_STRING);
+  JsonView host = req(m, "host", J_OBJECT);
+  req(host, "hostname", J_STRING);
+  opt(host, "virtualized", J_BOOL);
+  opt(host, "hypervisor", kText);
+  opt(host, "memory_bytes", J_INT | J_NULL);
+  validate_kernel(req(m, "kernel", J_OBJECT));
+  validate_cpu(req(m, "cpu", J_OBJECT));
+  for (auto& [n, p] : req(m, "probes", J_OBJECT).members()) {
+    p.need(J_OBJECT);
+    one_of(req(p, "status", J_STRING), {"complete", "partial", "skipped", "failed"});
+    opt(p, "reason", kText);
   }
 }
 
 void validate_probe(const json& doc, const fs::path& file) {
+  LoadBudget budget;
+  validate_probe(doc, file, budget);
+}
+
+void validate_probe(const json& doc, const fs::path& file, LoadBudget& budget) {
   if (!doc.is_object()) throw BundleError(file, "", "must be a JSON object");
-  const json& schema = need(doc, "schema", T::string, file, "");
-  if (schema != kProbeSchema)
-    throw BundleError(file, "schema", "is " + schema.dump() + ", expected \"" + kProbeSchema + "\"");
-  need(doc, "probe", T::string, file, "");
-  one_of(need(doc, "status", T::string, file, ""), {"complete", "partial", "skipped", "failed"},
-         file, "status");
-  need(doc, "reason", T::string_or_null, file, "");
-  need(doc, "parameters", T::object, file, "");
-  const json& reps = need(doc, "repetitions", T::array, file, "");
-  for (size_t r = 0; r < reps.size(); ++r) {
-    std::string rp = "repetitions[" + std::to_string(r) + "]";
-    const json& metrics = need(reps[r], "metrics", T::object, file, rp);
-    for (auto& [n, m] : metrics.items()) validate_metric(m, file, rp + ".metrics." + n);
-    need(reps[r], "skipped", T::object, file, rp);
+  validate::text(doc, file);
+  JsonView d(doc, std::make_shared<const fs::path>(file));
+  JsonView schema = req(d, "schema", J_STRING);
+  if (schema.str() != kProbeSchema)
+    schema.fail("is " + schema.raw().dump() + ", expected \"" + kProbeSchema + "\"");
+  req(d, "probe", J_STRING);
+  one_of(req(d, "status", J_STRING), {"complete", "partial", "skipped", "failed"});
+  req(d, "reason", kText);
+  req(d, "parameters", J_OBJECT);
+  for (auto& rep : req(d, "repetitions", J_ARRAY).elements()) {
+    rep.need(J_OBJECT);
+    for (auto& [n, m] : req(rep, "metrics", J_OBJECT).members()) validate_metric(m, budget);
+    validate::each_member(req(rep, "skipped", J_OBJECT), J_STRING);
+    if (auto extra = rep.find("extra")) validate::extra(*extra, budget);
   }
 }
 

@@ -15,7 +15,14 @@ namespace {
 
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr size_t kHeaderSize = 40;
-constexpr size_t kMaxDecoded = size_t{64} << 20;  // no histogram of ours is near this
+// A V2 payload writes each counts index as one zig-zag LEB128 value of at
+// most 9 bytes (zero runs take fewer), so a histogram cannot need more than
+// 9 bytes per index of the largest layout decode() accepts (highest
+// trackable 2^62: about 63 KiB). Inflating stops there: a zlib bomb, a valid
+// histogram followed by 60 MiB of zeros, cost 0.3 s per metric (#12).
+constexpr size_t kMaxLebBytes = 9;
+size_t max_payload(uint64_t highest) { return kMaxLebBytes * kpl_hist_len(highest); }
+size_t max_decoded() { return kHeaderSize + max_payload(uint64_t{1} << 62); }
 
 void put_be32(std::string& o, uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) o.push_back(static_cast<char>(v >> s));
@@ -155,6 +162,9 @@ Histogram decode(std::string_view in) {
   highest = std::max<uint64_t>(highest, 2 * KPL_HIST_SUB_BUCKET_COUNT);
   if (highest > (uint64_t{1} << 62))
     throw HistogramError("highest trackable value " + std::to_string(highest) + " too large");
+  if (len > max_payload(std::max(highest, Histogram::kDefaultHighest)))
+    throw HistogramError("payload of " + std::to_string(len) +
+                         " bytes is more than the header's bucket layout can hold");
   Histogram h(std::max(highest, Histogram::kDefaultHighest));
   std::string_view payload = in.substr(kHeaderSize, len);
   size_t pos = 0;
@@ -196,22 +206,26 @@ std::string encode_compressed_base64(const Histogram& h) {
   return base64_encode(out + z);
 }
 
-Histogram decode_compressed_base64(std::string_view text) {
+Histogram decode_compressed_base64(std::string_view text, size_t* inflated) {
   std::string bin = base64_decode(text);
   if (bin.size() < 8) throw HistogramError("truncated compressed header");
   uint32_t cookie = static_cast<uint32_t>(get_be(bin, 0, 4));
   if ((cookie & ~0xf0u) != 0x1c849304) {
-    if ((cookie & ~0xf0u) == 0x1c849303) return decode(bin);  // uncompressed V2
+    if ((cookie & ~0xf0u) == 0x1c849303) {  // uncompressed V2
+      if (inflated) *inflated = bin.size();
+      return decode(bin);
+    }
     throw HistogramError("not a compressed V2 histogram (bad cookie)");
   }
   uint32_t len = static_cast<uint32_t>(get_be(bin, 4, 4));
   if (len > bin.size() - 8) throw HistogramError("truncated compressed payload");
   std::string raw;
   try {
-    raw = inflate_all(std::string_view(bin).substr(8, len), 15, kMaxDecoded);
+    raw = inflate_all(std::string_view(bin).substr(8, len), 15, max_decoded());
   } catch (const std::runtime_error& e) {
     throw HistogramError(std::string("zlib: ") + e.what());
   }
+  if (inflated) *inflated = raw.size();
   return decode(raw);
 }
 

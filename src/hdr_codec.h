@@ -33,6 +33,9 @@ int64_t get_zigzag(std::string_view in, size_t& pos);  // throws when truncated
 std::string encode(const Histogram& h);             // uncompressed V2 buffer
 Histogram decode(std::string_view buffer);          // uncompressed V2 buffer
 std::string encode_compressed_base64(const Histogram& h);
-Histogram decode_compressed_base64(std::string_view text);
+// inflated, when given, receives the decoded buffer's size (the work done,
+// for per-bundle budgets); inflating stops past what the bucket layout of the
+// largest supported histogram can need.
+Histogram decode_compressed_base64(std::string_view text, size_t* inflated = nullptr);
 
 }  // namespace kperflab::hdr

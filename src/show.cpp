@@ -4,83 +4,95 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "histogram.h"
 #include "kperflab/hist.h"
 #include "results/bundle.h"
+#include "results/json_access.h"
 #include "runner.h"
 #include "show.h"
 #include "show_args.h"
 
 namespace kperflab {
 
-using nlohmann::json;
-
 namespace {
 
-std::string str(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "n/a";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+// Display text of a member (n/a when absent or null), safe for a terminal.
+std::string str(const JsonView& j, const char* key) { return printable(j.text(key)); }
+
+// Optional sub-objects read as "n/a" fields when absent.
+std::string str(const std::optional<JsonView>& j, const char* key) {
+  return j ? str(*j, key) : "n/a";
 }
 
-void print_provenance(const json& m) {
-  const json& k = m["kernel"];
-  const json& c = m["cpu"];
-  const json& h = m["host"];
+void print_config(const JsonView& k) {
+  JsonView config = k.at("config");
+  if (!config.is_object()) {
+    std::printf("config   n/a (%s)\n", str(k.find("unavailable"), "config").c_str());
+    return;
+  }
+  std::printf("config   sha256=%s (%s)\n", str(config, "sha256").substr(0, 16).c_str(),
+              str(config, "source").c_str());
+  std::string line;
+  for (auto& [o, v] : config.at("options").members()) {
+    // "CONFIG_" dropped; a hostile bundle's other names are shown whole.
+    std::string name = o.rfind("CONFIG_", 0) == 0 ? o.substr(7) : o;
+    std::string item = printable(name) + "=" +
+                       (v.is_string() ? printable(v.str()) : v.is_null() ? "n" : v.raw().dump());
+    if (line.size() + item.size() > 90) {
+      std::printf("         %s\n", line.c_str());
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + item;
+  }
+  if (!line.empty()) std::printf("         %s\n", line.c_str());
+}
+
+void print_topology(const JsonView& c) {
+  std::printf("topology  cpu online core package llc node smt_siblings\n");
+  for (auto& t : c.at("topology").elements()) {
+    std::string sib;
+    for (auto& s : t.at("smt_siblings").elements())
+      sib += (sib.empty() ? "" : ",") + s.raw().dump();
+    std::printf("          %3s %6s %4s %7s %3s %4s %s\n", str(t, "cpu").c_str(),
+                t.at("online").boolean() ? "yes" : "no", str(t, "core").c_str(),
+                str(t, "package").c_str(), str(t, "llc").c_str(), str(t, "node").c_str(),
+                sib.c_str());
+  }
+}
+
+void print_provenance(const JsonView& m) {
+  JsonView k = m.at("kernel"), c = m.at("cpu"), h = m.at("host"), suite = m.at("suite");
   std::printf("bundle   %s  status=%s  suite=%s (%s)\n", str(m, "bundle_id").c_str(),
-              str(m, "status").c_str(), str(m["suite"], "version").c_str(),
-              str(m["suite"], "git_sha").substr(0, 12).c_str());
+              str(m, "status").c_str(), str(suite, "version").c_str(),
+              str(suite, "git_sha").substr(0, 12).c_str());
   std::printf("host     %s  virtualized=%s  hypervisor=%s  memory=%s\n",
               str(h, "hostname").c_str(), str(h, "virtualized").c_str(),
               str(h, "hypervisor").c_str(), str(h, "memory_bytes").c_str());
   std::printf("kernel   %s  %s\n", str(k, "release").c_str(), str(k, "version").c_str());
   std::printf("cmdline  %s\n", str(k, "cmdline").c_str());
-  if (k["config"].is_object()) {
-    std::printf("config   sha256=%s (%s)\n", str(k["config"], "sha256").substr(0, 16).c_str(),
-                str(k["config"], "source").c_str());
-    std::string line;
-    for (auto& [o, v] : k["config"]["options"].items()) {
-      // "CONFIG_" dropped; a hostile bundle's other names are shown whole.
-      std::string name = o.rfind("CONFIG_", 0) == 0 ? o.substr(7) : o;
-      std::string item = name + "=" + (v.is_string() ? v.get<std::string>() : v.is_null() ? "n" : v.dump());
-      if (line.size() + item.size() > 90) {
-        std::printf("         %s\n", line.c_str());
-        line.clear();
-      }
-      line += (line.empty() ? "" : " ") + item;
-    }
-    if (!line.empty()) std::printf("         %s\n", line.c_str());
-  } else {
-    std::printf("config   n/a (%s)\n", str(k["unavailable"], "config").c_str());
-  }
+  print_config(k);
   std::printf("cpu      %s  microcode=%s  online=%s (%s)  packages=%s llcs=%s nodes=%s\n",
               str(c, "model_name").c_str(), str(c, "microcode").c_str(), str(c, "online").c_str(),
               str(c, "online_count").c_str(), str(c, "packages").c_str(), str(c, "llcs").c_str(),
               str(c, "numa_nodes").c_str());
   // Bundles older than the idle fields lack them.
-  const json idle = c.is_object() && c.contains("idle") ? c["idle"] : json(nullptr);
+  auto idle = c.find_if("idle", J_OBJECT);
   std::printf("         smt=%s governor=%s boost=%s idle=%s/%s clocksource=%s thp=%s\n",
-              str(c["smt"], "control").c_str(), str(c["frequency"], "governor").c_str(),
-              str(c["frequency"], "boost").c_str(), str(idle, "driver").c_str(),
-              str(idle, "governor").c_str(), str(k["clocksource"], "current").c_str(),
-              str(k["thp"], "enabled").c_str());
-  std::printf("topology  cpu online core package llc node smt_siblings\n");
-  for (auto& t : c["topology"]) {
-    std::string sib;
-    for (auto& s : t["smt_siblings"]) sib += (sib.empty() ? "" : ",") + s.dump();
-    std::printf("          %3s %6s %4s %7s %3s %4s %s\n", str(t, "cpu").c_str(),
-                t.value("online", false) ? "yes" : "no", str(t, "core").c_str(),
-                str(t, "package").c_str(), str(t, "llc").c_str(), str(t, "node").c_str(),
-                sib.c_str());
-  }
-  if (k["vulnerabilities"].is_object()) {
+              str(c.at("smt"), "control").c_str(), str(c.at("frequency"), "governor").c_str(),
+              str(c.at("frequency"), "boost").c_str(), str(idle, "driver").c_str(),
+              str(idle, "governor").c_str(), str(k.at("clocksource"), "current").c_str(),
+              str(k.at("thp"), "enabled").c_str());
+  print_topology(c);
+  if (auto vulns = k.find_if("vulnerabilities", J_OBJECT)) {
     int n = 0;
-    for (auto& [v, s] : k["vulnerabilities"].items())
-      if (s.get<std::string>().rfind("Not affected", 0) != 0) ++n;
+    for (auto& [v, s] : vulns->members())
+      if (s.str().rfind("Not affected", 0) != 0) ++n;
     std::printf("mitigations: %d of %zu vulnerability entries not 'Not affected'\n", n,
-                k["vulnerabilities"].size());
+                vulns->size());
   }
 }
 
@@ -145,10 +157,10 @@ int show_main(const std::vector<std::string>& args) {
     throw std::invalid_argument("show --probe " + only + ": not in this bundle (it has: " +
                                 (have.empty() ? "no probe" : have) + ")");
   }
-  print_provenance(b.meta);
+  print_provenance(b.meta_view());
   for (auto& [name, doc] : b.probes) {
     if (!only.empty() && name != only) continue;
-    show_probe(name, doc, hist);
+    show_probe(name, b.probe_view(name), hist);
   }
   return 0;
 }

@@ -4,9 +4,8 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "histogram.h"
+#include "results/json_access.h"
 
 namespace kperflab {
 
@@ -16,6 +15,6 @@ std::string format_value(double v, const std::string& unit);
 void draw_histogram(const Histogram& h, const std::string& unit, bool full);
 // One probe's metrics, skips and its tables (repetition extra "tables").
 // hist: 0 none, 1 eighth-octave rows, 2 every bucket.
-void show_probe(const std::string& name, const nlohmann::json& doc, int hist);
+void show_probe(const std::string& name, const JsonView& doc, int hist);
 
 }  // namespace kperflab

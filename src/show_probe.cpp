@@ -5,6 +5,8 @@
 //   extra.tables   = [{"title", "columns": [..], "rows": [[..], ..]}]
 //   extra.matrices = [{"title", "unit", "rows": [cpu..], "cols": [cpu..],
 //                      "values": [[v|null, ..], ..]}]
+// Their shapes (row widths, rows x cols values, caps) are checked on load;
+// every string is printed through printable().
 #include <algorithm>
 #include <cstdio>
 
@@ -17,7 +19,7 @@ using nlohmann::json;
 namespace {
 
 std::string cell(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
+  if (v.is_string()) return printable(v.get<std::string>());
   if (v.is_null()) return "-";
   if (v.is_number_float()) {
     char b[32];
@@ -27,75 +29,81 @@ std::string cell(const json& v) {
   return v.dump();
 }
 
-void print_table(const json& t) {
-  std::printf("  -- %s\n", t.value("title", "").c_str());
+std::string title(const JsonView& t) { return printable(t.text("title", "")); }
+
+void print_table(const JsonView& t) {
+  std::printf("  -- %s\n", title(t).c_str());
+  JsonView columns = t.at("columns");
+  std::vector<JsonView> rows = t.at("rows").elements();
+  auto cells = [](const JsonView& row) {
+    std::vector<std::string> out;
+    for (auto& c : row.elements()) out.push_back(cell(c.raw()));
+    return out;
+  };
+  std::vector<std::vector<std::string>> text{cells(columns)};
+  for (auto& r : rows) text.push_back(cells(r));
   std::vector<size_t> w;
-  auto widen = [&](const json& row) {
+  for (auto& row : text)
     for (size_t i = 0; i < row.size(); ++i) {
       if (w.size() <= i) w.push_back(0);
-      w[i] = std::max(w[i], cell(row[i]).size());
+      w[i] = std::max(w[i], row[i].size());
     }
-  };
-  widen(t["columns"]);
-  for (auto& r : t["rows"]) widen(r);
-  auto print_row = [&](const json& row) {
+  for (auto& row : text) {
     std::printf("    ");
     for (size_t i = 0; i < row.size(); ++i)
-      std::printf("%*s  ", static_cast<int>(w[i]), cell(row[i]).c_str());
-    std::printf("\n");
-  };
-  print_row(t["columns"]);
-  for (auto& r : t["rows"]) print_row(r);
-}
-
-void print_matrix(const json& m) {
-  std::string unit = m.value("unit", "");
-  std::printf("  -- %s (rows: source CPU, columns: target CPU)\n        ",
-              m.value("title", "").c_str());
-  for (auto& c : m["cols"]) std::printf("%9s", cell(c).c_str());
-  std::printf("\n");
-  for (size_t r = 0; r < m["rows"].size(); ++r) {
-    std::printf("    %3s ", cell(m["rows"][r]).c_str());
-    for (auto& v : m["values"][r])
-      std::printf("%9s", v.is_number() ? format_value(v.get<double>(), unit).c_str() : "-");
+      std::printf("%*s  ", static_cast<int>(w[i]), row[i].c_str());
     std::printf("\n");
   }
 }
 
-void print_metric(const std::string& name, const json& m, int hist) {
-  std::string unit = m["unit"];
-  if (m["kind"] == "scalar") {
+void print_matrix(const JsonView& m) {
+  std::string unit = m.text("unit", "");
+  std::printf("  -- %s (rows: source CPU, columns: target CPU)\n        ", title(m).c_str());
+  for (auto& c : m.at("cols").elements()) std::printf("%9s", cell(c.raw()).c_str());
+  std::printf("\n");
+  JsonView rows = m.at("rows"), values = m.at("values");
+  for (size_t r = 0; r < rows.size(); ++r) {
+    std::printf("    %3s ", cell(rows.at(r).raw()).c_str());
+    for (auto& v : values.at(r).elements())
+      std::printf("%9s", v.is_number() ? format_value(v.num(), unit).c_str() : "-");
+    std::printf("\n");
+  }
+}
+
+void print_metric(const std::string& name, const JsonView& m, int hist) {
+  std::string unit = m.at("unit").str();
+  if (m.at("kind").str() == "scalar") {
+    JsonView v = m.at("value");
     std::printf("  %-58s %s\n", name.c_str(),
-                m["value"].is_number() ? format_value(m["value"].get<double>(), unit).c_str()
-                                       : "n/a");
+                v.is_number() ? format_value(v.num(), unit).c_str() : "n/a");
     return;
   }
-  auto q = [&](const char* k) { return format_value(m[k].get<double>(), unit); };
+  auto q = [&](const char* k) { return format_value(static_cast<double>(m.at(k).u64()), unit); };
   std::printf("  %-58s %9llu %10s %10s %10s%s\n", name.c_str(),
-              static_cast<unsigned long long>(m["count"].get<uint64_t>()), q("p50").c_str(),
-              q("p99").c_str(), q("max").c_str(),
-              m["overflow"].get<uint64_t>() ? "  (overflow!)" : "");
-  if (hist) draw_histogram(Histogram::decode_base64(m["hist"].get<std::string>()), unit, hist == 2);
+              static_cast<unsigned long long>(m.at("count").u64()), q("p50").c_str(),
+              q("p99").c_str(), q("max").c_str(), m.at("overflow").u64() ? "  (overflow!)" : "");
+  if (hist) draw_histogram(Histogram::decode_base64(m.at("hist").str()), unit, hist == 2);
 }
 
 }  // namespace
 
-void show_probe(const std::string& name, const json& doc, int hist) {
-  std::printf("\n== %s: %s", name.c_str(), doc["status"].get<std::string>().c_str());
-  if (doc["reason"].is_string()) std::printf(" (%s)", doc["reason"].get<std::string>().c_str());
+void show_probe(const std::string& name, const JsonView& doc, int hist) {
+  std::printf("\n== %s: %s", printable(name).c_str(), printable(doc.at("status").str()).c_str());
+  if (doc.at("reason").is_string()) std::printf(" (%s)", printable(doc.at("reason").str()).c_str());
   std::printf("\n");
-  const json& reps = doc["repetitions"];
+  std::vector<JsonView> reps = doc.at("repetitions").elements();
   for (size_t r = 0; r < reps.size(); ++r) {
     if (reps.size() > 1) std::printf(" repetition %zu\n", r);
     std::printf("  %-58s %9s %10s %10s %10s\n", "metric", "count", "p50", "p99", "max");
-    for (auto& [n, m] : reps[r]["metrics"].items()) print_metric(n, m, hist);
-    for (auto& [n, why] : reps[r]["skipped"].items())
-      std::printf("  %-58s skipped: %s\n", n.c_str(), why.get<std::string>().c_str());
-    const json& extra = reps[r]["extra"];
-    if (extra.contains("tables"))
-      for (auto& t : extra["tables"]) print_table(t);
-    if (extra.contains("matrices"))
-      for (auto& m : extra["matrices"]) print_matrix(m);
+    for (auto& [n, m] : reps[r].at("metrics").members()) print_metric(printable(n), m, hist);
+    for (auto& [n, why] : reps[r].at("skipped").members())
+      std::printf("  %-58s skipped: %s\n", printable(n).c_str(), printable(why.str()).c_str());
+    auto extra = reps[r].find("extra");
+    if (!extra) continue;  // optional: a repetition with nothing but metrics
+    if (auto t = extra->find("tables"))
+      for (auto& x : t->elements()) print_table(x);
+    if (auto m = extra->find("matrices"))
+      for (auto& x : m->elements()) print_matrix(x);
   }
 }
 

@@ -25,8 +25,12 @@ json minimal_meta() {
   return {{"schema", kperflab::kMetaSchema},
           {"suite", {{"version", "0"}, {"git_sha", "abc"}}},
           {"host", {{"hostname", "h1"}}},
-          {"kernel", {{"release", "6.18.0"}, {"version", "#1"}, {"config", nullptr}}},
-          {"cpu", {{"topology", json::array({{{"cpu", 0}, {"online", true}}})}}},
+          {"kernel", {{"release", "6.18.0"}, {"version", "#1"}, {"config", nullptr},
+                      {"clocksource", {{"current", "tsc"}}}, {"thp", {{"enabled", nullptr}}}}},
+          {"cpu", {{"topology", json::array({{{"cpu", 0}, {"online", true}, {"core", 0},
+                                              {"package", 0}, {"llc", 0}, {"node", 0},
+                                              {"smt_siblings", json::array({0})}}})},
+                   {"smt", {{"control", nullptr}}}, {"frequency", {{"governor", nullptr}}}}},
           {"probes", json::object()}};
 }
 
