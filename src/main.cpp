@@ -12,6 +12,7 @@
 #include "analysis/cli.h"
 #include "cli_args.h"
 #include "kperflab_version.h"
+#include "results/bundle.h"
 #include "runner.h"
 
 namespace {
@@ -37,10 +38,10 @@ int run_verb(const Command& c, const std::vector<std::string>& args) {
   } catch (const kperflab::cli::HelpShown&) {
     return 0;
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "kperflab %s: %s\n", c.name, e.what());
+    std::fprintf(stderr, "kperflab %s: %s\n", c.name, kperflab::printable(e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "kperflab %s: error: %s\n", c.name, e.what());
+    std::fprintf(stderr, "kperflab %s: error: %s\n", c.name, kperflab::printable(e.what()).c_str());
     return 2;
   }
 }
@@ -68,7 +69,8 @@ int main(int argc, char** argv) {
   bool known = argv[1][0] == '-';
   for (const auto& c : kCommands) known = known || std::string(argv[1]) == c.name;
   if (!known) {
-    std::fprintf(stderr, "kperflab: unknown command '%s'\n\n%s", argv[1], app.help().c_str());
+    std::fprintf(stderr, "kperflab: unknown command '%s'\n\n%s", kperflab::printable(argv[1]).c_str(),
+                 app.help().c_str());
     return 2;
   }
   try {
@@ -80,7 +82,8 @@ int main(int argc, char** argv) {
     std::printf("%s\n", e.what());
     return 0;
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "kperflab: %s\n\n%s", e.what(), app.help().c_str());
+    std::fprintf(stderr, "kperflab: %s\n\n%s", kperflab::printable(e.what()).c_str(),
+                 app.help().c_str());
     return 2;
   }
   for (const auto& c : kCommands)

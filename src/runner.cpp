@@ -71,9 +71,9 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json
   ProbeOutcome out{"skipped", "", 0};
   auto avail = probe.check(host);
   if (!avail.ok) {
-    out.reason = avail.reason;
-    doc["reason"] = avail.reason;
-    progress.note(name + ": skipped: " + avail.reason);
+    out.reason = printable(avail.reason);  // a bundle holds no control characters
+    doc["reason"] = out.reason;
+    progress.note(name + ": skipped: " + out.reason);
     bw.write_json(name + ".json", doc);
     return out;
   }
@@ -111,8 +111,8 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json
     // A call the kernel ended with EINTR because of ^C is an interruption,
     // not a failure of the probe.
     out.status = doc["repetitions"].empty() && !stop_requested() ? "failed" : "partial";
-    out.reason = stop_requested() ? std::string("interrupted") : e.what();
-    progress.note(name + ": " + out.status + ": " + e.what());
+    out.reason = stop_requested() ? std::string("interrupted") : printable(e.what());
+    progress.note(name + ": " + out.status + ": " + out.reason);
   }
   for (auto& [k, v] : ctx.parameters().items()) doc["parameters"][k] = v;
   doc["status"] = out.status;
