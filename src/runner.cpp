@@ -283,7 +283,8 @@ const char* kRunFooter =
     "also inside a sweep point, and keeps what was measured whole in a bundle marked\n"
     "partial. Every --set is checked (type, range, that the probe runs) before anything\n"
     "runs; `kperflab list --params` lists each probe's parameters.\n"
-    "Exit: 0 ok, 1 a probe failed, 2 bad arguments, 130 interrupted.";
+    "Exit: 0 ok, 1 a probe failed or a file went to the rescue directory (full disk),\n"
+    "2 bad arguments, 130 interrupted.";
 
 // "membarrier.iterations=5": PROBE.KEY before the first '='.
 std::string check_set(std::string& v) {
