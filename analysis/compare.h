@@ -5,6 +5,7 @@
 // effect size, and Benjamini-Hochberg over all comparisons.
 #pragma once
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -41,6 +42,19 @@ struct Side {
 enum class Verdict { unchanged, regression, improvement, change, undecided };
 const char* to_string(Verdict v);
 
+// What a row's verdict rests on (the unit of replication, README "Between
+// boots"):
+//   boots        several boots per side: one value per boot (the median of
+//                its repetitions), tested across boots;
+//   noise        one boot per side, the host's noise model (`kperflab noise`)
+//                gives the spread between boots of this metric;
+//   one_boot     every bundle of both sides comes from one boot
+//                (interleaved A/B): repetitions are the unit;
+//   confounded   one boot per side and no noise model: repetitions are the
+//                unit, and a kernel effect cannot be told from a boot effect.
+enum class Basis { boots, noise, one_boot, confounded };
+const char* to_string(Basis b);
+
 struct Row {
   std::string probe, metric, stat, unit;
   nlohmann::json labels;
@@ -49,6 +63,15 @@ struct Row {
   double ci_lo = 0, ci_hi = 0, p = 1, p_adj = 1, min_effect = 0;
   Verdict verdict = Verdict::unchanged;
   std::string better;  // "lower", "higher" or "" (no direction)
+  Basis basis = Basis::confounded;
+  size_t base_n = 0, cand_n = 0;  // units tested per side (boots or repetitions, by basis)
+  // Relative spread of the units per side (robust: 1.4826 * MAD / median);
+  // NaN with fewer than 2 units.
+  double base_spread = NAN, cand_spread = NAN;
+  // Other statistics / metrics of the same probe whose values are identical
+  // on both sides (p99 = p99.9 = max below 1000 samples; a per-CPU metric
+  // equal to the aggregate): merged into this row, tested once.
+  std::vector<std::string> aliases;
 };
 
 struct ProvDiff {
@@ -60,7 +83,9 @@ struct Result {
   std::vector<ProvDiff> provenance;
   std::vector<Row> rows;  // every compared metric and statistic
   std::vector<std::string> warnings;
-  size_t base_reps = 0, cand_reps = 0;
+  size_t base_reps = 0, cand_reps = 0;  // repetitions summed over a side's bundles
+  size_t base_boots = 0, cand_boots = 0;  // distinct boots per side
+  Basis basis = Basis::confounded;  // of the report (rows may fall back, see Row::basis)
   size_t regressions() const;
   size_t improvements() const;
 };
