@@ -82,6 +82,7 @@ void validate_kernel(const JsonView& k) {
   req(k, "version", J_STRING);
   opt(k, "machine", J_STRING);
   opt(k, "cmdline", kText);
+  opt(k, "boot_id", kText);
   JsonView config = req(k, "config", J_OBJECT | J_NULL);
   if (config.is_object()) {
     req(config, "source", J_STRING);

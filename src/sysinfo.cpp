@@ -62,6 +62,10 @@ nlohmann::json collect_kernel(const utsname& u, std::optional<std::string>& kcon
                               const HostInfo& self) {
   nlohmann::json k = {{"release", u.release}, {"version", u.version}, {"machine", u.machine}};
   put(k, "cmdline", sysfs::line("/proc/cmdline"), "/proc/cmdline unreadable");
+  // Which boot this run ran in: compare's unit of replication is the boot
+  // (analysis/README.md "Between boots").
+  put(k, "boot_id", sysfs::line("/proc/sys/kernel/random/boot_id"),
+      "/proc/sys/kernel/random/boot_id unreadable");
   nlohmann::json cfg = nlohmann::json::object();
   if (auto found = find_kconfig(u.release)) {
     kconfig = found->first;
