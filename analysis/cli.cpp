@@ -17,12 +17,15 @@ namespace kperflab {
 namespace {
 
 const char* kCompareFooter =
-    "Each side is a bundle or a directory of bundles (their repetitions pool).\n"
-    "Per metric and statistic: Mann-Whitney U across repetitions, bootstrap CI of the\n"
-    "relative change of medians, Benjamini-Hochberg over all comparisons; a change is\n"
-    "reported when significant AND at least the minimum effect. With --probe, the\n"
-    "corrections run over the chosen probes only. -o never overwrites an existing file\n"
-    "without --force and never writes into a bundle.\n"
+    "Each side is a bundle or a directory of bundles. The unit of replication is the\n"
+    "boot: with several boots on a side, a t test over the boots' values; with one\n"
+    "boot per side, the host's noise model (kperflab noise) if there is one, else the\n"
+    "repetitions (and a warning: kernel and boot effects are confounded); bundles of\n"
+    "one boot (lab --ab): the exact rank test over repetitions. Benjamini-Hochberg\n"
+    "over all comparisons; a change is reported when significant AND at least its\n"
+    "minimum effect. With --probe, the corrections run over the chosen probes only.\n"
+    "-o never overwrites an existing file without --force and never writes into a\n"
+    "bundle.\n"
     "Exit: 0 done, 1 a regression with --fail-on regression, 2 error.";
 
 const char* kExportFooter =
@@ -68,12 +71,20 @@ int compare_main(const std::vector<std::string>& args) {
   add_output(app, out, force, "write the report to FILE");
   app.add_option("--alpha", opt.alpha, "significance level (default 0.05)")
       ->check(cli::finite_number(0, 1, true, true))->type_name("X");
-  app.add_option("--min-effect", opt.min_effect, "minimum relative change (default 0.05 = 5%)")
+  app.add_option("--min-effect", opt.min_effect,
+                 "floor of the minimum relative change (default 0.02 = 2%; each metric's own is "
+                 "the larger of this and its noise)")
       ->check(cli::finite_number(0, 100))->type_name("X");
   app.add_option("--min-effect-for", effect_for,
                  "per metric ('probe/metric:stat' glob) minimum effect, repeatable")
       ->allow_extra_args(false)->check(CLI::Validator(check_effect_for, ""))->type_name("GLOB=X");
   app.add_flag("--cross-host", opt.cross_host, "allow bundles from different hosts");
+  app.add_option("--noise", opt.noise,
+                 "the host's noise model (kperflab noise), or 'none' (default: "
+                 "results/runs/<host>/noise.json beside the base bundle, when present)")
+      ->type_name("FILE|none");
+  app.add_option("--threads", opt.threads, "rows computed in parallel (default: online CPUs)")
+      ->check(CLI::Range(1u, 1024u))->type_name("N");
   app.add_flag("--all", all, "list unchanged metrics too");
   app.add_option("--seed", opt.seed, "bootstrap seed (default 1)")->check(cli::unsigned_integer());
   app.add_option("--probe,-p", opt.probes, "compare only this probe (repeatable)")

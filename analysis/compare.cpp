@@ -4,10 +4,13 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <optional>
 #include <set>
+#include <thread>
 
+#include "analysis/noise.h"
 #include "analysis/stats.h"
 #include "histogram.h"
 #include "kperflab/hist.h"
@@ -82,41 +85,12 @@ double effect_for(const Options& o, const std::string& key) {
   return e;
 }
 
-// probe -> metric -> stat -> values (one per repetition), plus unit/labels.
-struct Collected {
-  std::map<std::string, std::map<std::string, std::map<std::string, std::vector<double>>>> v;
-  std::map<std::string, JsonView> meta;  // "probe\x1fmetric" -> metric (last seen)
-  size_t reps = 0;
-};
-
-Collected collect(const Side& s) {
-  static const char* kStats[] = {"p50", "p90", "p99", "p99_9", "mean"};
-  Collected c;
-  for (auto& b : s.bundles)
-    for (auto& [probe, d] : b.probes) {
-      JsonView reps = b.probe_view(probe).at("repetitions");
-      for (auto& rep : reps.elements()) {
-        c.reps = std::max(c.reps, reps.size() * s.bundles.size());
-        for (auto& [name, m] : rep.at("metrics").members()) {
-          c.meta.insert_or_assign(probe + '\x1f' + name, m);
-          if (m.at("kind").str() == "scalar") {
-            if (m.at("value").is_number()) c.v[probe][name]["value"].push_back(m.at("value").num());
-            continue;
-          }
-          if (m.at("count").u64() == 0) continue;
-          for (const char* st : kStats)
-            if (auto x = m.find(st); x && x->is_number()) c.v[probe][name][st].push_back(x->num());
-        }
-      }
-    }
-  return c;
-}
-
-// A change is reported when it is significant (BH-adjusted U test) AND at
-// least the minimum effect with a bootstrap CI that excludes "no change".
-// Big and clear but not significant (too few repetitions for the number of
-// comparisons): undecided.
+// A change is reported when it is significant (BH-adjusted) AND at least
+// the row's minimum effect with a CI that excludes "no change". Big and clear
+// but not significant (too few units for the number of comparisons):
+// undecided.
 void decide(Row& r, double alpha) {
+  if (!r.note.empty()) return;  // decided by a rule (forbidden outcome)
   bool significant = r.p_adj < alpha;
   bool big = std::fabs(r.change) >= r.min_effect;
   bool clear = r.ci_lo > 0 || r.ci_hi < 0;
@@ -132,7 +106,189 @@ void decide(Row& r, double alpha) {
   }
 }
 
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// A litmus test's forbidden outcome (membarrier issue #14): any occurrence
+// where the base had none is a regression whatever its size.
+bool forbidden_metric(const std::string& metric) {
+  return ends_with(metric, "/forbidden") || ends_with(metric, "/forbidden_per_million");
+}
+
+bool all_positive(const std::vector<double>& v) {
+  return std::all_of(v.begin(), v.end(), [](double x) { return x > 0; });
+}
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return s / static_cast<double>(v.size());
+}
+
+// Relative spread of a side's units (see Row::base_spread).
+double rel_spread(const std::vector<double>& v) {
+  double m = stats::median(v);
+  return v.size() >= 2 && m != 0 ? stats::mad_sd(v) / std::fabs(m) : NAN;
+}
+
+struct RowInput {
+  const Series* base;
+  const Series* cand;
+  size_t base_boots, cand_boots;
+  Basis basis;
+  const NoiseEntry* noise;
+};
+
+// The test behind one row, by its basis.
+void test_row(Row& r, const RowInput& in, const Options& o, uint64_t seed) {
+  double floor = r.min_effect;
+  double noise_rel = NAN;
+  if (r.basis == Basis::boots || r.basis == Basis::noise) {
+    std::vector<double> ub = per_boot(*in.base, in.base_boots);
+    std::vector<double> uc = per_boot(*in.cand, in.cand_boots);
+    r.base_n = ub.size();
+    r.cand_n = uc.size();
+    r.base_spread = rel_spread(ub);
+    r.cand_spread = rel_spread(uc);
+    bool log = r.basis == Basis::noise ? in.noise->log : all_positive(ub) && all_positive(uc);
+    if (log && !(all_positive(ub) && all_positive(uc))) log = false;  // cannot: fall back
+    auto scale = [&](std::vector<double> v) {
+      if (log)
+        for (auto& x : v) x = std::log(x);
+      return v;
+    };
+    std::vector<double> lb = scale(ub), lc = scale(uc);
+    double d = mean(lc) - mean(lb), se, df;
+    if (r.basis == Basis::noise) {
+      double sd = in.noise->log == log ? in.noise->sd : NAN;
+      se = sd * std::sqrt(1.0 / static_cast<double>(lb.size()) + 1.0 / static_cast<double>(lc.size()));
+      df = static_cast<double>(in.noise->boots - 1);
+      noise_rel = log ? sd : sd / std::fabs(mean(ub));
+    } else {
+      auto t = stats::t_test(lb, lc);
+      se = t.se;
+      df = t.df;
+      // Between-boot SD of one boot's value (pooled over the sides).
+      double var = 0, dfs = 0;
+      for (auto* v : {&lb, &lc})
+        if (v->size() >= 2) {
+          double m = mean(*v);
+          for (double x : *v) var += (x - m) * (x - m);
+          dfs += static_cast<double>(v->size() - 1);
+        }
+      double sd = dfs > 0 ? std::sqrt(var / dfs) : NAN;
+      noise_rel = log ? sd : sd / std::fabs(mean(ub));
+    }
+    double base_level = std::fabs(mean(ub));
+    auto rel = [&](double x) { return log ? std::expm1(x) : base_level ? x / base_level : NAN; };
+    r.change = rel(d);
+    if (se == 0 || std::isnan(se)) {
+      r.p = std::isnan(se) ? 1 : (d == 0 ? 1 : 0);
+      r.ci_lo = r.ci_hi = r.change;
+    } else {
+      r.p = std::min(1.0, 2 * stats::student_t_sf(std::fabs(d) / se, df));
+      double q = stats::student_t_quantile(1 - o.alpha / 2, df);
+      r.ci_lo = rel(d - q * se);
+      r.ci_hi = rel(d + q * se);
+    }
+  } else {
+    r.base_n = r.base.size();
+    r.cand_n = r.cand.size();
+    r.base_spread = rel_spread(r.base);
+    r.cand_spread = rel_spread(r.cand);
+    r.change = r.base_median != 0 ? r.cand_median / r.base_median - 1
+                                  : (r.cand_median == 0 ? 0 : INFINITY);
+    auto ci = stats::bootstrap_relative_change(r.base, r.cand, 1 - o.alpha, o.resamples, seed);
+    r.ci_lo = ci.lo;
+    r.ci_hi = ci.hi;
+    r.p = stats::mann_whitney_p(r.base, r.cand);
+    // Repetitions of one boot: the noise of a side's median is about the
+    // repetitions' spread over sqrt(n).
+    double sb = r.base_spread, sc = r.cand_spread;
+    if (!std::isnan(sb) && !std::isnan(sc))
+      noise_rel = std::sqrt((sb * sb + sc * sc) / 2) /
+                  std::sqrt(static_cast<double>(std::min(r.base_n, r.cand_n)));
+  }
+  r.min_effect = std::isnan(noise_rel) ? floor : std::max(floor, noise_rel);
+  if (forbidden_metric(r.metric)) {
+    bool base_none = std::all_of(r.base.begin(), r.base.end(), [](double x) { return x == 0; });
+    bool cand_some = std::any_of(r.cand.begin(), r.cand.end(), [](double x) { return x > 0; });
+    if (base_none && cand_some) {
+      r.verdict = Verdict::regression;
+      r.note = "forbidden outcome: none in the base, seen in the candidate";
+    }
+  }
+}
+
+// Identity of a row's data (values and boots of both sides), for merging
+// rows that carry the same numbers.
+std::string data_key(const std::string& probe, const Series& b, const Series& c) {
+  std::string k = probe + '\x1f';
+  for (const Series* s : {&b, &c}) {
+    k.append(reinterpret_cast<const char*>(s->v.data()), s->v.size() * sizeof(double));
+    k.append(reinterpret_cast<const char*>(s->boot.data()), s->boot.size() * sizeof(size_t));
+    k += '\x1e';
+  }
+  return k;
+}
+
+// Smallest n per side for which the exact rank test can reach p <= target.
+size_t reps_needed(double target) {
+  for (size_t n = 2; n <= 1000; ++n)
+    if (stats::mann_whitney_min_p(n, n) <= target) return n;
+  return 1000;
+}
+
 }  // namespace
+
+Collected collect(const Side& s) {
+  static const char* kStats[] = {"p50", "p90", "p99", "p99_9", "mean"};
+  Collected c;
+  std::map<std::string, size_t> boot_index;
+  for (auto& b : s.bundles) {
+    std::string key = "bundle:" + b.dir.string();
+    if (auto k = b.meta_view().at("kernel").find("boot_id"); k && k->is_string())
+      key = "boot:" + k->str();
+    size_t boot = boot_index.emplace(key, boot_index.size()).first->second;
+    for (auto& [probe, d] : b.probes) {
+      JsonView reps = b.probe_view(probe).at("repetitions");
+      for (auto& rep : reps.elements()) {
+        for (auto& [name, m] : rep.at("metrics").members()) {
+          c.meta.insert_or_assign(probe + '\x1f' + name, m);
+          auto put = [&](const char* st, double x) {
+            Series& ser = c.v[probe][name][st];
+            ser.v.push_back(x);
+            ser.boot.push_back(boot);
+          };
+          if (m.at("kind").str() == "scalar") {
+            if (m.at("value").is_number()) put("value", m.at("value").num());
+            continue;
+          }
+          if (m.at("count").u64() == 0) continue;
+          for (const char* st : kStats)
+            if (auto x = m.find(st); x && x->is_number()) put(st, x->num());
+        }
+      }
+    }
+    size_t most = 0;  // repetitions of this bundle (its probes run the same count)
+    for (auto& [probe, d] : b.probes)
+      most = std::max(most, b.probe_view(probe).at("repetitions").size());
+    c.reps += most;
+  }
+  c.boots.resize(boot_index.size());
+  for (auto& [k, i] : boot_index) c.boots[i] = k;
+  return c;
+}
+
+std::vector<double> per_boot(const Series& s, size_t nboots) {
+  std::vector<std::vector<double>> by(nboots);
+  for (size_t i = 0; i < s.v.size(); ++i) by[s.boot[i]].push_back(s.v[i]);
+  std::vector<double> out;
+  for (auto& v : by)
+    if (!v.empty()) out.push_back(stats::median(v));
+  return out;
+}
 
 Result compare(const Side& base, const Side& cand, const Options& o) {
   Result res;
@@ -176,19 +332,57 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
   Collected cb = collect(base), cc = collect(cand);
   res.base_reps = cb.reps;
   res.cand_reps = cc.reps;
+  res.base_boots = cb.boots.size();
+  res.cand_boots = cc.boots.size();
+  // The unit of replication (README "Between boots").
+  std::set<std::string> all_boots(cb.boots.begin(), cb.boots.end());
+  all_boots.insert(cc.boots.begin(), cc.boots.end());
+  std::optional<NoiseModel> noise;
+  if (o.noise != "none") {
+    std::optional<fs::path> file;
+    if (!o.noise.empty()) file = o.noise;
+    else if (auto d = default_noise_path(base.bundles[0].dir, hb); d && fs::exists(*d)) file = d;
+    if (file) {
+      noise = NoiseModel::load(*file);
+      if (noise->host != hb) {
+        if (!o.noise.empty())
+          throw std::invalid_argument("noise model " + printable(file->string()) + " is of host " +
+                                      printable(noise->host) + ", the bundles of " +
+                                      printable(hb));
+        noise.reset();
+      }
+    }
+  }
+  if (all_boots.size() == 1) res.basis = Basis::one_boot;
+  else if (res.base_boots >= 2 || res.cand_boots >= 2) res.basis = Basis::boots;
+  else if (noise) res.basis = Basis::noise;
+  else res.basis = Basis::confounded;
+  if (noise && res.basis == Basis::noise) res.noise_file = noise->file.string();
   auto wanted = [&](const std::string& probe) {
     return o.probes.empty() || std::find(o.probes.begin(), o.probes.end(), probe) != o.probes.end();
   };
   for (const auto& p : o.probes)
     if (!cb.v.count(p) && !cc.v.count(p))
       throw std::invalid_argument("--probe " + p + ": in neither side's bundles");
+  std::vector<RowInput> inputs;
+  std::map<std::string, size_t> seen;  // data_key -> row
+  size_t noise_missing = 0;
   for (auto& [probe, metrics] : cb.v) {
     if (!wanted(probe)) continue;
+    auto pit = cc.v.find(probe);
+    if (pit == cc.v.end()) continue;
     for (auto& [name, st] : metrics)
-      for (auto& [stat, bv] : st) {
-        auto pit = cc.v.find(probe);
-        if (pit == cc.v.end() || !pit->second.count(name) || !pit->second[name].count(stat))
+      for (auto& [stat, bs] : st) {
+        auto mit = pit->second.find(name);
+        if (mit == pit->second.end() || !mit->second.count(stat)) continue;
+        const Series& cs = mit->second.at(stat);
+        auto [it, fresh] = seen.emplace(data_key(probe, bs, cs), res.rows.size());
+        if (!fresh) {
+          Row& first = res.rows[it->second];
+          first.aliases.push_back(first.metric == name ? stat : name + ":" + stat);
+          ++res.merged_rows;
           continue;
+        }
         Row r;
         r.probe = probe;
         r.metric = name;
@@ -197,21 +391,38 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
         r.unit = m.at("unit").str();
         r.labels = m.has("labels") ? m.at("labels").raw() : json::object();
         r.better = better_of(name, m);
-        r.base = bv;
-        r.cand = pit->second[name][stat];
+        r.base = bs.v;
+        r.cand = cs.v;
         r.base_median = stats::median(r.base);
         r.cand_median = stats::median(r.cand);
-        r.change = r.base_median != 0 ? r.cand_median / r.base_median - 1
-                                      : (r.cand_median == 0 ? 0 : INFINITY);
-        auto ci = stats::bootstrap_relative_change(r.base, r.cand, 1 - o.alpha, o.resamples,
-                                                   o.seed + res.rows.size());
-        r.ci_lo = ci.lo;
-        r.ci_hi = ci.hi;
-        r.p = stats::mann_whitney_p(r.base, r.cand);
-        r.min_effect = effect_for(o, probe + "/" + name + ":" + stat);
+        std::string key = probe + "/" + name + ":" + stat;
+        r.min_effect = effect_for(o, key);  // the floor; test_row raises it to the noise
+        RowInput in{&bs, &cs, cb.boots.size(), cc.boots.size(), res.basis, nullptr};
+        r.basis = res.basis;
+        if (r.basis == Basis::noise) {
+          in.noise = noise->find(key);
+          if (!in.noise || in.noise->boots < 2) {
+            r.basis = in.basis = Basis::confounded;
+            ++noise_missing;
+          }
+        }
         res.rows.push_back(std::move(r));
+        inputs.push_back(in);
       }
   }
+  // Rows are independent: computed in parallel, each with its own seed, so
+  // the result does not depend on the thread count.
+  unsigned nthreads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  nthreads = static_cast<unsigned>(std::min<size_t>(nthreads, res.rows.size() / 64 + 1));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < res.rows.size();)
+      test_row(res.rows[i], inputs[i], o, o.seed + i);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < nthreads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
   std::vector<double> ps;
   for (auto& r : res.rows) ps.push_back(r.p);
   auto adj = stats::benjamini_hochberg(ps);
@@ -219,13 +430,73 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
     res.rows[i].p_adj = adj[i];
     decide(res.rows[i], o.alpha);
   }
-  double minp = stats::mann_whitney_min_p(res.base_reps, res.cand_reps);
-  if (minp * static_cast<double>(std::max<size_t>(res.rows.size(), 1)) >= o.alpha)
+  // What the basis means for the verdicts.
+  size_t m = std::max<size_t>(res.rows.size(), 1);
+  double lone = o.alpha / static_cast<double>(m);  // BH's bar for a single discovery
+  char buf[64];
+  auto num = [&](double x) {
+    std::snprintf(buf, sizeof buf, "%.2g", x);
+    return std::string(buf);
+  };
+  if (res.basis == Basis::confounded)
     res.warnings.push_back(
-        "too few repetitions to decide after correcting for " + std::to_string(res.rows.size()) +
-        " comparisons (" + std::to_string(res.base_reps) + " vs " + std::to_string(res.cand_reps) +
-        " repetitions; the smallest possible p-value is " + std::to_string(minp) +
-        "): run with --repeat 10 or more, or compare fewer probes");
+        "one boot per side and no noise model for host " + printable(hb) +
+        ": a kernel effect cannot be told from a boot effect (boots of one kernel differ by "
+        "a few percent on many metrics). Give each side bundles from several boots, or "
+        "measure the host's noise once: `kperflab noise DIR` over 3 or more boots of one "
+        "kernel");
+  if (noise_missing)
+    res.warnings.push_back(std::to_string(noise_missing) +
+                           " rows are not in the noise model " +
+                           printable(noise->file.string()) +
+                           ": tested on repetitions, a boot effect reads as a change there");
+  size_t undecided = 0, flagged = 0;
+  for (auto& r : res.rows) {
+    undecided += r.verdict == Verdict::undecided;
+    flagged += r.verdict != Verdict::unchanged && r.verdict != Verdict::undecided;
+  }
+  if (res.basis == Basis::one_boot || res.basis == Basis::confounded) {
+    // The rank test's smallest p for these sizes against BH's bar for one
+    // discovery: consistent with the verdicts (BH), counted in repetitions
+    // summed over each side's bundles.
+    size_t nb = 0, nc = 0;
+    for (auto& r : res.rows) nb = std::max(nb, r.base_n), nc = std::max(nc, r.cand_n);
+    double minp = stats::mann_whitney_min_p(nb, nc);
+    if (minp > lone)
+      res.warnings.push_back(
+          "a change confined to one metric cannot be flagged: with " + std::to_string(nb) +
+          " vs " + std::to_string(nc) + " repetitions the smallest p-value is " + num(minp) +
+          ", and Benjamini-Hochberg over " + std::to_string(m) + " comparisons needs " +
+          num(lone) + " for a single one" +
+          (flagged ? " (the " + std::to_string(flagged) + " flagged rows passed together)"
+                   : std::string()) +
+          ": " + std::to_string(reps_needed(lone)) +
+          " repetitions per side are needed (--repeat), or compare fewer probes (--probe)");
+  } else if (undecided) {
+    // Boots: how many per side would make the undecided rows' effects
+    // significant at BH's single-discovery bar, from their own spread.
+    // Per undecided row: the SD of one boot's value from the CI's width
+    // (half-width = q * sd * sqrt(1/nb + 1/nc)), then the n per side with
+    // z * sd * sqrt(2/n) <= |change| (log scale, t with 10 df: approximate).
+    size_t need = 0;
+    double z = stats::student_t_quantile(1 - lone / 2, 10);
+    for (auto& r : res.rows) {
+      if (r.verdict != Verdict::undecided || !r.base_n || !r.cand_n) continue;
+      double d = std::fabs(std::log1p(r.change));
+      double q = stats::student_t_quantile(1 - o.alpha / 2, 10);
+      double half = (std::log1p(r.ci_hi) - std::log1p(r.ci_lo)) / 2;
+      double sd = half / q /
+                  std::sqrt(1.0 / static_cast<double>(r.base_n) + 1.0 / static_cast<double>(r.cand_n));
+      if (d > 0 && std::isfinite(sd))
+        need = std::max(need, static_cast<size_t>(std::ceil(2 * std::pow(z * sd / d, 2))));
+    }
+    res.warnings.push_back(std::to_string(undecided) +
+                           " rows changed by more than their noise but are not significant "
+                           "with " + std::to_string(res.base_boots) + " vs " +
+                           std::to_string(res.cand_boots) + " boots: about " +
+                           std::to_string(std::max<size_t>(need, 3)) +
+                           " boots per side would decide them");
+  }
   auto only = [&](Collected& x, Collected& y, const char* side) {
     std::vector<std::string> names;
     for (auto& [probe, metrics] : x.v)

@@ -21,7 +21,9 @@ namespace kperflab::compare {
 
 struct Options {
   double alpha = 0.05;
-  double min_effect = 0.05;  // |relative change| to report
+  // Floor of the minimum effect (|relative change|); each metric's own is
+  // the larger of this and its measured noise (README "Statistics").
+  double min_effect = 0.02;
   std::vector<std::pair<std::string, double>> min_effect_for;  // metric glob -> effect
   bool cross_host = false;
   unsigned resamples = 2000;
@@ -29,6 +31,11 @@ struct Options {
   // Only these probes (empty: all). Each probe asks its own question, and
   // Benjamini-Hochberg over one probe is not loosened by another's changes.
   std::vector<std::string> probes;
+  // The host's noise model (`kperflab noise`); empty: looked up beside the
+  // base side's first bundle (results/runs/<host>/noise.json); "none": not
+  // used.
+  std::string noise;
+  unsigned threads = 0;  // rows computed in parallel (0: the online CPUs)
 };
 
 // A side: every bundle found at a path (the bundle itself, or any bundle
@@ -72,6 +79,9 @@ struct Row {
   // on both sides (p99 = p99.9 = max below 1000 samples; a per-CPU metric
   // equal to the aggregate): merged into this row, tested once.
   std::vector<std::string> aliases;
+  // Why the verdict is what it is when no test made it (e.g. a litmus test's
+  // forbidden outcome that the base never showed).
+  std::string note;
 };
 
 struct ProvDiff {
@@ -86,11 +96,35 @@ struct Result {
   size_t base_reps = 0, cand_reps = 0;  // repetitions summed over a side's bundles
   size_t base_boots = 0, cand_boots = 0;  // distinct boots per side
   Basis basis = Basis::confounded;  // of the report (rows may fall back, see Row::basis)
+  std::string noise_file;  // the noise model used, if any
+  size_t merged_rows = 0;  // rows merged into another as aliases (not tested again)
   size_t regressions() const;
   size_t improvements() const;
 };
 
 Result compare(const Side& base, const Side& cand, const Options& opt);
+
+// One metric statistic of one side: a value per repetition and the boot it
+// ran in (index into Collected::boots).
+struct Series {
+  std::vector<double> v;
+  std::vector<size_t> boot;
+};
+
+// Every metric statistic of a side: probe -> metric -> stat ("p50", "p90",
+// "p99", "p99_9", "mean" of histograms, "value" of scalars).
+struct Collected {
+  std::map<std::string, std::map<std::string, std::map<std::string, Series>>> v;
+  std::map<std::string, JsonView> meta;  // "probe\x1fmetric" -> metric (last seen)
+  // A boot: meta kernel.boot_id; a bundle without one is its own boot.
+  std::vector<std::string> boots;
+  size_t reps = 0;  // repetitions, summed over the side's bundles
+};
+Collected collect(const Side& s);
+
+// The value of each boot of a series (the median of its repetitions), in
+// boot order; boots without a value are left out.
+std::vector<double> per_boot(const Series& s, size_t nboots);
 
 // Fields of meta.json compared in the provenance section (values passed
 // through printable(): they end up on terminals and in mails).

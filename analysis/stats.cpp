@@ -4,15 +4,48 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
 
 namespace kperflab::stats {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
+namespace {
+
+// Median of v, reordering it (selection, O(n)).
+double median_inplace(std::vector<double>& v) {
   size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  if (!n) return NAN;
+  auto mid = v.begin() + static_cast<std::ptrdiff_t>(n / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  double hi = *mid;
+  if (n % 2) return hi;
+  return (*std::max_element(v.begin(), mid) + hi) / 2;
+}
+
+// splitmix64 (Steele, Lea, Flood 2014): fast, and good enough for resampling.
+struct SplitMix {
+  uint64_t s;
+  uint64_t next() {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n) (Lemire's multiply-shift; the bias is below 2^-40 for
+  // the sizes resampled here).
+  size_t below(size_t n) {
+    return static_cast<size_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+  }
+};
+
+}  // namespace
+
+double median(std::vector<double> v) { return median_inplace(v); }
+
+double mad_sd(const std::vector<double>& v) {
+  if (v.size() < 2) return NAN;
+  std::vector<double> w = v;
+  double m = median_inplace(w);
+  for (auto& x : w) x = std::fabs(x - m);
+  return 1.4826 * median_inplace(w);
 }
 
 namespace {
@@ -63,13 +96,58 @@ double normal_sf(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
 
 }  // namespace
 
+namespace {
+
+// Exact permutation distribution of the sum of doubled midranks of the
+// smaller side: ways[s] = number of subsets of that size with sum s.
+// Returns the two-sided p 2 * min(P(S <= s_obs), P(S >= s_obs)).
+double rank_sum_exact_p(const std::vector<double>& a, const std::vector<double>& b) {
+  const std::vector<double>& small = a.size() <= b.size() ? a : b;
+  const std::vector<double>& large = a.size() <= b.size() ? b : a;
+  std::vector<std::pair<double, int>> all;
+  for (double x : small) all.emplace_back(x, 0);
+  for (double x : large) all.emplace_back(x, 1);
+  std::sort(all.begin(), all.end());
+  size_t n = all.size(), k = small.size();
+  std::vector<size_t> r2(n);  // doubled midranks: integers
+  size_t obs = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j < n && all[j].first == all[i].first) ++j;
+    for (size_t t = i; t < j; ++t) {
+      r2[t] = i + 1 + j;  // 2 * ((i + 1) + j) / 2
+      if (all[t].second == 0) obs += r2[t];
+    }
+    i = j;
+  }
+  size_t max_sum = n * (n + 1);
+  // f[c][s]: subsets of c items (of those seen) with doubled rank sum s.
+  std::vector<std::vector<double>> f(k + 1, std::vector<double>(max_sum + 1, 0));
+  f[0][0] = 1;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t c = std::min(k, i + 1); c >= 1; --c)
+      for (size_t s2 = max_sum; s2 >= r2[i]; --s2) {
+        f[c][s2] += f[c - 1][s2 - r2[i]];
+        if (s2 == r2[i]) break;
+      }
+  double total = 0, le = 0, ge = 0;
+  for (size_t s2 = 0; s2 <= max_sum; ++s2) {
+    double w = f[k][s2];
+    total += w;
+    if (s2 <= obs) le += w;
+    if (s2 >= obs) ge += w;
+  }
+  return std::min(1.0, 2 * std::min(le, ge) / total);
+}
+
+}  // namespace
+
 double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b) {
   size_t n1 = a.size(), n2 = b.size();
   if (!n1 || !n2) return 1.0;
   auto [r1, ties] = rank_sum(a, b);
-  double u1 = r1 - static_cast<double>(n1 * (n1 + 1)) / 2;
-  double mu = static_cast<double>(n1 * n2) / 2;
-  if (ties == 0 && n1 * n2 <= 400) {
+  if (ties == 0 && n1 * n2 <= 400) {  // no ties: the U recurrence, cheaper
+    double u1 = r1 - static_cast<double>(n1 * (n1 + 1)) / 2;
     auto dist = u_distribution(n1, n2);
     double total = std::accumulate(dist.begin(), dist.end(), 0.0);
     double u = std::min(u1, static_cast<double>(n1 * n2) - u1);
@@ -77,11 +155,116 @@ double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b
     for (size_t k = 0; k <= static_cast<size_t>(u); ++k) tail += dist[k];
     return std::min(1.0, 2 * tail / total);
   }
+  if (n1 + n2 <= kExactRankSumMax) return rank_sum_exact_p(a, b);
+  double u1 = r1 - static_cast<double>(n1 * (n1 + 1)) / 2;
+  double mu = static_cast<double>(n1 * n2) / 2;
   double n = static_cast<double>(n1 + n2);
   double var = static_cast<double>(n1 * n2) / 12 * ((n + 1) - ties / (n * (n - 1)));
   if (var <= 0) return 1.0;  // every value equal
   double z = (std::fabs(u1 - mu) - 0.5) / std::sqrt(var);
   return std::min(1.0, 2 * normal_sf(std::max(0.0, z)));
+}
+
+namespace {
+
+// Regularized incomplete beta I_x(a, b): continued fraction (modified
+// Lentz), with the symmetry I_x(a, b) = 1 - I_{1-x}(b, a) for convergence.
+double beta_cf(double a, double b, double x) {
+  const double tiny = 1e-300, eps = 1e-15;
+  double c = 1, d = 1 - (a + b) * x / (a + 1);
+  if (std::fabs(d) < tiny) d = tiny;
+  d = 1 / d;
+  double h = d;
+  for (int m = 1; m <= 10000; ++m) {
+    double m2 = 2.0 * m;
+    double num = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+    d = 1 + num * d;
+    if (std::fabs(d) < tiny) d = tiny;
+    c = 1 + num / c;
+    if (std::fabs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+    d = 1 + num * d;
+    if (std::fabs(d) < tiny) d = tiny;
+    c = 1 + num / c;
+    if (std::fabs(c) < tiny) c = tiny;
+    d = 1 / d;
+    double del = d * c;
+    h *= del;
+    if (std::fabs(del - 1) < eps) break;
+  }
+  return h;
+}
+
+double inc_beta(double a, double b, double x) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  double lbt = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
+               b * std::log1p(-x);
+  if (x < (a + 1) / (a + b + 2)) return std::exp(lbt) * beta_cf(a, b, x) / a;
+  return 1 - std::exp(lbt) * beta_cf(b, a, 1 - x) / b;
+}
+
+double mean_of(const std::vector<double>& v) {
+  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+
+double var_of(const std::vector<double>& v, double m) {
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return s / static_cast<double>(v.size() - 1);
+}
+
+}  // namespace
+
+double student_t_sf(double t, double df) {
+  if (std::isnan(t) || !(df > 0)) return NAN;
+  if (std::isinf(t)) return t > 0 ? 0 : 1;
+  double tail = 0.5 * inc_beta(df / 2, 0.5, df / (df + t * t));
+  return t >= 0 ? tail : 1 - tail;
+}
+
+double student_t_quantile(double q, double df) {
+  if (!(q > 0 && q < 1) || !(df > 0)) return NAN;
+  // sf is decreasing in t: bisection on a bracket that holds q.
+  double lo = -1, hi = 1;
+  while (student_t_sf(lo, df) < 1 - q) lo *= 2;
+  while (student_t_sf(hi, df) > 1 - q) hi *= 2;
+  for (int i = 0; i < 200 && hi - lo > 1e-12 * std::max(1.0, std::fabs(hi)); ++i) {
+    double mid = (lo + hi) / 2;
+    (student_t_sf(mid, df) > 1 - q ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+TTest t_test(const std::vector<double>& a, const std::vector<double>& b) {
+  TTest r;
+  size_t n1 = a.size(), n2 = b.size();
+  if (!n1 || !n2 || (n1 < 2 && n2 < 2)) {
+    r.p = NAN;
+    return r;
+  }
+  double m1 = mean_of(a), m2 = mean_of(b);
+  r.diff = m2 - m1;
+  double d1 = static_cast<double>(n1), d2 = static_cast<double>(n2);
+  if (n1 >= 2 && n2 >= 2) {
+    double v1 = var_of(a, m1) / d1, v2 = var_of(b, m2) / d2;
+    r.se = std::sqrt(v1 + v2);
+    r.df = v1 + v2 > 0 ? (v1 + v2) * (v1 + v2) / (v1 * v1 / (d1 - 1) + v2 * v2 / (d2 - 1))
+                       : d1 + d2 - 2;
+  } else {
+    const std::vector<double>& many = n1 >= 2 ? a : b;
+    double var = var_of(many, n1 >= 2 ? m1 : m2);
+    r.se = std::sqrt(var * (1 / d1 + 1 / d2));
+    r.df = static_cast<double>(many.size() - 1);
+  }
+  if (r.se == 0) {
+    r.p = r.diff == 0 ? 1 : 0;
+    return r;
+  }
+  r.p = std::min(1.0, 2 * student_t_sf(std::fabs(r.diff) / r.se, r.df));
+  return r;
 }
 
 double mann_whitney_min_p(size_t n1, size_t n2) {
@@ -94,21 +277,22 @@ double mann_whitney_min_p(size_t n1, size_t n2) {
 Interval bootstrap_relative_change(const std::vector<double>& a, const std::vector<double>& b,
                                    double confidence, unsigned resamples, uint64_t seed) {
   if (a.empty() || b.empty()) return {NAN, NAN};
-  std::mt19937_64 rng(seed);
+  SplitMix rng{seed};
   std::vector<double> out, ra(a.size()), rb(b.size());
   out.reserve(resamples);
   for (unsigned i = 0; i < resamples; ++i) {
-    for (auto& x : ra) x = a[rng() % a.size()];
-    for (auto& x : rb) x = b[rng() % b.size()];
-    double ma = median(ra);
-    if (ma != 0) out.push_back(median(rb) / ma - 1);
+    for (auto& x : ra) x = a[rng.below(a.size())];
+    for (auto& x : rb) x = b[rng.below(b.size())];
+    double ma = median_inplace(ra);
+    if (ma != 0) out.push_back(median_inplace(rb) / ma - 1);
   }
   if (out.empty()) return {NAN, NAN};
-  std::sort(out.begin(), out.end());
   double tail = (1 - confidence) / 2;
   auto at = [&](double q) {
-    size_t i = static_cast<size_t>(q * static_cast<double>(out.size() - 1) + 0.5);
-    return out[std::min(i, out.size() - 1)];
+    size_t i = std::min(static_cast<size_t>(q * static_cast<double>(out.size() - 1) + 0.5),
+                        out.size() - 1);
+    std::nth_element(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(i), out.end());
+    return out[i];
   };
   return {at(tail), at(1 - tail)};
 }

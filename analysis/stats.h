@@ -12,22 +12,46 @@ namespace kperflab::stats {
 
 double median(std::vector<double> v);
 
-// Two-sided p-value of the Mann-Whitney U test. Exact (the distribution of
-// U by counting) when there are no ties and n1 * n2 <= 400; otherwise the
-// normal approximation with tie correction and continuity correction.
-// 1.0 when either side is empty.
+// Two-sided p-value of the Mann-Whitney U (Wilcoxon rank-sum) test. Exact
+// permutation distribution of the rank sum with midranks (ties allowed:
+// HDR quantisation ties most rows) when n1 + n2 <= kExactRankSumMax:
+// 2 * min(P(W <= w), P(W >= w)) over all C(n1 + n2, n1) splits, as
+// scipy.stats.permutation_test computes it. Beyond, the normal approximation
+// with tie correction and continuity correction. 1.0 when either side is
+// empty.
+inline constexpr size_t kExactRankSumMax = 40;
 double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b);
 
 // The smallest two-sided p-value the U test can give for these sizes
 // (no ties): 2 / C(n1 + n2, n1). Tells whether repetitions are too few.
 double mann_whitney_min_p(size_t n1, size_t n2);
 
+// Student's t distribution: P(T > t) for df > 0 degrees of freedom, and the
+// q-quantile (0 < q < 1).
+double student_t_sf(double t, double df);
+double student_t_quantile(double q, double df);
+
+// t test of mean(b) - mean(a). Welch's (unequal variances) when both sides
+// have 2 or more values; when one side has a single value, the variance is
+// the other side's (df = its n - 1). NaN p when neither side has 2 values.
+// se == 0 (every value equal within each side): p = 1 when the means are
+// equal, else 0.
+struct TTest {
+  double diff = 0, se = 0, df = 0, p = 1;
+};
+TTest t_test(const std::vector<double>& a, const std::vector<double>& b);
+
+// Robust spread: 1.4826 * median absolute deviation (the SD for normal
+// data). NaN with fewer than 2 values.
+double mad_sd(const std::vector<double>& v);
+
 struct Interval {
   double lo, hi;
 };
 
 // Percentile bootstrap CI of median(b) / median(a) - 1 (resampling each side
-// with replacement), deterministic for a seed.
+// with replacement), deterministic for a seed (splitmix64; medians by
+// selection, not sorting).
 Interval bootstrap_relative_change(const std::vector<double>& a, const std::vector<double>& b,
                                    double confidence, unsigned resamples, uint64_t seed);
 

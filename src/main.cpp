@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "analysis/cli.h"
+#include "analysis/noise.h"
 #include "cli_args.h"
 #include "kperflab_version.h"
 #include "results/bundle.h"
@@ -29,6 +30,8 @@ const Command kCommands[] = {
     {"run", kperflab::run_main, "run probes into one result bundle"},
     {"show", kperflab::show_main, "provenance and metrics of a bundle"},
     {"compare", kperflab::compare_main, "compare bundles: regressions and improvements"},
+    {"noise", kperflab::compare::noise_main,
+     "the host's noise between boots (from A/A bundles), for compare"},
     {"export", kperflab::export_main, "a bundle as HdrHistogram log, gbench JSON or CSV"},
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "synth.h"
 
+#include <cmath>
 #include <random>
 
 #include "probe.h"
@@ -23,22 +24,28 @@ std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const
                         {"model_name", "Synthetic CPU"}}},
                {"profile", "quick"},
                {"probes", {{"synth", {{"status", "complete"}}}}}};
+  if (!s.boot_id.empty()) meta["kernel"]["boot_id"] = s.boot_id;
   BundleWriter w(dir, meta, true);
   std::mt19937_64 rng(s.seed);
+  std::vector<double> boot(s.metrics, 1.0);
+  std::normal_distribution<double> wobble(0, s.boot_noise);
+  if (s.boot_noise > 0)
+    for (auto& b : boot) b = std::exp(wobble(rng));
   json doc = {{"schema", kProbeSchema}, {"probe", "synth"}, {"status", "complete"},
               {"reason", nullptr}, {"parameters", {{"samples", s.samples}}},
               {"repetitions", json::array()}};
   for (unsigned r = 0; r < s.repetitions; ++r) {
     Repetition rep;
     for (unsigned i = 0; i < s.metrics; ++i) {
-      std::lognormal_distribution<double> d(std::log(1000.0 * (i + 1) * s.scale), 0.2);
+      std::lognormal_distribution<double> d(std::log(1000.0 * (i + 1) * s.scale * boot[i]), 0.2);
       Histogram h;
       for (unsigned k = 0; k < s.samples; ++k) h.record(static_cast<uint64_t>(d(rng)));
       std::string name = "op" + std::to_string(i);
       rep.histogram(name + "/latency", h, "ns", {{"op", i}});
       std::normal_distribution<double> rate(1e6, 1e3);
-      rep.scalar(name + "/rate", rate(rng), "1/s", {{"better", "higher"}});
+      rep.scalar(name + "/rate", rate(rng) * boot[i], "1/s", {{"better", "higher"}});
     }
+    for (auto& [name, v] : s.scalars) rep.scalar(name, v, "count", {{"better", "lower"}});
     doc["repetitions"].push_back(rep.to_json());
   }
   w.write_json("synth.json", doc);

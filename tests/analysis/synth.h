@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 namespace kperflab::testing {
@@ -16,6 +17,14 @@ struct SynthSpec {
   unsigned samples = 2000;  // per histogram
   double scale = 1.0;       // multiplies every latency
   uint64_t seed = 1;
+  // The boot the bundle ran in (meta kernel.boot_id); empty: none recorded.
+  std::string boot_id;
+  // Boot effect: each metric's latencies and rate are multiplied by
+  // exp(N(0, boot_noise)), drawn once per bundle (boots differ by a few
+  // percent per metric: page placement, IRQ affinity, frequency).
+  double boot_noise = 0;
+  // More scalar metrics, the same value in every repetition.
+  std::map<std::string, double> scalars;
 };
 
 // Writes one bundle with probe "synth": metrics "op<i>/latency" (lognormal,

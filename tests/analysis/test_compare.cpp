@@ -5,10 +5,12 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "analysis/compare.h"
 #include "analysis/export.h"
+#include "analysis/noise.h"
 #include "analysis/report.h"
 #include "synth.h"
 #include "tests/common/tmpdir.h"
@@ -96,11 +98,204 @@ TEST(Compare, TooFewRepetitionsWarns) {
   auto r = run(write_synth_bundle(t.p / "a", base), write_synth_bundle(t.p / "b", cand));
   EXPECT_EQ(r.regressions(), 0u);  // cannot be decided with 2 vs 2
   bool warned = false;
-  for (auto& w : r.warnings) warned = warned || w.find("too few repetitions") != std::string::npos;
+  for (auto& w : r.warnings)
+    warned = warned || w.find("cannot be flagged: with 2 vs 2 repetitions") != std::string::npos;
   EXPECT_TRUE(warned);
   bool undecided = false;
   for (auto& row : r.rows) undecided = undecided || row.verdict == Verdict::undecided;
   EXPECT_TRUE(undecided);
+}
+
+// The warning about too few repetitions agrees with the verdicts (both
+// Benjamini-Hochberg): 8 v 8 with every latency shifted flags them, and the
+// warning says a lone change could not pass, not "too few to decide".
+TEST(Compare, RepetitionWarningIsConsistentWithVerdicts) {
+  Tmp t;
+  SynthSpec base;
+  base.metrics = 100;
+  base.repetitions = 8;
+  base.samples = 500;
+  SynthSpec cand = base;
+  cand.seed = 4;
+  cand.scale = 1.10;
+  auto r = run(write_synth_bundle(t.p / "a", base), write_synth_bundle(t.p / "b", cand));
+  EXPECT_GT(r.regressions(), 50u);
+  bool lone = false;
+  for (auto& w : r.warnings) {
+    EXPECT_EQ(w.find("too few"), std::string::npos) << w;
+    if (w.find("a change confined to one metric cannot be flagged") != std::string::npos) {
+      lone = true;
+      EXPECT_NE(w.find("passed together"), std::string::npos) << w;
+      EXPECT_NE(w.find("9 repetitions per side"), std::string::npos) << w;  // 2/C(18,9) < bar
+    }
+  }
+  EXPECT_TRUE(lone);
+}
+
+namespace {
+
+// Bundles of `boots` boots under dir, `reps` repetitions each.
+fs::path boots(const fs::path& dir, const std::string& tag, unsigned n, SynthSpec s,
+               uint64_t seed0) {
+  for (unsigned i = 0; i < n; ++i) {
+    s.seed = seed0 + i;
+    s.boot_id = tag + std::to_string(i);
+    write_synth_bundle(dir / s.boot_id, s);
+  }
+  return dir;
+}
+
+size_t flagged_metrics(const kperflab::compare::Result& r) {
+  std::set<std::string> m;
+  for (auto& row : r.rows)
+    if (row.verdict != Verdict::unchanged && row.verdict != Verdict::undecided)
+      m.insert(row.probe + "/" + row.metric);
+  return m.size();
+}
+
+}  // namespace
+
+// The unit is the boot: A/A across boots with a 3% boot-to-boot spread per
+// metric, 3 boots x 4 repetitions per side, flags at most 1 in 100 metrics
+// (the repetition as unit flagged dozens, issue #13).
+TEST(Compare, AcrossBootsAAFlagsAtMostOneIn100) {
+  Tmp t;
+  SynthSpec s;
+  s.metrics = 100;
+  s.repetitions = 4;
+  s.samples = 500;
+  s.boot_noise = 0.03;
+  for (uint64_t trial = 0; trial < 3; ++trial) {
+    fs::path d = t.p / std::to_string(trial);
+    auto r = run(boots(d / "a", "a", 3, s, 100 * trial + 1), boots(d / "b", "b", 3, s, 100 * trial + 50));
+    EXPECT_EQ(r.basis, kperflab::compare::Basis::boots);
+    EXPECT_EQ(r.base_boots, 3u);
+    EXPECT_EQ(r.cand_reps, 12u);
+    EXPECT_LE(flagged_metrics(r), 1u) << "trial " << trial;
+    for (auto& row : r.rows) {
+      EXPECT_EQ(row.basis, kperflab::compare::Basis::boots);
+      EXPECT_EQ(row.base_n, 3u);
+    }
+  }
+}
+
+// ... and a real 10% change across boots is still flagged.
+TEST(Compare, AcrossBootsTenPercentIsFlagged) {
+  Tmp t;
+  SynthSpec s;
+  s.repetitions = 4;
+  s.boot_noise = 0.01;
+  SynthSpec c = s;
+  c.scale = 1.10;
+  auto r = run(boots(t.p / "a", "a", 3, s, 1), boots(t.p / "b", "b", 3, c, 50));
+  for (auto& row : r.rows)
+    if (row.metric.find("/latency") != std::string::npos && row.stat == "p50") {
+      EXPECT_EQ(row.verdict, Verdict::regression) << row.metric << " p " << row.p;
+      EXPECT_NEAR(row.change, 0.10, 0.03);
+    }
+}
+
+// One boot per side and the host's noise model: verdicts rest on the
+// between-boot spread it measured; without one, the report says a kernel
+// effect cannot be told from a boot effect.
+TEST(Compare, NoiseModelIsTheThresholdWithOneBootPerSide) {
+  Tmp t;
+  SynthSpec s;
+  s.repetitions = 6;
+  s.boot_noise = 0.03;
+  boots(t.p / "aa", "n", 8, s, 1);
+  auto nm = kperflab::compare::NoiseModel::build(Side::load(t.p / "aa"));
+  EXPECT_EQ(nm.boots, 8u);
+  const auto* e = nm.find("synth/op0/latency:p50");
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->log);
+  EXPECT_GT(e->sd, 0.01);
+  EXPECT_LT(e->sd, 0.06);
+  std::ofstream(t.p / "noise.json") << nm.to_json().dump();
+  kperflab::compare::Options o;
+  o.noise = (t.p / "noise.json").string();
+  // A/A, two other boots: the repetitions alone would call boot effects of
+  // several percent significant; the noise model does not.
+  SynthSpec a = s, b = s;
+  a.boot_id = "x";
+  a.seed = 77;
+  b.boot_id = "y";
+  b.seed = 78;
+  write_synth_bundle(t.p / "x", a);
+  write_synth_bundle(t.p / "y", b);
+  auto aa = run(t.p / "x", t.p / "y", o);
+  EXPECT_EQ(aa.basis, kperflab::compare::Basis::noise);
+  EXPECT_EQ(flagged_metrics(aa), 0u);
+  // A 30% change stands out of a 3% boot noise.
+  b.scale = 1.3;
+  write_synth_bundle(t.p / "z", b);
+  auto big = run(t.p / "x", t.p / "z", o);
+  for (auto& row : big.rows)
+    if (row.metric.find("/latency") != std::string::npos && row.stat == "p50")
+      EXPECT_EQ(row.verdict, Verdict::regression) << row.metric << " p " << row.p;
+  // Without the model: confounded, and said so.
+  o.noise = "none";
+  auto conf = run(t.p / "x", t.p / "y", o);
+  EXPECT_EQ(conf.basis, kperflab::compare::Basis::confounded);
+  bool said = false;
+  for (auto& w : conf.warnings)
+    said = said || w.find("cannot be told from a boot effect") != std::string::npos;
+  EXPECT_TRUE(said);
+  // Fewer than 3 boots make no model.
+  EXPECT_THROW(kperflab::compare::NoiseModel::build(Side::load(t.p / "x")), std::invalid_argument);
+  // A corrupt model is refused by name.
+  std::ofstream(t.p / "bad.json") << R"({"format": "kperflab-noise/1", "host": 3})";
+  o.noise = (t.p / "bad.json").string();
+  EXPECT_THROW(run(t.p / "x", t.p / "y", o), std::invalid_argument);
+}
+
+// Bundles of one boot on both sides (lab --ab): repetitions are the unit,
+// and no confounding warning.
+TEST(Compare, OneBootInterleavedUsesRepetitions) {
+  Tmp t;
+  SynthSpec a;
+  a.boot_id = "same";
+  SynthSpec b = a;
+  b.seed = 5;
+  auto r = run(write_synth_bundle(t.p / "a", a), write_synth_bundle(t.p / "b", b));
+  EXPECT_EQ(r.basis, kperflab::compare::Basis::one_boot);
+  for (auto& w : r.warnings) EXPECT_EQ(w.find("boot effect"), std::string::npos) << w;
+  EXPECT_EQ(r.rows[0].base_n, 12u);
+}
+
+// A litmus test's forbidden outcome where the base had none is a
+// regression whatever its size; identical rows are tested once.
+TEST(Compare, ForbiddenOutcomeAndMergedRows) {
+  Tmp t;
+  SynthSpec a;
+  a.metrics = 2;
+  a.scalars = {{"litmus/x/y/forbidden_per_million", 0}, {"same/one", 7}, {"same/two", 7}};
+  SynthSpec b = a;
+  b.seed = 2;
+  b.scalars["litmus/x/y/forbidden_per_million"] = 0.5;
+  auto r = run(write_synth_bundle(t.p / "a", a), write_synth_bundle(t.p / "b", b));
+  bool forbidden = false, merged = false;
+  for (auto& row : r.rows) {
+    if (row.metric == "litmus/x/y/forbidden_per_million") {
+      forbidden = true;
+      EXPECT_EQ(row.verdict, Verdict::regression);
+      EXPECT_FALSE(row.note.empty());
+    }
+    if (row.metric == "same/one") {
+      merged = true;
+      ASSERT_EQ(row.aliases.size(), 1u);
+      EXPECT_EQ(row.aliases[0], "same/two:value");
+    }
+    EXPECT_NE(row.metric, "same/two");
+  }
+  EXPECT_TRUE(forbidden);
+  EXPECT_TRUE(merged);
+  EXPECT_GE(r.merged_rows, 1u);
+  // The same outcome in the base too: an ordinary row, no rule.
+  a.scalars["litmus/x/y/forbidden_per_million"] = 0.5;
+  auto same = run(write_synth_bundle(t.p / "c", a), t.p / "b");
+  for (auto& row : same.rows)
+    if (row.metric == "litmus/x/y/forbidden_per_million") EXPECT_TRUE(row.note.empty());
 }
 
 TEST(Compare, RefusesMismatchedAndCorruptInputs) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "analysis/stats.h"
@@ -16,6 +17,51 @@ TEST(Stats, MannWhitneyExactSmallSamples) {
   // Interleaved: no evidence.
   EXPECT_NEAR(st::mann_whitney_p({1, 3, 5, 7}, {2, 4, 6, 8}), 0.6857142857, 1e-6);
   EXPECT_EQ(st::mann_whitney_p({}, {1, 2}), 1.0);
+}
+
+// Exact permutation p with ties (midranks), against
+// scipy.stats.permutation_test(rank-sum, permutation_type='independent',
+// alternative='two-sided', n_resamples=inf), scipy 1.10.1.
+TEST(Stats, MannWhitneyExactWithTiesMatchesScipy) {
+  // 3 v 3, each side all tied: exact 2/20; the normal approximation said 0.047.
+  EXPECT_NEAR(st::mann_whitney_p({1, 1, 1}, {2, 2, 2}), 0.1, 1e-12);
+  EXPECT_NEAR(st::mann_whitney_p({10, 10, 12, 12, 14}, {12, 14, 14, 16, 16}),
+              0.07936507936507936, 1e-12);
+  EXPECT_NEAR(st::mann_whitney_p({5, 5, 5, 6, 6, 7, 7, 7}, {6, 7, 7, 8, 8, 8, 9, 9}),
+              0.008547008547008548, 1e-12);
+  EXPECT_NEAR(st::mann_whitney_p({3, 3, 3, 3, 3, 3, 4, 4, 4, 4}, {3, 4, 4, 4, 4, 5, 5, 5, 5, 5}),
+              0.007426010521985754, 1e-12);
+  // Unequal sizes, either order.
+  EXPECT_NEAR(st::mann_whitney_p({12, 14, 14, 16, 16}, {10, 10, 12, 12, 14}),
+              0.07936507936507936, 1e-12);
+}
+
+// Student t and the t tests, against scipy.stats.t and ttest_ind.
+TEST(Stats, StudentTMatchesScipy) {
+  EXPECT_NEAR(st::student_t_sf(2.5, 3.0), 0.04385332350403277, 1e-12);
+  EXPECT_NEAR(st::student_t_sf(-1.2, 7.5), 0.866665538603389, 1e-12);
+  EXPECT_NEAR(st::student_t_quantile(0.975, 4.2), 2.7250727225923765, 1e-9);
+  EXPECT_NEAR(st::student_t_quantile(0.001, 2.0), -22.32712476997543, 1e-7);
+  // ttest_ind(a, b, equal_var=False)
+  auto w = st::t_test({1.0, 1.2, 0.9}, {1.5, 1.4, 1.7});
+  EXPECT_NEAR(w.p, 0.016010965704545625, 1e-10);
+  EXPECT_NEAR(w.diff / w.se, 4.008918628686364, 1e-10);
+  EXPECT_NEAR(st::t_test({2.1, 2.4, 1.9, 2.2, 2.0}, {2.3, 2.9, 2.5}).p, 0.10790506382359241,
+              1e-10);
+  // One value on a side: the other side's variance, df = n - 1
+  // (ttest_ind_from_stats(..., equal_var=True) with that variance on both).
+  auto one = st::t_test({1.0, 1.1, 0.95, 1.05}, {1.3});
+  EXPECT_NEAR(one.p, 0.031776980572396245, 1e-10);
+  EXPECT_EQ(one.df, 3);
+  EXPECT_TRUE(std::isnan(st::t_test({1.0}, {2.0}).p));
+  EXPECT_EQ(st::t_test({1, 1}, {1, 1}).p, 1.0);
+  EXPECT_EQ(st::t_test({1, 1}, {2, 2}).p, 0.0);
+}
+
+TEST(Stats, MadSd) {
+  EXPECT_TRUE(std::isnan(st::mad_sd({1})));
+  EXPECT_NEAR(st::mad_sd({1, 2, 3, 4, 100}), 1.4826, 1e-12);  // outlier-proof
+  EXPECT_NEAR(st::median({4, 1, 3, 2}), 2.5, 1e-12);
 }
 
 TEST(Stats, MannWhitneyNormalApproximationWithTies) {

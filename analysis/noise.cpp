@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "analysis/noise.h"
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "analysis/compare.h"
+#include "cli_args.h"
+#include "output_file.h"
+#include "results/json_access.h"
+
+namespace kperflab::compare {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kFormat = "kperflab-noise/1";
+
+double sample_sd(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m += x;
+  m /= static_cast<double>(v.size());
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / static_cast<double>(v.size() - 1));
+}
+
+}  // namespace
+
+NoiseModel NoiseModel::build(const Side& s) {
+  NoiseModel nm;
+  nm.bundles = s.bundles.size();
+  std::set<std::string> hosts, kernels;
+  for (auto& b : s.bundles) {
+    hosts.insert(b.meta_view().at("host").at("hostname").str());
+    kernels.insert(b.meta_view().at("kernel").at("release").str());
+  }
+  if (hosts.size() != 1)
+    throw std::invalid_argument("noise: the bundles come from " + std::to_string(hosts.size()) +
+                                " hosts; a noise model is of one host");
+  nm.host = *hosts.begin();
+  nm.cpu_model = s.bundles[0].meta_view().text("cpu") == "n/a"
+                     ? "n/a"
+                     : s.bundles[0].meta_view().at("cpu").text("model_name");
+  nm.kernels.assign(kernels.begin(), kernels.end());
+  Collected c = collect(s);
+  nm.boots = c.boots.size();
+  if (nm.boots < 3)
+    throw std::invalid_argument(
+        "noise: the bundles come from " + std::to_string(nm.boots) +
+        " boot(s); the spread between boots needs bundles from 3 or more boots of one kernel "
+        "(reboot between runs; bundles without kernel.boot_id count one boot each)");
+  // Repetitions per boot.
+  std::vector<size_t> per(nm.boots, 0);
+  for (auto& [probe, metrics] : c.v)
+    for (auto& [name, st] : metrics)
+      for (auto& [stat, ser] : st) {
+        std::vector<size_t> n(nm.boots, 0);
+        for (size_t b : ser.boot) ++n[b];
+        for (size_t i = 0; i < nm.boots; ++i) per[i] = std::max(per[i], n[i]);
+        std::vector<double> u = per_boot(ser, nm.boots);
+        if (u.size() < 3) continue;
+        NoiseEntry e;
+        e.boots = u.size();
+        e.log = std::all_of(u.begin(), u.end(), [](double x) { return x > 0; });
+        if (e.log)
+          for (auto& x : u) x = std::log(x);
+        e.sd = sample_sd(u);
+        nm.metrics[probe + "/" + name + ":" + stat] = e;
+      }
+  nm.reps_min = *std::min_element(per.begin(), per.end());
+  nm.reps_max = *std::max_element(per.begin(), per.end());
+  return nm;
+}
+
+json NoiseModel::to_json() const {
+  json m = json::object();
+  for (auto& [k, e] : metrics)
+    m[k] = {{"scale", e.log ? "log" : "linear"}, {"sd", e.sd}, {"boots", e.boots}};
+  return {{"format", kFormat},
+          {"host", host},
+          {"cpu_model", cpu_model},
+          {"kernels", kernels},
+          {"boots", boots},
+          {"bundles", bundles},
+          {"repetitions_per_boot", {{"min", reps_min}, {"max", reps_max}}},
+          {"metrics", m}};
+}
+
+NoiseModel NoiseModel::load(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::invalid_argument("noise model " + printable(file.string()) + ": cannot read");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  json doc = json::parse(ss.str(), nullptr, false);
+  if (doc.is_discarded())
+    throw std::invalid_argument("noise model " + printable(file.string()) + ": not JSON");
+  try {
+    JsonView j(doc, std::make_shared<const fs::path>(file));
+    if (j.at("format").str() != kFormat)
+      throw std::invalid_argument("noise model " + printable(file.string()) +
+                                  ": format is not " + kFormat);
+    NoiseModel nm;
+    nm.file = file;
+    nm.host = j.at("host").str();
+    nm.cpu_model = j.at("cpu_model").str();
+    for (auto& k : j.at("kernels").elements()) nm.kernels.push_back(k.str());
+    nm.boots = j.at("boots").u64();
+    nm.bundles = j.at("bundles").u64();
+    nm.reps_min = j.at("repetitions_per_boot").at("min").u64();
+    nm.reps_max = j.at("repetitions_per_boot").at("max").u64();
+    for (auto& [k, e] : j.at("metrics").need(J_OBJECT).members()) {
+      NoiseEntry ne;
+      std::string scale = e.at("scale").str();
+      if (scale != "log" && scale != "linear")
+        throw BundleError(file, e.path() + ".scale", "must be log or linear");
+      ne.log = scale == "log";
+      ne.sd = e.at("sd").num();
+      ne.boots = e.at("boots").u64();
+      if (!std::isfinite(ne.sd) || ne.sd < 0)
+        throw BundleError(file, e.path() + ".sd", "must be a finite number >= 0");
+      nm.metrics[k] = ne;
+    }
+    return nm;
+  } catch (const BundleError& e) {
+    throw std::invalid_argument(std::string("noise model: ") + e.what());
+  }
+}
+
+const NoiseEntry* NoiseModel::find(const std::string& key) const {
+  auto it = metrics.find(key);
+  return it == metrics.end() ? nullptr : &it->second;
+}
+
+std::optional<fs::path> default_noise_path(const fs::path& bundle_dir, const std::string& host) {
+  fs::path host_dir = bundle_dir.parent_path().parent_path();
+  if (host_dir.filename() != host) return std::nullopt;
+  return host_dir / "noise.json";
+}
+
+namespace {
+
+const char* kNoiseFooter =
+    "Measures how much every metric moves between boots of one kernel on this host,\n"
+    "from bundles of 3 or more boots (run, reboot, run, ...; the same kernel). The\n"
+    "model goes beside the results, results/runs/<host>/noise.json (or -o FILE), where\n"
+    "compare finds it: with one boot per side, a change must stand out from this\n"
+    "spread. Exit: 0 written, 2 error.";
+
+}  // namespace
+
+int noise_main(const std::vector<std::string>& args) {
+  std::vector<std::string> paths;
+  std::string out;
+  bool force = false;
+  CLI::App app("Builds the host's noise model from A/A runs across boots.", "kperflab noise");
+  app.add_option("bundles", paths, "bundles or directories of bundles, one kernel, 3+ boots")
+      ->required()->expected(1, 1 << 16)->type_name("DIR...");
+  app.add_option("-o,--output", out, "write the model to FILE (default: beside the results)")
+      ->type_name("FILE");
+  app.add_flag("--force", force, "replace FILE if it exists");
+  cli::setup(app, kNoiseFooter);
+  cli::parse(app, args);
+  Side all;
+  for (auto& p : paths) {
+    Side s = Side::load(p);
+    for (auto& b : s.bundles) all.bundles.push_back(std::move(b));
+  }
+  NoiseModel nm = NoiseModel::build(all);
+  if (nm.kernels.size() > 1)
+    std::fprintf(stderr, "kperflab noise: warning: %zu kernels among the bundles; a noise model "
+                         "is meant to be measured on one\n", nm.kernels.size());
+  if (out.empty()) {
+    auto d = default_noise_path(all.bundles[0].dir, nm.host);
+    if (!d)
+      throw std::invalid_argument("noise: " + printable(all.bundles[0].dir.string()) +
+                                  " is not under results/runs/<host>/<kernel>/: give -o FILE");
+    out = d->string();
+    force = true;  // the host's model is rebuilt in place
+  }
+  write_output_file(out, nm.to_json().dump(1) + "\n", force, {paths.begin(), paths.end()});
+  std::printf("noise model: %s (%zu boots, %zu bundles, %zu metric statistics)\n", out.c_str(),
+              nm.boots, nm.bundles, nm.metrics.size());
+  return 0;
+}
+
+}  // namespace kperflab::compare
