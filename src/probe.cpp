@@ -25,6 +25,16 @@ std::optional<Profile> parse_profile(std::string_view s) {
   return std::nullopt;
 }
 
+unsigned default_repetitions(Profile p) {
+  switch (p) {
+    case Profile::quick:
+    case Profile::standard: return 10;
+    case Profile::full: return 20;
+    case Profile::lab: return 1;
+  }
+  return 1;
+}
+
 namespace {
 
 void check_name(const nlohmann::json& metrics, const nlohmann::json& skipped,

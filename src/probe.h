@@ -27,6 +27,14 @@ namespace kperflab {
 enum class Profile { quick, standard, full, lab };
 std::string_view to_string(Profile p);
 std::optional<Profile> parse_profile(std::string_view s);
+// Repetitions a run of this profile stores unless --repeat says otherwise:
+// enough that a default compare can flag a 10 % change confined to one
+// metric among ~600 rows (the exact rank test's smallest p with 10 v 10,
+// 2/C(20,10) = 1.1e-5, is below Benjamini-Hochberg's bar for a single
+// discovery, 0.05/600 = 8.3e-5; 9 v 9 is 4.1e-5, 8 v 8 is 1.6e-4). The lab
+// profile runs under TCG, where boots, not repetitions, are the unit
+// (analysis/README.md): 1, and more with --run-args "--repeat N".
+unsigned default_repetitions(Profile p);
 
 struct Availability {
   bool ok = true;

@@ -306,7 +306,9 @@ static void setup_run_cli(CLI::App& app, RunOptions& o) {
          [&o](const std::string& v) { o.profile = *parse_profile(v); },
          "sizes of the sweeps (default quick)")
       ->check(CLI::IsMember({"quick", "standard", "full", "lab"}))->type_name("PROFILE");
-  app.add_option("--repeat,-r", o.repeat, "independent repetitions of every metric (default 1)")
+  app.add_option("--repeat,-r", o.repeat,
+                 "independent repetitions of every metric (default: the profile's, 10 for "
+                 "quick and standard, 20 full, 1 lab)")
       ->check(CLI::Range(1u, 1000u))->type_name("N");
   app.add_option_function<std::string>(
          "--out,-o", [&o](const std::string& v) { o.out = v; }, "write the bundle to exactly DIR")
@@ -335,6 +337,7 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
   setup_run_cli(app, o);
   cli::setup(app, kRunFooter);
   cli::parse(app, args);
+  if (o.repeat == 0) o.repeat = default_repetitions(o.profile);
   return o;
 }
 

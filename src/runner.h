@@ -16,7 +16,7 @@ namespace kperflab {
 struct RunOptions {
   std::vector<std::string> probes;  // empty: every probe this host can run
   Profile profile = Profile::quick;
-  unsigned repeat = 1;
+  unsigned repeat = 0;  // 0: the profile's default_repetitions()
   std::optional<std::filesystem::path> out;  // exact bundle dir (--out)
   std::filesystem::path runs_root = "results/runs";
   std::vector<std::pair<std::string, std::string>> sets;  // --set probe.key=value

@@ -19,7 +19,7 @@ mkdir -p "$tmp/disk" "$tmp/rescue"
 set +e
 KPERFLAB_RESCUE_DIR=$tmp/rescue unshare -m sh -c '
   mount --make-rprivate / && mount -t tmpfs -o size=64k tmpfs "$1/disk" || exit 99
-  "$2" run --probe membarrier --profile quick --out "$1/disk/b" > "$1/out" 2> "$1/err"
+  "$2" run --probe membarrier --profile quick --repeat 1 --out "$1/disk/b" > "$1/out" 2> "$1/err"
   rc=$?
   cp -a "$1/disk/b" "$1/b-copy"
   exit $rc' sh "$tmp" "$kperflab"

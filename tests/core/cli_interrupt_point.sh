@@ -16,7 +16,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 grep -q "^membarrier *yes" "$tmp/list" || { echo "SKIP: membarrier not runnable here"; exit 77; }
 [[ $(nproc) -ge 2 ]] || { echo "SKIP: needs 2 online CPUs for an IPI point"; exit 77; }
 
-"$kperflab" run --probe membarrier --profile quick --out "$tmp/b" \
+"$kperflab" run --probe membarrier --profile quick --repeat 1 --out "$tmp/b" \
   --set membarrier.iterations=1000000 --set membarrier.states=spin \
   --set membarrier.sweep_commands=private_expedited --set membarrier.placement=false \
   --set membarrier.callers_sweep=false --set 'membarrier.register_threads=[]' \

@@ -26,7 +26,7 @@ set -e
 [[ ! -e $tmp/y ]] || fail "a bundle was written for a refused command line"
 
 # A run of the quick profile of every probe this host can run.
-"$kperflab" run --profile quick --out "$tmp/b" | tee "$tmp/run"
+"$kperflab" run --profile quick --repeat 2 --out "$tmp/b" | tee "$tmp/run"
 grep -q "(complete)" "$tmp/run" || fail "bundle not complete"
 "$kperflab" show "$tmp/b" > "$tmp/show"
 cat "$tmp/show"

@@ -17,6 +17,16 @@ TEST(RunArgs, Parses) {
   EXPECT_EQ(o.sets[0].first, "membarrier.iterations");
 }
 
+// Without --repeat, the profile's repetitions: enough for compare to flag a
+// change confined to one metric (10 v 10: smallest exact p 1.1e-5).
+TEST(RunArgs, RepetitionsDefaultToTheProfiles) {
+  EXPECT_EQ(parse_run_args({}).repeat, 10u);
+  EXPECT_EQ(parse_run_args({"--profile", "standard"}).repeat, 10u);
+  EXPECT_EQ(parse_run_args({"--profile", "full"}).repeat, 20u);
+  EXPECT_EQ(parse_run_args({"--profile", "lab"}).repeat, 1u);
+  EXPECT_EQ(parse_run_args({"--profile", "full", "--repeat", "3"}).repeat, 3u);
+}
+
 TEST(RunArgs, BadInputNamesTheProblem) {
   auto msg = [](std::vector<std::string> a) {
     try {

@@ -272,7 +272,7 @@ class MembarrierForeignTest : public ::testing::Test {
     }
     std::string dir = kperflab::testing::run_probe_bundle(
         "membarrier",
-        "--profile quick --set membarrier.iterations=300 "
+        "--profile quick --repeat 1 --set membarrier.iterations=300 "
         "--set membarrier.delivery_iterations=3000 --set membarrier.global_calls=2 "
         "--set 'membarrier.register_threads=[]' --set membarrier.placement=false "
         "--set membarrier.callers_sweep=false --set 'membarrier.states=[\"spin\"]' "

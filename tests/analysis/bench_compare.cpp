@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// How compare scales with the number of bundles per side (issue #13: a
+// fleet compares thousands of bundles; the bar is 1000 per side in 5 s on 2
+// CPUs). Synthetic bundles (tests/analysis/synth.h), 8 repetitions each,
+// written once per size into a temporary directory; timed separately:
+// loading the sides (JSON parse + validation) and the comparison itself.
+//   build/tests/analysis/bench_compare [--benchmark_filter=...]
+// Counters: bundles per side, rows, and bundles/s.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include "analysis/compare.h"
+#include "synth.h"
+
+namespace fs = std::filesystem;
+using kperflab::compare::Side;
+
+namespace {
+
+// metrics: synth "op<i>/latency" histograms + "op<i>/rate" scalars, so
+// 2 * metrics metric names and 6 * metrics rows.
+const fs::path& sides(int bundles, int metrics) {
+  static std::map<std::pair<int, int>, fs::path> made;
+  auto key = std::make_pair(bundles, metrics);
+  if (auto it = made.find(key); it != made.end()) return it->second;
+  char tmpl[] = "/tmp/kperflab-bench-compare-XXXXXX";
+  fs::path root = mkdtemp(tmpl);
+  for (const char* side : {"a", "b"})
+    for (int i = 0; i < bundles; ++i) {
+      kperflab::testing::SynthSpec s;
+      s.metrics = static_cast<unsigned>(metrics);
+      s.repetitions = 8;
+      s.samples = 200;
+      s.seed = (side[0] == 'a' ? 1 : 100000) + static_cast<uint64_t>(i);
+      s.boot_id = std::string(side) + std::to_string(i);
+      s.boot_noise = 0.02;
+      kperflab::testing::write_synth_bundle(root / side / std::to_string(i), s);
+    }
+  return made[key] = root;
+}
+
+void BM_Load(benchmark::State& st) {
+  const fs::path& root = sides(static_cast<int>(st.range(0)), static_cast<int>(st.range(1)));
+  for (auto _ : st) {
+    Side a = Side::load(root / "a");
+    benchmark::DoNotOptimize(a.bundles.size());
+  }
+  st.counters["bundles_per_side"] = static_cast<double>(st.range(0));
+  st.counters["bundles/s"] =
+      benchmark::Counter(static_cast<double>(st.range(0)), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Compare(benchmark::State& st) {
+  const fs::path& root = sides(static_cast<int>(st.range(0)), static_cast<int>(st.range(1)));
+  Side a = Side::load(root / "a"), b = Side::load(root / "b");
+  size_t rows = 0;
+  for (auto _ : st) {
+    auto r = kperflab::compare::compare(a, b, {});
+    rows = r.rows.size();
+  }
+  st.counters["bundles_per_side"] = static_cast<double>(st.range(0));
+  st.counters["rows"] = static_cast<double>(rows);
+  st.counters["bundles/s"] = benchmark::Counter(2.0 * static_cast<double>(st.range(0)),
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// One boot per side: the repetition basis, where the bootstrap runs.
+void BM_CompareRepetitions(benchmark::State& st) {
+  const fs::path& root = sides(1, static_cast<int>(st.range(0)));
+  Side a = Side::load(root / "a" / "0"), b = Side::load(root / "b" / "0");
+  kperflab::compare::Options o;
+  o.noise = "none";
+  o.threads = static_cast<unsigned>(st.range(1));
+  for (auto _ : st) benchmark::DoNotOptimize(kperflab::compare::compare(a, b, o).rows.size());
+  st.counters["threads"] = static_cast<double>(st.range(1));
+}
+
+}  // namespace
+
+BENCHMARK(BM_Load)->Args({10, 49})->Args({50, 49})->Args({200, 49})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Compare)->Args({10, 49})->Args({50, 49})->Args({200, 49})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CompareRepetitions)->Args({49, 1})->Args({49, 2})->Unit(benchmark::kMillisecond);
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  for (auto& e : fs::directory_iterator("/tmp"))
+    if (e.path().filename().string().rfind("kperflab-bench-compare-", 0) == 0)
+      fs::remove_all(e.path());
+  return 0;
+}

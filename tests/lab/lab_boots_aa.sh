@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Compare across boots (issue #13): the unit of replication is the boot.
+# The 6.12 guest is booted 9 times, the ipi probe run in each (4
+# repetitions): 3 boots as side a, 3 more of the same kernel as side b (A/A
+# across boots), and 3 with a 20 us delay in the module's IPI handler
+# (side d). compare a b must flag at most 1 in 100 metrics; compare a d must
+# still flag the delay as IPI regressions; both on the "boots" basis.
+# Usage: lab_boots_aa.sh SRC_ROOT BUILD_DIR KPERFLAB
+set -euo pipefail
+src=${1:?usage: lab_boots_aa.sh SRC_ROOT BUILD_DIR KPERFLAB}
+build=${2:?}
+kperflab=${3:?}
+runs=$build/lab/boots-runs
+rm -rf "$runs"
+args="--probe ipi --repeat 4 --set ipi.matrix=false"
+for side in a b d; do
+  extra=""
+  [[ $side == d ]] && extra=" --set ipi.handler_delay_ns=20000"
+  for i in 1 2 3; do
+    rc=0
+    "$src/lab/lab.sh" --mode run --kernel 6.12-cloud-amd64 --work "$build/lab" \
+      --runs-dir "$runs/$side/$i" --host-kperflab "$kperflab" --run-args "$args$extra" || rc=$?
+    [[ $rc -eq 0 ]] || exit "$rc"  # 77: cannot run here (reason printed above)
+  done
+done
+fail=0
+boots=$(cat "$runs"/[abd]/*/*/*/*/meta.json | grep -o '"boot_id": *"[^"]*"' | sort -u | wc -l)
+echo "distinct boots among the 9 bundles: $boots"
+[[ $boots -eq 9 ]] || { echo "FAIL: expected 9 distinct boot ids"; fail=1; }
+"$kperflab" compare "$runs/a" "$runs/b" --format text -o "$runs/aa.txt" ||
+  { echo "FAIL: compare a b"; exit 1; }
+"$kperflab" compare "$runs/a" "$runs/d" --format text -o "$runs/delay.txt" ||
+  { echo "FAIL: compare a d"; exit 1; }
+sed -n '1,30p' "$runs/aa.txt"
+# Metrics compared and metrics flagged (a metric counts once, whatever the
+# number of its statistics flagged).
+rows() { grep -E '^[0-9]+ comparisons' "$1" | head -1 | sed 's/ comparisons.*//'; }
+flagged_metrics() {
+  grep -E '^(REGRESSION|improvement|change) ' "$1" | awk '{print $2, $3}' | sort -u | wc -l
+}
+metrics=$("$kperflab" export --csv "$(dirname "$(ls "$runs"/a/1/*/*/*/meta.json)")" | awk -F, 'NR > 1 {print $2}' | sort -u | wc -l)
+aa=$(flagged_metrics "$runs/aa.txt")
+echo "A/A across boots: $aa of $metrics metrics flagged ($(rows "$runs/aa.txt") comparisons)"
+grep -q 'basis: boots\|boots' "$runs/aa.txt" || { echo "FAIL: the report does not name the boots basis"; fail=1; }
+if [[ $((aa * 100)) -gt $metrics ]]; then
+  echo "FAIL: more than 1 in 100 metrics flagged A/A across boots:"
+  grep -E '^(REGRESSION|improvement|change) ' "$runs/aa.txt" | head -20
+  fail=1
+fi
+sed -n '1,40p' "$runs/delay.txt"
+reg=$(grep -cE '^REGRESSION ipi ' "$runs/delay.txt" || true)
+echo "20 us handler delay across boots: $reg IPI regressions"
+[[ $reg -gt 0 ]] || { echo "FAIL: the handler delay was not flagged across boots"; fail=1; }
+exit "$fail"
