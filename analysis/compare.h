@@ -76,6 +76,8 @@ struct Row {
 
 struct ProvDiff {
   std::string field, base, cand;
+  bool words = false;     // long values: base/cand hold only the words that differ
+  bool measured = false;  // a measured value (clock GHz) past the tolerance
 };
 
 struct Result {
@@ -92,9 +94,10 @@ struct Result {
 
 Result compare(const Side& base, const Side& cand, const Options& opt);
 
-// Fields of meta.json compared in the provenance section (values passed
-// through printable(): they end up on terminals and in mails).
-std::vector<ProvDiff> provenance_diff(const JsonView& a, const JsonView& b);
+// Fields of meta.json and probe parameters compared in the provenance
+// section, over every bundle of each side (values passed through
+// printable(): they end up on terminals and in mails). provenance.cpp.
+std::vector<ProvDiff> provenance_diff(const Side& base, const Side& cand);
 
 // Merged histogram (all repetitions, all bundles) of a metric on one side,
 // for CDF plots; nullopt for scalars or absent metrics.

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace kperflab::testing {
 
 struct SynthSpec {
@@ -16,6 +18,11 @@ struct SynthSpec {
   unsigned samples = 2000;  // per histogram
   double scale = 1.0;       // multiplies every latency
   uint64_t seed = 1;
+  nlohmann::json meta_patch = nullptr;    // merge-patched into meta.json
+  nlohmann::json params_patch = nullptr;  // merge-patched into the probe's parameters
+  // > 0: every repetition r carries extra.matrices: one 2x2 "round trip"
+  // matrix (unit ns) {{null, v*(r+1)}, {v, v}}.
+  double matrix = 0;
 };
 
 // Writes one bundle with probe "synth": metrics "op<i>/latency" (lognormal,
