@@ -184,16 +184,23 @@ std::string heatmap(const Matrix& m, const std::string& side, double lo, double 
   if (!n || !k) return "";
   int cell = static_cast<int>(std::clamp<size_t>(320 / std::max(n, k), 4, 28));
   std::ostringstream o;
-  int w = std::max(50 + cell * static_cast<int>(k), 300), h = 40 + cell * static_cast<int>(n);
+  std::string title = side + ": " + m.probe + " " + m.title + " (median of " +
+                      std::to_string(m.count) + (m.count == 1 ? " matrix)" : " matrices)");
+  int w = std::max(50 + cell * static_cast<int>(k), 8 + 7 * static_cast<int>(title.size()));
+  int h = 52 + cell * static_cast<int>(n);
   o << "<figure><svg width='" << w << "' height='" << h << "' xmlns='http://www.w3.org/2000/svg'>"
-    << "<text x='4' y='14' font-size='12'>"
-    << esc(side + ": " + m.probe + " " + m.title + " (median of " + std::to_string(m.count) +
-           (m.count == 1 ? " matrix)" : " matrices)"))
-    << "</text>";
+    << "<text x='4' y='14' font-size='12'>" << esc(title) << "</text>";
+  // CPU numbers along the axes where the cells are wide enough to hold them.
+  for (size_t r = 0; cell >= 12 && r < n; ++r)
+    o << "<text x='36' y='" << 36 + r * cell + cell / 2 << "' font-size='9' text-anchor='end'>"
+      << esc(m.rows[r].dump()) << "</text>";
+  for (size_t c = 0; cell >= 12 && c < k; ++c)
+    o << "<text x='" << 40 + c * cell + cell / 2 << "' y='32' font-size='9' "
+      << "text-anchor='middle'>" << esc(m.cols[c].dump()) << "</text>";
   for (size_t r = 0; r < n; ++r)
     for (size_t c = 0; c < k; ++c) {
       double v = m.median(r, c);
-      o << "<rect x='" << 40 + c * cell << "' y='" << 24 + r * cell << "' width='" << cell - 1
+      o << "<rect x='" << 40 + c * cell << "' y='" << 36 + r * cell << "' width='" << cell - 1
         << "' height='" << cell - 1 << "' fill='" << fill_of(v, lo, hi) << "'><title>"
         << esc(m.rows[r].dump() + " -> " + m.cols[c].dump() + ": " +
                (std::isnan(v) ? std::string("not measured") : fmt_value(v, m.unit)))
@@ -258,7 +265,9 @@ std::string sweeps(const compare::Result& r) {
     std::string name = key.substr(0, key.find('\x1f')), unit = key.substr(key.find('\x1f') + 1);
     out += plot(name + " (p50)", {g.first, g.second}, {"CPUs", "", false}, {"p50", unit, false});
   }
-  return out;
+  return out.empty() ? "<p>No metric with a CPU count (targets=N, callers=N, threads=N) in its "
+                       "name.</p>"
+                     : out;
 }
 
 std::string cdfs(const Input& in, size_t i) {

@@ -165,6 +165,14 @@ void wrap(std::ostringstream& o, const std::string& s, const std::string& indent
       line = cont;
       start = cont.size();
     }
+    // A word wider than a line (a long value without spaces) is cut.
+    while (line.size() + w.size() + 1 > 78 && line.size() == start) {
+      size_t fit = 78 - line.size();
+      o << line << w.substr(0, fit) << "\n";
+      w.erase(0, fit);
+      line = cont;
+      start = cont.size();
+    }
     line += (line.size() > start ? " " : "") + w;
   }
   o << line << "\n";
@@ -230,9 +238,11 @@ std::string text(const Input& in) {
                          printable(x->metric) + " (" + x->stat + ")";
       if (!x->aliases.empty()) head += " merged: " + aliases(*x);
       wrap(o, head, "", "    ");
-      o << "    " << fmt_value(x->base_median, x->unit) << " -> "
-        << fmt_value(x->cand_median, x->unit) << "  " << fmt_change(x->change) << " "
-        << ci(*x) << "  p=" << pval(x->p_adj) << "\n";
+      std::string values = fmt_value(x->base_median, x->unit) + " -> " +
+                           fmt_value(x->cand_median, x->unit) + "  " + fmt_change(x->change) +
+                           " " + ci(*x) + "  p=" + pval(x->p_adj);
+      if (values.size() <= 74) o << "    " << values << "\n";
+      else wrap(o, values, "    ");
       wrap(o,
            "n " + fmt_n(*x) + ", spread " + fmt_spread(x->base_spread) + " vs " +
                fmt_spread(x->cand_spread),

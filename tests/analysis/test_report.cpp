@@ -81,18 +81,20 @@ TEST(Report, FmtValueScalesEveryTimeUnit) {
   EXPECT_EQ(report::ci_label(0.001), "99.9% CI");
 }
 
-// Every golden text report (compare, show) fits a mail: <= 80 columns, ASCII.
+// Every golden text report of compare (compare*.txt) fits a mail: <= 80
+// columns, ASCII.
 TEST(Report, EveryGoldenTextReportFits80Columns) {
   unsigned files = 0;
   for (auto& e : fs::directory_iterator(KPERFLAB_GOLDEN)) {
-    if (e.path().extension() != ".txt") continue;
+    std::string name = e.path().filename().string();
+    if (name.rfind("compare", 0) != 0 || e.path().extension() != ".txt") continue;
     std::ifstream f(e.path());
     std::stringstream ss;
     ss << f.rdbuf();
     expect_text_fits(ss.str(), e.path().filename().string());
     ++files;
   }
-  EXPECT_GE(files, 2u) << "compare.txt and show.txt expected in " << KPERFLAB_GOLDEN;
+  EXPECT_GE(files, 2u) << "compare.txt and compare-sides.txt expected in " << KPERFLAB_GOLDEN;
 }
 
 // Big counts (the 81-column summary of a 605-row report), long metric names
@@ -331,4 +333,74 @@ TEST(Report, HeatmapsShareOneScaleOverEveryRepetition) {
   EXPECT_EQ(base_lo, "#00b4ff");  // the bottom of the shared scale
   EXPECT_EQ(fill("0 -&gt; 1: 4us"), "#ff5000");  // its top
   EXPECT_NE(html.find("not measured"), std::string::npos);  // the null cell
+}
+
+namespace {
+
+void golden(const std::string& name, const std::string& got) {
+  fs::path f = fs::path(KPERFLAB_GOLDEN) / name;
+  if (std::getenv("KPERFLAB_UPDATE_GOLDEN")) {
+    std::ofstream(f) << got;
+    return;
+  }
+  std::ifstream in(f);
+  ASSERT_TRUE(in) << "golden file missing: " << f << " (KPERFLAB_UPDATE_GOLDEN=1 makes it)";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), got) << "output differs from " << f;
+}
+
+}  // namespace
+
+// Golden outputs of everything item 7 renders: a side of two bundles that
+// disagree, a cmdline word diff, a measured clock past its tolerance,
+// heatmaps, and rows with n, spread, basis and merged aliases (set here:
+// the decision rule fills them).
+TEST(Report, GoldenSides) {
+  Tmp t;
+  std::string cmdline = "BOOT_IMAGE=/boot/vmlinuz-6.12.0 root=UUID=0123-4567 ro quiet";
+  SynthSpec s = small();
+  s.metrics = 2;
+  s.matrix = 1000;
+  s.meta_patch = {{"kernel", {{"cmdline", cmdline + " mitigations=off"}}},
+                  {"cpu", {{"online_count", 16}}}};
+  s.params_patch = {{"clock", {{"source", "tsc"}, {"ghz", 2.59616}}}};
+  write_synth_bundle(t.p / "base" / "b0", s);
+  s.seed = 2;
+  s.params_patch = {{"clock", {{"source", "tsc"}, {"ghz", 2.59613}}}};
+  s.meta_patch["cpu"]["frequency"] = {{"governor", "powersave"}};
+  write_synth_bundle(t.p / "base" / "b1", s);
+  s.seed = 3;
+  s.scale = 1.2;
+  s.matrix = 2000;
+  s.release = "6.12.0-synth-cand";
+  s.meta_patch["kernel"]["cmdline"] = cmdline + " nohz_full=2-15";
+  s.params_patch = {{"clock", {{"source", "tsc"}, {"ghz", 2.7}}}};
+  Side a = Side::load(t.p / "base");
+  Side b = Side::load(write_synth_bundle(t.p / "cand", s));
+  kperflab::compare::Options o;
+  o.alpha = 0.1;
+  Result r = kperflab::compare::compare(a, b, o);
+  r.basis = Basis::boots;
+  r.base_boots = 2, r.cand_boots = 1;
+  for (auto& x : r.rows) {
+    x.basis = Basis::confounded;
+    x.base_n = x.base.size(), x.cand_n = x.cand.size();
+    x.base_spread = 0.021, x.cand_spread = 0.034;
+    if (x.stat == "p99") x.aliases = {"p99_9"};
+  }
+  // A sweep in ps (the HTML plots it in ns), unchanged, so in no table.
+  for (int n : {1, 2, 4, 8}) {
+    auto x = r.rows.front();
+    x.probe = "cpumask", x.stat = "p50", x.unit = "ps", x.verdict = Verdict::unchanged;
+    x.metric = "create_release/threads=" + std::to_string(n);
+    x.base_median = 374800 + n * 2000, x.cand_median = 374800 + n * 9000;
+    r.rows.push_back(x);
+  }
+  report::Input in{&a, {&b}, {r}, false, o.alpha};
+  golden("compare-sides.txt", report::text(in));
+  golden("compare-sides.md", report::markdown(in));
+  golden("compare-sides.term", report::terminal(in));
+  golden("compare-sides.html", report::html(in));
+  expect_text_fits(report::text(in), "compare-sides.txt");
 }
