@@ -163,6 +163,9 @@ std::vector<std::string> words(const std::string& s) {
 // The words of a not in b's and of b not in a's longest common subsequence.
 std::pair<std::string, std::string> word_diff(const std::string& a, const std::string& b) {
   auto x = words(a), y = words(b);
+  // The LCS table is |x| x |y|: a bundle's strings are at most 4 KiB
+  // (<= 2048 words, a 16 MiB table); past that the values show in full.
+  if ((x.size() + 1) * (y.size() + 1) > (1u << 22)) return {};
   std::vector<std::vector<unsigned>> l(x.size() + 1, std::vector<unsigned>(y.size() + 1));
   for (size_t i = x.size(); i-- > 0;)
     for (size_t j = y.size(); j-- > 0;)

@@ -163,6 +163,24 @@ TEST(Report, LongProvenanceValuesShowTheWordsThatDiffer) {
     EXPECT_EQ(s->find("BOOT_IMAGE"), std::string::npos) << "common words printed";
 }
 
+// The longest value a bundle holds (4 KiB: 2000 one-letter words) is still
+// diffed word by word.
+TEST(Report, LongestValuesAreWordDiffed) {
+  Tmp t;
+  std::string many;
+  for (int i = 0; i < 2000; ++i) many += "a ";
+  SynthSpec sa = small(), sb = small();
+  sa.params_patch = {{"note", many + "x"}};
+  sb.params_patch = {{"note", "y " + many}};
+  Side a = Side::load(write_synth_bundle(t.p / "a", sa));
+  Side b = Side::load(write_synth_bundle(t.p / "b", sb));
+  Result r = kperflab::compare::compare(a, b, {});
+  ASSERT_EQ(r.provenance.size(), 1u);
+  EXPECT_TRUE(r.provenance[0].words);
+  EXPECT_EQ(report::fmt_diff(r.provenance[0]), "-x +y");
+  expect_text_fits(render(a, b, r).text, "text");
+}
+
 // The machine is named even when both sides agree on it.
 TEST(Report, HeaderNamesTheMachine) {
   Tmp t;
