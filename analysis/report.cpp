@@ -234,7 +234,7 @@ std::string text(const Input& in) {
          "", "");
     o << "\n";
     for (const Row* x : ordered_rows(r, in.all_rows)) {
-      std::string head = std::string(compare::to_string(x->verdict)) + " " + x->probe + " " +
+      std::string head = std::string(compare::to_string(x->verdict)) + " " + printable(x->probe) + " " +
                          printable(x->metric) + " (" + x->stat + ")";
       if (!x->aliases.empty()) head += " merged: " + aliases(*x);
       wrap(o, head, "", "    ");
@@ -359,7 +359,7 @@ std::string terminal(const Input& in) {
       char line[600];
       std::snprintf(line, sizeof line, "%s%-12s%s %-60s %-6s %11s %11s %8s %-18s %-28s %s\n", c,
                     compare::to_string(x->verdict), off,
-                    (x->probe + "/" + printable(x->metric)).c_str(), x->stat.c_str(),
+                    printable(x->probe + "/" + x->metric).c_str(), x->stat.c_str(),
                     fmt_value(x->base_median, x->unit).c_str(),
                     fmt_value(x->cand_median, x->unit).c_str(), fmt_change(x->change).c_str(),
                     ci(*x).c_str(), fmt_n(*x).c_str(),
