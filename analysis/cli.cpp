@@ -101,7 +101,7 @@ int compare_main(const std::vector<std::string>& args) {
   compare::Side base = compare::Side::load(paths[0]);
   std::vector<compare::Side> cands;
   for (size_t i = 1; i < paths.size(); ++i) cands.push_back(compare::Side::load(paths[i]));
-  report::Input in{&base, {}, {}, all};
+  report::Input in{&base, {}, {}, all, opt.alpha};
   size_t regressions = 0;
   for (auto& c : cands) {
     in.cands.push_back(&c);

@@ -306,24 +306,7 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
   if (hb != hc)
     res.warnings.push_back("comparing across hosts (" + printable(hb) + " vs " + printable(hc) +
                            ")");
-  res.provenance = provenance_diff(base.bundles[0].meta_view(), cand.bundles[0].meta_view());
-  // Probe parameters that differ (e.g. ipi.handler_delay_ns 0 -> 20000):
-  // part of what the two sides ran, as much as the kernel is.
-  for (auto& [probe, db] : base.bundles[0].probes) {
-    if (!cand.bundles[0].probes.count(probe)) continue;
-    JsonView pa = base.bundles[0].probe_view(probe).at("parameters");
-    JsonView pb = cand.bundles[0].probe_view(probe).at("parameters");
-    std::set<std::string> keys;
-    for (const JsonView* j : {&pa, &pb})
-      for (auto& [k, v] : j->members()) keys.insert(k);
-    auto show = [](const JsonView& j, const std::string& k) {
-      return j.has(k) ? printable(j.text(k, "null")) : std::string("(none)");
-    };
-    for (auto& k : keys) {
-      std::string x = show(pa, k), y = show(pb, k);
-      if (x != y) res.provenance.push_back({probe + "." + printable(k), x, y});
-    }
-  }
+  res.provenance = provenance_diff(base, cand);  // meta and probe parameters, every bundle
   for (const Side* s : {&base, &cand})
     for (auto& b : s->bundles)
       if (b.meta_view().at("status").str() != "complete")

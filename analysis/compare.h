@@ -86,6 +86,8 @@ struct Row {
 
 struct ProvDiff {
   std::string field, base, cand;
+  bool words = false;     // long values: base/cand hold only the words that differ
+  bool measured = false;  // a measured value (clock GHz) past the tolerance
 };
 
 struct Result {
@@ -125,10 +127,10 @@ Collected collect(const Side& s);
 // The value of each boot of a series (the median of its repetitions), in
 // boot order; boots without a value are left out.
 std::vector<double> per_boot(const Series& s, size_t nboots);
-
-// Fields of meta.json compared in the provenance section (values passed
-// through printable(): they end up on terminals and in mails).
-std::vector<ProvDiff> provenance_diff(const JsonView& a, const JsonView& b);
+// Fields of meta.json and probe parameters compared in the provenance
+// section, over every bundle of each side (values passed through
+// printable(): they end up on terminals and in mails). provenance.cpp.
+std::vector<ProvDiff> provenance_diff(const Side& base, const Side& cand);
 
 // Merged histogram (all repetitions, all bundles) of a metric on one side,
 // for CDF plots; nullopt for scalars or absent metrics.

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "analysis/report.h"
@@ -34,21 +35,43 @@ std::string esc(const std::string& text) {
   return o;
 }
 
-constexpr int W = 460, H = 260, L = 60, R = 20, T = 24, B = 40;
+constexpr int W = 460, H = 260, L = 64, R = 20, T = 24, B = 40;
 
 struct Series {
   std::string name, color;
   std::vector<std::pair<double, double>> pts;
 };
 
-// A line plot; log_x for latency axes.
-std::string plot(const std::string& title, const std::vector<Series>& s, bool log_x,
-                 const std::string& xlabel, const std::string& ylabel) {
+// Tick labels in the unit of the values: time units scaled (ps values read
+// as ns/us/...), others as plain numbers.
+std::string tick(double v, const std::string& unit) {
+  if (is_time_unit(unit)) return fmt_value(v, unit);
+  char b[32];
+  std::snprintf(b, sizeof b, "%.4g", v);
+  return b;
+}
+
+// An axis title: time units are in the ticks; any other unit is named.
+std::string axis_title(const std::string& label, const std::string& unit) {
+  return unit.empty() || is_time_unit(unit) ? label : label + " (" + unit + ")";
+}
+
+struct Axis {
+  std::string label, unit;
+  bool log = false;
+};
+
+// A line plot; log x for latency axes (only positive values are drawn).
+std::string plot(const std::string& title, const std::vector<Series>& s, const Axis& xa,
+                 const Axis& ya) {
+  auto fx = [&](double x) { return xa.log ? std::log10(x) : x; };
+  auto drawn = [&](double x) { return !xa.log || x > 0; };
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (auto& se : s)
     for (auto& [x, y] : se.pts) {
-      double xv = log_x ? std::log10(std::max(x, 1.0)) : x;
-      x0 = std::min(x0, xv), x1 = std::max(x1, xv), y0 = std::min(y0, y), y1 = std::max(y1, y);
+      if (!drawn(x)) continue;
+      x0 = std::min(x0, fx(x)), x1 = std::max(x1, fx(x));
+      y0 = std::min(y0, y), y1 = std::max(y1, y);
     }
   if (!std::isfinite(x0)) return "";
   if (x1 == x0) x1 = x0 + 1;
@@ -65,18 +88,21 @@ std::string plot(const std::string& title, const std::vector<Series>& s, bool lo
     << H - B << "' stroke='#444'/>";
   for (int i = 0; i <= 4; ++i) {
     double xv = x0 + (x1 - x0) * i / 4, yv = y0 + (y1 - y0) * i / 4;
-    double xl = log_x ? std::pow(10, xv) : xv;
     o << "<text x='" << px(xv) << "' y='" << H - B + 14 << "' font-size='10' text-anchor='middle'>"
-      << esc(fmt_value(xl, log_x ? "ns" : "")) << "</text><text x='" << L - 4 << "' y='"
-      << py(yv) + 3 << "' font-size='10' text-anchor='end'>"
-      << esc(fmt_value(yv, ylabel == "ns" ? "ns" : "")) << "</text>";
+      << esc(tick(xa.log ? std::pow(10, xv) : xv, xa.unit)) << "</text><text x='" << L - 4
+      << "' y='" << py(yv) + 3 << "' font-size='10' text-anchor='end'>" << esc(tick(yv, ya.unit))
+      << "</text>";
   }
   o << "<text x='" << (L + W - R) / 2 << "' y='" << H - 6
-    << "' font-size='11' text-anchor='middle'>" << esc(xlabel) << "</text>";
+    << "' font-size='11' text-anchor='middle'>" << esc(axis_title(xa.label, xa.unit))
+    << "</text><text transform='translate(12," << (T + H - B) / 2
+    << ") rotate(-90)' font-size='11' text-anchor='middle'>"
+    << esc(axis_title(ya.label, ya.unit)) << "</text>";
   int legend = 0;
   for (auto& se : s) {
     o << "<polyline fill='none' stroke='" << se.color << "' stroke-width='1.8' points='";
-    for (auto& [x, y] : se.pts) o << px(log_x ? std::log10(std::max(x, 1.0)) : x) << "," << py(y) << " ";
+    for (auto& [x, y] : se.pts)
+      if (drawn(x)) o << px(fx(x)) << "," << py(y) << " ";
     o << "'/><text x='" << W - R - 4 << "' y='" << T + 14 * ++legend << "' fill='" << se.color
       << "' font-size='11' text-anchor='end'>" << esc(se.name) << "</text>";
   }
@@ -85,44 +111,130 @@ std::string plot(const std::string& title, const std::vector<Series>& s, bool lo
 }
 
 // Cell colour from blue (lo) to red (hi); grey where not measured.
-std::string fill_of(const JsonView& v, double lo, double hi) {
-  if (!v.is_number()) return "#eee";
-  double t = hi > lo ? (v.num() - lo) / (hi - lo) : 0;
+std::string fill_of(double v, double lo, double hi) {
+  if (std::isnan(v)) return "#eee";
+  double t = hi > lo ? std::clamp((v - lo) / (hi - lo), 0.0, 1.0) : 0;
   char b[16];
   std::snprintf(b, sizeof b, "#%02x%02x%02x", static_cast<int>(255 * t),
                 static_cast<int>(80 + 100 * (1 - t)), static_cast<int>(255 * (1 - t)));
   return b;
 }
 
-// rows x cols values (checked on load; at() would throw on a ragged one).
-std::string heatmap(const JsonView& m, const std::string& side) {
-  JsonView values = m.at("values"), rows = m.at("rows"), cols = m.at("cols");
-  if (values.size() == 0) return "";
-  double lo = INFINITY, hi = -INFINITY;
-  for (auto& row : values.elements())
-    for (auto& v : row.elements())
-      if (v.is_number()) lo = std::min(lo, v.num()), hi = std::max(hi, v.num());
-  if (!std::isfinite(lo)) return "";
-  size_t n = values.size(), k = cols.size();
+// A matrix of one side: the per-cell median over every repetition of every
+// bundle that has a matrix of this probe, title, unit and shape.
+struct Matrix {
+  std::string probe, title, unit;
+  json rows, cols;
+  std::vector<std::vector<std::vector<double>>> cells;  // row, col -> values
+  size_t count = 0;                                     // matrices merged
+  double median(size_t r, size_t c) const {
+    auto v = cells[r][c];
+    if (v.empty()) return NAN;
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+};
+
+// key (probe, title, unit, rows, cols) -> merged matrix.
+std::map<std::string, Matrix> matrices(const compare::Side& s) {
+  std::map<std::string, Matrix> out;
+  for (auto& b : s.bundles)
+    for (auto& [probe, doc] : b.probes)
+      for (auto& rep : b.probe_view(probe).at("repetitions").elements()) {
+        auto extra = rep.find("extra");
+        auto ms = extra ? extra->find("matrices") : std::nullopt;
+        if (!ms) continue;
+        for (auto& m : ms->elements()) {
+          // rows x cols values (checked on load; at() would throw on a ragged one).
+          JsonView values = m.at("values"), rows = m.at("rows"), cols = m.at("cols");
+          std::string title = m.text("title", ""), unit = m.text("unit", "");
+          std::string key = probe + '\x1f' + title + '\x1f' + unit + '\x1f' +
+                            rows.raw().dump() + '\x1f' + cols.raw().dump();
+          Matrix& x = out[key];
+          if (!x.count) {
+            x = {probe, title, unit, rows.raw(), cols.raw(), {}, 0};
+            x.cells.assign(rows.size(), std::vector<std::vector<double>>(cols.size()));
+          }
+          ++x.count;
+          for (size_t r = 0; r < rows.size(); ++r)
+            for (size_t c = 0; c < cols.size(); ++c)
+              if (JsonView v = values.at(r).at(c); v.is_number()) x.cells[r][c].push_back(v.num());
+        }
+      }
+  return out;
+}
+
+// The colour scale shared by both sides' heatmaps: lo .. hi in ten steps.
+std::string legend(double lo, double hi, const std::string& unit) {
+  std::ostringstream o;
+  o << "<figure><svg width='260' height='44' xmlns='http://www.w3.org/2000/svg'>"
+    << "<text x='4' y='12' font-size='11'>colour scale (both sides)</text>";
+  for (int i = 0; i < 10; ++i)
+    o << "<rect x='" << 4 + i * 24 << "' y='16' width='24' height='12' fill='"
+      << fill_of(lo + (hi - lo) * (i + 0.5) / 10, lo, hi) << "'/>";
+  o << "<text x='4' y='40' font-size='10'>" << esc(fmt_value(lo, unit))
+    << "</text><text x='244' y='40' font-size='10' text-anchor='end'>"
+    << esc(fmt_value(hi, unit)) << "</text></svg></figure>";
+  return o.str();
+}
+
+std::string heatmap(const Matrix& m, const std::string& side, double lo, double hi) {
+  size_t n = m.rows.size(), k = m.cols.size();
+  if (!n || !k) return "";
   int cell = static_cast<int>(std::clamp<size_t>(320 / std::max(n, k), 4, 28));
   std::ostringstream o;
-  int w = 50 + cell * static_cast<int>(k), h = 40 + cell * static_cast<int>(n);
-  std::string unit = m.text("unit", "");
+  std::string title = side + ": " + m.probe + " " + m.title + " (median of " +
+                      std::to_string(m.count) + (m.count == 1 ? " matrix)" : " matrices)");
+  int w = std::max(50 + cell * static_cast<int>(k), 8 + 7 * static_cast<int>(title.size()));
+  int h = 52 + cell * static_cast<int>(n);
   o << "<figure><svg width='" << w << "' height='" << h << "' xmlns='http://www.w3.org/2000/svg'>"
-    << "<text x='4' y='14' font-size='12'>" << esc(side + ": " + m.text("title", "")) << " ("
-    << esc(fmt_value(lo, unit)) << " .. " << esc(fmt_value(hi, unit)) << ")</text>";
-  for (size_t r = 0; r < n; ++r) {
-    JsonView row = values.at(r);
+    << "<text x='4' y='14' font-size='12'>" << esc(title) << "</text>";
+  // CPU numbers along the axes where the cells are wide enough to hold them.
+  for (size_t r = 0; cell >= 12 && r < n; ++r)
+    o << "<text x='36' y='" << 36 + r * cell + cell / 2 << "' font-size='9' text-anchor='end'>"
+      << esc(m.rows[r].dump()) << "</text>";
+  for (size_t c = 0; cell >= 12 && c < k; ++c)
+    o << "<text x='" << 40 + c * cell + cell / 2 << "' y='32' font-size='9' "
+      << "text-anchor='middle'>" << esc(m.cols[c].dump()) << "</text>";
+  for (size_t r = 0; r < n; ++r)
     for (size_t c = 0; c < k; ++c) {
-      JsonView v = row.at(c);
-      o << "<rect x='" << 40 + c * cell << "' y='" << 24 + r * cell << "' width='" << cell - 1
+      double v = m.median(r, c);
+      o << "<rect x='" << 40 + c * cell << "' y='" << 36 + r * cell << "' width='" << cell - 1
         << "' height='" << cell - 1 << "' fill='" << fill_of(v, lo, hi) << "'><title>"
-        << esc(rows.at(r).raw().dump() + " -> " + cols.at(c).raw().dump() + ": " + v.raw().dump())
+        << esc(m.rows[r].dump() + " -> " + m.cols[c].dump() + ": " +
+               (std::isnan(v) ? std::string("not measured") : fmt_value(v, m.unit)))
         << "</title></rect>";
     }
-  }
   o << "</svg></figure>";
   return o.str();
+}
+
+// Both sides' heatmaps of each matrix on one colour scale, with its legend.
+std::string heatmaps(const compare::Side& base, const compare::Side& cand) {
+  auto a = matrices(base), b = matrices(cand);
+  std::set<std::string> keys;
+  for (auto* side : {&a, &b})
+    for (auto& [k, m] : *side) keys.insert(k);
+  std::string out;
+  for (auto& key : keys) {
+    double lo = INFINITY, hi = -INFINITY;
+    const Matrix* any = nullptr;
+    for (auto* side : {&a, &b})
+      if (auto it = side->find(key); it != side->end()) {
+        any = &it->second;
+        for (size_t r = 0; r < any->rows.size(); ++r)
+          for (size_t c = 0; c < any->cols.size(); ++c)
+            if (double v = any->median(r, c); !std::isnan(v))
+              lo = std::min(lo, v), hi = std::max(hi, v);
+      }
+    if (!std::isfinite(lo)) continue;
+    out += "<div>";
+    if (auto it = a.find(key); it != a.end()) out += heatmap(it->second, "base", lo, hi);
+    if (auto it = b.find(key); it != b.end()) out += heatmap(it->second, "candidate", lo, hi);
+    out += legend(lo, hi, any->unit) + "</div>";
+  }
+  return out;
 }
 
 // Sweep curves: p50 rows whose labels carry a CPU count, grouped by the
@@ -130,11 +242,14 @@ std::string heatmap(const JsonView& m, const std::string& side) {
 std::string sweeps(const compare::Result& r) {
   static const std::regex count_re("(targets|callers|threads)=([0-9]+)");
   std::map<std::string, std::pair<Series, Series>> groups;
+  std::map<std::string, std::string> units;
   for (auto& row : r.rows) {
     if (row.stat != "p50") continue;
     std::smatch m;
     if (!std::regex_search(row.metric, m, count_re)) continue;
     std::string key = row.probe + "/" + m.prefix().str() + m[1].str() + "=*" + m.suffix().str();
+    units[key] = row.unit;
+    key += '\x1f' + row.unit;
     double x = std::stod(m[2].str());
     auto& g = groups[key];
     g.first.pts.emplace_back(x, row.base_median);
@@ -147,17 +262,19 @@ std::string sweeps(const compare::Result& r) {
     std::sort(g.second.pts.begin(), g.second.pts.end());
     g.first.name = "base", g.first.color = "#1f6fd0";
     g.second.name = "candidate", g.second.color = "#d0341f";
-    out += plot(key + " (p50)", {g.first, g.second}, false, "CPUs", "ns");
+    std::string name = key.substr(0, key.find('\x1f')), unit = key.substr(key.find('\x1f') + 1);
+    out += plot(name + " (p50)", {g.first, g.second}, {"CPUs", "", false}, {"p50", unit, false});
   }
-  return out;
+  return out.empty() ? "<p>No metric with a CPU count (targets=N, callers=N, threads=N) in its "
+                       "name.</p>"
+                     : out;
 }
 
 std::string cdfs(const Input& in, size_t i) {
   const auto& r = in.results[i];
   std::vector<const Row*> pick;
   for (const Row* x : ordered_rows(r, true))
-    if (x->stat == "p50" && (x->unit == "ns" || x->unit == "ps") &&
-        (x->verdict != Verdict::unchanged || pick.size() < 6))
+    if (x->stat == "p50" && (x->verdict != Verdict::unchanged || pick.size() < 6))
       pick.push_back(x);
   if (pick.size() > 12) pick.resize(12);
   std::string out;
@@ -166,27 +283,64 @@ std::string cdfs(const Input& in, size_t i) {
     for (auto& [side, se] : {std::pair{in.base, &a}, std::pair{in.cands[i], &b}}) {
       json pts = compare::merged_cdf(*side, x->probe, x->metric);
       if (pts.is_null()) continue;
-      for (auto& p : pts)
-        se->pts.emplace_back(p[0].get<double>() / (x->unit == "ps" ? 1000.0 : 1.0), p[1]);
+      for (auto& p : pts) se->pts.emplace_back(p[0].get<double>(), p[1]);
     }
-    out += plot(x->probe + "/" + x->metric + " CDF", {a, b}, true, "latency", "fraction");
+    if (a.pts.empty() && b.pts.empty()) continue;
+    std::string label = is_time_unit(x->unit) ? "latency" : "value";
+    out += plot(x->probe + "/" + x->metric + " CDF", {a, b}, {label, x->unit, true},
+                {"fraction", "", false});
   }
   return out;
 }
 
-std::string matrices(const compare::Side& s, const std::string& side) {
-  std::string out;
-  for (auto& b : s.bundles) {
-    for (auto& [probe, doc] : b.probes)
-      for (auto& rep : b.probe_view(probe).at("repetitions").elements()) {
-        auto extra = rep.find("extra");
-        auto ms = extra ? extra->find("matrices") : std::nullopt;
-        if (!ms) continue;
-        for (auto& m : ms->elements()) out += heatmap(m, side);
-        return out;  // the first repetition that has them
-      }
+void html_provenance(std::ostringstream& o, const compare::Result& r) {
+  bool any = false, measured = false;
+  for (auto& d : r.provenance) (d.measured ? measured : any) = true;
+  if (!any) o << "<p>Nothing recorded in the provenance differs.</p>";
+  auto table = [&](bool want) {
+    o << "<table><tr><th>field</th><th>base</th><th>candidate</th></tr>";
+    for (auto& d : r.provenance) {
+      if (d.measured != want) continue;
+      auto cell = [&](const std::string& v, char sign) {
+        if (!d.words) return esc(v);
+        std::string c;
+        std::istringstream in(v);
+        for (std::string w; in >> w;) c += (c.empty() ? "" : " ") + esc(sign + w);
+        return c;
+      };
+      o << "<tr><td>" << esc(d.field) << (d.words ? " (words that differ)" : "")
+        << "</td><td><code>" << cell(d.base, '-') << "</code></td><td><code>"
+        << cell(d.cand, '+') << "</code></td></tr>";
+    }
+    o << "</table>";
+  };
+  if (any) table(false);
+  if (measured) o << "<p><b>Measured</b> values more than 1% apart:</p>", table(true);
+}
+
+void html_rows(std::ostringstream& o, const Input& in, const compare::Result& r) {
+  auto rows = ordered_rows(r, in.all_rows);
+  if (rows.empty()) return;
+  o << "<table><tr><th>verdict</th><th>probe</th><th>metric</th><th>stat</th><th>base</th>"
+       "<th>candidate</th><th>change</th><th>"
+    << esc(ci_label(in.alpha))
+    << "</th><th>p (adj.)</th><th>n (basis)</th><th>spread</th></tr>";
+  for (const Row* x : rows) {
+    char p[32];
+    std::snprintf(p, sizeof p, "%.3g", x->p_adj);
+    std::string merged;
+    for (auto& a : x->aliases) merged += (merged.empty() ? "" : ", ") + a;
+    o << "<tr><td class='" << compare::to_string(x->verdict) << "'>"
+      << compare::to_string(x->verdict) << "</td><td>" << esc(x->probe) << "</td><td><code>"
+      << esc(x->metric) << "</code>"
+      << (merged.empty() ? "" : "<br><small>merged: " + esc(merged) + "</small>") << "</td><td>"
+      << esc(x->stat) << "</td><td>" << esc(fmt_value(x->base_median, x->unit)) << "</td><td>"
+      << esc(fmt_value(x->cand_median, x->unit)) << "</td><td>" << fmt_change(x->change)
+      << "</td><td>[" << fmt_change(x->ci_lo) << ", " << fmt_change(x->ci_hi) << "]</td><td>"
+      << p << "</td><td>" << esc(fmt_n(*x)) << "</td><td>" << fmt_spread(x->base_spread)
+      << " vs " << fmt_spread(x->cand_spread) << "</td></tr>";
   }
-  return out;
+  o << "</table>";
 }
 
 }  // namespace
@@ -201,39 +355,21 @@ std::string html(const Input& in) {
        "margin:4px}code{font-size:12px}.warn{color:#a60}</style></head><body>";
   for (size_t i = 0; i < in.results.size(); ++i) {
     const auto& r = in.results[i];
-    o << "<h1>kperflab comparison</h1><p><b>base</b>: " << esc(r.base_label) << " ("
-      << r.base_reps << " repetitions)<br><b>candidate</b>: " << esc(r.cand_label) << " ("
-      << r.cand_reps << " repetitions)</p><h2>What differs</h2>";
-    if (r.provenance.empty()) o << "<p>Nothing recorded in the provenance differs.</p>";
-    else {
-      o << "<table><tr><th>field</th><th>base</th><th>candidate</th></tr>";
-      for (auto& d : r.provenance)
-        o << "<tr><td>" << esc(d.field) << "</td><td><code>" << esc(d.base)
-          << "</code></td><td><code>" << esc(d.cand) << "</code></td></tr>";
-      o << "</table>";
-    }
+    std::string mb = machine(*in.base), mc = machine(*in.cands[i]);
+    o << "<h1>kperflab comparison</h1><p>";
+    if (mb == mc) o << "<b>machine</b>: " << esc(mb);
+    else o << "<b>base machine</b>: " << esc(mb) << "<br><b>candidate machine</b>: " << esc(mc);
+    o << "<br><b>base</b>: " << esc(r.base_label) << " ("
+      << side_counts(r.base_reps, r.base_boots) << ")<br><b>candidate</b>: "
+      << esc(r.cand_label) << " (" << side_counts(r.cand_reps, r.cand_boots)
+      << ")<br><b>basis</b>: " << esc(basis_text(r.basis)) << "</p><h2>What differs</h2>";
+    html_provenance(o, r);
     for (auto& w : r.warnings) o << "<p class='warn'>warning: " << esc(w) << "</p>";
     o << "<h2>Results</h2><p>" << r.rows.size() << " comparisons, <b>" << r.regressions()
       << " regressions</b>, " << r.improvements() << " improvements.</p>";
-    auto rows = ordered_rows(r, in.all_rows);
-    if (!rows.empty()) {
-      o << "<table><tr><th>verdict</th><th>probe</th><th>metric</th><th>stat</th><th>base</th>"
-           "<th>candidate</th><th>change</th><th>95% CI</th><th>p (adj.)</th></tr>";
-      for (const Row* x : rows) {
-        char p[32];
-        std::snprintf(p, sizeof p, "%.3g", x->p_adj);
-        o << "<tr><td class='" << compare::to_string(x->verdict) << "'>"
-          << compare::to_string(x->verdict) << "</td><td>" << esc(x->probe) << "</td><td><code>"
-          << esc(x->metric) << "</code></td><td>" << x->stat << "</td><td>"
-          << esc(fmt_value(x->base_median, x->unit)) << "</td><td>"
-          << esc(fmt_value(x->cand_median, x->unit)) << "</td><td>" << fmt_change(x->change)
-          << "</td><td>[" << fmt_change(x->ci_lo) << ", " << fmt_change(x->ci_hi) << "]</td><td>"
-          << p << "</td></tr>";
-      }
-      o << "</table>";
-    }
+    html_rows(o, in, r);
     o << "<h2>Latency distributions</h2>" << cdfs(in, i) << "<h2>Sweeps</h2>" << sweeps(r);
-    std::string hm = matrices(*in.base, "base") + matrices(*in.cands[i], "candidate");
+    std::string hm = heatmaps(*in.base, *in.cands[i]);
     if (!hm.empty()) o << "<h2>CPU matrices</h2>" << hm;
   }
   o << "</body></html>\n";

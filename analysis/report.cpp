@@ -13,13 +13,19 @@ namespace kperflab::report {
 using compare::Row;
 using compare::Verdict;
 
+bool is_time_unit(const std::string& unit) {
+  return unit == "ps" || unit == "ns" || unit == "us" || unit == "ms" || unit == "s";
+}
+
 std::string fmt_value(double v, const std::string& unit) {
   char b[48];
-  double ns = unit == "ps" ? v / 1000 : v;
-  if (unit == "ns" || unit == "ps") {
-    if (ns < 1e3) std::snprintf(b, sizeof b, "%.4gns", ns);
-    else if (ns < 1e6) std::snprintf(b, sizeof b, "%.4gus", ns / 1e3);
-    else if (ns < 1e9) std::snprintf(b, sizeof b, "%.4gms", ns / 1e6);
+  if (is_time_unit(unit)) {
+    double ns = unit == "ps" ? v / 1e3 : unit == "us" ? v * 1e3 : unit == "ms" ? v * 1e6
+              : unit == "s"  ? v * 1e9 : v;
+    double a = std::fabs(ns);
+    if (a < 1e3) std::snprintf(b, sizeof b, "%.4gns", ns);
+    else if (a < 1e6) std::snprintf(b, sizeof b, "%.4gus", ns / 1e3);
+    else if (a < 1e9) std::snprintf(b, sizeof b, "%.4gms", ns / 1e6);
     else std::snprintf(b, sizeof b, "%.4gs", ns / 1e9);
   } else {
     std::snprintf(b, sizeof b, "%.4g", v);
@@ -33,6 +39,76 @@ std::string fmt_change(double c) {
   char b[32];
   std::snprintf(b, sizeof b, "%+.1f%%", c * 100);
   return b;
+}
+
+std::string ci_label(double alpha) {
+  char b[48];
+  std::snprintf(b, sizeof b, "%.4g%% CI", (1 - alpha) * 100);
+  return b;
+}
+
+std::string fmt_spread(double s) {
+  if (std::isnan(s)) return "n/a";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f%%", s * 100);
+  return b;
+}
+
+std::string fmt_n(const Row& r) {
+  return std::to_string(r.base_n) + " vs " + std::to_string(r.cand_n) + " (" +
+         compare::to_string(r.basis) + ")";
+}
+
+std::string machine(const compare::Side& s) {
+  std::vector<std::string> seen;
+  for (auto& b : s.bundles) {
+    JsonView m = b.meta_view();
+    std::string cpus = m.at("cpu").text("online_count", "");
+    if (cpus.empty()) {  // older bundles: count the online CPUs of the topology
+      size_t n = 0;
+      if (auto t = m.at("cpu").find_if("topology", J_ARRAY))
+        for (auto& c : t->elements()) n += c.find("online") && c.at("online").raw() == true;
+      cpus = std::to_string(n);
+    }
+    std::string one = m.at("host").text("hostname") + ", " + m.at("cpu").text("model_name") +
+                      ", " + cpus + (cpus == "1" ? " CPU" : " CPUs");
+    if (std::find(seen.begin(), seen.end(), one) == seen.end()) seen.push_back(one);
+  }
+  std::string out;
+  for (auto& x : seen) out += (out.empty() ? "" : " | ") + x;
+  return printable(out);
+}
+
+std::string basis_text(compare::Basis b) {
+  switch (b) {
+    case compare::Basis::boots:
+      return "boots: one value per boot (the median of its repetitions), tested across boots";
+    case compare::Basis::noise:
+      return "noise model: one boot per side, judged against the spread between boots that "
+             "this host's noise model measured for each metric";
+    case compare::Basis::one_boot:
+      return "one boot: both sides ran in the same boot (interleaved A/B), repetitions are the "
+             "unit";
+    case compare::Basis::confounded:
+      return "repetitions: one boot per side and no noise model, so a kernel effect cannot be "
+             "told from a boot effect";
+  }
+  return "?";
+}
+
+std::string side_counts(size_t reps, size_t boots) {
+  return std::to_string(reps) + (reps == 1 ? " repetition, " : " repetitions, ") +
+         std::to_string(boots) + (boots == 1 ? " boot" : " boots");
+}
+
+std::string fmt_diff(const compare::ProvDiff& d) {
+  if (!d.words) return printable(d.base) + " -> " + printable(d.cand);
+  std::string out;
+  for (auto [text, sign] : {std::pair{&d.base, '-'}, std::pair{&d.cand, '+'}}) {
+    std::istringstream in(printable(*text));
+    for (std::string w; in >> w;) out += (out.empty() ? "" : " ") + (sign + w);
+  }
+  return out;
 }
 
 bool listed(const Row& r, bool all_rows) { return all_rows || r.verdict != Verdict::unchanged; }
@@ -69,19 +145,72 @@ std::string pval(double p) {
   return b;
 }
 
-// Plain ASCII, wrapped at 78 columns, for mailing lists.
-void wrap(std::ostringstream& o, const std::string& s, const std::string& indent) {
+std::string aliases(const Row& r) {
+  std::string s;
+  for (auto& a : r.aliases) s += (s.empty() ? "" : ", ") + printable(a);
+  return s;
+}
+
+// Plain ASCII, wrapped at 78 columns, for mailing lists; continuation
+// lines start with `cont`. A word longer than a line goes on a line alone.
+void wrap(std::ostringstream& o, const std::string& s, const std::string& indent,
+          const std::string& cont) {
   std::string line = indent;
+  size_t start = indent.size();
   std::istringstream words(s);
   std::string w;
   while (words >> w) {
-    if (line.size() + w.size() + 1 > 78 && line.size() > indent.size()) {
+    if (line.size() + w.size() + 1 > 78 && line.size() > start) {
       o << line << "\n";
-      line = indent + "  ";
+      line = cont;
+      start = cont.size();
     }
-    line += (line.size() > indent.size() && line.back() != ' ' ? " " : "") + w;
+    // A word wider than a line (a long value without spaces) is cut.
+    while (line.size() + w.size() + 1 > 78 && line.size() == start) {
+      size_t fit = 78 - line.size();
+      o << line << w.substr(0, fit) << "\n";
+      w.erase(0, fit);
+      line = cont;
+      start = cont.size();
+    }
+    line += (line.size() > start ? " " : "") + w;
   }
   o << line << "\n";
+}
+
+void wrap(std::ostringstream& o, const std::string& s, const std::string& indent) {
+  wrap(o, s, indent, indent + "  ");
+}
+
+// The two sides, the machine and the basis of the verdicts.
+void text_header(std::ostringstream& o, const Input& in, size_t i) {
+  const auto& r = in.results[i];
+  std::string mb = machine(*in.base), mc = machine(*in.cands[i]);
+  if (mb == mc) wrap(o, "machine: " + mb, "  ", "    ");
+  else wrap(o, "base machine: " + mb, "  ", "    "), wrap(o, "cand machine: " + mc, "  ", "    ");
+  wrap(o, "base: " + printable(r.base_label) + ", " + side_counts(r.base_reps, r.base_boots),
+       "  ", "    ");
+  wrap(o, "cand: " + printable(r.cand_label) + ", " + side_counts(r.cand_reps, r.cand_boots),
+       "  ", "    ");
+  wrap(o, "basis: " + basis_text(r.basis), "  ", "    ");
+}
+
+void text_provenance(std::ostringstream& o, const compare::Result& r) {
+  o << "\nWhat differs between the sides:\n";
+  size_t shown = 0, measured = 0;
+  for (auto& d : r.provenance) {
+    if (d.measured) {
+      ++measured;
+      continue;
+    }
+    wrap(o, printable(d.field) + ": " + fmt_diff(d), "  ", "    ");
+    ++shown;
+  }
+  if (!shown) o << "  nothing recorded in the provenance\n";
+  if (!measured) return;
+  o << "Measured values (more than 1% apart):\n";
+  for (auto& d : r.provenance)
+    if (d.measured) wrap(o, printable(d.field) + ": " + fmt_diff(d), "  ", "    ");
 }
 
 }  // namespace
@@ -91,63 +220,109 @@ std::string text(const Input& in) {
   for (size_t i = 0; i < in.results.size(); ++i) {
     const auto& r = in.results[i];
     o << "kperflab comparison\n";
-    wrap(o,
-         "base: " + printable(r.base_label) + ", " + std::to_string(r.base_reps) + " repetitions",
-         "  ");
-    wrap(o,
-         "cand: " + printable(r.cand_label) + ", " + std::to_string(r.cand_reps) + " repetitions",
-         "  ");
-    o << "\nWhat differs between the sides:\n";
-    if (r.provenance.empty()) o << "  nothing recorded in the provenance\n";
-    for (auto& d : r.provenance)
-      wrap(o, printable(d.field) + ": " + printable(d.base) + " -> " + printable(d.cand), "  ");
+    text_header(o, in, i);
+    text_provenance(o, r);
     for (auto& w : r.warnings) wrap(o, "warning: " + printable(w), "");
-    o << "\n" << r.rows.size() << " comparisons, " << r.regressions() << " regressions, "
-      << r.improvements() << " improvements (Mann-Whitney U over repetitions,\n"
-      << "Benjamini-Hochberg adjusted; reported when significant and past the\n"
-      << "minimum effect).\n\n";
+    o << "\n";
+    wrap(o,
+         std::to_string(r.rows.size()) + " comparisons, " + std::to_string(r.regressions()) +
+             " regressions, " + std::to_string(r.improvements()) +
+             " improvements (" +
+             (r.basis == compare::Basis::boots || r.basis == compare::Basis::noise
+                  ? std::string("t test over boots")
+                  : std::string("exact Mann-Whitney U over repetitions")) +
+             ", Benjamini-Hochberg adjusted; reported when "
+             "significant and past the row's minimum effect). Per row: median base -> cand, change "
+             "[" + ci_label(in.alpha) + "], adjusted p; n units tested per side (basis); "
+             "spread: 1.4826 MAD / median of the units.",
+         "", "");
+    o << "\n";
     for (const Row* x : ordered_rows(r, in.all_rows)) {
+      std::string head = std::string(compare::to_string(x->verdict)) + " " + printable(x->probe) + " " +
+                         printable(x->metric) + " (" + x->stat + ")";
+      if (!x->aliases.empty()) head += " merged: " + aliases(*x);
+      wrap(o, head, "", "    ");
+      std::string values = fmt_value(x->base_median, x->unit) + " -> " +
+                           fmt_value(x->cand_median, x->unit) + "  " + fmt_change(x->change) +
+                           " " + ci(*x) + "  p=" + pval(x->p_adj);
+      if (values.size() <= 74) o << "    " << values << "\n";
+      else wrap(o, values, "    ");
       wrap(o,
-           std::string(compare::to_string(x->verdict)) + " " + x->probe + " " +
-               printable(x->metric) + " (" + x->stat + ")",
-           "");
-      o << "    " << fmt_value(x->base_median, x->unit) << " -> "
-        << fmt_value(x->cand_median, x->unit) << "  " << fmt_change(x->change) << " "
-        << ci(*x) << "  p=" << pval(x->p_adj) << "\n";
+           "n " + fmt_n(*x) + ", spread " + fmt_spread(x->base_spread) + " vs " +
+               fmt_spread(x->cand_spread),
+           "    ");
     }
     if (i + 1 < in.results.size()) o << "\n" << std::string(72, '-') << "\n\n";
   }
   return o.str();
 }
 
+namespace {
+
+// A Markdown table cell: printable, '|' escaped (also inside code spans).
+std::string md(const std::string& s) {
+  std::string out;
+  for (char c : printable(s)) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+void md_provenance(std::ostringstream& o, const compare::Result& r) {
+  o << "### What differs\n\n";
+  bool any = false, measured = false;
+  for (auto& d : r.provenance) (d.measured ? measured : any) = true;
+  if (!any) o << "Nothing recorded in the provenance differs.\n\n";
+  auto table = [&](bool want) {
+    o << "| field | base | candidate |\n|---|---|---|\n";
+    for (auto& d : r.provenance) {
+      if (d.measured != want) continue;
+      auto cell = [&](const std::string& v, char sign) {
+        if (!d.words) return "`" + md(v) + "`";
+        std::string c;
+        std::istringstream in(v);
+        for (std::string w; in >> w;) c += (c.empty() ? "`" : " ") + (sign + md(w));
+        return c.empty() ? std::string("") : c + "`";
+      };
+      o << "| " << md(d.field) << (d.words ? " (words that differ)" : "") << " | "
+        << cell(d.base, '-') << " | " << cell(d.cand, '+') << " |\n";
+    }
+    o << "\n";
+  };
+  if (any) table(false);
+  if (measured) o << "**Measured** values more than 1% apart:\n\n", table(true);
+}
+
+}  // namespace
+
 std::string markdown(const Input& in) {
   std::ostringstream o;
-  for (const auto& r : in.results) {
-    o << "## kperflab comparison\n\n"
-      << "- **base**: " << printable(r.base_label) << " (" << r.base_reps << " repetitions)\n"
-      << "- **candidate**: " << printable(r.cand_label) << " (" << r.cand_reps
-      << " repetitions)\n\n"
-      << "### What differs\n\n";
-    if (r.provenance.empty()) o << "Nothing recorded in the provenance differs.\n\n";
-    else {
-      o << "| field | base | candidate |\n|---|---|---|\n";
-      for (auto& d : r.provenance)
-        o << "| " << printable(d.field) << " | `" << printable(d.base) << "` | `"
-          << printable(d.cand) << "` |\n";
-      o << "\n";
-    }
+  for (size_t i = 0; i < in.results.size(); ++i) {
+    const auto& r = in.results[i];
+    std::string mb = machine(*in.base), mc = machine(*in.cands[i]);
+    o << "## kperflab comparison\n\n";
+    if (mb == mc) o << "- **machine**: " << md(mb) << "\n";
+    else o << "- **base machine**: " << md(mb) << "\n- **candidate machine**: " << md(mc) << "\n";
+    o << "- **base**: " << md(r.base_label) << " (" << side_counts(r.base_reps, r.base_boots)
+      << ")\n- **candidate**: " << md(r.cand_label) << " ("
+      << side_counts(r.cand_reps, r.cand_boots) << ")\n- **basis**: " << basis_text(r.basis)
+      << "\n\n";
+    md_provenance(o, r);
     for (auto& w : r.warnings) o << "> **warning:** " << printable(w) << "\n\n";
     o << "### Results\n\n" << r.rows.size() << " comparisons, **" << r.regressions()
       << " regressions**, " << r.improvements() << " improvements.\n\n";
     auto rows = ordered_rows(r, in.all_rows);
     if (rows.empty()) continue;
-    o << "| verdict | probe | metric | stat | base | candidate | change | 95% CI | p (adj.) |\n"
-      << "|---|---|---|---|---:|---:|---:|---|---:|\n";
-    for (const Row* x : rows)
-      o << "| " << compare::to_string(x->verdict) << " | " << x->probe << " | `"
-        << printable(x->metric) << "` | " << x->stat << " | " << fmt_value(x->base_median, x->unit)
-        << " | " << fmt_value(x->cand_median, x->unit) << " | " << fmt_change(x->change) << " | "
-        << ci(*x) << " | " << pval(x->p_adj) << " |\n";
+    o << "| verdict | probe | metric | stat | base | candidate | change | " << ci_label(in.alpha)
+      << " | p (adj.) | n (basis) | spread |\n"
+      << "|---|---|---|---|---:|---:|---:|---|---:|---|---|\n";
+    for (const Row* x : rows) {
+      o << "| " << compare::to_string(x->verdict) << " | " << md(x->probe) << " | `"
+        << md(x->metric) << "`";
+      if (!x->aliases.empty()) o << " (merged: " << md(aliases(*x)) << ")";
+      o << " | " << x->stat << " | " << fmt_value(x->base_median, x->unit) << " | "
+        << fmt_value(x->cand_median, x->unit) << " | " << fmt_change(x->change) << " | "
+        << ci(*x) << " | " << pval(x->p_adj) << " | " << fmt_n(*x) << " | "
+        << fmt_spread(x->base_spread) << " vs " << fmt_spread(x->cand_spread) << " |\n";
+    }
     o << "\n";
   }
   return o.str();
@@ -158,35 +333,47 @@ std::string terminal(const Input& in) {
   const char* green = "\033[32m";
   const char* yellow = "\033[33m";
   const char* dim = "\033[2m";
+  const char* bold = "\033[1m";
   const char* off = "\033[0m";
   std::ostringstream o;
-  for (const auto& r : in.results) {
-    o << "\033[1mbase\033[0m " << printable(r.base_label) << " (" << r.base_reps << " reps)   "
-      << "\033[1mcand\033[0m " << printable(r.cand_label) << " (" << r.cand_reps << " reps)\n";
+  for (size_t i = 0; i < in.results.size(); ++i) {
+    const auto& r = in.results[i];
+    std::string mb = machine(*in.base), mc = machine(*in.cands[i]);
+    if (mb == mc) o << bold << "machine" << off << " " << mb << "\n";
+    else o << bold << "base machine" << off << " " << mb << "\n" << bold << "cand machine" << off
+           << " " << mc << "\n";
+    o << bold << "base" << off << " " << printable(r.base_label) << " ("
+      << side_counts(r.base_reps, r.base_boots) << ")   " << bold << "cand" << off << " "
+      << printable(r.cand_label) << " (" << side_counts(r.cand_reps, r.cand_boots) << ")\n"
+      << bold << "basis" << off << " " << basis_text(r.basis) << "\n";
     for (auto& d : r.provenance)
-      o << "  " << dim << printable(d.field) << off << ": " << printable(d.base) << " -> "
-        << printable(d.cand) << "\n";
+      o << "  " << dim << (d.measured ? "measured " : "") << printable(d.field) << off << ": "
+        << fmt_diff(d) << "\n";
     for (auto& w : r.warnings) o << yellow << "warning: " << printable(w) << off << "\n";
-    char head[200];
-    std::snprintf(head, sizeof head, "\n%-12s %-60s %-6s %11s %11s %8s %s\n", "verdict",
-                  "probe/metric", "stat", "base", "cand", "change", "95% CI");
+    char head[300];
+    std::snprintf(head, sizeof head, "\n%-12s %-60s %-6s %11s %11s %8s %-18s %-28s %s\n",
+                  "verdict", "probe/metric", "stat", "base", "cand", "change",
+                  ci_label(in.alpha).c_str(), "n (basis)", "spread");
     o << head;
     for (const Row* x : ordered_rows(r, in.all_rows)) {
       const char* c = x->verdict == Verdict::regression    ? red
                       : x->verdict == Verdict::improvement ? green
                       : x->verdict == Verdict::unchanged   ? dim
                                                            : yellow;
-      char line[400];
-      std::snprintf(line, sizeof line, "%s%-12s%s %-60s %-6s %11s %11s %8s %s\n", c,
+      char line[600];
+      std::snprintf(line, sizeof line, "%s%-12s%s %-60s %-6s %11s %11s %8s %-18s %-28s %s\n", c,
                     compare::to_string(x->verdict), off,
-                    (x->probe + "/" + printable(x->metric)).c_str(), x->stat.c_str(),
+                    printable(x->probe + "/" + x->metric).c_str(), x->stat.c_str(),
                     fmt_value(x->base_median, x->unit).c_str(),
                     fmt_value(x->cand_median, x->unit).c_str(), fmt_change(x->change).c_str(),
-                    ci(*x).c_str());
+                    ci(*x).c_str(), fmt_n(*x).c_str(),
+                    (fmt_spread(x->base_spread) + " vs " + fmt_spread(x->cand_spread)).c_str());
       o << line;
+      if (!x->aliases.empty()) o << dim << "             merged: " << aliases(*x) << off << "\n";
     }
     o << "\n" << r.rows.size() << " comparisons: " << red << r.regressions() << " regressions"
       << off << ", " << green << r.improvements() << " improvements" << off << "\n";
+    if (i + 1 < in.results.size()) o << "\n";
   }
   return o.str();
 }

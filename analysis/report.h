@@ -16,6 +16,7 @@ struct Input {
   std::vector<const compare::Side*> cands;
   std::vector<compare::Result> results;  // one per candidate
   bool all_rows = false;                 // list unchanged rows too
+  double alpha = 0.05;                   // the CIs are at 1 - alpha (compare::Options)
 };
 
 std::string text(const Input& in);
@@ -26,6 +27,22 @@ std::string html(const Input& in);
 // Shared by the renderers.
 std::string fmt_value(double v, const std::string& unit);
 std::string fmt_change(double c);
+// "95% CI" for alpha 0.05, "99.9% CI" for 0.001.
+std::string ci_label(double alpha);
+// Relative spread as a percentage; "n/a" when NaN (fewer than 2 units).
+std::string fmt_spread(double s);
+// "8 vs 8 (basis: repetitions)": units tested per side and what they are.
+std::string fmt_n(const compare::Row& r);
+// The machine of a side: "host, CPU model, N CPUs" (printable; several
+// distinct ones joined with " | ").
+std::string machine(const compare::Side& s);
+// What the verdicts of a report rest on, in words.
+std::string basis_text(compare::Basis b);
+// Side summary: "8 repetitions, 1 boot".
+std::string side_counts(size_t reps, size_t boots);
+// A provenance difference's values: "-old +new" words, or "a -> b".
+std::string fmt_diff(const compare::ProvDiff& d);
+bool is_time_unit(const std::string& unit);
 bool listed(const compare::Row& r, bool all_rows);
 std::vector<const compare::Row*> ordered_rows(const compare::Result& r, bool all_rows);
 

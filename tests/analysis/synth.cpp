@@ -25,6 +25,7 @@ std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const
                {"profile", "quick"},
                {"probes", {{"synth", {{"status", "complete"}}}}}};
   if (!s.boot_id.empty()) meta["kernel"]["boot_id"] = s.boot_id;
+  if (!s.meta_patch.is_null()) meta.merge_patch(s.meta_patch);
   BundleWriter w(dir, meta, true);
   std::mt19937_64 rng(s.seed);
   std::vector<double> boot(s.metrics, 1.0);
@@ -34,8 +35,13 @@ std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const
   json doc = {{"schema", kProbeSchema}, {"probe", "synth"}, {"status", "complete"},
               {"reason", nullptr}, {"parameters", {{"samples", s.samples}}},
               {"repetitions", json::array()}};
+  if (!s.params_patch.is_null()) doc["parameters"].merge_patch(s.params_patch);
   for (unsigned r = 0; r < s.repetitions; ++r) {
     Repetition rep;
+    if (s.matrix > 0)
+      rep.extra()["matrices"] = json::array(
+          {{{"title", "round trip"}, {"unit", "ns"}, {"rows", {0, 1}}, {"cols", {0, 1}},
+            {"values", {{nullptr, s.matrix * (r + 1)}, {s.matrix, s.matrix}}}}});
     for (unsigned i = 0; i < s.metrics; ++i) {
       std::lognormal_distribution<double> d(std::log(1000.0 * (i + 1) * s.scale * boot[i]), 0.2);
       Histogram h;

@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace kperflab::testing {
 
 struct SynthSpec {
@@ -25,6 +27,11 @@ struct SynthSpec {
   double boot_noise = 0;
   // More scalar metrics, the same value in every repetition.
   std::map<std::string, double> scalars;
+  nlohmann::json meta_patch = nullptr;    // merge-patched into meta.json
+  nlohmann::json params_patch = nullptr;  // merge-patched into the probe's parameters
+  // > 0: every repetition r carries extra.matrices: one 2x2 "round trip"
+  // matrix (unit ns) {{null, v*(r+1)}, {v, v}}.
+  double matrix = 0;
 };
 
 // Writes one bundle with probe "synth": metrics "op<i>/latency" (lognormal,

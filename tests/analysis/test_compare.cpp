@@ -231,8 +231,9 @@ TEST(Compare, NoiseModelIsTheThresholdWithOneBootPerSide) {
   write_synth_bundle(t.p / "z", b);
   auto big = run(t.p / "x", t.p / "z", o);
   for (auto& row : big.rows)
-    if (row.metric.find("/latency") != std::string::npos && row.stat == "p50")
+    if (row.metric.find("/latency") != std::string::npos && row.stat == "p50") {
       EXPECT_EQ(row.verdict, Verdict::regression) << row.metric << " p " << row.p;
+    }
   // Without the model: confounded, and said so.
   o.noise = "none";
   auto conf = run(t.p / "x", t.p / "y", o);
@@ -295,7 +296,9 @@ TEST(Compare, ForbiddenOutcomeAndMergedRows) {
   a.scalars["litmus/x/y/forbidden_per_million"] = 0.5;
   auto same = run(write_synth_bundle(t.p / "c", a), t.p / "b");
   for (auto& row : same.rows)
-    if (row.metric == "litmus/x/y/forbidden_per_million") EXPECT_TRUE(row.note.empty());
+    if (row.metric == "litmus/x/y/forbidden_per_million") {
+      EXPECT_TRUE(row.note.empty());
+    }
 }
 
 TEST(Compare, RefusesMismatchedAndCorruptInputs) {

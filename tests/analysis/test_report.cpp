@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Report rendering (issue #13 item 7): units in plots, one colour scale for
+// both sides' heatmaps over every repetition, the CI at its real level,
+// <= 80 columns in text, word diffs of long provenance values, the machine
+// named, n / spread / basis / merged aliases per row, provenance over every
+// bundle, measured values apart from provenance.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "analysis/compare.h"
+#include "analysis/report.h"
+#include "synth.h"
+#include "tests/common/tmpdir.h"
+
+namespace fs = std::filesystem;
+using kperflab::compare::Basis;
+using kperflab::compare::ProvDiff;
+using kperflab::compare::Result;
+using kperflab::compare::Side;
+using kperflab::compare::Verdict;
+using kperflab::testing::SynthSpec;
+using kperflab::testing::write_synth_bundle;
+namespace report = kperflab::report;
+
+namespace {
+
+struct Tmp : kperflab::testing::TmpDir {
+  const fs::path& p = path;
+};
+
+SynthSpec small() {
+  SynthSpec s;
+  s.metrics = 2;
+  s.repetitions = 3;
+  s.samples = 300;
+  return s;
+}
+
+// Every format of one comparison.
+struct Rendered {
+  std::string text, md, term, html;
+};
+
+Rendered render(const Side& a, const Side& b, const Result& r, double alpha = 0.05,
+                bool all = true) {
+  report::Input in{&a, {&b}, {r}, all, alpha};
+  return {report::text(in), report::markdown(in), report::terminal(in), report::html(in)};
+}
+
+void expect_text_fits(const std::string& text, const std::string& what) {
+  std::istringstream in(text);
+  std::string line;
+  unsigned n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    EXPECT_LE(line.size(), 80u) << what << " line " << n << ": " << line;
+    for (unsigned char c : line) EXPECT_LT(c, 128) << what << " non-ASCII line " << n;
+  }
+}
+
+size_t count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(Report, FmtValueScalesEveryTimeUnit) {
+  EXPECT_EQ(report::fmt_value(374800, "ps"), "374.8ns");
+  EXPECT_EQ(report::fmt_value(374.8, "ns"), "374.8ns");
+  EXPECT_EQ(report::fmt_value(3.5, "us"), "3.5us");
+  EXPECT_EQ(report::fmt_value(2500, "us"), "2.5ms");
+  EXPECT_EQ(report::fmt_value(1.5, "s"), "1.5s");
+  EXPECT_EQ(report::fmt_value(42, "cycles"), "42");
+  EXPECT_EQ(report::ci_label(0.05), "95% CI");
+  EXPECT_EQ(report::ci_label(0.01), "99% CI");
+  EXPECT_EQ(report::ci_label(0.001), "99.9% CI");
+}
+
+// Every golden text report of compare (compare*.txt) fits a mail: <= 80
+// columns, ASCII.
+TEST(Report, EveryGoldenTextReportFits80Columns) {
+  unsigned files = 0;
+  for (auto& e : fs::directory_iterator(KPERFLAB_GOLDEN)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("compare", 0) != 0 || e.path().extension() != ".txt") continue;
+    std::ifstream f(e.path());
+    std::stringstream ss;
+    ss << f.rdbuf();
+    expect_text_fits(ss.str(), e.path().filename().string());
+    ++files;
+  }
+  EXPECT_GE(files, 2u) << "compare.txt and compare-sides.txt expected in " << KPERFLAB_GOLDEN;
+}
+
+// Big counts (the 81-column summary of a 605-row report), long metric names
+// and aliases, n and spread on every row: still <= 80 columns.
+TEST(Report, TextFits80ColumnsWithBigCountsAndLongNames) {
+  Tmp t;
+  Side a = Side::load(write_synth_bundle(t.p / "a", small()));
+  Side b = Side::load(write_synth_bundle(t.p / "b", small()));
+  Result r = kperflab::compare::compare(a, b, {});
+  auto proto = r.rows.front();
+  r.rows.clear();
+  for (int i = 0; i < 605; ++i) {
+    auto x = proto;
+    x.verdict = i < 124 ? Verdict::regression : i < 136 ? Verdict::improvement : Verdict::undecided;
+    x.metric = "private_expedited_sync_core/targets=" + std::to_string(i) +
+               "/state=spin/delivery/llc=remote/latency";
+    x.aliases = {"p99", "p99_9", "private_expedited_sync_core/targets=1/state=spin/delivery"};
+    x.base_n = x.cand_n = 10000;
+    x.base_spread = 1.234, x.cand_spread = 0.5;
+    x.basis = Basis::noise;
+    r.rows.push_back(x);
+  }
+  r.base_reps = r.cand_reps = 1000;
+  r.provenance.push_back({"kernel.cmdline", std::string(200, 'x'), "y"});
+  auto out = render(a, b, r);
+  expect_text_fits(out.text, "text");
+  EXPECT_NE(out.text.find("605 comparisons, 124 regressions, 12 improvements"), std::string::npos);
+}
+
+// The CI is labelled with its level, 1 - alpha, in every format.
+TEST(Report, CiLabelFollowsAlpha) {
+  Tmp t;
+  Side a = Side::load(write_synth_bundle(t.p / "a", small()));
+  Side b = Side::load(write_synth_bundle(t.p / "b", small()));
+  kperflab::compare::Options o;
+  o.alpha = 0.01;
+  auto out = render(a, b, kperflab::compare::compare(a, b, o), o.alpha);
+  for (auto* s : {&out.text, &out.md, &out.term, &out.html}) {
+    EXPECT_NE(s->find("99% CI"), std::string::npos) << *s;
+    EXPECT_EQ(s->find("95% CI"), std::string::npos) << *s;
+  }
+}
+
+// A cmdline differing in one word shows that word, in every format.
+TEST(Report, LongProvenanceValuesShowTheWordsThatDiffer) {
+  Tmp t;
+  std::string common = "BOOT_IMAGE=/boot/vmlinuz-6.12 root=UUID=0123-4567 ro quiet ";
+  SynthSpec sa = small(), sb = small();
+  sa.meta_patch = {{"kernel", {{"cmdline", common + "mitigations=off isolcpus=2-15"}}}};
+  sb.meta_patch = {{"kernel", {{"cmdline", common + "isolcpus=2-15 nohz_full=2-15"}}}};
+  Side a = Side::load(write_synth_bundle(t.p / "a", sa));
+  Side b = Side::load(write_synth_bundle(t.p / "b", sb));
+  Result r = kperflab::compare::compare(a, b, {});
+  ASSERT_EQ(r.provenance.size(), 1u);
+  EXPECT_TRUE(r.provenance[0].words);
+  EXPECT_EQ(r.provenance[0].base, "mitigations=off");
+  EXPECT_EQ(r.provenance[0].cand, "nohz_full=2-15");
+  auto out = render(a, b, r);
+  EXPECT_NE(out.text.find("kernel.cmdline: -mitigations=off +nohz_full=2-15"), std::string::npos)
+      << out.text;
+  EXPECT_NE(out.term.find("-mitigations=off +nohz_full=2-15"), std::string::npos);
+  EXPECT_NE(out.md.find("`-mitigations=off` | `+nohz_full=2-15`"), std::string::npos) << out.md;
+  EXPECT_NE(out.html.find("<code>-mitigations=off</code></td><td><code>+nohz_full=2-15"),
+            std::string::npos);
+  for (auto* s : {&out.text, &out.md, &out.term, &out.html})
+    EXPECT_EQ(s->find("BOOT_IMAGE"), std::string::npos) << "common words printed";
+}
+
+// The longest value a bundle holds (4 KiB: 2000 one-letter words) is still
+// diffed word by word.
+TEST(Report, LongestValuesAreWordDiffed) {
+  Tmp t;
+  std::string many;
+  for (int i = 0; i < 2000; ++i) many += "a ";
+  SynthSpec sa = small(), sb = small();
+  sa.params_patch = {{"note", many + "x"}};
+  sb.params_patch = {{"note", "y " + many}};
+  Side a = Side::load(write_synth_bundle(t.p / "a", sa));
+  Side b = Side::load(write_synth_bundle(t.p / "b", sb));
+  Result r = kperflab::compare::compare(a, b, {});
+  ASSERT_EQ(r.provenance.size(), 1u);
+  EXPECT_TRUE(r.provenance[0].words);
+  EXPECT_EQ(report::fmt_diff(r.provenance[0]), "-x +y");
+  expect_text_fits(render(a, b, r).text, "text");
+}
+
+// The machine is named even when both sides agree on it.
+TEST(Report, HeaderNamesTheMachine) {
+  Tmp t;
+  SynthSpec s = small();
+  s.meta_patch = {{"cpu", {{"online_count", 16}}}};
+  Side a = Side::load(write_synth_bundle(t.p / "a", s));
+  Side b = Side::load(write_synth_bundle(t.p / "b", s));
+  Result r = kperflab::compare::compare(a, b, {});
+  EXPECT_TRUE(r.provenance.empty());
+  auto out = render(a, b, r);
+  for (auto* x : {&out.text, &out.md, &out.term, &out.html})
+    EXPECT_NE(x->find("synth-host, Synthetic CPU, 16 CPUs"), std::string::npos) << *x;
+  EXPECT_EQ(report::machine(a), "synth-host, Synthetic CPU, 16 CPUs");
+}
+
+// n, spread, basis and merged aliases of a row, and the report's basis and
+// boots, in every format.
+TEST(Report, RowsShowNSpreadBasisAndAliases) {
+  Tmp t;
+  Side a = Side::load(write_synth_bundle(t.p / "a", small()));
+  Side b = Side::load(write_synth_bundle(t.p / "b", small()));
+  Result r = kperflab::compare::compare(a, b, {});
+  r.basis = Basis::boots;
+  r.base_boots = 3, r.cand_boots = 4;
+  for (auto& x : r.rows) {
+    x.basis = Basis::boots;
+    x.base_n = 3, x.cand_n = 4;
+    x.base_spread = 0.031, x.cand_spread = NAN;
+  }
+  r.rows[0].aliases = {"op0/latency:p99_9", "max"};
+  auto out = render(a, b, r);
+  for (auto* s : {&out.text, &out.md, &out.term, &out.html}) {
+    EXPECT_NE(s->find("3 vs 4 (boots)"), std::string::npos) << *s;
+    EXPECT_NE(s->find("3.1% vs n/a"), std::string::npos) << *s;
+    EXPECT_NE(s->find("merged: op0/latency:p99_9, max"), std::string::npos) << *s;
+    EXPECT_NE(s->find("3 boots"), std::string::npos) << *s;
+    EXPECT_NE(s->find("one value per boot"), std::string::npos) << *s;
+  }
+  expect_text_fits(out.text, "text");
+}
+
+// Every bundle of a side is compared: a side whose bundles disagree says so.
+TEST(Report, ProvenanceComparesEveryBundle) {
+  Tmp t;
+  SynthSpec s = small();
+  write_synth_bundle(t.p / "base" / "b0", s);
+  SynthSpec s1 = s;
+  s1.seed = 2;
+  s1.meta_patch = {{"cpu", {{"frequency", {{"governor", "powersave"}}}}}};
+  write_synth_bundle(t.p / "base" / "b1", s1);
+  s.seed = 3;
+  Side a = Side::load(t.p / "base");
+  Side b = Side::load(write_synth_bundle(t.p / "cand", s));
+  Result r = kperflab::compare::compare(a, b, {});
+  ASSERT_EQ(r.provenance.size(), 1u);
+  EXPECT_EQ(r.provenance[0].field, "cpu.frequency.governor");
+  EXPECT_EQ(r.provenance[0].base, "2 values: n/a | powersave");
+  EXPECT_EQ(r.provenance[0].cand, "n/a");
+  // The first bundles agree: only the second one differs.
+  auto out = render(a, b, r);
+  EXPECT_NE(out.text.find("cpu.frequency.governor: 2 values: n/a | powersave -> n/a"),
+            std::string::npos)
+      << out.text;
+}
+
+// Probe parameters are compared over every bundle too, objects leaf by leaf.
+TEST(Report, ParametersOfEveryBundleLeafByLeaf) {
+  Tmp t;
+  SynthSpec s = small();
+  s.params_patch = {{"delivery", {{"mode", "fentry"}, {"handlers", 2}}}};
+  write_synth_bundle(t.p / "cand" / "c0", s);
+  SynthSpec s1 = s;
+  s1.seed = 5;
+  s1.params_patch = {{"delivery", {{"mode", "kprobe"}, {"handlers", 2}}}};
+  write_synth_bundle(t.p / "cand" / "c1", s1);
+  Side a = Side::load(write_synth_bundle(t.p / "base", small()));
+  Side b = Side::load(t.p / "cand");
+  Result r = kperflab::compare::compare(a, b, {});
+  std::map<std::string, ProvDiff> by;
+  for (auto& d : r.provenance) by[d.field] = d;
+  ASSERT_TRUE(by.count("synth.delivery.mode"));
+  EXPECT_EQ(by["synth.delivery.mode"].base, "(none)");
+  EXPECT_EQ(by["synth.delivery.mode"].cand, "2 values: fentry | kprobe");
+  EXPECT_EQ(by["synth.delivery.handlers"].cand, "2");
+}
+
+// A calibrated clock (2.59616 vs 2.59613 GHz) is the same clock; past 1 %
+// it shows on a separate "measured" line, not as what differs.
+TEST(Report, MeasuredValuesWithinToleranceAreNotDifferences) {
+  Tmp t;
+  SynthSpec sa = small(), sb = small(), sc = small();
+  sa.params_patch = {{"clock", {{"source", "tsc"}, {"ghz", 2.59616}, {"ns_per_tick", 0.385184}}}};
+  sb.params_patch = {{"clock", {{"source", "tsc"}, {"ghz", 2.59613}, {"ns_per_tick", 0.385189}}}};
+  sc.params_patch = {{"clock", {{"source", "tsc"}, {"ghz", 2.7}, {"ns_per_tick", 0.385189}}}};
+  Side a = Side::load(write_synth_bundle(t.p / "a", sa));
+  Side b = Side::load(write_synth_bundle(t.p / "b", sb));
+  Side c = Side::load(write_synth_bundle(t.p / "c", sc));
+  Result same = kperflab::compare::compare(a, b, {});
+  EXPECT_TRUE(same.provenance.empty()) << same.provenance[0].field;
+  auto out = render(a, b, same);
+  EXPECT_EQ(out.text.find("Measured"), std::string::npos);
+  EXPECT_NE(out.text.find("nothing recorded in the provenance"), std::string::npos);
+  Result apart = kperflab::compare::compare(a, c, {});
+  ASSERT_EQ(apart.provenance.size(), 1u);
+  EXPECT_TRUE(apart.provenance[0].measured);
+  EXPECT_EQ(apart.provenance[0].field, "synth.clock.ghz");
+  out = render(a, c, apart);
+  EXPECT_NE(out.text.find("nothing recorded in the provenance\n"
+                          "Measured values (more than 1% apart):\n"
+                          "  synth.clock.ghz: 2.59616 -> 2.7"),
+            std::string::npos)
+      << out.text;
+  EXPECT_NE(out.md.find("**Measured**"), std::string::npos);
+  EXPECT_NE(out.html.find("<b>Measured</b>"), std::string::npos);
+  EXPECT_NE(out.term.find("measured synth.clock.ghz"), std::string::npos);
+}
+
+// Sweep plots of a ps metric: 374.8 ns reads 374.8ns, never 374.8us; the
+// axis titles name other units.
+TEST(Report, SweepPlotsKeepTheMetricUnit) {
+  Tmp t;
+  Side a = Side::load(write_synth_bundle(t.p / "a", small()));
+  Side b = Side::load(write_synth_bundle(t.p / "b", small()));
+  Result r = kperflab::compare::compare(a, b, {});
+  auto proto = r.rows.front();
+  r.rows.clear();
+  for (int n : {1, 2, 4}) {
+    auto x = proto;
+    x.probe = "cpumask", x.stat = "p50", x.unit = "ps";
+    x.metric = "create_release/threads=" + std::to_string(n);
+    x.base_median = 374800, x.cand_median = 374800 - n * 1000;
+    r.rows.push_back(x);
+    x.probe = "ipi", x.unit = "1/s";
+    x.metric = "rate/targets=" + std::to_string(n);
+    x.base_median = 1e6, x.cand_median = 2e6;
+    r.rows.push_back(x);
+  }
+  auto html = render(a, b, r).html;
+  EXPECT_NE(html.find(">374.8ns<"), std::string::npos) << html;
+  EXPECT_EQ(html.find("374.8us"), std::string::npos);
+  EXPECT_NE(html.find(">p50 (1/s)<"), std::string::npos);
+  EXPECT_NE(html.find(">CPUs<"), std::string::npos);
+}
+
+// Heatmaps: the per-cell median over every repetition of a side, both sides
+// on one colour scale, with its legend.
+TEST(Report, HeatmapsShareOneScaleOverEveryRepetition) {
+  Tmp t;
+  SynthSpec sa = small(), sb = small();
+  sa.matrix = 1000;  // cell (0,1): 1000, 2000, 3000 over 3 repetitions
+  sb.matrix = 2000;
+  Side a = Side::load(write_synth_bundle(t.p / "a", sa));
+  Side b = Side::load(write_synth_bundle(t.p / "b", sb));
+  auto html = render(a, b, kperflab::compare::compare(a, b, {})).html;
+  EXPECT_EQ(count(html, "median of 3 matrices"), 2u) << html;
+  EXPECT_NE(html.find("0 -&gt; 1: 2us"), std::string::npos);  // base median of 1, 2, 3 us
+  EXPECT_NE(html.find("0 -&gt; 1: 4us"), std::string::npos);  // candidate
+  EXPECT_EQ(count(html, "colour scale (both sides)"), 1u);
+  // One scale: base 1us is the lowest colour, candidate 2us is not.
+  std::smatch m;
+  auto fill = [&](const std::string& cell) {
+    std::regex re("fill='(#[0-9a-f]{6})'><title>" + cell + "</title>");
+    EXPECT_TRUE(std::regex_search(html, m, re)) << cell;
+    return m[1].str();
+  };
+  std::string base_lo = fill("1 -&gt; 0: 1us"), cand_lo = fill("1 -&gt; 0: 2us");
+  EXPECT_NE(base_lo, cand_lo) << "1000 ns and 2000 ns drawn the same colour";
+  EXPECT_EQ(base_lo, "#00b4ff");  // the bottom of the shared scale
+  EXPECT_EQ(fill("0 -&gt; 1: 4us"), "#ff5000");  // its top
+  EXPECT_NE(html.find("not measured"), std::string::npos);  // the null cell
+}
+
+namespace {
+
+void golden(const std::string& name, const std::string& got) {
+  fs::path f = fs::path(KPERFLAB_GOLDEN) / name;
+  if (std::getenv("KPERFLAB_UPDATE_GOLDEN")) {
+    std::ofstream(f) << got;
+    return;
+  }
+  std::ifstream in(f);
+  ASSERT_TRUE(in) << "golden file missing: " << f << " (KPERFLAB_UPDATE_GOLDEN=1 makes it)";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), got) << "output differs from " << f;
+}
+
+}  // namespace
+
+// Golden outputs of everything item 7 renders: a side of two bundles that
+// disagree, a cmdline word diff, a measured clock past its tolerance,
+// heatmaps, and rows with n, spread, basis and merged aliases (set here:
+// the decision rule fills them).
+TEST(Report, GoldenSides) {
+  Tmp t;
+  std::string cmdline = "BOOT_IMAGE=/boot/vmlinuz-6.12.0 root=UUID=0123-4567 ro quiet";
+  SynthSpec s = small();
+  s.metrics = 2;
+  s.matrix = 1000;
+  s.meta_patch = {{"kernel", {{"cmdline", cmdline + " mitigations=off"}}},
+                  {"cpu", {{"online_count", 16}}}};
+  s.params_patch = {{"clock", {{"source", "tsc"}, {"ghz", 2.59616}}}};
+  write_synth_bundle(t.p / "base" / "b0", s);
+  s.seed = 2;
+  s.params_patch = {{"clock", {{"source", "tsc"}, {"ghz", 2.59613}}}};
+  s.meta_patch["cpu"]["frequency"] = {{"governor", "powersave"}};
+  write_synth_bundle(t.p / "base" / "b1", s);
+  s.seed = 3;
+  s.scale = 1.2;
+  s.matrix = 2000;
+  s.release = "6.12.0-synth-cand";
+  s.meta_patch["kernel"]["cmdline"] = cmdline + " nohz_full=2-15";
+  s.params_patch = {{"clock", {{"source", "tsc"}, {"ghz", 2.7}}}};
+  Side a = Side::load(t.p / "base");
+  Side b = Side::load(write_synth_bundle(t.p / "cand", s));
+  kperflab::compare::Options o;
+  o.alpha = 0.1;
+  Result r = kperflab::compare::compare(a, b, o);
+  r.basis = Basis::boots;
+  r.base_boots = 2, r.cand_boots = 1;
+  for (auto& x : r.rows) {
+    x.basis = Basis::confounded;
+    x.base_n = x.base.size(), x.cand_n = x.cand.size();
+    x.base_spread = 0.021, x.cand_spread = 0.034;
+    if (x.stat == "p99") x.aliases = {"p99_9"};
+  }
+  // A sweep in ps (the HTML plots it in ns), unchanged, so in no table.
+  for (int n : {1, 2, 4, 8}) {
+    auto x = r.rows.front();
+    x.probe = "cpumask", x.stat = "p50", x.unit = "ps", x.verdict = Verdict::unchanged;
+    x.metric = "create_release/threads=" + std::to_string(n);
+    x.base_median = 374800 + n * 2000, x.cand_median = 374800 + n * 9000;
+    r.rows.push_back(x);
+  }
+  report::Input in{&a, {&b}, {r}, false, o.alpha};
+  golden("compare-sides.txt", report::text(in));
+  golden("compare-sides.md", report::markdown(in));
+  golden("compare-sides.term", report::terminal(in));
+  golden("compare-sides.html", report::html(in));
+  expect_text_fits(report::text(in), "compare-sides.txt");
+}
