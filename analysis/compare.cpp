@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <exception>
 #include <atomic>
 #include <cmath>
 #include <optional>
@@ -52,7 +53,28 @@ Side Side::load(const fs::path& p) {
       if (e.is_regular_file() && e.path().filename() == "meta.json")
         dirs.push_back(e.path().parent_path());
     std::sort(dirs.begin(), dirs.end());
-    for (auto& d : dirs) s.bundles.push_back(Bundle::load(d));
+    // Bundles load independently (parse + validation dominate compare on
+    // fleets): in parallel, kept in path order; the first failure (in path
+    // order) is rethrown.
+    std::vector<std::optional<Bundle>> loaded(dirs.size());
+    std::vector<std::exception_ptr> errors(dirs.size());
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < dirs.size();) try {
+          loaded[i] = Bundle::load(dirs[i]);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+    };
+    unsigned n = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), dirs.size());
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    for (size_t i = 0; i < dirs.size(); ++i) {
+      if (errors[i]) std::rethrow_exception(errors[i]);
+      s.bundles.push_back(std::move(*loaded[i]));
+    }
   }
   if (s.bundles.empty()) throw std::invalid_argument("no bundle (meta.json) under " + p.string());
   std::set<std::string> rel;
