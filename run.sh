@@ -7,7 +7,7 @@
 #   ./run.sh deps [--no-install]            install (or list) missing Debian/Ubuntu packages
 #   ./run.sh build                          configure + build into build/
 #   ./run.sh fuzz [SECONDS]                 each libFuzzer harness for SECONDS (default 600)
-#   ./run.sh run|list|show|compare|export … the kperflab subcommand (after a build)
+#   ./run.sh run|list|show|compare|noise|export … the kperflab subcommand (after a build)
 #   ./run.sh lab [--kernel NAME]…           boot the kernel matrix under QEMU (lab/README.md)
 set -euo pipefail
 
@@ -172,7 +172,7 @@ case $verb in
   deps) shift; deps "$@" ;;
   build) shift; build "$@" ;;
   fuzz) shift; deps; fuzz "${1:-600}" ;;
-  run | list | show | compare | export) shift; kperflab "$verb" "$@" ;;
+  run | list | show | compare | noise | export) shift; kperflab "$verb" "$@" ;;
   lab)
     shift
     [[ -x $here/lab/lab.sh ]] || die "the QEMU lab is not built yet (lab/README.md)"
