@@ -54,7 +54,7 @@ json profile_params(Profile p) {
       j.update({{"iterations", 200}, {"delivery_iterations", 50}, {"global_calls", 5},
                 {"register_samples", 3}, {"states", {"spin", "sleep"}}, {"overhead_rounds", 3},
                 {"overhead_calls", 2000}, {"litmus_trials", 500}, {"litmus_control_trials", 20000},
-                {"litmus_max_s", 10}});
+                {"litmus_max_s", 5}});
       break;
   }
   return j;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "ipi_count.h"
 #include "workloads/child.h"
 #include "workloads/cpu_relax.h"
 #include "workloads/spinner.h"
@@ -336,6 +337,38 @@ LitmusResult OrderChild::litmus(int cmd, uint64_t trials, uint64_t max_ns) {
   LitmusResult r;
   r.trials = a.v[0], r.forbidden = a.v[1], r.both = a.v[2], r.caller_first = a.v[3];
   r.target_first = a.v[4], r.capped = a.v[5] != 0, r.ns = a.v[6], r.error = a.err;
+  return r;
+}
+
+namespace {
+// Calls and the target's IPIs over them; false when not counted.
+bool counted_block(OrderChild& c, int cmd, uint64_t n, int target, uint64_t& calls,
+                   uint64_t& ipis, int& err) {
+  auto before = function_call_ipis();
+  CallsResult r = c.calls(cmd, n);
+  auto after = function_call_ipis();
+  calls += r.calls;
+  if (r.error && !err) err = r.error;
+  if (!before || !after || static_cast<size_t>(target) >= std::min(before->size(), after->size()))
+    return false;
+  ipis += (*after)[target] - (*before)[target];
+  return true;
+}
+}  // namespace
+
+Interleaved interleave_with_control(OrderChild& c, int cmd, int control_cmd, uint64_t calls,
+                                    int target_cpu) {
+  Interleaved r;
+  r.counted = true;
+  for (uint64_t done = 0, i = 0; done < calls && !r.error; ++i, done += 50) {
+    uint64_t n = std::min<uint64_t>(50, calls - done);
+    for (int k = 0; k < 2; ++k) {  // alternately command first and control first
+      bool control = (k == 0) == (i % 2 == 1);
+      r.counted &= control ? counted_block(c, control_cmd, n, target_cpu, r.control_calls,
+                                           r.control_ipis, r.error)
+                           : counted_block(c, cmd, n, target_cpu, r.calls, r.ipis, r.error);
+    }
+  }
   return r;
 }
 

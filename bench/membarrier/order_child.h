@@ -100,4 +100,22 @@ class OrderChild {
   OrderInfo info_;
 };
 
+// A command and a control command in alternating blocks of 50 calls, with
+// the target CPU's function-call IPIs (/proc/interrupts) per command. On a
+// shared machine the target thread runs only part of the time; the control
+// (PRIVATE_EXPEDITED: IPIs every CPU whose current task has our mm)
+// samples that time exactly as the command's calls do.
+struct Interleaved {
+  uint64_t calls = 0, ipis = 0;                  // the command
+  uint64_t control_calls = 0, control_ipis = 0;  // the control
+  int error = 0;
+  bool counted = false;  // /proc/interrupts had the target's count
+  double per_call() const { return calls ? static_cast<double>(ipis) / calls : 0.0; }
+  double control_per_call() const {
+    return control_calls ? static_cast<double>(control_ipis) / control_calls : 0.0;
+  }
+};
+Interleaved interleave_with_control(OrderChild& c, int cmd, int control_cmd, uint64_t calls,
+                                    int target_cpu);
+
 }  // namespace kperflab::membarrier
