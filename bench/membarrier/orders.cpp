@@ -220,11 +220,16 @@ unsigned order_steps(const json& p) {
 }
 
 double order_estimate_seconds(const json& p) {
-  double cases = 0;
+  // Per trial: the 3 us start lead plus, with membarrier, an IPI-sending
+  // call (tens of us on a VM); a case ends at litmus_max_s at the latest.
+  const double cap = p["litmus_max_s"].get<double>();
+  double s = p.value("order_points", true) ? 2 * 3 * p["delivery_iterations"].get<double>() * 30e-6 : 0;
   for (auto& lc : litmus_cases())
-    if (wanted(p["litmus"], lc.param)) cases += static_cast<double>(lc.orders.size());
-  // A case ends at litmus_max_s at the latest; most end far earlier.
-  return (p.value("order_points", true) ? 0.5 : 0.0) + cases * 0.05 * p["litmus_max_s"].get<double>();
+    if (wanted(p["litmus"], lc.param))
+      s += static_cast<double>(lc.orders.size()) *
+           std::min(cap, lc.cmd ? p["litmus_trials"].get<double>() * 40e-6
+                                : p["litmus_control_trials"].get<double>() * 5e-6);
+  return s;
 }
 
 void run_order_sweeps(RunContext& ctx, const OrderSweep& o, Report& report, Repetition& rep) {
