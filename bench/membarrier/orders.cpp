@@ -8,6 +8,7 @@
 #include "ipi_count.h"
 #include "order_child.h"
 #include "runner.h"
+#include "workloads/spinner.h"
 
 namespace kperflab::membarrier {
 
@@ -238,6 +239,15 @@ void run_order_sweeps(RunContext& ctx, const OrderSweep& o, Report& report, Repe
     if (orders) rep.skip("global_expedited/registered", "needs a second online CPU for the target");
     if (!o.params["litmus"].empty()) rep.skip("litmus", "needs a second online CPU for the target");
     return;
+  }
+  // This process stays on the caller CPU while the children run: waking up
+  // on the target CPU, it would switch that CPU to another mm and back,
+  // which refreshes the runqueue state and ends a skip (the caller
+  // restores the affinity).
+  try {
+    workloads::pin_self(o.caller_cpu);
+  } catch (const std::exception&) {
+    // The children pin themselves; this only makes the skip less likely.
   }
   json order_rows = json::array(), litmus_rows = json::array();
   if (orders && !(o.mask & kGlobalExpedited))
