@@ -18,7 +18,9 @@ std::optional<std::vector<uint64_t>> parse_function_call_ipis(const std::string&
   std::vector<int> cpus;
   std::istringstream h(header);
   for (std::string tok; h >> tok;)
-    if (tok.rfind("CPU", 0) == 0) cpus.push_back(std::stoi(tok.substr(3)));
+    if (tok.size() > 3 && tok.rfind("CPU", 0) == 0 &&
+        tok.find_first_not_of("0123456789", 3) == std::string::npos && tok.size() < 9)
+      cpus.push_back(std::stoi(tok.substr(3)));
   while (std::getline(in, line)) {
     if (line.find("Function call interrupts") == std::string::npos) continue;
     std::istringstream l(line.substr(line.find(':') + 1));
