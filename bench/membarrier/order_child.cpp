@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <fcntl.h>
 #include <system_error>
@@ -248,7 +249,64 @@ namespace {
 
 }  // namespace
 
-OrderChild::OrderChild(const Clock& clk, const OrderSetup& s) {
+namespace {
+
+constexpr const char* kChildArg = "--kperflab-membarrier-order-child";
+
+// The child re-executes this program (/proc/self/exe): a forked mm inherits
+// the parent's membarrier registrations (dup_mm copies membarrier_state;
+// seen: a child of the registered probe reported 0x154 before registering),
+// and only exec (membarrier_exec_mmap) starts from none. This constructor
+// runs in every program that links order_child.o and acts only when it was
+// started as such a child: it never returns then.
+std::vector<std::string> own_cmdline() {
+  std::vector<std::string> out;
+  int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  std::string all;
+  char buf[512];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0 && all.size() < 4096;) all.append(buf, n);
+  close(fd);
+  for (size_t i = 0; i < all.size();) {
+    size_t z = all.find('\0', i);
+    if (z == std::string::npos) z = all.size();
+    out.push_back(all.substr(i, z - i));
+    i = z + 1;
+  }
+  return out;
+}
+
+bool to_int(const std::string& t, long& v) {
+  char* end = nullptr;
+  errno = 0;
+  v = std::strtol(t.c_str(), &end, 10);
+  return !t.empty() && !errno && *end == 0;
+}
+
+__attribute__((constructor)) void order_child_entry() {
+  std::vector<std::string> a = own_cmdline();
+  if (a.size() != 9 || a[1] != kChildArg) return;
+  long in, out, order, caller, target, prime;
+  if (!to_int(a[2], in) || !to_int(a[3], out) || !to_int(a[4], order) || !to_int(a[5], caller) ||
+      !to_int(a[6], target) || !to_int(a[7], prime) || order < 0 || order > 2)
+    _exit(2);
+  OrderSetup st{static_cast<RegOrder>(order), {}, static_cast<int>(caller),
+                static_cast<int>(target), prime != 0};
+  for (size_t i = 0; a[8] != "-" && i < a[8].size();) {
+    size_t c = a[8].find(',', i);
+    if (c == std::string::npos) c = a[8].size();
+    long cmd;
+    if (!to_int(a[8].substr(i, c - i), cmd)) _exit(2);
+    st.register_cmds.push_back(static_cast<int>(cmd));
+    i = c + 1;
+  }
+  Clock clk = Clock::select();
+  child_main(clk, st, static_cast<int>(in), static_cast<int>(out));
+}
+
+}  // namespace
+
+OrderChild::OrderChild(const Clock&, const OrderSetup& s) {
   try {
     autogroup_ = std::make_unique<AutogroupHold>(-20);
     if (!autogroup_->active()) autogroup_.reset();
@@ -263,6 +321,18 @@ OrderChild::OrderChild(const Clock& clk, const OrderSetup& s) {
     close(req[1]);
     throw std::runtime_error(std::string("pipe: ") + strerror(e));
   }
+  // Everything exec needs is built before fork: after it, in a threaded
+  // process, only async-signal-safe calls.
+  std::string cmds;
+  for (int c : s.register_cmds) cmds += (cmds.empty() ? "" : ",") + std::to_string(c);
+  std::vector<std::string> args = {"kperflab-membarrier-order-child", kChildArg,
+                                   std::to_string(req[0]), std::to_string(ans[1]),
+                                   std::to_string(static_cast<int>(s.order)),
+                                   std::to_string(s.caller_cpu), std::to_string(s.target_cpu),
+                                   s.prime_target ? "1" : "0", cmds.empty() ? "-" : cmds};
+  std::vector<char*> argv;
+  for (auto& x : args) argv.push_back(x.data());
+  argv.push_back(nullptr);
   pid_ = workloads::fork_bound_child();
   if (pid_ < 0) {
     int e = errno;
@@ -270,9 +340,10 @@ OrderChild::OrderChild(const Clock& clk, const OrderSetup& s) {
     throw std::runtime_error(std::string("fork: ") + strerror(e));
   }
   if (pid_ == 0) {
-    close(req[1]);
-    close(ans[0]);
-    child_main(clk, s, req[0], ans[1]);
+    fcntl(req[0], F_SETFD, 0);  // the child's ends survive exec
+    fcntl(ans[1], F_SETFD, 0);
+    execv("/proc/self/exe", argv.data());
+    _exit(127);
   }
   close(req[0]);
   close(ans[1]);
@@ -282,7 +353,8 @@ OrderChild::OrderChild(const Clock& clk, const OrderSetup& s) {
   uint64_t v[8];
   if (!read_all(from_, hdr, sizeof hdr) || !read_all(from_, v, sizeof v)) {
     reap();
-    throw std::runtime_error("membarrier order child died during set-up");
+    throw std::runtime_error("membarrier order child died during set-up (exec of "
+                             "/proc/self/exe failed?)");
   }
   info_.registrations = static_cast<long>(v[0]);
   info_.register_errno = static_cast<int>(v[1]);

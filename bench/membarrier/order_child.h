@@ -72,8 +72,11 @@ struct LitmusResult {
 
 class OrderChild {
  public:
-  // Forks and sets up; throws std::runtime_error when fork, the pipe or
-  // the child's set-up fails (the message names what failed).
+  // Forks, re-executes this program as the child (a fresh mm: a forked one
+  // inherits the parent's registrations) and sets up; throws
+  // std::runtime_error when fork, exec, the pipe or the child's set-up
+  // fails (the message names what failed). The child calibrates its own
+  // clock (the argument is kept for the callers' symmetry).
   OrderChild(const Clock& clk, const OrderSetup& s);
   ~OrderChild();
   OrderChild(const OrderChild&) = delete;
