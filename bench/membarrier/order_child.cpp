@@ -429,10 +429,14 @@ bool counted_block(OrderChild& c, int cmd, uint64_t n, int target, uint64_t& cal
 }  // namespace
 
 Interleaved interleave_with_control(OrderChild& c, int cmd, int control_cmd, uint64_t calls,
-                                    int target_cpu) {
+                                    int target_cpu, const std::function<bool()>& stop) {
   Interleaved r;
   r.counted = true;
   for (uint64_t done = 0, i = 0; done < calls && !r.error; ++i, done += 50) {
+    if (stop && stop()) {
+      r.stopped = true;
+      break;
+    }
     uint64_t n = std::min<uint64_t>(50, calls - done);
     for (int k = 0; k < 2; ++k) {  // alternately command first and control first
       bool control = (k == 0) == (i % 2 == 1);

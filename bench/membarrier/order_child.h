@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -113,12 +114,13 @@ struct Interleaved {
   uint64_t control_calls = 0, control_ipis = 0;  // the control
   int error = 0;
   bool counted = false;  // /proc/interrupts had the target's count
+  bool stopped = false;  // `stop` said so between blocks
   double per_call() const { return calls ? static_cast<double>(ipis) / calls : 0.0; }
   double control_per_call() const {
     return control_calls ? static_cast<double>(control_ipis) / control_calls : 0.0;
   }
 };
 Interleaved interleave_with_control(OrderChild& c, int cmd, int control_cmd, uint64_t calls,
-                                    int target_cpu);
+                                    int target_cpu, const std::function<bool()>& stop = {});
 
 }  // namespace kperflab::membarrier

@@ -74,15 +74,28 @@ void order_point(const OrderSweep& o, RegOrder order, Report& report, Repetition
   }
   labels["registrations"] = child.info().registrations;
   if (o.tracer) o.tracer->arm(child.pid());
-  CallsResult g = child.calls(kGlobalExpedited, calls);
+  // In blocks, so that ^C ends the point within one block of calls.
+  CallsResult g;
+  bool stopped = false;
+  for (uint64_t done = 0; done < calls && !g.error && !(stopped = stop_requested());) {
+    CallsResult b = child.calls(kGlobalExpedited, std::min<uint64_t>(1000, calls - done));
+    g.calls += b.calls, g.error = b.error, g.ns += b.ns;
+    done += 1000;
+  }
   Delivery d;
   if (o.tracer) {
     o.tracer->disarm();
     d.calls = g.calls;
     d.cpus = o.tracer->read();
   }
-  Interleaved il = interleave_with_control(child, kGlobalExpedited, kPrivateExpedited, calls,
-                                           o.target_cpu);
+  Interleaved il;
+  if (!stopped)
+    il = interleave_with_control(child, kGlobalExpedited, kPrivateExpedited, calls, o.target_cpu,
+                                 [] { return stop_requested(); });
+  if (stopped || il.stopped) {
+    rep.skip(name, "interrupted (^C): the point's calls are discarded");
+    return;
+  }
   if (g.error || il.error) {
     rep.skip(name, "membarrier failed in the child: " + errno_text(g.error ? g.error : il.error));
     return;
