@@ -187,8 +187,28 @@ struct Child {
   }
 };
 
-bool write_all(int fd, const void* p, size_t n) { return write(fd, p, n) == static_cast<ssize_t>(n); }
-bool read_all(int fd, void* p, size_t n) { return read(fd, p, n) == static_cast<ssize_t>(n); }
+// Whole messages; a signal (^C reaches the measuring process) only delays
+// them: the caller checks stop_requested() between requests.
+bool write_all(int fd, const void* p, size_t n) {
+  const char* c = static_cast<const char*>(p);
+  while (n) {
+    ssize_t w = write(fd, c, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    c += w, n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+bool read_all(int fd, void* p, size_t n) {
+  char* c = static_cast<char*>(p);
+  while (n) {
+    ssize_t r = read(fd, c, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    c += r, n -= static_cast<size_t>(r);
+  }
+  return true;
+}
 
 }  // namespace
 
