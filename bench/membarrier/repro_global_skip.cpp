@@ -83,6 +83,14 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// GET_REGISTRATIONS (6.3+) as hex, or why not.
+std::string registrations(long r) {
+  if (r < 0) return "unknown (GET_REGISTRATIONS: " + errno_text(static_cast<int>(-r)) + ")";
+  char b[32];
+  std::snprintf(b, sizeof b, "0x%lx", r);
+  return b;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,13 +157,13 @@ int main(int argc, char** argv) {
         if (ok && order == RegOrder::after_threads && rel >= 0.8) delivered_seen = true;
         std::printf("round %u %-14s GLOBAL_EXPEDITED: %llu IPIs to CPU %d in %llu calls (%.3f/call); "
                     "PRIVATE_EXPEDITED control: %llu in %llu (%.3f/call); GLOBAL/control %.3f%s; "
-                    "registrations 0x%lx\n",
+                    "registrations %s\n",
                     round, to_string(order), static_cast<unsigned long long>(r.ipis), o.target,
                     static_cast<unsigned long long>(r.calls), r.per_call(),
                     static_cast<unsigned long long>(r.control_ipis),
                     static_cast<unsigned long long>(r.control_calls), r.control_per_call(), rel,
                     ok ? "" : " [the target ran our thread < 20 % of the time: round not counted]",
-                    c.info().registrations);
+                    registrations(c.info().registrations).c_str());
       } catch (const std::exception& e) {
         std::printf("error: %s\n", e.what());
         return 1;
