@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Build the suite for a guest architecture and stage it as an initramfs
-# payload: the kperflab binary, the kmod guest test programs
+# payload: the kperflab binary, the membarrier reproducer
+# (bench/membarrier/repro_global_skip.cpp), the kmod guest test programs
 # (tests/kmod: every executable its CMakeLists builds, plus its *.sh), and
 # every shared library they need with the dynamic loader, so the guest needs
 # nothing from the host. (A fully static link is not possible with Debian's
@@ -35,8 +36,8 @@ lab_suite_configure() {
 
 lab_suite_make() {
   local src=$1 build=$2 jobs=${LAB_JOBS:-2}
-  # Only the binary and the guest test programs, not the host test suite.
-  if ! make -C "$build" -j "$jobs" kperflab >"$build/lab-make.log" 2>&1; then
+  # Only the binaries and the guest test programs, not the host test suite.
+  if ! make -C "$build" -j "$jobs" kperflab membarrier_repro_global_skip >"$build/lab-make.log" 2>&1; then
     tail -n 40 "$build/lab-make.log" >&2
     lab_die "building kperflab failed (log: $build/lab-make.log)"
   fi
@@ -98,6 +99,8 @@ lab_suite_stage() {
   mkdir -p "$stage/kperflab/bin" "$stage/kperflab/tests/kmod"
   cp "$build/kperflab" "$stage/kperflab/bin/kperflab"
   lab_stage_libs "$stage/kperflab/bin/kperflab" "$stage" "$triplet"
+  cp "$build/membarrier_repro_global_skip" "$stage/kperflab/bin/"
+  lab_stage_libs "$stage/kperflab/bin/membarrier_repro_global_skip" "$stage" "$triplet"
   if [[ -d $src/tests/kmod ]]; then
     for f in "$src"/tests/kmod/*.sh; do [[ -e $f ]] && cp "$f" "$stage/kperflab/tests/kmod/"; done
     for f in "$build"/tests/kmod/*; do

@@ -97,7 +97,6 @@ struct Config {
 Skel* open_with(const std::vector<std::string>& keep, uint32_t mode, const Config& cfg) {
   Skel* s = membarrier_bpf__open();
   if (!s) throw std::runtime_error(err("membarrier BPF open", errno));
-  s->rodata->target_tgid = static_cast<__u32>(getpid());
   s->rodata->mode = mode;
   s->rodata->nr_cpus = static_cast<__u32>(cfg.ncpus);
   s->rodata->membarrier_nr = SYS_membarrier;
@@ -320,8 +319,9 @@ DeliveryTracer::DeliveryTracer(const std::string& want) {
 
 DeliveryTracer::~DeliveryTracer() { disarm(); }
 
-void DeliveryTracer::arm() {
+void DeliveryTracer::arm(pid_t tgid) {
   disarm();
+  skel_->bss->target_tgid = static_cast<__u32>(tgid > 0 ? tgid : getpid());
   std::vector<kpl_mb_cpu> zero(1);
   std::memset(zero.data(), 0, sizeof(kpl_mb_cpu));
   int fd = bpf_map__fd(skel_->maps.cpus);

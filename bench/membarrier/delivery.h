@@ -6,6 +6,8 @@
 // counted as foreign (membarrier.h: how each mode pairs them).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,7 +52,9 @@ class DeliveryTracer {
   DeliveryTracer(const DeliveryTracer&) = delete;
   DeliveryTracer& operator=(const DeliveryTracer&) = delete;
 
-  void arm();     // zero the records, attach, start recording
+  // Zero the records, attach, start recording the sends of process tgid
+  // (0: this process).
+  void arm(pid_t tgid = 0);
   void disarm();  // stop recording, detach
   std::vector<CpuDelivery> read() const;
 

@@ -17,7 +17,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-const volatile __u32 target_tgid;
+/* The process whose sends are ours: set before each arm (not rodata: the
+ * registration-order points trace a child process of the probe). */
+__u32 target_tgid;
 const volatile __u32 mode;	/* enum kpl_mb_mode */
 const volatile __u32 nr_cpus;	/* possible CPUs: entries of `cpus` */
 const volatile long membarrier_nr;

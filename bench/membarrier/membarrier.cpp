@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "delivery.h"
+#include "orders.h"
 #include "points.h"
 #include "probe.h"
 #include "report.h"
@@ -30,24 +31,30 @@ json profile_params(Profile p) {
             {"sweep_commands", {"private_expedited", "global_expedited",
                                 "private_expedited_sync_core", "private_expedited_rseq"}},
             {"register_threads", {1, 4}}, {"placement", true}, {"callers_sweep", true},
-            {"max_targets", 0}, {"delivery_mode", "auto"}};
+            {"max_targets", 0}, {"delivery_mode", "auto"}, {"order_points", true},
+            {"litmus", {"control", "private_expedited", "global_expedited",
+                        "private_expedited_rseq", "private_expedited_sync_core"}}};
   switch (p) {
     case Profile::quick:
       j.update({{"iterations", 2000}, {"delivery_iterations", 500}, {"global_calls", 20},
-                {"register_samples", 10}, {"overhead_rounds", 5}, {"overhead_calls", 50000}});
+                {"register_samples", 10}, {"overhead_rounds", 5}, {"overhead_calls", 50000},
+                {"litmus_trials", 20000}, {"litmus_control_trials", 200000}, {"litmus_max_s", 3}});
       break;
     case Profile::standard:
       j.update({{"iterations", 10000}, {"delivery_iterations", 2000}, {"global_calls", 50},
-                {"register_samples", 30}, {"overhead_rounds", 7}, {"overhead_calls", 100000}});
+                {"register_samples", 30}, {"overhead_rounds", 7}, {"overhead_calls", 100000},
+                {"litmus_trials", 200000}, {"litmus_control_trials", 1000000}, {"litmus_max_s", 20}});
       break;
     case Profile::full:
       j.update({{"iterations", 50000}, {"delivery_iterations", 10000}, {"global_calls", 200},
-                {"register_samples", 100}, {"overhead_rounds", 11}, {"overhead_calls", 200000}});
+                {"register_samples", 100}, {"overhead_rounds", 11}, {"overhead_calls", 200000},
+                {"litmus_trials", 1000000}, {"litmus_control_trials", 5000000}, {"litmus_max_s", 90}});
       break;
     case Profile::lab:  // QEMU TCG: every IPI costs milliseconds of emulation
       j.update({{"iterations", 200}, {"delivery_iterations", 50}, {"global_calls", 5},
                 {"register_samples", 3}, {"states", {"spin", "sleep"}}, {"overhead_rounds", 3},
-                {"overhead_calls", 2000}});
+                {"overhead_calls", 2000}, {"litmus_trials", 500}, {"litmus_control_trials", 20000},
+                {"litmus_max_s", 5}});
       break;
   }
   return j;
@@ -81,6 +88,16 @@ ParamSpecs specs(unsigned online_cpus) {
                          "at most this many target CPUs (0: every other online CPU)"),
       ParamSpec::choice("delivery_mode", {"auto", "csd", "send_fentry", "call_window"},
                         "how IPIs are paired with our sends (auto: best that loads)"),
+      ParamSpec::boolean("order_points", "GLOBAL_EXPEDITED with registration before / after "
+                                         "the target thread exists (a fresh process each)"),
+      ParamSpec::choice_list("litmus", {"control", "private_expedited", "global_expedited",
+                                        "private_expedited_rseq", "private_expedited_sync_core"},
+                             0, "store-buffering litmus cases (control: no membarrier)"),
+      ParamSpec::integer("litmus_trials", 1, 100000000, "trials per litmus case with membarrier"),
+      ParamSpec::integer("litmus_control_trials", 1, 100000000,
+                         "trials of the control (no membarrier: cheap)"),
+      ParamSpec::number("litmus_max_s", 0.1, 600, "seconds one litmus case may take at most "
+                                                  "(the trials done are stored, capped)"),
   };
 }
 
@@ -118,7 +135,8 @@ class Session : public ProbeSession {
   }
 
   unsigned steps() const override {
-    return static_cast<unsigned>(points_.size() + params_["register_threads"].size() * 3);
+    return static_cast<unsigned>(points_.size() + params_["register_threads"].size() * 3) +
+           order_steps(params_);
   }
 
   void run_repetition(RunContext& ctx, Repetition& rep) override;
@@ -271,6 +289,11 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   Report report(ctx.host(), rep);
   for (size_t i = 0; i < points_.size(); ++i) report.point(points_[i], results[i]);
   for (auto& r : regs) report.registration(r);
+  auto online = ctx.host().online_cpus();
+  OrderSweep o{params_, clock_, mask_, tracer_ ? &*tracer_ : nullptr,
+               online.empty() ? 0 : online.front(), online.size() > 1 ? online[1] : -1};
+  run_order_sweeps(ctx, o, report, rep);
+  sched_setaffinity(0, sizeof saved, &saved);
   for (auto& s : skipped_) rep.skip(s.name, s.reason);
   if (!tracer_) rep.extra()["delivery_unavailable"] = delivery_reason_;
   rep.scalar("clock/overhead", clock_.overhead_ns(), "ns", {{"clock", to_string(clock_.source())}});
@@ -296,7 +319,7 @@ class MembarrierProbe : public Probe {
     // The syscall-overhead figure (first repetition only): 2 × rounds ×
     // calls getppid() at ~1-2 µs on a VM.
     double overhead = 2.0 * p.value("overhead_rounds", 0.0) * p.value("overhead_calls", 0.0) * 2e-6;
-    return 5.0 + p["global_calls"].get<double>() * 0.03 + p["register_samples"].get<double>() * 0.2 +
+    return 5.0 + order_estimate_seconds(p) + p["global_calls"].get<double>() * 0.03 + p["register_samples"].get<double>() * 0.2 +
            overhead;
   }
   std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "report.h"
 
+#include <cstdio>
 #include <sstream>
 
 #include <benchmark/benchmark.h>
@@ -13,6 +14,11 @@ namespace kperflab::membarrier {
 using nlohmann::json;
 
 namespace {
+std::string fmt3(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3g", v);
+  return b;
+}
 json with(json labels, const char* key, json value) {
   labels[key] = std::move(value);
   return labels;
@@ -116,6 +122,7 @@ void Report::delivery(const Point& p, const Delivery& d, json& row) {
       static_cast<double>(missed) / (calls * static_cast<double>(p.expected.size()));
   rep_.scalar(p.name + "/missed_ipi_fraction", missed_fraction, "ratio", p.labels);
   row[6] = missed_fraction;
+  missed_[p.name] = missed_fraction;
   if (all.empty()) {
     // Every callback of ours was missed, untimed (a local run with no
     // remote target in the same call) or had a negative delta.
@@ -147,7 +154,46 @@ void Report::registration(const RegResult& r) {
                      nullptr, nullptr, nullptr, nullptr, nullptr});
 }
 
+double Report::delivery_point(const Point& p, const Delivery& d) {
+  json row = {p.name, d.calls, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  delivery(p, d, row);
+  rows_.push_back(std::move(row));
+  auto it = missed_.find(p.name);
+  return it == missed_.end() ? -1.0 : it->second;
+}
+
+// A GLOBAL_EXPEDITED target sweep point that missed IPIs, next to the
+// PRIVATE_EXPEDITED point with the same targets: when that one reached its
+// targets, they were running, and the miss is the kernel's (README).
+void Report::explain_global_misses() {
+  const std::string g = "global_expedited/targets=";
+  for (auto& [name, missed] : missed_) {
+    if (name.rfind(g, 0) != 0 || missed <= 0.05) continue;
+    auto priv = missed_.find("private_expedited/targets=" + name.substr(g.size()));
+    std::string text = name + ": missed_ipi_fraction " + fmt3(missed) + ". ";
+    if (priv != missed_.end() && priv->second <= 0.1 && missed >= 0.5)
+      text += "PRIVATE_EXPEDITED reached the same spinning targets (missed " +
+              fmt3(priv->second) + "), so they were running: GLOBAL_EXPEDITED skipped them "
+              "because their runqueues' membarrier_state lacks GLOBAL_EXPEDITED. This process "
+              "registered at start while single-threaded, which marks only the registering CPU's "
+              "runqueue, and a switch from an idle task that lazily kept our mm does not refresh "
+              "it (README: GLOBAL_EXPEDITED skips registered threads; compare the "
+              "global_expedited/registered=* points).";
+    else if (priv != missed_.end() && priv->second + 0.1 >= missed)
+      text += "PRIVATE_EXPEDITED missed its targets about as often (" + fmt3(priv->second) +
+              "): the spinning targets were not running all along (a loaded machine), which "
+              "says nothing about the kernel.";
+    else
+      text += "Measured at another time than the PRIVATE_EXPEDITED point" +
+              (priv != missed_.end() ? " (missed " + fmt3(priv->second) + ")" : std::string()) +
+              ", so this alone does not say whether the kernel skipped running targets: the "
+              "global_expedited/registered=* points interleave a control and do.";
+    notes_.push_back(std::move(text));
+  }
+}
+
 void Report::finish() {
+  explain_global_misses();
   if (traced_) {
     rep_.scalar("delivery/foreign_ipis", static_cast<double>(foreign_), "count");
     rep_.scalar("delivery/negative_deltas", static_cast<double>(negative_), "count");
@@ -165,6 +211,14 @@ void Report::finish() {
                    "foreign and negative: counted, not timed)"},
          {"columns", {"point", "cpu", "ours", "foreign", "negative"}},
          {"rows", cpu_rows_}});
+  if (!notes_.empty()) {
+    json rows = json::array();
+    for (auto& n : notes_) rows.push_back({n});
+    tables.push_back({{"title", "membarrier notes (why a point missed IPIs, what a litmus "
+                                "result shows)"},
+                      {"columns", {"note"}},
+                      {"rows", std::move(rows)}});
+  }
 }
 
 void report_overhead(Repetition& rep, const SyscallOverhead& o, const std::string& mode) {

@@ -6,6 +6,7 @@
 // delivery/negative_deltas) and the tables `kperflab show` prints.
 #pragma once
 
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -51,15 +52,23 @@ class Report {
   Report(const HostInfo& host, Repetition& rep) : host_(host), rep_(rep) {}
   void point(const Point& p, const PointResult& r);
   void registration(const RegResult& r);
+  // A point measured in another process (orders.cpp): IPI delivery only,
+  // no latency pass. Returns its missed_ipi_fraction (-1: none computed).
+  double delivery_point(const Point& p, const Delivery& d);
+  // A line for the "membarrier notes" table of `kperflab show`.
+  void note(std::string text) { notes_.push_back(std::move(text)); }
   // Writes the repetition's delivery totals and the tables into it.
   void finish();
 
  private:
   void delivery(const Point& p, const Delivery& d, nlohmann::json& row);
+  void explain_global_misses();
   const HostInfo& host_;
   Repetition& rep_;
   nlohmann::json rows_ = nlohmann::json::array();
   nlohmann::json cpu_rows_ = nlohmann::json::array();  // per point and CPU
+  std::vector<std::string> notes_;
+  std::map<std::string, double> missed_;  // point -> missed_ipi_fraction
   bool traced_ = false;
   uint64_t foreign_ = 0, negative_ = 0;  // over every traced point
 };

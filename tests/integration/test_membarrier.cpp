@@ -137,6 +137,38 @@ TEST_F(MembarrierTest, DeliveryRecordedForEveryExpectedIpi) {
   EXPECT_LT(d["p50"].get<double>(), p50(0, "private_expedited/targets=1/spin/latency"));
 }
 
+// Issue #14: both registration orders of GLOBAL_EXPEDITED and the litmus
+// metrics, named for compare (scalars; raw counts so that a zero base is
+// visible; labels.better = "lower").
+TEST_F(MembarrierTest, RegistrationOrdersAndLitmusInBundle) {
+  for (unsigned r = 0; r < 2; ++r) {
+    const json& m = doc()["repetitions"][r]["metrics"];
+    const json& sk = doc()["repetitions"][r]["skipped"];
+    for (const char* order : {"before_threads", "after_threads"}) {
+      std::string p = std::string("global_expedited/registered=") + order + "/targets=1/spin";
+      ASSERT_TRUE(m.contains(p + "/missed_ipi_fraction")) << p << "; skipped: " << sk.dump();
+      ASSERT_TRUE(m.contains(p + "/control_private_expedited_ipis_per_call")) << p;
+      double missed = m[p + "/missed_ipi_fraction"]["value"];
+      EXPECT_GE(missed, 0.0);
+      EXPECT_LE(missed, 1.0);
+    }
+    for (const char* c : {"none/control", "private_expedited/before_threads",
+                          "global_expedited/before_threads", "global_expedited/after_threads",
+                          "private_expedited_rseq/before_threads"}) {
+      std::string base = std::string("litmus/") + c;
+      ASSERT_TRUE(m.contains(base + "/forbidden_per_million")) << base << "; skipped: " << sk.dump();
+      const json& pm = m[base + "/forbidden_per_million"];
+      EXPECT_EQ(pm["kind"], "scalar");
+      EXPECT_EQ(pm["labels"]["better"], "lower") << base;
+      double trials = m[base + "/trials"]["value"], forbidden = m[base + "/forbidden"]["value"];
+      EXPECT_GT(trials, 0.0) << base;
+      EXPECT_NEAR(pm["value"].get<double>(), 1e6 * forbidden / trials, 1e-6) << base;
+    }
+    // The guarantee itself: a registered PRIVATE_EXPEDITED never allows it.
+    EXPECT_EQ(m["litmus/private_expedited/before_threads/forbidden"]["value"], 0.0);
+  }
+}
+
 // What the probe's programs cost another process's syscalls: measured once
 // per run (first repetition), both sides finite and positive.
 void expect_overhead_figure(const json& doc) {
@@ -277,7 +309,8 @@ class MembarrierForeignTest : public ::testing::Test {
         "--set 'membarrier.register_threads=[]' --set membarrier.placement=false "
         "--set membarrier.callers_sweep=false --set 'membarrier.states=[\"spin\"]' "
         "--set 'membarrier.sweep_commands=[\"private_expedited\",\"private_expedited_sync_core\"]' "
-        "--set membarrier.overhead_rounds=3 --set membarrier.overhead_calls=20000");
+        "--set membarrier.overhead_rounds=3 --set membarrier.overhead_calls=20000 "
+        "--set 'membarrier.litmus=[]'");
     noise.reset();
     bundle_ = new kperflab::Bundle(kperflab::Bundle::load(dir));
   }
