@@ -233,7 +233,7 @@ void test_row(Row& r, const RowInput& in, const Options& o, uint64_t seed) {
                   std::sqrt(static_cast<double>(std::min(r.base_n, r.cand_n)));
   }
   r.min_effect = std::isnan(noise_rel) ? floor : std::max(floor, noise_rel);
-  if (forbidden_metric(r.metric)) {
+  if (forbidden_metric(r.metric) && r.better == "lower") {  // not a control (better: none)
     bool base_none = std::all_of(r.base.begin(), r.base.end(), [](double x) { return x == 0; });
     bool cand_some = std::any_of(r.cand.begin(), r.cand.end(), [](double x) { return x > 0; });
     if (base_none && cand_some) {
