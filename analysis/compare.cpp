@@ -278,8 +278,11 @@ Collected collect(const Side& s) {
       for (auto& rep : reps.elements()) {
         for (auto& [name, m] : rep.at("metrics").members()) {
           c.meta.insert_or_assign(probe + '\x1f' + name, m);
+          // The metric's map, named outside the lambda (clang 14 cannot
+          // capture structured bindings).
+          auto& stats_of = c.v[probe][name];
           auto put = [&](const char* st, double x) {
-            Series& ser = c.v[probe][name][st];
+            Series& ser = stats_of[st];
             ser.v.push_back(x);
             ser.boot.push_back(boot);
           };
