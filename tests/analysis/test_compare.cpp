@@ -12,6 +12,7 @@
 #include "analysis/export.h"
 #include "analysis/noise.h"
 #include "analysis/report.h"
+#include "golden.h"
 #include "synth.h"
 #include "tests/common/tmpdir.h"
 
@@ -33,18 +34,7 @@ kperflab::compare::Result run(const fs::path& a, const fs::path& b,
   return kperflab::compare::compare(Side::load(a), Side::load(b), o);
 }
 
-void golden(const std::string& name, const std::string& got) {
-  fs::path f = fs::path(KPERFLAB_GOLDEN) / name;
-  if (std::getenv("KPERFLAB_UPDATE_GOLDEN")) {
-    std::ofstream(f) << got;
-    return;
-  }
-  std::ifstream in(f);
-  ASSERT_TRUE(in) << "golden file missing: " << f << " (KPERFLAB_UPDATE_GOLDEN=1 makes it)";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_EQ(ss.str(), got) << "output differs from " << f;
-}
+using kperflab::testing::golden;
 
 }  // namespace
 
