@@ -1,0 +1,877 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The mmap_lock probe: wait and hold histograms of mmap_lock from its three
+// tracepoints (mmap_lock.bpf.c) while a fault storm (workloads/fault_storm.h)
+// runs at sweep points of kind x threads x writer; per-VMA lock outcomes;
+// what tracing mmap_lock costs (fault throughput with no probe, ours, and
+// perf on the same events, interleaved in one run); and our own process's
+// waits against perf's lock:contention_begin/end on the same lock.
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <stdexcept>
+
+#include "mmap_lock.h"
+#include "mmap_lock.skel.h"
+#include "perf_tool.h"
+#include "probe.h"
+#include "runner.h"
+#include "workloads/fault_storm.h"
+
+namespace kperflab::mmap_lock {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string err(const std::string& what, int e) {
+  return what + ": " + std::strerror(e < 0 ? -e : e);
+}
+
+// ---- what the running kernel offers ---------------------------------------
+
+// The running kernel's BTF, for the tracepoint flavour and mm_struct's layout.
+class KernelBtf {
+ public:
+  KernelBtf() : btf_(btf__load_vmlinux_btf()) {}
+  ~KernelBtf() { btf__free(btf_); }
+  KernelBtf(const KernelBtf&) = delete;
+  KernelBtf& operator=(const KernelBtf&) = delete;
+  bool ok() const { return btf_ != nullptr; }
+  bool has_func(const char* f) const {
+    return btf_ && btf__find_by_name_kind(btf_, f, BTF_KIND_FUNC) >= 0;
+  }
+  // Arguments of the tracepoint's probe function, its `void *data` first;
+  // -1 when the kernel has no such tracepoint.
+  int tracepoint_args(const char* tp) const {
+    if (!btf_) return -1;
+    int id = btf__find_by_name_kind(btf_, (std::string("btf_trace_") + tp).c_str(),
+                                    BTF_KIND_TYPEDEF);
+    if (id < 0) return -1;
+    const btf_type* t = btf__type_by_id(btf_, id);
+    while (t && (btf_is_typedef(t) || btf_is_ptr(t))) t = btf__type_by_id(btf_, t->type);
+    return t && btf_is_func_proto(t) ? btf_vlen(t) : -1;
+  }
+  // Byte offset of a member of a struct, looking through anonymous
+  // structs and unions (mm_struct wraps most of itself in one); -1 if none.
+  long member_offset(const char* st, const char* member) const {
+    if (!btf_) return -1;
+    int id = btf__find_by_name_kind(btf_, st, BTF_KIND_STRUCT);
+    return id < 0 ? -1 : find(btf__type_by_id(btf_, id), member, 0);
+  }
+
+ private:
+  long find(const btf_type* t, const char* member, long base) const {
+    const btf_member* m = btf_members(t);
+    for (int i = 0; i < btf_vlen(t); ++i, ++m) {
+      long off = base + static_cast<long>(btf_member_bit_offset(t, i) / 8);
+      const char* name = btf__name_by_offset(btf_, m->name_off);
+      if (name && *name) {
+        if (!strcmp(name, member)) return off;
+        continue;
+      }
+      const btf_type* inner = btf__type_by_id(btf_, m->type);
+      while (inner && (btf_is_typedef(inner) || btf_is_mod(inner)))
+        inner = btf__type_by_id(btf_, inner->type);
+      if (inner && (btf_is_struct(inner) || btf_is_union(inner))) {
+        long r = find(inner, member, off);
+        if (r >= 0) return r;
+      }
+    }
+    return -1;
+  }
+  struct btf* btf_;
+};
+
+// The arguments of the tracepoints: memcg_path up to 6.13, none from 6.14
+// (the event computes memcg_id itself). Found from the probe function's
+// arity (data, mm, [memcg_path,] write): never from the version.
+enum class Flavour { none, memcg_path, memcg_id };
+
+Flavour flavour(const KernelBtf& btf) {
+  switch (btf.tracepoint_args("mmap_lock_start_locking")) {
+    case 4: return Flavour::memcg_path;
+    case 3: return Flavour::memcg_id;
+    default: return Flavour::none;
+  }
+}
+
+const char* to_string(Flavour f) {
+  return f == Flavour::memcg_path ? "memcg_path" : f == Flavour::memcg_id ? "memcg_id" : "none";
+}
+
+std::map<std::string, uint64_t> read_vmstat() {
+  std::map<std::string, uint64_t> m;
+  std::ifstream f("/proc/vmstat");
+  std::string k;
+  uint64_t v;
+  while (f >> k >> v) m[k] = v;
+  return m;
+}
+
+std::string unavailable_reason() {
+  KernelBtf btf;
+  if (!btf.ok()) return "no kernel BTF (/sys/kernel/btf/vmlinux): cannot attach to mmap_lock";
+  if (flavour(btf) == Flavour::none)
+    return "the kernel has no mmap_lock tracepoints (mmap_lock:mmap_lock_start_locking not in "
+           "BTF)";
+  return "";
+}
+
+// ---- parameters ----------------------------------------------------------
+
+json profile_params(Profile p) {
+  json j = {{"kinds", {"anon", "file", "cow"}},
+            {"threads", json::array()},
+            {"writers", {"none", "mmap_munmap"}},
+            {"duration_ms", 1000},
+            {"region_mib", 128},
+            {"rate", 0},
+            {"writer_rate", 0},
+            {"overhead", true},
+            {"overhead_rounds", 3},
+            {"crosscheck", true}};
+  switch (p) {
+    case Profile::quick:
+      j.update({{"kinds", {"anon"}}, {"duration_ms", 500}, {"overhead_rounds", 2}});
+      break;
+    case Profile::standard: break;
+    case Profile::full:
+      j.update({{"writers", {"none", "mmap_munmap", "mprotect", "brk"}},
+                {"duration_ms", 2000},
+                {"overhead_rounds", 5}});
+      break;
+    case Profile::lab:
+      // TCG: absolute rates mean nothing; counts per fault and the pairing do.
+      j.update({{"duration_ms", 300}, {"region_mib", 16}, {"overhead_rounds", 1}});
+      break;
+  }
+  return j;
+}
+
+ParamSpecs specs(unsigned online_cpus) {
+  return {
+      ParamSpec::choice_list("kinds", {"anon", "file", "cow"}, 0,
+                             "fault storms: anonymous first touch, file-backed read, COW "
+                             "after fork"),
+      ParamSpec::integer_list("threads", 1, std::max(1u, online_cpus), 0, 64,
+                              "fault threads per point (empty: 1 and every online CPU)"),
+      ParamSpec::choice_list("writers", {"none", "mmap_munmap", "mprotect", "brk"}, 0,
+                             "a writer thread in the same mm (mmap_lock for write)"),
+      ParamSpec::integer("duration_ms", 50, 600000, "time per sweep point, ms"),
+      ParamSpec::integer("region_mib", 1, 65536,
+                         "region each fault thread maps, touches and unmaps, MiB"),
+      ParamSpec::number("rate", 0, 1e9, "faults per second per thread (0: back to back)"),
+      ParamSpec::number("writer_rate", 0, 1e9,
+                        "writer operations per second (0: back to back)"),
+      ParamSpec::boolean("overhead", "fault throughput with no probe, ours and perf"),
+      ParamSpec::integer("overhead_rounds", 1, 50, "interleaved rounds of the overhead runs"),
+      ParamSpec::boolean("crosscheck",
+                         "our waits against perf's lock:contention_begin/end on our mmap_lock"),
+  };
+}
+
+// ---- the BPF side --------------------------------------------------------
+
+using Skel = mmap_lock_bpf;
+
+struct Counts {
+  kpl_ml_counts c[KPL_ML_NR_COUNTS] = {};  // (who << 1) | op
+  const kpl_ml_counts& at(int who, int op) const { return c[(who << 1) | op]; }
+};
+
+class Tracer {
+ public:
+  explicit Tracer(bool want_vma) {
+    KernelBtf btf;
+    flavour_ = flavour(btf);
+    if (flavour_ == Flavour::none) throw std::runtime_error(unavailable_reason());
+    ncpus_ = libbpf_num_possible_cpus();
+    if (ncpus_ <= 0) throw std::runtime_error(err("libbpf_num_possible_cpus", ncpus_));
+    mmap_lock_offset_ = btf.member_offset("mm_struct", "mmap_lock");
+    // Per-VMA outcomes: /proc/vmstat counts them with CONFIG_PER_VMA_LOCK_STATS;
+    // otherwise fexit lock_vma_under_rcu, where it loads.
+    if (read_vmstat().count("vma_lock_success"))
+      vma_source_ = "vmstat";
+    else if (!btf.has_func("lock_vma_under_rcu"))
+      vma_reason_ = "no per-VMA locks on this kernel (no lock_vma_under_rcu in BTF): every "
+                    "fault takes mmap_lock";
+    std::string last;
+    const bool debug = getenv("KPERFLAB_BPF_DEBUG") != nullptr;
+    libbpf_print_fn_t old = debug ? nullptr : libbpf_set_print(nullptr);
+    for (const char* attach : {"btf", "raw"}) {
+      bool vma = want_vma && vma_source_.empty() && vma_reason_.empty();
+      for (int attempt = 0; attempt < 2 && !skel_; ++attempt, vma = false) {
+        int rc = try_load(attach, vma);
+        if (rc == 0) {
+          attach_ = attach == std::string("btf") ? "tp_btf" : "raw_tp";
+          if (vma) vma_source_ = "fexit";
+        } else {
+          last = err(std::string(attach == std::string("btf") ? "tp_btf" : "raw_tp") + " load",
+                     rc);
+          if (vma && attempt == 0)
+            vma_fexit_error_ = err("fexit lock_vma_under_rcu refused", rc);
+        }
+      }
+      if (skel_) break;
+    }
+    if (!debug) libbpf_set_print(old);
+    if (!skel_) throw std::runtime_error("mmap_lock BPF programs: " + last);
+    if (vma_source_.empty() && vma_reason_.empty())
+      vma_reason_ = want_vma ? "CONFIG_PER_VMA_LOCK_STATS off (no vma_lock_* in /proc/vmstat) and " +
+                                   vma_fexit_error_
+                             : "not asked";
+  }
+  ~Tracer() {
+    detach();
+    if (skel_) mmap_lock_bpf__destroy(skel_);
+  }
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  void attach() {
+    if (!links_.empty()) return;
+    for (bpf_program* p : progs_) {
+      bpf_link* l = bpf_program__attach(p);
+      if (!l) {
+        int e = errno;
+        detach();
+        throw std::runtime_error(err(std::string("attach ") + bpf_program__name(p), e));
+      }
+      links_.push_back(l);
+    }
+  }
+  void detach() {
+    for (bpf_link* l : links_) bpf_link__destroy(l);
+    links_.clear();
+  }
+  void arm(bool on) { __atomic_store_n(&skel_->bss->armed, on ? 1u : 0u, __ATOMIC_SEQ_CST); }
+
+  void reset() {
+    std::vector<uint8_t> zero(static_cast<size_t>(ncpus_) * sizeof(kpl_ml_hist), 0);
+    for (uint32_t k = 0; k < KPL_ML_NR_HISTS; ++k)
+      bpf_map__update_elem(skel_->maps.hists, &k, sizeof k, zero.data(),
+                           static_cast<size_t>(ncpus_) * sizeof(kpl_ml_hist), 0);
+    for (uint32_t k = 0; k < KPL_ML_NR_COUNTS; ++k)
+      bpf_map__update_elem(skel_->maps.counts, &k, sizeof k, zero.data(),
+                           static_cast<size_t>(ncpus_) * sizeof(kpl_ml_counts), 0);
+    for (uint32_t k = 0; k < 2; ++k)
+      bpf_map__update_elem(skel_->maps.vma, &k, sizeof k, zero.data(),
+                           static_cast<size_t>(ncpus_) * sizeof(kpl_ml_vma), 0);
+    int fd = bpf_map__fd(skel_->maps.cgroups);
+    uint64_t key, next;
+    while (bpf_map_get_next_key(fd, nullptr, &next) == 0) {
+      key = next;
+      bpf_map_delete_elem(fd, &key);
+    }
+  }
+
+  Histogram hist(int kind, int who, int op) const {
+    uint32_t k = KPL_ML_HIST_IDX(kind, who, op);
+    std::vector<kpl_ml_hist> v(static_cast<size_t>(ncpus_));
+    Histogram h;
+    if (bpf_map__lookup_elem(skel_->maps.hists, &k, sizeof k, v.data(),
+                             v.size() * sizeof(kpl_ml_hist), 0))
+      throw std::runtime_error(err("read mmap_lock histogram", errno));
+    for (auto& c : v)
+      h.merge_truncated(std::span<const unsigned long long>(c.counts, KPL_ML_HIST_LEN),
+                        c.overflow);
+    return h;
+  }
+
+  Counts counts() const {
+    Counts out;
+    std::vector<kpl_ml_counts> v(static_cast<size_t>(ncpus_));
+    for (uint32_t k = 0; k < KPL_ML_NR_COUNTS; ++k) {
+      if (bpf_map__lookup_elem(skel_->maps.counts, &k, sizeof k, v.data(),
+                               v.size() * sizeof(kpl_ml_counts), 0))
+        throw std::runtime_error(err("read mmap_lock counters", errno));
+      kpl_ml_counts& s = out.c[k];
+      for (auto& c : v) {
+        s.start_locking += c.start_locking;
+        s.acquired += c.acquired;
+        s.failed += c.failed;
+        s.unpaired_acquire += c.unpaired_acquire;
+        s.downgraded += c.downgraded;
+        s.released += c.released;
+        s.release_unmatched += c.release_unmatched;
+        s.negative += c.negative;
+        s.slots_full += c.slots_full;
+        s.wait_ns_total += c.wait_ns_total;
+        s.wait_ns_max = std::max<uint64_t>(s.wait_ns_max, c.wait_ns_max);
+        s.hold_ns_total += c.hold_ns_total;
+        s.hold_ns_max = std::max<uint64_t>(s.hold_ns_max, c.hold_ns_max);
+      }
+    }
+    return out;
+  }
+
+  kpl_ml_vma vma(int who) const {
+    uint32_t k = static_cast<uint32_t>(who);
+    std::vector<kpl_ml_vma> v(static_cast<size_t>(ncpus_));
+    kpl_ml_vma s{};
+    if (bpf_map__lookup_elem(skel_->maps.vma, &k, sizeof k, v.data(),
+                             v.size() * sizeof(kpl_ml_vma), 0) == 0)
+      for (auto& c : v) {
+        s.success += c.success;
+        s.fallback += c.fallback;
+      }
+    return s;
+  }
+
+  // Per cgroup v2 id of the locking task, summed over CPUs.
+  json cgroups() const {
+    json out = json::array();
+    int fd = bpf_map__fd(skel_->maps.cgroups);
+    std::vector<kpl_ml_cg> v(static_cast<size_t>(ncpus_));
+    uint64_t key = 0, next;
+    bool first = true;
+    while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
+      first = false;
+      key = next;
+      if (bpf_map_lookup_elem(fd, &key, v.data())) continue;
+      kpl_ml_cg s{};
+      for (auto& c : v)
+        for (int op = 0; op < 2; ++op) {
+          s.acquired[op] += c.acquired[op];
+          s.waited[op] += c.waited[op];
+          s.wait_ns_total[op] += c.wait_ns_total[op];
+          s.wait_ns_max[op] = std::max<uint64_t>(s.wait_ns_max[op], c.wait_ns_max[op]);
+          s.hold_ns_total[op] += c.hold_ns_total[op];
+        }
+      json e = {{"cgroup_id", key}};
+      for (int op = 0; op < 2; ++op)
+        e[op ? "write" : "read"] = {{"acquired", s.acquired[op]},
+                                    {"waited", s.waited[op]},
+                                    {"wait_ns_total", s.wait_ns_total[op]},
+                                    {"wait_ns_max", s.wait_ns_max[op]},
+                                    {"hold_ns_total", s.hold_ns_total[op]}};
+      out.push_back(e);
+    }
+    std::sort(out.begin(), out.end(), [](const json& a, const json& b) {
+      auto total = [](const json& x) {
+        return x["read"]["wait_ns_total"].get<uint64_t>() +
+               x["write"]["wait_ns_total"].get<uint64_t>();
+      };
+      return total(a) > total(b);
+    });
+    return out;
+  }
+
+  uint64_t our_mm() const { return skel_->bss->our_mm; }
+  long mmap_lock_offset() const { return mmap_lock_offset_; }
+  Flavour flav() const { return flavour_; }
+  const std::string& attach_type() const { return attach_; }
+  const std::string& vma_source() const { return vma_source_; }
+  const std::string& vma_reason() const { return vma_reason_; }
+
+ private:
+  // Loads the set `attach` ("btf" | "raw") of the running kernel's flavour,
+  // with fexit lock_vma_under_rcu when `vma`. 0 or -errno.
+  int try_load(const std::string& attach, bool vma) {
+    Skel* s = mmap_lock_bpf__open();
+    if (!s) return -errno;
+    s->rodata->target_tgid = static_cast<__u32>(getpid());
+    std::string f = flavour_ == Flavour::memcg_path ? "path" : "id";
+    std::vector<bpf_program*> keep;
+    bpf_program* p;
+    bpf_object__for_each_program(p, s->obj) {
+      std::string name = bpf_program__name(p);
+      bool k = name == "start_" + f + "_" + attach || name == "acquire_" + f + "_" + attach ||
+               name == "release_" + f + "_" + attach;
+      if (k) keep.push_back(p);
+      if (name == "vma_exit" && vma) k = true;
+      bpf_program__set_autoload(p, k);
+    }
+    int rc = mmap_lock_bpf__load(s);
+    if (rc) {
+      mmap_lock_bpf__destroy(s);
+      return rc < 0 ? rc : -rc;
+    }
+    skel_ = s;
+    progs_ = keep;
+    if (vma) {
+      vma_link_ = bpf_program__attach(s->progs.vma_exit);
+      if (!vma_link_) {
+        int e = errno;
+        mmap_lock_bpf__destroy(s);
+        skel_ = nullptr;
+        progs_.clear();
+        return -e;
+      }
+    }
+    return 0;
+  }
+
+  Skel* skel_ = nullptr;
+  std::vector<bpf_program*> progs_;
+  std::vector<bpf_link*> links_;
+  bpf_link* vma_link_ = nullptr;  // destroyed with the skeleton's object
+  int ncpus_ = 0;
+  long mmap_lock_offset_ = -1;
+  Flavour flavour_ = Flavour::none;
+  std::string attach_, vma_source_, vma_reason_, vma_fexit_error_ = "fexit not tried";
+};
+
+// ---- the measurement -----------------------------------------------------
+
+void sleep_ms_interruptible(uint64_t ms) {
+  const uint64_t slice = 20;
+  for (uint64_t done = 0; done < ms && !stop_requested(); done += slice) {
+    timespec ts{0, static_cast<long>(std::min(slice, ms - done) * 1000000)};
+    nanosleep(&ts, nullptr);
+  }
+}
+
+struct Point {
+  workloads::FaultKind kind;
+  unsigned threads;
+  workloads::WriterKind writer;
+  std::string name() const {
+    return std::string(workloads::to_string(kind)) + "/threads=" + std::to_string(threads) +
+           "/writer=" + std::string(workloads::to_string(writer));
+  }
+};
+
+class Session : public ProbeSession {
+ public:
+  Session(RunContext& ctx, const json& p) : p_(p) {
+    cpus_ = ctx.host().online_cpus();
+    if (cpus_.empty()) throw std::runtime_error("no online CPUs");
+    tracer_ = std::make_unique<Tracer>(true);
+    for (std::string k : p_["kinds"])
+      for (unsigned t : thread_counts())
+        for (std::string w : p_["writers"])
+          points_.push_back(
+              {workloads::parse_fault_kind(k), t, workloads::parse_writer_kind(w)});
+    auto& pr = ctx.parameters();
+    pr["tracepoint_flavour"] = to_string(tracer_->flav());
+    pr["attach"] = tracer_->attach_type();
+    pr["per_vma_lock_source"] =
+        tracer_->vma_source().empty() ? json(nullptr) : json(tracer_->vma_source());
+    if (tracer_->vma_source().empty()) pr["per_vma_lock_unavailable"] = tracer_->vma_reason();
+    pr["points"] = json::array();
+    for (auto& pt : points_) pr["points"].push_back(pt.name());
+  }
+
+  unsigned steps() const override {
+    return static_cast<unsigned>(points_.size()) + (p_["overhead"].get<bool>() ? 1 : 0) +
+           (p_["crosscheck"].get<bool>() ? 1 : 0);
+  }
+
+  void run_repetition(RunContext& ctx, Repetition& rep) override {
+    tracer_->attach();
+    for (auto& pt : points_) {
+      if (stop_requested()) break;
+      ctx.progress().step(pt.name());
+      measure_point(ctx, rep, pt);
+    }
+    if (p_["overhead"].get<bool>() && !stop_requested()) {
+      ctx.progress().step("overhead");
+      overhead(ctx, rep);
+    }
+    if (p_["crosscheck"].get<bool>() && !stop_requested()) {
+      ctx.progress().step("crosscheck");
+      crosscheck(ctx, rep);
+    }
+    tracer_->attach();
+  }
+
+ private:
+  std::vector<unsigned> thread_counts() const {
+    std::vector<unsigned> v;
+    for (auto& t : p_["threads"])
+      v.push_back(std::min(t.get<unsigned>(), static_cast<unsigned>(cpus_.size())));
+    if (v.empty()) {
+      v.push_back(1);
+      if (cpus_.size() > 1) v.push_back(static_cast<unsigned>(cpus_.size()));
+    }
+    return v;
+  }
+
+  workloads::FaultStormConfig storm_config(const Point& pt) const {
+    workloads::FaultStormConfig c;
+    c.kind = pt.kind;
+    c.threads = pt.threads;
+    c.region_bytes = p_["region_mib"].get<size_t>() << 20;
+    c.rate = p_["rate"].get<double>();
+    c.writer = pt.writer;
+    c.writers = pt.writer == workloads::WriterKind::none ? 0 : 1;
+    c.writer_rate = p_["writer_rate"].get<double>();
+    c.cpus = cpus_;
+    return c;
+  }
+
+  // Runs the storm of `pt` for duration_ms; throws on a workload error.
+  workloads::FaultStormResult storm(const Point& pt, uint64_t ms) {
+    workloads::FaultStorm s(storm_config(pt));
+    s.start();
+    sleep_ms_interruptible(ms);
+    auto r = s.stop();
+    if (!r.error.empty()) throw std::runtime_error(r.error);
+    return r;
+  }
+
+  void measure_point(RunContext&, Repetition& rep, const Point& pt) {
+    const std::string base = pt.name();
+    std::string why = workloads::fault_storm_unavailable(storm_config(pt));
+    if (!why.empty()) {
+      rep.skip(base, why);
+      return;
+    }
+    tracer_->reset();
+    auto before = read_vmstat();
+    tracer_->arm(true);
+    workloads::FaultStormResult r;
+    try {
+      r = storm(pt, p_["duration_ms"].get<uint64_t>());
+    } catch (const std::exception& e) {
+      tracer_->arm(false);
+      rep.skip(base, e.what());
+      return;
+    }
+    tracer_->arm(false);
+    auto after = read_vmstat();
+    if (stop_requested()) {
+      rep.skip(base, "interrupted (^C) during the point (discarded)");
+      return;
+    }
+    json labels = {{"kind", workloads::to_string(pt.kind)},
+                   {"threads", pt.threads},
+                   {"writer", workloads::to_string(pt.writer)}};
+    static const char* who_name[] = {"ours", "other"};
+    static const char* op_name[] = {"read", "write"};
+    for (int kind = 0; kind < 2; ++kind)
+      for (int w = 0; w < 2; ++w)
+        for (int op = 0; op < 2; ++op) {
+          Histogram h = tracer_->hist(kind, w, op);
+          if (h.empty()) continue;  // e.g. no writer: no write waits
+          json l = labels;
+          l.update({{"who", who_name[w]}, {"op", op_name[op]}});
+          rep.histogram(base + "/" + (kind ? "hold/" : "wait/") + who_name[w] + "/" + op_name[op],
+                        h, "ns", l);
+        }
+    Counts c = tracer_->counts();
+    const auto& r_ours = c.at(KPL_ML_OURS, KPL_ML_READ);
+    const auto& w_ours = c.at(KPL_ML_OURS, KPL_ML_WRITE);
+    uint64_t faults = r.minflt + r.majflt;
+    auto scalar = [&](const std::string& name, double v, const char* unit, const char* better,
+                      json extra = json::object()) {
+      json l = labels;
+      l["better"] = better;
+      l.update(extra);
+      rep.scalar(base + "/" + name, v, unit, l);
+    };
+    if (r.seconds > 0 && faults > 0) {
+      scalar("faults_per_s", faults / r.seconds, "faults/s", "higher",
+             {{"faults", faults}, {"pages", r.pages}, {"seconds", r.seconds}});
+      // Read acquisitions of our tasks (locks and trylocks) per fault:
+      // ~1 where every fault takes mmap_lock, ~0 with per-VMA locks.
+      double acq = static_cast<double>(r_ours.acquired);
+      scalar("acquisitions_per_fault", acq / faults, "ratio", "lower",
+             {{"read_acquisitions", r_ours.acquired}});
+    } else {
+      rep.skip(base + "/faults_per_s", "the workload took no page faults in the window");
+    }
+    if (pt.writer != workloads::WriterKind::none && r.seconds > 0)
+      scalar("writer_ops_per_s", r.writer_ops / r.seconds, "ops/s", "higher");
+    // Our tasks released every lock they took (they stopped before disarm):
+    // anything else is a pairing error of the probe, shown, never hidden. A
+    // downgrade turns a write hold into a read hold: not a new acquisition.
+    uint64_t acquired = r_ours.acquired + w_ours.acquired;
+    uint64_t released = r_ours.released + w_ours.released;
+    uint64_t unpaired = r_ours.unpaired_acquire + w_ours.unpaired_acquire +
+                        r_ours.release_unmatched + w_ours.release_unmatched;
+    scalar("ours/acquired", static_cast<double>(acquired), "locks", "none",
+           {{"read", r_ours.acquired}, {"write", w_ours.acquired}});
+    scalar("ours/downgraded", static_cast<double>(r_ours.downgraded), "locks", "none");
+    scalar("ours/unmatched",
+           static_cast<double>((acquired > released ? acquired - released : released - acquired) +
+                               unpaired),
+           "locks", "lower",
+           {{"released", released},
+            {"release_unmatched", r_ours.release_unmatched + w_ours.release_unmatched},
+            {"unpaired_acquire", r_ours.unpaired_acquire + w_ours.unpaired_acquire}});
+    // Failed attempts: trylocks that found the lock taken (the fault
+    // path's first try), or killable locks cut by a fatal signal.
+    scalar("ours/failed", static_cast<double>(r_ours.failed + w_ours.failed), "locks", "lower",
+           {{"read", r_ours.failed}, {"write", w_ours.failed}});
+    uint64_t negative = 0, slots = 0;
+    for (auto& x : c.c) {
+      negative += x.negative;
+      slots += x.slots_full;
+    }
+    scalar("check/negative", static_cast<double>(negative), "samples", "lower");
+    scalar("check/slots_full", static_cast<double>(slots), "holds", "lower");
+    // Counters of every task, for the extra table.
+    json counters = json::object();
+    for (int w = 0; w < 2; ++w)
+      for (int op = 0; op < 2; ++op) {
+        const auto& x = c.at(w, op);
+        counters[std::string(who_name[w]) + "/" + op_name[op]] = {
+            {"start_locking", x.start_locking}, {"acquired", x.acquired},
+            {"failed", x.failed},               {"unpaired_acquire", x.unpaired_acquire},
+            {"downgraded", x.downgraded},
+            {"released", x.released},           {"release_unmatched", x.release_unmatched},
+            {"negative", x.negative},           {"wait_ns_total", x.wait_ns_total},
+            {"wait_ns_max", x.wait_ns_max},     {"hold_ns_total", x.hold_ns_total},
+            {"hold_ns_max", x.hold_ns_max}};
+      }
+    json& ex = rep.extra()[base];
+    ex["counters"] = counters;
+    ex["cgroups"] = tracer_->cgroups();
+    ex["workload"] = {{"pages", r.pages},       {"minflt", r.minflt},
+                      {"majflt", r.majflt},     {"iterations", r.iterations},
+                      {"writer_ops", r.writer_ops}, {"seconds", r.seconds}};
+    per_vma(rep, base, labels, before, after, faults);
+  }
+
+  void per_vma(Repetition& rep, const std::string& base, const json& labels,
+               const std::map<std::string, uint64_t>& before,
+               const std::map<std::string, uint64_t>& after, uint64_t faults) {
+    const std::string& src = tracer_->vma_source();
+    if (src.empty()) {
+      rep.skip(base + "/per_vma", tracer_->vma_reason());
+      return;
+    }
+    json l = labels;
+    l["source"] = src;
+    l["better"] = "none";
+    if (src == "vmstat") {
+      // System-wide counters: every process's faults in the window.
+      l["scope"] = "system";
+      for (const char* k : {"vma_lock_success", "vma_lock_abort", "vma_lock_retry", "vma_lock_miss"}) {
+        auto b = before.find(k), a = after.find(k);
+        if (b == before.end() || a == after.end()) continue;
+        rep.scalar(base + "/per_vma/" + std::string(k).substr(9), double(a->second - b->second),
+                   "faults", l);
+      }
+      return;
+    }
+    l["scope"] = "ours";
+    kpl_ml_vma v = tracer_->vma(KPL_ML_OURS);
+    rep.scalar(base + "/per_vma/success", double(v.success), "faults", l);
+    l["better"] = "lower";
+    rep.scalar(base + "/per_vma/fallback", double(v.fallback), "faults", l);
+    if (faults)
+      rep.scalar(base + "/per_vma/fallback_per_fault", double(v.fallback) / faults, "ratio", l);
+  }
+
+  // ---- overhead ----------------------------------------------------------
+
+  // Fault (and writer) throughput of one storm with nothing attached, with
+  // ours, and with perf on the same events: rounds interleave the
+  // configurations so drift hits them alike; medians per configuration.
+  void overhead(RunContext& ctx, Repetition& rep) {
+    const Point pts[] = {
+        {workloads::FaultKind::anon, static_cast<unsigned>(cpus_.size()), workloads::WriterKind::none},
+        {workloads::FaultKind::anon, static_cast<unsigned>(std::max<size_t>(1, cpus_.size() - 1)),
+         workloads::WriterKind::mmap_munmap}};
+    std::string perf = perf_path();
+    std::vector<std::string> configs = {"none", "ours"};
+    std::map<std::string, std::string> refused;
+    if (perf.empty()) {
+      refused["perf"] = "perf not installed (linux-perf)";
+    } else {
+      configs.push_back("perf_record_mmap_lock");
+      configs.push_back("perf_trace_mmap_lock");
+      configs.push_back("perf_record_contention");
+    }
+    fs::path tmp = fs::temp_directory_path() / ("kperflab-mmap_lock-" + std::to_string(getpid()));
+    fs::create_directories(tmp);
+    const uint64_t ms = p_["duration_ms"].get<uint64_t>();
+    const std::string pid = std::to_string(getpid());
+    for (const Point& pt : pts) {
+      std::map<std::string, std::vector<double>> faults, writer;
+      for (int round = 0; round < p_["overhead_rounds"].get<int>() && !stop_requested(); ++round)
+        for (const std::string& cfg : configs) {
+          if (refused.count(cfg) || stop_requested()) continue;
+          std::unique_ptr<PerfSession> ps;
+          try {
+            std::string data = (tmp / (cfg + ".data")).string(), log = (tmp / (cfg + ".log")).string();
+            fs::remove(data);
+            if (cfg == "ours") {
+              tracer_->attach();
+              tracer_->arm(true);
+            } else {
+              tracer_->detach();  // the tracepoints' static key off
+            }
+            if (cfg == "perf_record_mmap_lock")
+              ps = std::make_unique<PerfSession>(
+                  std::vector<std::string>{"record", "-q", "-e", "mmap_lock:mmap_lock_start_locking",
+                                           "-e", "mmap_lock:mmap_lock_acquire_returned", "-e",
+                                           "mmap_lock:mmap_lock_released", "-p", pid, "-o", data},
+                  log, data);
+            else if (cfg == "perf_record_contention")
+              ps = std::make_unique<PerfSession>(
+                  std::vector<std::string>{"record", "-q", "-e", "lock:contention_begin", "-e",
+                                           "lock:contention_end", "-p", pid, "-o", data},
+                  log, data);
+            else if (cfg == "perf_trace_mmap_lock")
+              ps = std::make_unique<PerfSession>(
+                  std::vector<std::string>{"trace", "--no-syscalls", "-e", "mmap_lock:*", "-p", pid,
+                                           "-o", data},
+                  log, "", 1000);
+            auto r = storm(pt, ms);
+            tracer_->arm(false);
+            if (ps) ps->stop();
+            ps.reset();
+            if (r.seconds > 0) {
+              faults[cfg].push_back((r.minflt + r.majflt) / r.seconds);
+              writer[cfg].push_back(r.writer_ops / r.seconds);
+            }
+          } catch (const std::exception& e) {
+            tracer_->arm(false);
+            refused[cfg] = e.what();
+          }
+        }
+      tracer_->attach();
+      std::string base = "overhead/" + pt.name();
+      auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v.empty() ? NAN : v.size() % 2 ? v[v.size() / 2]
+                                              : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+      };
+      double none_f = median(faults["none"]), none_w = median(writer["none"]);
+      for (const std::string& cfg : configs) {
+        if (refused.count(cfg)) {
+          rep.skip(base + "/" + cfg, refused[cfg]);
+          continue;
+        }
+        if (faults[cfg].empty()) continue;
+        double f = median(faults[cfg]);
+        json l = {{"config", cfg}, {"rounds", faults[cfg].size()}, {"better", "higher"}};
+        rep.scalar(base + "/" + cfg + "/faults_per_s", f, "faults/s", l);
+        if (cfg != "none" && none_f > 0)
+          rep.scalar(base + "/" + cfg + "/faults_ratio", f / none_f, "ratio", l);
+        if (pt.writer != workloads::WriterKind::none) {
+          double w = median(writer[cfg]);
+          rep.scalar(base + "/" + cfg + "/writer_ops_per_s", w, "ops/s", l);
+          if (cfg != "none" && none_w > 0)
+            rep.scalar(base + "/" + cfg + "/writer_ratio", w / none_w, "ratio", l);
+        }
+      }
+      if (refused.count("perf")) rep.skip(base + "/perf", refused["perf"]);
+    }
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    (void)ctx;
+  }
+
+  // ---- cross-check -------------------------------------------------------
+
+  // Our process's mmap_lock waits, ours (start_locking -> acquire) against
+  // perf's lock:contention_begin/end on &our_mm->mmap_lock, in the same
+  // window. Ours includes uncontended (fast path) acquisitions, perf's only
+  // the slow path: totals differ by the fast path, maxima should agree.
+  void crosscheck(RunContext&, Repetition& rep) {
+    const std::string base = "crosscheck";
+    std::string perf = perf_path();
+    if (perf.empty()) {
+      rep.skip(base, "perf not installed (linux-perf)");
+      return;
+    }
+    if (tracer_->mmap_lock_offset() < 0) {
+      rep.skip(base, "no mm_struct.mmap_lock in the kernel's BTF");
+      return;
+    }
+    Point pt{workloads::FaultKind::anon, static_cast<unsigned>(std::max<size_t>(1, cpus_.size() - 1)),
+             workloads::WriterKind::mmap_munmap};
+    fs::path tmp = fs::temp_directory_path() / ("kperflab-mmap_lock-x-" + std::to_string(getpid()));
+    fs::create_directories(tmp);
+    std::string data = (tmp / "contention.data").string(), log = (tmp / "perf.log").string(),
+                script = (tmp / "script.txt").string();
+    try {
+      tracer_->attach();
+      tracer_->reset();
+      PerfSession ps({"record", "-q", "-e", "lock:contention_begin", "-e", "lock:contention_end", "-p",
+                      std::to_string(getpid()), "-o", data},
+                     log, data);
+      tracer_->arm(true);
+      auto r = storm(pt, p_["duration_ms"].get<uint64_t>());
+      tracer_->arm(false);
+      int rc = ps.stop();
+      if (rc != 0) throw std::runtime_error("perf record failed: " + log_tail(log));
+      if (run_perf({"script", "-i", data, "-F", "tid,time,event,trace", "--ns"}, script) != 0)
+        throw std::runtime_error("perf script failed: " + log_tail(script));
+      std::ifstream f(script);
+      std::string text((std::istreambuf_iterator<char>(f)), {});
+      uint64_t mm = tracer_->our_mm();
+      if (!mm) throw std::runtime_error("our process took no mmap_lock in the window");
+      ContentionTotals t = parse_contention(text, mm + static_cast<uint64_t>(tracer_->mmap_lock_offset()));
+      Counts c = tracer_->counts();
+      const auto& rd = c.at(KPL_ML_OURS, KPL_ML_READ);
+      const auto& wr = c.at(KPL_ML_OURS, KPL_ML_WRITE);
+      json l = {{"workload", pt.name()}, {"better", "none"}};
+      auto put = [&](const std::string& n, double v, const char* unit, json extra = json::object()) {
+        json x = l;
+        x.update(extra);
+        rep.scalar(base + "/" + n, v, unit, x);
+      };
+      put("ours/waits", double(rd.acquired + wr.acquired), "locks",
+          {{"source", "mmap_lock:start_locking -> acquire_returned (every blocking lock)"}});
+      put("ours/wait_total_ns", double(rd.wait_ns_total + wr.wait_ns_total), "ns");
+      put("ours/wait_max_ns", double(std::max(rd.wait_ns_max, wr.wait_ns_max)), "ns");
+      put("perf/contended", double(t.contended), "locks",
+          {{"source", "perf record lock:contention_begin/end on &mm->mmap_lock (slow path)"},
+           {"unpaired", t.unpaired},
+           {"events", t.lines}});
+      put("perf/wait_total_ns", double(t.wait_total_ns), "ns");
+      put("perf/wait_max_ns", double(t.wait_max_ns), "ns");
+      if (r.seconds <= 0) rep.skip(base + "/workload", "no time elapsed");
+    } catch (const std::exception& e) {
+      tracer_->arm(false);
+      rep.skip(base, e.what());
+    }
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+  }
+
+  json p_;
+  std::vector<int> cpus_;
+  std::unique_ptr<Tracer> tracer_;
+  std::vector<Point> points_;
+};
+
+class MmapLockProbe : public Probe {
+ public:
+  std::string_view name() const override { return "mmap_lock"; }
+  std::string_view summary() const override {
+    return "mmap_lock wait/hold histograms from its tracepoints under fault storms and "
+           "writers; per-VMA lock outcomes; tracing overhead vs perf";
+  }
+  Availability check(const HostInfo&) const override {
+    auto why = unavailable_reason();
+    return why.empty() ? Availability::yes() : Availability::no(why);
+  }
+  json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
+  ParamSpecs param_specs(unsigned online_cpus) const override { return specs(online_cpus); }
+  double estimate_seconds(const json& p) const override {
+    double pts = double(p["kinds"].size()) * std::max<size_t>(1, p["threads"].empty() ? 2 : p["threads"].size()) *
+                 double(p["writers"].size());
+    double d = p["duration_ms"].get<double>() / 1000;
+    double over = p["overhead"].get<bool>() ? 2 * 5 * p["overhead_rounds"].get<double>() * (d + 1) : 0;
+    double x = p["crosscheck"].get<bool>() ? d + 2 : 0;
+    return pts * d + over + x;
+  }
+  std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
+    return std::make_unique<Session>(ctx, params);
+  }
+};
+
+}  // namespace
+
+KPERFLAB_REGISTER_PROBE(MmapLockProbe);
+
+}  // namespace kperflab::mmap_lock
