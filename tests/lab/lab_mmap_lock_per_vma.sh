@@ -20,9 +20,10 @@ newest() {  # newest bundle of a kernel release glob that has mmap_lock.json
 # "name": { ..., "value": V } of the first repetition, pretty-printed JSON.
 value_of() {
   awk -v key="\"$2\": {" '
-    index($0, key) { inside = 1; next }
-    inside && /"value":/ { gsub(/[",]/, "", $2); print $2; exit }
-    inside && /^ *}/ { inside = 0 }' "$1/mmap_lock.json"
+    !inside && index($0, key) { inside = 1; match($0, /^ */); want = RLENGTH + 2; next }
+    inside { match($0, /^ */) }
+    inside && RLENGTH == want && /"value":/ { gsub(/[",]/, "", $2); print $2; exit }
+    inside && RLENGTH < want { exit }' "$1/mmap_lock.json"
 }
 
 old=$(newest '6.1.0-*-cloud-amd64')
