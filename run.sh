@@ -7,7 +7,7 @@
 #   ./run.sh deps [--no-install]            install (or list) missing Debian/Ubuntu packages
 #   ./run.sh build                          configure + build into build/
 #   ./run.sh fuzz [SECONDS]                 each libFuzzer harness for SECONDS (default 600)
-#   ./run.sh run|list|show|compare|noise|export … the kperflab subcommand (after a build)
+#   ./run.sh run|list|show|compare|noise|catalog|export … the kperflab subcommand (after a build)
 #   ./run.sh lab [--kernel NAME]…           boot the kernel matrix under QEMU (lab/README.md)
 set -euo pipefail
 
@@ -24,11 +24,11 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 # Debian package names, by purpose. Ubuntu differences are handled in
 # resolve_packages.
 PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libclang-rt-dev libbpf-dev libelf-dev
-            zlib1g-dev nlohmann-json3-dev libbenchmark-dev libgtest-dev libcli11-dev bpftool)
+            zlib1g-dev libsqlite3-dev nlohmann-json3-dev libbenchmark-dev libgtest-dev libcli11-dev bpftool)
 PKGS_TOOLS=(linux-perf likwid)
 PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd file dwarves dkms sparse
           gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
-          libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libbenchmark-dev:arm64
+          libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libsqlite3-dev:arm64 libbenchmark-dev:arm64
           libgtest-dev:arm64)
 
 # Packages whose name differs per distribution.
@@ -172,7 +172,7 @@ case $verb in
   deps) shift; deps "$@" ;;
   build) shift; build "$@" ;;
   fuzz) shift; deps; fuzz "${1:-600}" ;;
-  run | list | show | compare | noise | export) shift; kperflab "$verb" "$@" ;;
+  run | list | show | compare | noise | catalog | export) shift; kperflab "$verb" "$@" ;;
   lab)
     shift
     [[ -x $here/lab/lab.sh ]] || die "the QEMU lab is not built yet (lab/README.md)"

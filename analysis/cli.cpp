@@ -2,6 +2,8 @@
 // kperflab compare / kperflab export: argument parsing (CLI11) and output.
 #include "analysis/cli.h"
 
+#include "analysis/catalog.h"
+
 #include <unistd.h>
 
 #include <stdexcept>
@@ -62,8 +64,10 @@ int compare_main(const std::vector<std::string>& args) {
   std::string format, out, fail_on;
   bool all = false, force = false;
   CLI::App app("Compares bundles: BASE against each CAND.", "kperflab compare");
-  app.add_option("bundles", paths, "BASE, then one or more CAND: bundles or directories of "
-                                   "bundles")
+  std::string runs = "results/runs";
+  app.add_option("bundles", paths, "BASE, then one or more CAND: bundles, directories of "
+                                   "bundles, or catalog selectors (tag:NAME, kernel:GLOB, "
+                                   "host:GLOB, config:OPT=VAL, probe:NAME; '+' joins terms)")
       ->required()->expected(2, 1 << 16)->type_name("BASE CAND...");
   app.add_option("--format", format, "text|md|html|term (default: term on a terminal, text "
                                      "otherwise)")
@@ -79,6 +83,8 @@ int compare_main(const std::vector<std::string>& args) {
                  "per metric ('probe/metric:stat' glob) minimum effect, repeatable")
       ->allow_extra_args(false)->check(CLI::Validator(check_effect_for, ""))->type_name("GLOB=X");
   app.add_flag("--cross-host", opt.cross_host, "allow bundles from different hosts");
+  app.add_option("--runs-dir", runs, "where selectors look (default results/runs)")
+      ->type_name("DIR");
   app.add_option("--noise", opt.noise,
                  "the host's noise model (kperflab noise), or 'none' (default: "
                  "results/runs/<host>/noise.json beside the base bundle, when present)")
@@ -98,9 +104,14 @@ int compare_main(const std::vector<std::string>& args) {
     opt.min_effect_for.emplace_back(v.substr(0, eq), std::stod(v.substr(eq + 1)));
   }
   if (format.empty()) format = out.empty() && isatty(STDOUT_FILENO) ? "term" : "text";
-  compare::Side base = compare::Side::load(paths[0]);
+  // A path that exists is a path; otherwise a selector goes to the catalog.
+  auto side = [&runs](const std::string& a) {
+    if (!std::filesystem::exists(a) && catalog::is_selector(a)) return compare::Side::select(a, runs);
+    return compare::Side::load(a);
+  };
+  compare::Side base = side(paths[0]);
   std::vector<compare::Side> cands;
-  for (size_t i = 1; i < paths.size(); ++i) cands.push_back(compare::Side::load(paths[i]));
+  for (size_t i = 1; i < paths.size(); ++i) cands.push_back(side(paths[i]));
   report::Input in{&base, {}, {}, all, opt.alpha};
   size_t regressions = 0;
   for (auto& c : cands) {

@@ -44,6 +44,11 @@ struct Side {
   std::string label;  // e.g. "6.12.43+deb12-cloud-amd64 (3 bundles)"
   std::vector<Bundle> bundles;
   static Side load(const std::filesystem::path& p);
+  // The bundles a catalog selector matches (analysis/catalog.h) under a
+  // runs root, labelled with the selector.
+  static Side select(const std::string& selector, const std::filesystem::path& runs_root);
+  // Loads these bundle directories (in parallel, in order).
+  static Side load_dirs(std::vector<std::filesystem::path> dirs, const std::string& what);
 };
 
 enum class Verdict { unchanged, regression, improvement, change, undecided };

@@ -147,6 +147,10 @@ void validate_meta(const json& meta, const fs::path& file) {
   one_of(req(m, "status", J_STRING), {"complete", "partial"});
   for (const char* k : {"bundle_id", "started", "finished", "profile"}) opt(m, k, J_STRING);
   if (m.has("repetitions")) m.at("repetitions").u64();
+  if (auto tags = m.find("tags")) {  // --tag (older bundles have none)
+    tags->need(J_ARRAY);
+    for (auto& t : tags->elements()) t.need(J_STRING);
+  }
   JsonView suite = req(m, "suite", J_OBJECT);
   req(suite, "version", J_STRING);
   req(suite, "git_sha", J_STRING);

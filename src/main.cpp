@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/catalog.h"
 #include "analysis/cli.h"
 #include "analysis/noise.h"
 #include "cli_args.h"
@@ -32,6 +33,8 @@ const Command kCommands[] = {
     {"compare", kperflab::compare_main, "compare bundles: regressions and improvements"},
     {"noise", kperflab::compare::noise_main,
      "the host's noise between boots (from A/A bundles), for compare"},
+    {"catalog", kperflab::catalog::catalog_main,
+     "the bundles under results/runs, selected by tag, kernel, config option, host"},
     {"export", kperflab::export_main, "a bundle as HdrHistogram log, gbench JSON or CSV"},
 };
 

@@ -135,6 +135,7 @@ nlohmann::json make_meta(const HostInfo& host, const RunOptions& opt) {
   meta["suite"] = {{"version", KPERFLAB_VERSION}, {"git_sha", KPERFLAB_GIT_SHA}};
   meta["started"] = utc_now();
   meta["profile"] = std::string(to_string(opt.profile));
+  if (!opt.tags.empty()) meta["tags"] = opt.tags;
   meta["repetitions"] = opt.repeat;
   meta["counters"] = Counters::availability();
   meta["probes"] = nlohmann::json::object();
@@ -296,6 +297,16 @@ std::string check_set(std::string& v) {
   return "";
 }
 
+// Tags go into selectors (tag:NAME, '+' joins terms): letters, digits and
+// . _ - only.
+std::string check_tag(const std::string& v) {
+  if (v.empty() || v.size() > 64) return "a tag is 1..64 characters, got '" + v.substr(0, 70) + "'";
+  for (char c : v)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      return "a tag has letters, digits, '.', '_' and '-' only, got '" + v + "'";
+  return "";
+}
+
 }  // namespace
 
 static void setup_run_cli(CLI::App& app, RunOptions& o) {
@@ -329,6 +340,12 @@ static void setup_run_cli(CLI::App& app, RunOptions& o) {
       ->allow_extra_args(false)
       ->check(CLI::Validator(check_set, ""))
       ->type_name("PROBE.KEY=VALUE");
+  app.add_option("--tag,-t", o.tags,
+                 "label the bundle (repeatable): compare and the catalog select by it, "
+                 "e.g. `kperflab compare tag:base tag:nohz`")
+      ->allow_extra_args(false)
+      ->check(CLI::Validator(check_tag, ""))
+      ->type_name("NAME");
 }
 
 RunOptions parse_run_args(const std::vector<std::string>& args) {

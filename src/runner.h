@@ -20,6 +20,7 @@ struct RunOptions {
   std::optional<std::filesystem::path> out;  // exact bundle dir (--out)
   std::filesystem::path runs_root = "results/runs";
   std::vector<std::pair<std::string, std::string>> sets;  // --set probe.key=value
+  std::vector<std::string> tags;  // --tag: labels for the catalog (analysis/catalog.h)
 };
 
 // True once SIGINT/SIGTERM arrived (or request_stop was called).
