@@ -331,8 +331,9 @@ size_t measure_pages_per_fault(int fd, size_t len) {
 
 void validate(const FaultStormConfig& c) {
   auto bad = [](const std::string& what) { throw std::invalid_argument("FaultStormConfig." + what); };
-  if (c.threads < 1 || c.threads > kMaxThreads)
-    bad("threads must be 1..1024, not " + std::to_string(c.threads));
+  // No fault thread at all: writers only (a writer load for other probes).
+  if ((c.threads < 1 && c.writers == 0) || c.threads > kMaxThreads)
+    bad("threads must be 1..1024 (0 only with writers), not " + std::to_string(c.threads));
   if (c.region_bytes < kPage || c.region_bytes % kPage)
     bad("region_bytes must be a positive multiple of the page size (" + std::to_string(kPage) + "), not " +
         std::to_string(c.region_bytes));

@@ -68,7 +68,9 @@ WriterKind parse_writer_kind(std::string_view name);
 
 struct FaultStormConfig {
   FaultKind kind = FaultKind::anon;
-  unsigned threads = 1;              // fault threads (cow: each forks its own children)
+  // Fault threads (cow: each forks its own children); 0 with writers >= 1
+  // runs the writers alone.
+  unsigned threads = 1;
   size_t region_bytes = 128u << 20;  // per thread and iteration; a multiple of the page size
   // Faults per second per thread, 0 = back to back. An absolute schedule
   // (fault n is due at n / rate), kept in batches of about 5 ms of faults.

@@ -206,6 +206,21 @@ TEST(FaultStorm, WritersRunAndLeaveTheBreakAsFound) {
   EXPECT_EQ(syscall(SYS_brk, 0), kernel_brk);
 }
 
+// threads = 0 with writers: the writers alone (the find_vma probe's writer
+// load); with no writer either, still refused.
+TEST(FaultStorm, WritersAloneWithNoFaultThread) {
+  auto c = cfg(FaultKind::anon, kPage);
+  c.threads = 0;
+  c.writer = WriterKind::mprotect;
+  c.writers = 2;
+  c.writer_rate = 2000;
+  auto r = run_for(c, 100ms);
+  EXPECT_EQ(r.error, "");
+  EXPECT_GT(r.writer_ops, 0u);
+  EXPECT_EQ(r.pages, 0u);
+  EXPECT_EQ(r.iterations, 0u);
+}
+
 TEST(FaultStorm, NothingIsLeftBehind) {
   const size_t fds = open_fds();
   const WriterKind writer_of[] = {WriterKind::mmap_munmap, WriterKind::mprotect, WriterKind::brk};

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The find_vma probe: how often bpf_find_vma and build-id user stacks fall
+// back because mmap_lock cannot be taken (or its unlock cannot be queued)
+// with IRQs off, and what each helper call costs. Pinned spinners are
+// sampled by perf events (cpu-clock; cycles where a PMU exists) while
+// writer threads in the same mm take mmap_lock for write at a set rate;
+// a sleepable uprobe takes the same stacks with IRQs on. Sweep: sampling
+// frequency x writer rate x sampled threads (find_vma.bpf.c says how).
+#include <time.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+
+#include "find_vma.h"
+#include "probe.h"
+#include "runner.h"
+#include "sampler.h"
+
+namespace kperflab::find_vma {
+
+using nlohmann::json;
+
+namespace {
+
+// Writer rates at or above this run back to back (FaultStorm's rate 0).
+constexpr double kBackToBack = 1e9;
+
+json profile_params(Profile p) {
+  json j = {{"freqs_hz", {1000, 10000}},
+            {"writer_rates", {0, 1000, kBackToBack}},
+            {"threads", {1}},
+            {"writer", "mmap_munmap"},
+            {"writers", 1},
+            {"duration_ms", 2000},
+            {"mark_rate", 1000}};
+  switch (p) {
+    case Profile::quick:
+      j.update({{"freqs_hz", {1000}}, {"writer_rates", {0, kBackToBack}}, {"duration_ms", 500}});
+      break;
+    case Profile::standard: break;
+    case Profile::full:
+      j.update({{"freqs_hz", {1000, 5000, 20000}},
+                {"writer_rates", {0, 100, 1000, 10000, kBackToBack}},
+                {"threads", json::array()}});
+      break;
+    case Profile::lab:
+      // TCG: a few seconds in all; rates of fallback, not times, matter.
+      j.update({{"freqs_hz", {1000}},
+                {"writer_rates", {0, kBackToBack}},
+                {"duration_ms", 600},
+                {"mark_rate", 200}});
+      break;
+  }
+  return j;
+}
+
+ParamSpecs specs(unsigned online_cpus) {
+  return {
+      ParamSpec::integer_list("freqs_hz", 10, 100000, 1, 16,
+                              "sampling frequencies of the perf events, Hz"),
+      ParamSpec::number_list("writer_rates", 0, kBackToBack, 1, 16,
+                             "mmap_lock writer operations per second per writer (0: no writer, "
+                             "1e9: back to back)"),
+      ParamSpec::integer_list("threads", 1, std::max(1u, online_cpus), 0, 64,
+                              "sampled spinner threads per point (empty: 1 and every online CPU)"),
+      ParamSpec::choice("writer", {"mmap_munmap", "mprotect"},
+                        "what a writer does (workloads/fault_storm.h)"),
+      ParamSpec::integer("writers", 1, 64, "writer threads when the writer rate is not 0"),
+      ParamSpec::integer("duration_ms", 50, 600000, "time per sweep point, ms"),
+      ParamSpec::number("mark_rate", 0, 100000,
+                        "calls per second of the sleepable uprobe's function (0: none)"),
+  };
+}
+
+std::string rate_name(double r) {
+  if (r <= 0) return "none";
+  if (r >= kBackToBack) return "max";
+  return std::to_string(static_cast<uint64_t>(std::llround(r)));
+}
+
+struct Point {
+  unsigned freq;
+  double writer_rate;
+  unsigned threads;
+  std::string name() const {
+    return "freq=" + std::to_string(freq) + "/writer_rate=" + rate_name(writer_rate) +
+           "/threads=" + std::to_string(threads);
+  }
+};
+
+const char* const kSourceName[KPL_FV_NR_SOURCES] = {"clock", "cycles", "uprobe_s"};
+const char* const kCallName[KPL_FV_NR_CALLS] = {"find_vma", "oracle", "stack"};
+const char* const kOutcomeName[KPL_FV_NR_OUTCOMES] = {"ok", "ebusy", "enoent", "other"};
+
+void sleep_ms_interruptible(uint64_t ms) {
+  const uint64_t slice = 20;
+  for (uint64_t done = 0; done < ms && !stop_requested(); done += slice) {
+    timespec ts{0, static_cast<long>(std::min(slice, ms - done) * 1000000)};
+    nanosleep(&ts, nullptr);
+  }
+}
+
+double ratio(uint64_t a, uint64_t b) { return b ? double(a) / double(b) : 0; }
+
+// The metrics of one source at one point.
+void report_source(Repetition& rep, const std::string& base, const json& labels, int src,
+                   const SourceCounts& c, const Sampler& s) {
+  auto put = [&](const std::string& n, double v, const char* unit, const char* better,
+                 json extra = json::object()) {
+    json l = labels;
+    l["source"] = kSourceName[src];
+    l["better"] = better;
+    l.update(extra);
+    rep.scalar(base + "/" + n, v, unit, l);
+  };
+  put("samples", double(c.samples), "runs", "none");
+  for (int o = 0; o < KPL_FV_NR_OUTCOMES; ++o) {
+    put(std::string("find_vma/") + kOutcomeName[o], double(c.find_vma[o]), "calls", "none");
+    put(std::string("oracle/") + kOutcomeName[o], double(c.oracle[o]), "calls", "none");
+  }
+  put("find_vma/calls", double(c.find_vma_calls), "calls", "none");
+  put("oracle/calls", double(c.oracle_calls), "calls", "none");
+  if (c.find_vma_calls)
+    put("find_vma/ebusy_ratio", ratio(c.find_vma[KPL_FV_EBUSY], c.find_vma_calls), "ratio",
+        "lower");
+  if (src != KPL_FV_UPROBE_S)
+    // Only where IRQs are off: there a first call that returned 0 queued
+    // the irq_work, which cannot run before the program ends.
+    put("check/oracle_not_busy", double(c.oracle_not_busy), "calls", "lower",
+        {{"first_ok", c.find_vma[KPL_FV_OK]}});
+  put("check/negative", double(c.negative), "calls", "lower");
+  put("stack/calls", double(c.stack_calls), "calls", "none");
+  put("stack/errors", double(c.stack_errors), "calls", "lower");
+  put("stack/all_ip", double(c.stack_all_ip), "calls", "lower",
+      {{"meaning", "every frame BPF_STACK_BUILD_ID_IP (busy or trylock failed)"}});
+  put("stack/some_ip", double(c.stack_some_ip), "calls", "lower");
+  put("stack/all_valid", double(c.stack_all_valid), "calls", "higher");
+  put("stack/frames_valid", double(c.frames_valid), "frames", "higher");
+  put("stack/frames_ip", double(c.frames_ip), "frames", "lower");
+  put("stack/frames_empty", double(c.frames_empty), "frames", "none");
+  if (c.frames_valid + c.frames_ip)
+    put("stack/fallback_ratio", ratio(c.frames_ip, c.frames_valid + c.frames_ip), "ratio",
+        "lower");
+  for (int call = 0; call < KPL_FV_NR_CALLS; ++call) {
+    Histogram h = s.hist(src, call);
+    if (h.empty()) continue;
+    json l = labels;
+    l.update({{"source", kSourceName[src]}, {"call", kCallName[call]}});
+    rep.histogram(base + "/latency/" + kCallName[call], h, "ns", l);
+  }
+}
+
+class Session : public ProbeSession {
+ public:
+  Session(RunContext& ctx, const json& p) : p_(p) {
+    cpus_ = ctx.host().online_cpus();
+    if (cpus_.empty()) throw std::runtime_error("no online CPUs");
+    sampler_ = std::make_unique<Sampler>();
+    std::vector<unsigned> threads;
+    for (auto& t : p_["threads"])
+      threads.push_back(std::min(t.get<unsigned>(), static_cast<unsigned>(cpus_.size())));
+    if (threads.empty()) {
+      threads.push_back(1);
+      if (cpus_.size() > 1) threads.push_back(static_cast<unsigned>(cpus_.size()));
+    }
+    for (unsigned f : p_["freqs_hz"])
+      for (double w : p_["writer_rates"])
+        for (unsigned t : threads) points_.push_back({f, w, t});
+    auto& pr = ctx.parameters();
+    pr["sleepable_uprobe"] = sampler_->uprobe_ok() ? json("loaded") : json(sampler_->uprobe_reason());
+    pr["fentry_do_mmap_read_unlock"] =
+        sampler_->fentry_ok() ? json("loaded") : json(sampler_->fentry_reason());
+    pr["points"] = json::array();
+    for (auto& pt : points_) pr["points"].push_back(pt.name());
+  }
+
+  unsigned steps() const override { return static_cast<unsigned>(points_.size()); }
+
+  void run_repetition(RunContext& ctx, Repetition& rep) override {
+    for (auto& pt : points_) {
+      if (stop_requested()) break;
+      ctx.progress().step(pt.name());
+      measure(rep, pt);
+    }
+  }
+
+ private:
+  void measure(Repetition& rep, const Point& pt) {
+    const std::string base = pt.name();
+    LoadConfig lc;
+    lc.threads = pt.threads;
+    lc.writer_rate = pt.writer_rate;
+    lc.writers = p_["writers"].get<unsigned>();
+    lc.writer = workloads::parse_writer_kind(p_["writer"].get<std::string>());
+    lc.mark_rate = sampler_->uprobe_ok() ? p_["mark_rate"].get<double>() : 0;
+    lc.cpus = cpus_;
+    workloads::FaultStormResult wr;
+    uint64_t marks = 0;
+    try {
+      Load load(lc);
+      sampler_->attach(load.spinner_tids(), pt.freq);
+      sampler_->reset();
+      sampler_->arm(true);
+      sleep_ms_interruptible(p_["duration_ms"].get<uint64_t>());
+      sampler_->arm(false);
+      sampler_->detach();
+      wr = load.stop();
+      marks = load.marks();
+    } catch (const std::exception& e) {
+      sampler_->arm(false);
+      sampler_->detach();
+      rep.skip(base, e.what());
+      return;
+    }
+    if (stop_requested()) {
+      rep.skip(base, "interrupted (^C) during the point (discarded)");
+      return;
+    }
+    if (!wr.error.empty()) {
+      rep.skip(base, "writer: " + wr.error);
+      return;
+    }
+    json labels = {{"freq_hz", pt.freq},
+                   {"writer_rate", pt.writer_rate},
+                   {"writer", p_["writer"]},
+                   {"threads", pt.threads}};
+    SourceCounts c[KPL_FV_NR_SOURCES];
+    for (int src = 0; src < KPL_FV_NR_SOURCES; ++src) c[src] = sampler_->counts(src);
+    report_source(rep, base + "/clock", labels, KPL_FV_CLOCK, c[KPL_FV_CLOCK], *sampler_);
+    if (sampler_->cycles_ok())
+      report_source(rep, base + "/cycles", labels, KPL_FV_CYCLES, c[KPL_FV_CYCLES], *sampler_);
+    else
+      rep.skip(base + "/cycles", sampler_->cycles_reason());
+    if (sampler_->uprobe_ok())
+      report_source(rep, base + "/uprobe_s", labels, KPL_FV_UPROBE_S, c[KPL_FV_UPROBE_S],
+                    *sampler_);
+    else
+      rep.skip(base + "/uprobe_s", sampler_->uprobe_reason());
+    unlocks(rep, base, labels, c);
+    if (pt.writer_rate > 0 && wr.seconds > 0) {
+      json l = labels;
+      l["better"] = "none";
+      rep.scalar(base + "/writer_ops_per_s", double(wr.writer_ops) / wr.seconds, "ops/s", l);
+    }
+    rep.extra()[base] = {{"marks", marks}, {"writer_ops", wr.writer_ops}, {"seconds", wr.seconds}};
+  }
+
+  // Deferred unlocks (the irq_work ran do_mmap_read_unlock) against the
+  // calls that must have deferred one (IRQs off, lock taken), and the
+  // direct ones of the sleepable uprobe (IRQs on).
+  void unlocks(Repetition& rep, const std::string& base, const json& labels,
+               const SourceCounts* c) {
+    json l = labels;
+    l["better"] = "none";
+    uint64_t expected = 0;
+    for (int src : {KPL_FV_CLOCK, KPL_FV_CYCLES})
+      expected += c[src].find_vma[KPL_FV_OK] + c[src].stack_all_valid + c[src].stack_some_ip;
+    json le = l;
+    le["meaning"] = "perf_event helper calls that took mmap_lock (find_vma 0, a stack with a "
+                    "valid frame): each deferred its unlock; a lower bound";
+    rep.scalar(base + "/unlock/deferred_expected", double(expected), "unlocks", le);
+    if (sampler_->fentry_ok()) {
+      kpl_fv_unlocks u = sampler_->unlocks();
+      json ld = l;
+      ld["all_tasks"] = u.deferred_all;
+      rep.scalar(base + "/unlock/deferred", double(u.deferred_ours), "unlocks", ld);
+    } else {
+      rep.skip(base + "/unlock/deferred", sampler_->fentry_reason());
+    }
+    if (sampler_->uprobe_ok()) {
+      const SourceCounts& u = c[KPL_FV_UPROBE_S];
+      json ld = l;
+      ld["meaning"] = "sleepable uprobe helper calls that took mmap_lock with IRQs on (unlocked "
+                      "in place); a lower bound";
+      rep.scalar(base + "/unlock/direct",
+                 double(u.find_vma[KPL_FV_OK] + u.oracle[KPL_FV_OK] + u.stack_all_valid +
+                        u.stack_some_ip),
+                 "unlocks", ld);
+    } else {
+      rep.skip(base + "/unlock/direct",
+               "no helper call with IRQs on to count: " + sampler_->uprobe_reason());
+    }
+  }
+
+  json p_;
+  std::vector<int> cpus_;
+  std::unique_ptr<Sampler> sampler_;
+  std::vector<Point> points_;
+};
+
+std::string unavailable_reason() {
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+    return "no kernel BTF (/sys/kernel/btf/vmlinux): bpf_find_vma needs a BTF task pointer";
+  return "";
+}
+
+class FindVmaProbe : public Probe {
+ public:
+  std::string_view name() const override { return "find_vma"; }
+  std::string_view summary() const override {
+    return "bpf_find_vma -EBUSY and build-id stack IP fallbacks from perf_event programs "
+           "(irq_work mmap unlock) against writers; helper call latency";
+  }
+  Availability check(const HostInfo&) const override {
+    auto why = unavailable_reason();
+    return why.empty() ? Availability::yes() : Availability::no(why);
+  }
+  json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
+  ParamSpecs param_specs(unsigned online_cpus) const override { return specs(online_cpus); }
+  double estimate_seconds(const json& p) const override {
+    double pts = double(p["freqs_hz"].size()) * double(p["writer_rates"].size()) *
+                 double(std::max<size_t>(1, p["threads"].empty() ? 2 : p["threads"].size()));
+    return pts * (p["duration_ms"].get<double>() / 1000 + 0.1);
+  }
+  std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
+    return std::make_unique<Session>(ctx, params);
+  }
+};
+
+}  // namespace
+
+KPERFLAB_REGISTER_PROBE(FindVmaProbe);
+
+}  // namespace kperflab::find_vma

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# find_vma issue (#16): on PREEMPT_RT the BPF helpers never take mmap_lock
+# with IRQs off (kernel/bpf/mmap_unlock_work.h forces the fallback), so
+# every bpf_find_vma of the perf_event program returns -EBUSY and every
+# build-id frame is a bare IP, at every point; on the 6.12 cloud kernel
+# (not RT), with no writer, most calls succeed. Read from the newest bundles
+# of the lab_6.12-rt-amd64 and lab_6.12-cloud-amd64 entries.
+# Usage: lab_find_vma_rt.sh RUNS_DIR KPERFLAB
+set -euo pipefail
+runs=${1:?usage: lab_find_vma_rt.sh RUNS_DIR KPERFLAB}
+kperflab=${2:?}
+
+newest() {  # newest bundle of a kernel release glob that has find_vma.json
+  local d best=""
+  for d in "$runs"/*/$1/*/; do
+    [[ -f $d/find_vma.json ]] && best=$d
+  done
+  echo "${best%/}"
+}
+# "name": { ..., "value": V } of the first repetition, pretty-printed JSON;
+# braces counted, so the nested "labels" object does not end the metric.
+value_of() {
+  awk -v key="\"$2\": {" '
+    !depth && index($0, key) { depth = 1; next }
+    depth {
+      if (depth == 1 && /"value":/) { gsub(/[",]/, "", $2); print $2; exit }
+      depth += gsub(/{/, "{") - gsub(/}/, "}")
+    }' "$1/find_vma.json"
+}
+names() {  # metric names of bundle $1 ending in $2
+  grep -oE "\"[^\"]*$2\": \{" "$1/find_vma.json" | sed -E 's/^"//; s/": \{$//' | sort -u
+}
+
+rt=$(newest '6.12.*-rt-amd64')
+cloud=$(newest '6.12.*-cloud-amd64')
+if [[ -z $rt || -z $cloud ]]; then
+  echo "SKIP: no find_vma bundle of 6.12-rt ($rt) or 6.12-cloud ($cloud) under $runs: the lab entries did not run"
+  exit 77
+fi
+echo "rt:    $rt"
+echo "cloud: $cloud"
+fail=0 n=0
+# RT: 100 % at every point and source with IRQs off.
+for m in $(names "$rt" '/(clock|cycles)/find_vma/ebusy_ratio') \
+         $(names "$rt" '/(clock|cycles)/stack/fallback_ratio'); do
+  v=$(value_of "$rt" "$m")
+  n=$((n + 1))
+  echo "rt $m = $v"
+  awk -v v="$v" 'BEGIN { exit !(v == 1) }' || { echo "FAIL: rt $m is not 1 (100 % fallback)"; fail=1; }
+done
+[[ $n -gt 0 ]] || { echo "FAIL: no clock/find_vma/ebusy_ratio in $rt/find_vma.json"; fail=1; }
+# Cloud: no writer, most calls succeed.
+n=0
+for m in $(names "$cloud" 'writer_rate=none/threads=[0-9]+/clock/find_vma/ebusy_ratio') \
+         $(names "$cloud" 'writer_rate=none/threads=[0-9]+/clock/stack/fallback_ratio'); do
+  v=$(value_of "$cloud" "$m")
+  n=$((n + 1))
+  echo "cloud $m = $v"
+  awk -v v="$v" 'BEGIN { exit !(v < 0.5) }' || { echo "FAIL: cloud $m is not below 0.5"; fail=1; }
+done
+[[ $n -gt 0 ]] || { echo "FAIL: no writer_rate=none clock ratios in $cloud/find_vma.json"; fail=1; }
+# The oracle held everywhere it is checked.
+for b in "$rt" "$cloud"; do
+  for m in $(names "$b" '/check/oracle_not_busy'); do
+    v=$(value_of "$b" "$m")
+    awk -v v="$v" 'BEGIN { exit !(v != "" && v == 0) }' || { echo "FAIL: $b: $m = $v"; fail=1; }
+  done
+done
+"$kperflab" compare "$cloud" "$rt" --probe find_vma --format text 2>&1 |
+  grep -E 'ebusy_ratio|fallback_ratio' | head -n 12 || true
+exit "$fail"
