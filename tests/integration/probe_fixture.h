@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "results/bundle.h"
@@ -39,6 +40,25 @@ inline void require_root_bpf() {
     std::printf("SKIP: no kernel BTF (/sys/kernel/btf/vmlinux)\n");
     std::exit(77);
   }
+}
+
+// The probe's document in a bundle of `kperflab run --probe PROBE ARGS`,
+// measured once per process and argument string and shared by the tests; a
+// probe this host skipped exits 77 (ctest SKIP) with the probe's reason.
+inline const nlohmann::json& probe_doc(const std::string& probe, const std::string& args) {
+  static std::map<std::string, Bundle> bundles;
+  const std::string key = probe + " " + args;
+  auto it = bundles.find(key);
+  if (it == bundles.end()) {
+    require_root_bpf();
+    it = bundles.emplace(key, Bundle::load(run_probe_bundle(probe, args))).first;
+  }
+  const nlohmann::json& d = it->second.probes.at(probe);
+  if (d["status"] == "skipped") {
+    std::printf("SKIP: %s\n", d["reason"].get<std::string>().c_str());
+    std::exit(77);
+  }
+  return d;
 }
 
 }  // namespace kperflab::testing

@@ -11,21 +11,8 @@ using nlohmann::json;
 
 namespace {
 
-// One bundle per set of arguments, measured once and shared by the tests.
 const json& bundle_doc(const std::string& args) {
-  static std::map<std::string, kperflab::Bundle> bundles;
-  auto it = bundles.find(args);
-  if (it == bundles.end()) {
-    kperflab::testing::require_root_bpf();
-    std::string dir = kperflab::testing::run_probe_bundle("cpumask", args);
-    it = bundles.emplace(args, kperflab::Bundle::load(dir)).first;
-  }
-  const json& d = it->second.probes.at("cpumask");
-  if (d["status"] == "skipped") {
-    std::printf("SKIP: %s\n", d["reason"].get<std::string>().c_str());
-    std::exit(77);
-  }
-  return d;
+  return kperflab::testing::probe_doc("cpumask", args);
 }
 
 // "auto" is SYSCALL programs on this kernel (6.10+); "tracing" forces the

@@ -5,8 +5,6 @@
 // Relations only: no writer, (nearly) every find_vma succeeds and its
 // oracle is busy; a busy writer makes -EBUSY appear, more than a slow one;
 // every call is counted once.
-#include <optional>
-
 #include "probe_fixture.h"
 
 using nlohmann::json;
@@ -14,22 +12,11 @@ using nlohmann::json;
 namespace {
 
 const json& doc() {
-  static std::optional<kperflab::Bundle> b;
-  if (!b) {
-    kperflab::testing::require_root_bpf();
-    std::string dir = kperflab::testing::run_probe_bundle(
-        "find_vma",
-        "--profile quick --repeat 1 --set find_vma.freqs_hz='[2000]' "
-        "--set find_vma.writer_rates='[0,200,1e9]' --set find_vma.threads='[1]' "
-        "--set find_vma.duration_ms=2500");
-    b = kperflab::Bundle::load(dir);
-  }
-  const json& d = b->probes.at("find_vma");
-  if (d["status"] == "skipped") {
-    std::printf("SKIP: %s\n", d["reason"].get<std::string>().c_str());
-    std::exit(77);
-  }
-  return d;
+  return kperflab::testing::probe_doc(
+      "find_vma",
+      "--profile quick --repeat 1 --set find_vma.freqs_hz='[2000]' "
+      "--set find_vma.writer_rates='[0,200,1e9]' --set find_vma.threads='[1]' "
+      "--set find_vma.duration_ms=2500");
 }
 
 const json& metrics() { return doc()["repetitions"][0]["metrics"]; }

@@ -6,7 +6,6 @@
 // read), without and with a writer thread in the same mm; the overhead runs
 // and the cross-check with perf.
 #include <fstream>
-#include <optional>
 
 #include "probe_fixture.h"
 
@@ -15,22 +14,11 @@ using nlohmann::json;
 namespace {
 
 const json& doc() {
-  static std::optional<kperflab::Bundle> b;
-  if (!b) {
-    kperflab::testing::require_root_bpf();
-    std::string dir = kperflab::testing::run_probe_bundle(
-        "mmap_lock",
-        "--profile quick --repeat 1 --set mmap_lock.region_mib=1 "
-        "--set mmap_lock.duration_ms=1500 --set mmap_lock.threads='[1]' "
-        "--set mmap_lock.overhead_rounds=3");
-    b = kperflab::Bundle::load(dir);
-  }
-  const json& d = b->probes.at("mmap_lock");
-  if (d["status"] == "skipped") {
-    std::printf("SKIP: %s\n", d["reason"].get<std::string>().c_str());
-    std::exit(77);
-  }
-  return d;
+  return kperflab::testing::probe_doc(
+      "mmap_lock",
+      "--profile quick --repeat 1 --set mmap_lock.region_mib=1 "
+      "--set mmap_lock.duration_ms=1500 --set mmap_lock.threads='[1]' "
+      "--set mmap_lock.overhead_rounds=3");
 }
 
 const json& metrics() { return doc()["repetitions"][0]["metrics"]; }

@@ -11,23 +11,9 @@ set -euo pipefail
 runs=${1:?usage: lab_find_vma_rt.sh RUNS_DIR KPERFLAB}
 kperflab=${2:?}
 
-newest() {  # newest bundle of a kernel release glob that has find_vma.json
-  local d best=""
-  for d in "$runs"/*/$1/*/; do
-    [[ -f $d/find_vma.json ]] && best=$d
-  done
-  echo "${best%/}"
-}
-# "name": { ..., "value": V } of the first repetition, pretty-printed JSON;
-# braces counted, so the nested "labels" object does not end the metric.
-value_of() {
-  awk -v key="\"$2\": {" '
-    !depth && index($0, key) { depth = 1; next }
-    depth {
-      if (depth == 1 && /"value":/) { gsub(/[",]/, "", $2); print $2; exit }
-      depth += gsub(/{/, "{") - gsub(/}/, "}")
-    }' "$1/find_vma.json"
-}
+. "$(dirname "$0")/bundle_value.sh"
+newest() { lab_newest_bundle "$runs" "$1" find_vma; }
+value_of() { lab_metric_value "$1" find_vma "$2"; }
 names() {  # metric names of bundle $1 ending in $2
   grep -oE "\"[^\"]*$2\": \{" "$1/find_vma.json" | sed -E 's/^"//; s/": \{$//' | sort -u
 }

@@ -10,21 +10,9 @@ set -euo pipefail
 runs=${1:?usage: lab_mmap_lock_per_vma.sh RUNS_DIR KPERFLAB}
 kperflab=${2:?}
 
-newest() {  # newest bundle of a kernel release glob that has mmap_lock.json
-  local d best=""
-  for d in "$runs"/*/$1/*/; do
-    [[ -f $d/mmap_lock.json ]] && best=$d
-  done
-  echo "${best%/}"
-}
-# "name": { ..., "value": V } of the first repetition, pretty-printed JSON.
-value_of() {
-  awk -v key="\"$2\": {" '
-    !inside && index($0, key) { inside = 1; match($0, /^ */); want = RLENGTH + 2; next }
-    inside { match($0, /^ */) }
-    inside && RLENGTH == want && /"value":/ { gsub(/[",]/, "", $2); print $2; exit }
-    inside && RLENGTH < want { exit }' "$1/mmap_lock.json"
-}
+. "$(dirname "$0")/bundle_value.sh"
+newest() { lab_newest_bundle "$runs" "$1" mmap_lock; }
+value_of() { lab_metric_value "$1" mmap_lock "$2"; }
 
 old=$(newest '6.1.0-*-cloud-amd64')
 new=$(newest '6.12.*-cloud-amd64')
