@@ -20,7 +20,17 @@ struct RunOptions {
   std::optional<std::filesystem::path> out;  // exact bundle dir (--out)
   std::filesystem::path runs_root = "results/runs";
   std::vector<std::pair<std::string, std::string>> sets;  // --set probe.key=value
+  bool tune = false;           // --tune (src/tune.h)
+  bool tune_boost_off = false;  // --tune-boost-off
+  std::optional<bool> noise_check;  // --[no-]noise-check; unset: on for standard and full
+  bool strict = false;          // --strict: a noisy machine refuses the run
 };
+
+// Exit status of a run refused by --strict before measuring (noisy machine).
+inline constexpr int kExitNoisy = 3;
+
+// Whether this run does the noise check (src/noise_check.h).
+bool wants_noise_check(const RunOptions& opt);
 
 // True once SIGINT/SIGTERM arrived (or request_stop was called).
 bool stop_requested();
