@@ -163,7 +163,8 @@ std::string noisy_message(const NoiseCheck& nc, const Preflight& pf) {
 }  // namespace
 
 bool wants_noise_check(const RunOptions& opt) {
-  return opt.noise_check.value_or(opt.profile == Profile::standard || opt.profile == Profile::full);
+  return opt.noise_check.value_or(opt.strict || opt.profile == Profile::standard ||
+                                  opt.profile == Profile::full);
 }
 
 bool stop_requested() { return g_stop.load(std::memory_order_relaxed); }
@@ -244,6 +245,7 @@ int run_main(const std::vector<std::string>& args) {
                                                          " profile; --noise-check turns it on)"}};
   if (wants_noise_check(opt) && !stop_requested()) {
     NoiseCheck nc = run_noise_check(pick_noise_cpus(host.online_cpus()));
+    nc.threshold_pct = opt.noise_threshold_pct;
     noise = nc.to_json();
     noise["ran"] = true;
     if (nc.noisy()) {
@@ -411,8 +413,12 @@ static void setup_run_cli(CLI::App& app, RunOptions& o) {
       "--noise-check,!--no-noise-check", [&o](int64_t n) { o.noise_check = n > 0; },
       "time a fixed loop on a few CPUs before measuring and warn when its spread is above 5 % "
       "(default: on for standard and full)");
+  app.add_option("--noise-threshold", o.noise_threshold_pct,
+                 "the noise check's limit on MAD/median, in % (default 5)")
+      ->check(cli::finite_number(0, 100))->type_name("PCT");
   app.add_flag("--strict", o.strict,
-               "refuse to measure (exit 3, no bundle) when the noise check finds the machine noisy");
+               "refuse to measure (exit 3, no bundle) when the noise check finds the machine noisy "
+               "(turns the check on unless --no-noise-check)");
 }
 
 RunOptions parse_run_args(const std::vector<std::string>& args) {

@@ -24,6 +24,7 @@ struct RunOptions {
   bool tune_boost_off = false;  // --tune-boost-off
   std::optional<bool> noise_check;  // --[no-]noise-check; unset: on for standard and full
   bool strict = false;          // --strict: a noisy machine refuses the run
+  double noise_threshold_pct = 5.0;  // --noise-threshold (kNoiseThresholdPct)
 };
 
 // Exit status of a run refused by --strict before measuring (noisy machine).

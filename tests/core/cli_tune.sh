@@ -5,7 +5,8 @@
 # SIGKILL + any next invocation. So that the test can fail on a host whose
 # settings are already what --tune wants, kernel.numa_balancing is set to 1
 # first where it is writable (and put back at the end). The restore records
-# go to a private directory (KPERFLAB_HOLD_DIR).
+# go to a private directory (KPERFLAB_HOLD_DIR). Also: --strict refuses before
+# measuring and still restores.
 set -euo pipefail
 kperflab=$1
 tmp=$(mktemp -d)
@@ -76,5 +77,21 @@ kill_tuned "$tmp/b3"
 "$kperflab" list >/dev/null 2>"$tmp/list_err" || fail "kperflab list after a kill"
 settings >"$tmp/after3"
 diff "$tmp/before" "$tmp/after3" || fail "settings differ after SIGKILL + the next invocation"
+# 4. --strict refuses a noisy machine before measuring (threshold 0: any
+# spread at all is noise, so this does not depend on how loaded the host is),
+# writes no bundle and puts the tuned settings back; at 100 % (MAD never
+# exceeds the median of positive times) nothing is noisy and the run measures.
+rc=0
+"$kperflab" "${args[@]}" --strict --noise-threshold 0 --out "$tmp/b4" >"$tmp/out4" 2>&1 || rc=$?
+[[ $rc -eq 3 ]] || { cat "$tmp/out4"; fail "--strict on a noisy machine exited $rc, expected 3"; }
+[[ ! -e $tmp/b4 ]] || fail "--strict refusal wrote a bundle"
+grep -q "refused: noise check: .* above 0 % on cpu" "$tmp/out4" || { cat "$tmp/out4"; fail "refusal names no CPU"; }
+grep -q "; busiest: " "$tmp/out4" || fail "refusal does not name the busiest processes"
+settings >"$tmp/after4"
+diff "$tmp/before" "$tmp/after4" || fail "settings differ after a --strict refusal"
+"$kperflab" "${args[@]}" --strict --noise-threshold 100 --out "$tmp/b5" >"$tmp/out5" 2>&1 ||
+  { cat "$tmp/out5"; fail "--strict at 100 %"; }
+grep -q '"noisy": false' "$tmp/b5/meta.json" || fail "noise_check not recorded as quiet at 100 %"
+grep -q "^noise check: spread (MAD/median) cpu0 " <("$kperflab" show "$tmp/b5") || fail "show: noise check"
 [[ $meaningful == 1 ]] || { echo "SKIP: nothing on this host that --tune changes"; exit 77; }
-echo "cli_tune: ok ($(grep -c . "$tmp/before") settings read before and after, 3 ways)"
+echo "cli_tune: ok ($(grep -c . "$tmp/before") settings read before and after, 4 ways)"

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "noise_check.h"
+#include "runner.h"
 
 namespace kperflab {
 namespace {
@@ -63,6 +64,25 @@ TEST(NoiseCheck, RunsPinnedOnThisHost) {
   ASSERT_EQ(bad.cpus.size(), 2u);
   EXPECT_NE(bad.cpus[1].error, "");
   EXPECT_TRUE(bad.cpus[1].samples_ns.empty());
+}
+
+// Which runs do the check, and the --tune flags (CLI11, src/runner.cpp).
+TEST(NoiseCheck, RunFlags) {
+  auto want = [](std::vector<std::string> a) { return wants_noise_check(parse_run_args(a)); };
+  EXPECT_TRUE(want({"--profile", "standard"}));
+  EXPECT_TRUE(want({"--profile", "full"}));
+  EXPECT_FALSE(want({"--profile", "quick"}));
+  EXPECT_FALSE(want({"--profile", "lab"}));
+  EXPECT_FALSE(want({"--profile", "standard", "--no-noise-check"}));
+  EXPECT_TRUE(want({"--profile", "quick", "--noise-check"}));
+  EXPECT_TRUE(want({"--profile", "quick", "--strict"}));
+  EXPECT_FALSE(want({"--strict", "--no-noise-check"}));
+  RunOptions o = parse_run_args({"--tune-boost-off", "--noise-threshold", "2.5"});
+  EXPECT_TRUE(o.tune && o.tune_boost_off);
+  EXPECT_DOUBLE_EQ(o.noise_threshold_pct, 2.5);
+  EXPECT_FALSE(parse_run_args({}).tune);
+  EXPECT_THROW(parse_run_args({"--noise-threshold", "nan"}), std::invalid_argument);
+  EXPECT_THROW(parse_run_args({"--noise-threshold", "101"}), std::invalid_argument);
 }
 
 }  // namespace
