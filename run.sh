@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # kperflab entry point.
-#   ./run.sh [--profile P] [--no-install]   install deps, build, run the default profile
+#   ./run.sh [--profile P] [--no-install] [--tune [--tune-boost-off]] [--strict]
+#                                           install deps, build, run the default profile
+#                                           (--tune etc.: README.md "A quiet machine")
 #   ./run.sh test                           install deps, build, run the whole test suite,
 #                                           then its ASan+UBSan build and 60 s per fuzzer
 #   ./run.sh deps [--no-install]            install (or list) missing Debian/Ubuntu packages
 #   ./run.sh build                          configure + build into build/
 #   ./run.sh fuzz [SECONDS]                 each libFuzzer harness for SECONDS (default 600)
-#   ./run.sh run|list|show|compare|noise|catalog|export … the kperflab subcommand (after a build)
+#   ./run.sh run|list|show|compare|noise|catalog|export|restore … the kperflab subcommand
+#                                           (after a build; `run --tune` passes through)
 #   ./run.sh lab [--kernel NAME]…           boot the kernel matrix under QEMU (lab/README.md)
 set -euo pipefail
 
@@ -100,18 +103,19 @@ kperflab() {
 }
 
 main_job() {
-  local profile=standard no_install=""
+  local profile=standard no_install="" quiet=()
   while [[ $# -gt 0 ]]; do
     case $1 in
       --profile) profile=${2:?--profile needs a value}; shift 2 ;;
       --no-install) no_install=--no-install; shift ;;
+      --tune | --tune-boost-off | --strict | --noise-check | --no-noise-check) quiet+=("$1"); shift ;;
       *) die "unknown argument '$1' (see the header of run.sh)" ;;
     esac
   done
   deps $no_install
   build
   local out
-  out=$(kperflab run --profile "$profile" | tee /dev/stderr | sed -n 's/^bundle: \(.*\) (.*/\1/p')
+  out=$(kperflab run --profile "$profile" "${quiet[@]}" | tee /dev/stderr | sed -n 's/^bundle: \(.*\) (.*/\1/p')
   [[ -n $out ]] || die "kperflab run wrote no bundle"
   kperflab show "$out"
 }
@@ -167,16 +171,17 @@ fuzz() {
 
 verb=${1:-}
 case $verb in
-  "" | --profile | --no-install) main_job "$@" ;;
+  "" | --profile | --no-install | --tune | --tune-boost-off | --strict | --noise-check | \
+  --no-noise-check) main_job "$@" ;;
   test) shift; run_tests "$@" ;;
   deps) shift; deps "$@" ;;
   build) shift; build "$@" ;;
   fuzz) shift; deps; fuzz "${1:-600}" ;;
-  run | list | show | compare | noise | catalog | export) shift; kperflab "$verb" "$@" ;;
+  run | list | show | compare | noise | catalog | export | restore) shift; kperflab "$verb" "$@" ;;
   lab)
     shift
     [[ -x $here/lab/lab.sh ]] || die "the QEMU lab is not built yet (lab/README.md)"
     exec "$here/lab/lab.sh" "$@" ;;
-  -h | --help) sed -n '3,11p' "$0" ;;
+  -h | --help) sed -n '3,14p' "$0" ;;
   *) die "unknown verb '$verb' (see ./run.sh --help)" ;;
 esac

@@ -135,6 +135,58 @@ void validate_cpu(const JsonView& c) {
   validate_topology(req(c, "topology", J_ARRAY));
 }
 
+// The quiet-machine sections (src/preflight.h, tune.h, noise_check.h):
+// optional, bundles older than them lack them.
+void validate_preflight(const JsonView& p) {
+  p.need(J_OBJECT);
+  opt(p, "sample_ms", J_INT);
+  opt(p, "load1", J_NUMBER | J_NULL);
+  for (auto& f : req(p, "findings", J_ARRAY).elements()) {
+    f.need(J_OBJECT);
+    for (const char* k : {"what", "value", "why"}) req(f, k, J_STRING);
+    one_of(req(f, "severity", J_STRING), {"info", "warn"});
+    for (auto& pr : req(f, "probes", J_ARRAY).elements()) pr.need(J_STRING);
+  }
+  if (auto b = p.find("busiest"))
+    for (auto& x : b->need(J_ARRAY).elements()) {
+      x.need(J_OBJECT);
+      req(x, "pid", J_INT);
+      req(x, "comm", J_STRING);
+      req(x, "cpu_pct", J_NUMBER);
+    }
+}
+
+void validate_tuning(const JsonView& t) {
+  t.need(J_OBJECT);
+  opt(t, "boost_off", J_BOOL);
+  for (auto& s : req(t, "settings", J_ARRAY).elements()) {
+    s.need(J_OBJECT);
+    for (const char* k : {"setting", "path", "from", "to"}) req(s, k, J_STRING);
+    one_of(req(s, "status", J_STRING), {"tuned", "already", "absent", "failed"});
+    for (const char* k : {"error", "restored"}) opt(s, k, J_STRING);
+    opt(s, "errno", J_INT);
+  }
+}
+
+void validate_noise_check(const JsonView& n) {
+  n.need(J_OBJECT);
+  if (!req(n, "ran", J_BOOL).boolean()) {
+    opt(n, "reason", J_STRING);
+    return;
+  }
+  req(n, "threshold_pct", J_NUMBER);
+  req(n, "noisy", J_BOOL);
+  for (const char* k : {"rounds", "iterations"}) opt(n, k, J_INT);
+  for (auto& c : req(n, "cpus", J_ARRAY).elements()) {
+    c.need(J_OBJECT);
+    req(c, "cpu", J_INT);
+    for (const char* k : {"median_ns", "mad_ns", "spread_pct"}) req(c, k, J_NUMBER);
+    opt(c, "error", J_STRING);
+    if (auto s = c.find("samples_ns"))
+      for (auto& x : s->need(J_ARRAY).elements()) x.need(J_NUMBER);
+  }
+}
+
 }  // namespace
 
 void validate_meta(const json& meta, const fs::path& file) {
@@ -161,6 +213,9 @@ void validate_meta(const json& meta, const fs::path& file) {
   opt(host, "memory_bytes", J_INT | J_NULL);
   validate_kernel(req(m, "kernel", J_OBJECT));
   validate_cpu(req(m, "cpu", J_OBJECT));
+  if (auto p = m.find("preflight")) validate_preflight(*p);
+  if (auto t = m.find("tuning")) validate_tuning(*t);
+  if (auto n = m.find("noise_check")) validate_noise_check(*n);
   for (auto& [n, p] : req(m, "probes", J_OBJECT).members()) {
     p.need(J_OBJECT);
     one_of(req(p, "status", J_STRING), {"complete", "partial", "skipped", "failed"});

@@ -16,6 +16,8 @@
 #include "kperflab_version.h"
 #include "results/bundle.h"
 #include "runner.h"
+#include "sysctl_hold.h"
+#include "tune.h"
 
 namespace {
 
@@ -36,9 +38,26 @@ const Command kCommands[] = {
     {"catalog", kperflab::catalog::catalog_main,
      "the bundles under results/runs, selected by tag, kernel, config option, host"},
     {"export", kperflab::export_main, "a bundle as HdrHistogram log, gbench JSON or CSV"},
+    {"restore", kperflab::restore_main,
+     "put back settings a killed run left changed (--tune, numa_balancing, autogroup)"},
 };
 
+// Every invocation first applies the restore records of runs that died
+// holding a setting (src/sysctl_hold.h). `run` does it itself (and records
+// it in the bundle); `restore` reports each record. Quiet when there are none.
+void recover_for(const char* verb) {
+  if (std::string(verb) == "run" || std::string(verb) == "restore") return;
+  try {
+    for (const auto& r : kperflab::recover_stale_holds())
+      std::fprintf(stderr, "kperflab: %s\n", kperflab::printable(kperflab::describe(r)).c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kperflab: warning: restore records not checked: %s\n",
+                 kperflab::printable(e.what()).c_str());
+  }
+}
+
 int run_verb(const Command& c, const std::vector<std::string>& args) {
+  recover_for(c.name);
   try {
     return c.fn(args);
   } catch (const kperflab::cli::HelpShown&) {

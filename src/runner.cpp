@@ -16,6 +16,9 @@
 
 #include "cli_args.h"
 #include "counters.h"
+#include "noise_check.h"
+#include "preflight.h"
+#include "tune.h"
 #include "kperflab_version.h"
 #include "results/bundle.h"
 
@@ -123,7 +126,46 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json
   return out;
 }
 
+void report_tuning(const Tuning& t) {
+  std::cerr << "kperflab run: --tune: " << t.summary() << "\n";
+  for (auto& it : t.items())
+    if (it.status == "failed")
+      std::cerr << "  could not tune " << it.setting << ": " << it.error << "\n";
+}
+
+void report_preflight(const Preflight& pf) {
+  for (auto& f : pf.findings)
+    if (f.severity == "warn")
+      std::cerr << "kperflab run: preflight: " << f.what << " = " << f.value << "\n";
+}
+
+// What is noisy and the likely why: the CPUs, the load, the busiest processes.
+std::string noisy_message(const NoiseCheck& nc, const Preflight& pf) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf,
+                "noise check: run-to-run spread of a fixed integer loop (MAD/median of %u "
+                "rounds of ~10 ms) above %.0f %% on ",
+                nc.rounds, nc.threshold_pct);
+  std::string m = buf + nc.noisy_cpus();
+  if (pf.load1) {
+    std::snprintf(buf, sizeof buf, "; load %.2f over %u CPUs", *pf.load1, pf.online_cpus);
+    m += buf;
+  }
+  std::string busy;
+  for (auto& p : pf.busiest) {
+    std::snprintf(buf, sizeof buf, "%d %s %.0f%%", int(p.pid), p.comm.c_str(), p.cpu_pct);
+    busy += (busy.empty() ? "" : ", ") + std::string(buf);
+  }
+  m += "; busiest: " + (busy.empty() ? std::string("none seen") : busy);
+  return m;
+}
+
 }  // namespace
+
+bool wants_noise_check(const RunOptions& opt) {
+  return opt.noise_check.value_or(opt.strict || opt.profile == Profile::standard ||
+                                  opt.profile == Profile::full);
+}
 
 bool stop_requested() { return g_stop.load(std::memory_order_relaxed); }
 void request_stop() { g_stop.store(true); }
@@ -191,9 +233,34 @@ int run_main(const std::vector<std::string>& args) {
   } catch (const std::exception& e) {
     std::cerr << "kperflab run: warning: restore records not checked: " << e.what() << "\n";
   }
+  // --tune before the provenance and the preflight: they describe the
+  // machine as it is measured. Every change comes back when `tuning` goes.
+  std::optional<Tuning> tuning;
+  if (opt.tune) tuning.emplace(TuneOptions{opt.tune_boost_off});
+  if (tuning) report_tuning(*tuning);
   HostInfo host = HostInfo::collect();
+  const Preflight pf = run_preflight({}, host.provenance());
+  report_preflight(pf);
+  nlohmann::json noise = {{"ran", false}, {"reason", "off (--no-noise-check, or the " +
+                                                         std::string(to_string(opt.profile)) +
+                                                         " profile; --noise-check turns it on)"}};
+  if (wants_noise_check(opt) && !stop_requested()) {
+    NoiseCheck nc = run_noise_check(pick_noise_cpus(host.online_cpus()));
+    nc.threshold_pct = opt.noise_threshold_pct;
+    noise = nc.to_json();
+    noise["ran"] = true;
+    if (nc.noisy()) {
+      std::cerr << "kperflab run: " << (opt.strict ? "refused: " : "warning: ")
+                << noisy_message(nc, pf) << "\n";
+      if (opt.strict) return kExitNoisy;  // nothing measured, no bundle; tuning goes back
+    }
+  }
   BundleWriter bw(opt.out ? *opt.out : opt.runs_root, make_meta(host, opt), opt.out.has_value());
   if (!recovered.empty()) bw.meta()["recovered_holds"] = recovered;
+  bw.meta()["preflight"] = pf.to_json();
+  bw.meta()["noise_check"] = noise;
+  if (tuning) bw.meta()["tuning"] = tuning->to_json();
+  bw.flush_meta();
   if (host.kconfig()) bw.write_file("kconfig.gz", gzip_compress(*host.kconfig()));
   Progress progress(isatty(STDERR_FILENO));
   bool all_ok = true;
@@ -205,6 +272,10 @@ int run_main(const std::vector<std::string>& args) {
         {"metrics", o.metrics}};
     bw.flush_meta();
     all_ok = all_ok && o.status != "failed" && o.status != "partial";
+  }
+  if (tuning) {
+    tuning->release();  // before the bundle is final: it records what came back
+    bw.meta()["tuning"] = tuning->to_json();
   }
   bw.meta()["finished"] = utc_now();
   if (!bw.write_failures().empty()) bw.meta()["write_failures"] = bw.write_failures();
@@ -284,8 +355,10 @@ const char* kRunFooter =
     "also inside a sweep point, and keeps what was measured whole in a bundle marked\n"
     "partial. Every --set is checked (type, range, that the probe runs) before anything\n"
     "runs; `kperflab list --params` lists each probe's parameters.\n"
+    "Before measuring, a preflight describes the machine (meta.json \"preflight\", shown\n"
+    "by `kperflab show`); README.md \"A quiet machine\" explains --tune and the noise check.\n"
     "Exit: 0 ok, 1 a probe failed or a file went to the rescue directory (full disk),\n"
-    "2 bad arguments, 130 interrupted.";
+    "2 bad arguments, 3 refused by --strict (noisy machine), 130 interrupted.";
 
 // "membarrier.iterations=5": PROBE.KEY before the first '='.
 std::string check_set(std::string& v) {
@@ -346,6 +419,23 @@ static void setup_run_cli(CLI::App& app, RunOptions& o) {
       ->allow_extra_args(false)
       ->check(CLI::Validator(check_tag, ""))
       ->type_name("NAME");
+  app.add_flag("--tune", o.tune,
+               "for this run only: performance governor, no deep C-states (PM QoS), NMI "
+               "watchdog and NUMA balancing off; put back afterwards, also after a crash "
+               "(kperflab restore)");
+  app.add_flag_callback(
+      "--tune-boost-off", [&o] { o.tune = o.tune_boost_off = true; },
+      "--tune, and turbo/boost off as well");
+  app.add_flag_function(
+      "--noise-check,!--no-noise-check", [&o](int64_t n) { o.noise_check = n > 0; },
+      "time a fixed loop on a few CPUs before measuring and warn when its spread is above 5 % "
+      "(default: on for standard and full)");
+  app.add_option("--noise-threshold", o.noise_threshold_pct,
+                 "the noise check's limit on MAD/median, in % (default 5)")
+      ->check(cli::finite_number(0, 100))->type_name("PCT");
+  app.add_flag("--strict", o.strict,
+               "refuse to measure (exit 3, no bundle) when the noise check finds the machine noisy "
+               "(turns the check on unless --no-noise-check)");
 }
 
 RunOptions parse_run_args(const std::vector<std::string>& args) {

@@ -21,7 +21,18 @@ struct RunOptions {
   std::filesystem::path runs_root = "results/runs";
   std::vector<std::pair<std::string, std::string>> sets;  // --set probe.key=value
   std::vector<std::string> tags;  // --tag: labels for the catalog (analysis/catalog.h)
+  bool tune = false;           // --tune (src/tune.h)
+  bool tune_boost_off = false;  // --tune-boost-off
+  std::optional<bool> noise_check;  // --[no-]noise-check; unset: on for standard and full
+  bool strict = false;          // --strict: a noisy machine refuses the run
+  double noise_threshold_pct = 5.0;  // --noise-threshold (kNoiseThresholdPct)
 };
+
+// Exit status of a run refused by --strict before measuring (noisy machine).
+inline constexpr int kExitNoisy = 3;
+
+// Whether this run does the noise check (src/noise_check.h).
+bool wants_noise_check(const RunOptions& opt);
 
 // True once SIGINT/SIGTERM arrived (or request_stop was called).
 bool stop_requested();

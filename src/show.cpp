@@ -64,6 +64,8 @@ void print_topology(const JsonView& c) {
   }
 }
 
+void print_quiet(const JsonView& m);
+
 void print_provenance(const JsonView& m) {
   JsonView k = m.at("kernel"), c = m.at("cpu"), h = m.at("host"), suite = m.at("suite");
   std::printf("bundle   %s  status=%s  suite=%s (%s)\n", str(m, "bundle_id").c_str(),
@@ -93,6 +95,52 @@ void print_provenance(const JsonView& m) {
       if (s.str().rfind("Not affected", 0) != 0) ++n;
     std::printf("mitigations: %d of %zu vulnerability entries not 'Not affected'\n", n,
                 vulns->size());
+  }
+  print_quiet(m);
+}
+
+// Preflight findings, warnings first; what --tune changed; the noise check.
+// Bundles older than these sections lack them and print nothing here.
+void print_quiet(const JsonView& m) {
+  if (auto pf = m.find_if("preflight", J_OBJECT)) {
+    auto findings = pf->at("findings").elements();
+    std::printf("preflight (%s ms sample): %s\n", str(*pf, "sample_ms").c_str(),
+                findings.empty() ? "no findings" : "warnings first");
+    for (const char* sev : {"warn", "info"})
+      for (auto& f : findings) {
+        if (f.at("severity").str() != sev) continue;
+        std::string probes;
+        for (auto& p : f.at("probes").elements()) probes += (probes.empty() ? "" : ",") + p.str();
+        std::printf("  %-4s %-18s %s\n       %s [%s]\n", sev, str(f, "what").c_str(),
+                    str(f, "value").c_str(), str(f, "why").c_str(), printable(probes).c_str());
+      }
+  }
+  if (auto t = m.find_if("tuning", J_OBJECT)) {
+    std::printf("tuning (--tune%s):\n", t->has("boost_off") && t->at("boost_off").boolean()
+                                            ? " --tune-boost-off" : "");
+    for (auto& s : t->at("settings").elements()) {
+      std::string st = s.at("status").str();
+      std::printf("  %-8s %s", st.c_str(), str(s, "setting").c_str());
+      if (st == "tuned" || st == "already")
+        std::printf(" %s -> %s", str(s, "from").c_str(), str(s, "to").c_str());
+      if (s.has("error")) std::printf(": %s", str(s, "error").c_str());
+      if (s.has("restored")) std::printf("; restored: %s", str(s, "restored").c_str());
+      std::printf("\n");
+    }
+  }
+  if (auto n = m.find_if("noise_check", J_OBJECT)) {
+    if (!n->at("ran").boolean()) {
+      std::printf("noise check: not run (%s)\n", str(*n, "reason").c_str());
+      return;
+    }
+    std::string cpus;
+    char buf[64];
+    for (auto& c : n->at("cpus").elements()) {
+      std::snprintf(buf, sizeof buf, "cpu%s %.1f%%", str(c, "cpu").c_str(), c.at("spread_pct").num());
+      cpus += (cpus.empty() ? "" : ", ") + std::string(buf);
+    }
+    std::printf("noise check: spread (MAD/median) %s; threshold %s%% -> %s\n", cpus.c_str(),
+                str(*n, "threshold_pct").c_str(), n->at("noisy").boolean() ? "NOISY" : "quiet");
   }
 }
 
