@@ -15,6 +15,7 @@
 #include <span>
 #include <stdexcept>
 
+#include "bpf_percpu.h"
 #include "find_vma.skel.h"
 #include "workloads/spinner.h"
 
@@ -67,8 +68,7 @@ std::string self_exe() {
 }  // namespace
 
 Sampler::Sampler() {
-  ncpus_ = libbpf_num_possible_cpus();
-  if (ncpus_ <= 0) throw std::runtime_error(err("libbpf_num_possible_cpus", ncpus_));
+  ncpus_ = bpf::possible_cpus();
   const bool debug = getenv("KPERFLAB_BPF_DEBUG") != nullptr;
   libbpf_print_fn_t old = debug ? nullptr : libbpf_set_print(nullptr);
   // The perf_event programs are the probe; the others are tried one by
@@ -178,57 +178,25 @@ void Sampler::detach() {
 void Sampler::arm(bool on) { __atomic_store_n(&skel_->bss->armed, on ? 1u : 0u, __ATOMIC_SEQ_CST); }
 
 void Sampler::reset() {
-  std::vector<uint8_t> zero(static_cast<size_t>(ncpus_) * sizeof(kpl_fv_hist), 0);
-  for (uint32_t k = 0; k < KPL_FV_NR_HISTS; ++k)
-    bpf_map__update_elem(skel_->maps.hists, &k, sizeof k, zero.data(),
-                         static_cast<size_t>(ncpus_) * sizeof(kpl_fv_hist), 0);
-  for (uint32_t k = 0; k < KPL_FV_NR_SOURCES; ++k)
-    bpf_map__update_elem(skel_->maps.counts, &k, sizeof k, zero.data(),
-                         static_cast<size_t>(ncpus_) * sizeof(kpl_fv_counts), 0);
-  uint32_t k = 0;
-  bpf_map__update_elem(skel_->maps.unlocks, &k, sizeof k, zero.data(),
-                       static_cast<size_t>(ncpus_) * sizeof(kpl_fv_unlocks), 0);
+  bpf::zero_percpu(skel_->maps.hists, KPL_FV_NR_HISTS, sizeof(kpl_fv_hist), ncpus_);
+  bpf::zero_percpu(skel_->maps.counts, KPL_FV_NR_SOURCES, sizeof(kpl_fv_counts), ncpus_);
+  bpf::zero_percpu(skel_->maps.unlocks, 1, sizeof(kpl_fv_unlocks), ncpus_);
 }
 
-namespace {
-// Every field of these structs is a __u64 count: summed field by field.
-template <class T>
-T sum_percpu(const bpf_map* m, uint32_t k, int ncpus) {
-  static_assert(sizeof(T) % sizeof(uint64_t) == 0);
-  std::vector<T> v(static_cast<size_t>(ncpus));
-  T s{};
-  if (bpf_map__lookup_elem(m, &k, sizeof k, v.data(), v.size() * sizeof(T), 0))
-    throw std::runtime_error(err(std::string("read ") + bpf_map__name(m), errno));
-  auto* out = reinterpret_cast<uint64_t*>(&s);
-  for (const T& c : v) {
-    auto* in = reinterpret_cast<const uint64_t*>(&c);
-    for (size_t i = 0; i < sizeof(T) / sizeof(uint64_t); ++i) out[i] += in[i];
-  }
-  return s;
-}
-}  // namespace
 
 SourceCounts Sampler::counts(int src) const {
   SourceCounts s;
   static_cast<kpl_fv_counts&>(s) =
-      sum_percpu<kpl_fv_counts>(skel_->maps.counts, static_cast<uint32_t>(src), ncpus_);
+      bpf::sum_percpu<kpl_fv_counts>(skel_->maps.counts, static_cast<uint32_t>(src), ncpus_);
   return s;
 }
 
 kpl_fv_unlocks Sampler::unlocks() const {
-  return sum_percpu<kpl_fv_unlocks>(skel_->maps.unlocks, 0, ncpus_);
+  return bpf::sum_percpu<kpl_fv_unlocks>(skel_->maps.unlocks, 0, ncpus_);
 }
 
 Histogram Sampler::hist(int src, int call) const {
-  uint32_t k = KPL_FV_HIST_IDX(src, call);
-  std::vector<kpl_fv_hist> v(static_cast<size_t>(ncpus_));
-  Histogram h;
-  if (bpf_map__lookup_elem(skel_->maps.hists, &k, sizeof k, v.data(),
-                           v.size() * sizeof(kpl_fv_hist), 0))
-    throw std::runtime_error(err("read find_vma histogram", errno));
-  for (auto& c : v)
-    h.merge_truncated(std::span<const unsigned long long>(c.counts, KPL_FV_HIST_LEN), c.overflow);
-  return h;
+  return bpf::merge_percpu_hist<kpl_fv_hist>(skel_->maps.hists, KPL_FV_HIST_IDX(src, call), ncpus_);
 }
 
 // ---- the load ------------------------------------------------------------

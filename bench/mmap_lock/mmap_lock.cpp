@@ -21,6 +21,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "bpf_percpu.h"
 #include "mmap_lock.h"
 #include "mmap_lock.skel.h"
 #include "perf_tool.h"
@@ -197,8 +198,7 @@ class Tracer {
     KernelBtf btf;
     flavour_ = flavour(btf);
     if (flavour_ == Flavour::none) throw std::runtime_error(unavailable_reason());
-    ncpus_ = libbpf_num_possible_cpus();
-    if (ncpus_ <= 0) throw std::runtime_error(err("libbpf_num_possible_cpus", ncpus_));
+    ncpus_ = bpf::possible_cpus();
     mmap_lock_offset_ = btf.member_offset("mm_struct", "mmap_lock");
     // Per-VMA outcomes: /proc/vmstat counts them with CONFIG_PER_VMA_LOCK_STATS;
     // otherwise fexit lock_vma_under_rcu, where it loads.
@@ -259,16 +259,9 @@ class Tracer {
   void arm(bool on) { __atomic_store_n(&skel_->bss->armed, on ? 1u : 0u, __ATOMIC_SEQ_CST); }
 
   void reset() {
-    std::vector<uint8_t> zero(static_cast<size_t>(ncpus_) * sizeof(kpl_ml_hist), 0);
-    for (uint32_t k = 0; k < KPL_ML_NR_HISTS; ++k)
-      bpf_map__update_elem(skel_->maps.hists, &k, sizeof k, zero.data(),
-                           static_cast<size_t>(ncpus_) * sizeof(kpl_ml_hist), 0);
-    for (uint32_t k = 0; k < KPL_ML_NR_COUNTS; ++k)
-      bpf_map__update_elem(skel_->maps.counts, &k, sizeof k, zero.data(),
-                           static_cast<size_t>(ncpus_) * sizeof(kpl_ml_counts), 0);
-    for (uint32_t k = 0; k < 2; ++k)
-      bpf_map__update_elem(skel_->maps.vma, &k, sizeof k, zero.data(),
-                           static_cast<size_t>(ncpus_) * sizeof(kpl_ml_vma), 0);
+    bpf::zero_percpu(skel_->maps.hists, KPL_ML_NR_HISTS, sizeof(kpl_ml_hist), ncpus_);
+    bpf::zero_percpu(skel_->maps.counts, KPL_ML_NR_COUNTS, sizeof(kpl_ml_counts), ncpus_);
+    bpf::zero_percpu(skel_->maps.vma, 2, sizeof(kpl_ml_vma), ncpus_);
     int fd = bpf_map__fd(skel_->maps.cgroups);
     uint64_t key, next;
     while (bpf_map_get_next_key(fd, nullptr, &next) == 0) {
@@ -278,27 +271,16 @@ class Tracer {
   }
 
   Histogram hist(int kind, int who, int op) const {
-    uint32_t k = KPL_ML_HIST_IDX(kind, who, op);
-    std::vector<kpl_ml_hist> v(static_cast<size_t>(ncpus_));
-    Histogram h;
-    if (bpf_map__lookup_elem(skel_->maps.hists, &k, sizeof k, v.data(),
-                             v.size() * sizeof(kpl_ml_hist), 0))
-      throw std::runtime_error(err("read mmap_lock histogram", errno));
-    for (auto& c : v)
-      h.merge_truncated(std::span<const unsigned long long>(c.counts, KPL_ML_HIST_LEN),
-                        c.overflow);
-    return h;
+    return bpf::merge_percpu_hist<kpl_ml_hist>(skel_->maps.hists, KPL_ML_HIST_IDX(kind, who, op),
+                                               ncpus_);
   }
 
   Counts counts() const {
     Counts out;
-    std::vector<kpl_ml_counts> v(static_cast<size_t>(ncpus_));
     for (uint32_t k = 0; k < KPL_ML_NR_COUNTS; ++k) {
-      if (bpf_map__lookup_elem(skel_->maps.counts, &k, sizeof k, v.data(),
-                               v.size() * sizeof(kpl_ml_counts), 0))
-        throw std::runtime_error(err("read mmap_lock counters", errno));
       kpl_ml_counts& s = out.c[k];
-      for (auto& c : v) {
+      // Sums, but the maxima are maxima: not bpf::sum_percpu.
+      for (auto& c : bpf::read_percpu<kpl_ml_counts>(skel_->maps.counts, k, ncpus_)) {
         s.start_locking += c.start_locking;
         s.acquired += c.acquired;
         s.failed += c.failed;
@@ -318,16 +300,7 @@ class Tracer {
   }
 
   kpl_ml_vma vma(int who) const {
-    uint32_t k = static_cast<uint32_t>(who);
-    std::vector<kpl_ml_vma> v(static_cast<size_t>(ncpus_));
-    kpl_ml_vma s{};
-    if (bpf_map__lookup_elem(skel_->maps.vma, &k, sizeof k, v.data(),
-                             v.size() * sizeof(kpl_ml_vma), 0) == 0)
-      for (auto& c : v) {
-        s.success += c.success;
-        s.fallback += c.fallback;
-      }
-    return s;
+    return bpf::sum_percpu<kpl_ml_vma>(skel_->maps.vma, static_cast<uint32_t>(who), ncpus_);
   }
 
   // Per cgroup v2 id of the locking task, summed over CPUs.
