@@ -147,7 +147,10 @@ json profile_params(Profile p) {
     case Profile::quick:
       j.update({{"kinds", {"anon"}}, {"duration_ms", 500}, {"overhead_rounds", 2}});
       break;
-    case Profile::standard: break;
+    case Profile::standard:
+      // Ten repetitions by default: ~20 s each on 2 vCPUs.
+      j.update({{"duration_ms", 500}, {"overhead_rounds", 2}});
+      break;
     case Profile::full:
       j.update({{"writers", {"none", "mmap_munmap", "mprotect", "brk"}},
                 {"duration_ms", 2000},
