@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -192,12 +193,14 @@ void reap(pid_t pid, int* status, rusage* ru) {
     if (errno != EINTR) fail("wait4 of a cow child");
 }
 
-void run_cow(const FaultStormConfig& cfg, Run& r, Slot& slot, std::atomic<uint64_t>& reported) {
+void run_cow(const FaultStormConfig& cfg, Run& r, Slot& slot, std::atomic<uint64_t>& reported,
+             const std::function<void()>& setup_done) {
   const uint64_t pages = cfg.region_bytes / kPage;
   Mapping m(cfg.region_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
   madvise(m.data(), cfg.region_bytes, MADV_NOHUGEPAGE);
   Run setup{r.stop, Pacer{}, kBatch};  // the first write: unpaced, not counted
   if (touch(m.data(), pages, kPage, true, setup, 0) < pages) return;
+  setup_done();
   r.pace.t0 = now_ns();
   while (!r.stopped()) {
     reported.store(0);
@@ -421,6 +424,8 @@ struct FaultStorm::State {
   std::vector<Slot> slots;  // fault threads, then writers
   std::vector<std::thread> threads;
   std::atomic<unsigned> started{0};
+  std::atomic<unsigned> prepared{0};  // threads done with their setup (or failed)
+  std::atomic<uint32_t> released{0};  // go() (or stop()) was called
   uint64_t t_start = 0;
   std::mutex error_mu;
   std::string error;
@@ -447,6 +452,15 @@ struct FaultStorm::State {
     started.notify_all();
     return ok;
   }
+  // This thread is set up (or gave up): counted once, then it waits for
+  // go() unless `wait` is false or the storm is stopping.
+  void arrive(bool& arrived, bool wait) {
+    if (arrived) return;
+    arrived = true;
+    prepared.fetch_add(1);
+    prepared.notify_all();
+    while (wait && released.load() == 0) released.wait(0);
+  }
 };
 
 FaultStorm::FaultStorm(FaultStormConfig cfg) : cfg_(std::move(cfg)) {
@@ -464,7 +478,7 @@ FaultStorm::FaultStorm(FaultStormConfig cfg) : cfg_(std::move(cfg)) {
 
 FaultStorm::~FaultStorm() { stop(); }
 
-void FaultStorm::start() {
+void FaultStorm::prepare() {
   State& s = *st_;
   if (s.phase != State::Phase::built) throw std::logic_error("FaultStorm::start: a storm starts once");
   s.phase = State::Phase::running;
@@ -478,12 +492,28 @@ void FaultStorm::start() {
     throw;
   }
   for (unsigned n; (n = s.started.load()) < total;) s.started.wait(n);
+  for (unsigned n; (n = s.prepared.load()) < total;) s.prepared.wait(n);
+}
+
+void FaultStorm::go() {
+  State& s = *st_;
+  if (s.phase != State::Phase::running || s.released.load()) return;
+  s.t_start = now_ns();
+  s.released.store(1);
+  s.released.notify_all();
+}
+
+void FaultStorm::start() {
+  prepare();
+  go();
 }
 
 FaultStormResult FaultStorm::stop() {
   State& s = *st_;
   if (s.phase != State::Phase::running) return s.result;
   s.shared->stop.store(1);
+  s.released.store(1);  // threads still held by prepare() end at once
+  s.released.notify_all();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
   s.phase = State::Phase::stopped;
@@ -512,18 +542,24 @@ void FaultStorm::fault_thread(unsigned i) noexcept {
   State& s = *st_;
   Slot& slot = s.slots[i];
   const std::string who = "fault thread " + std::to_string(i);
-  if (!s.place(cfg_, i, who)) return;
+  bool arrived = false;
+  if (!s.place(cfg_, i, who)) return s.arrive(arrived, false);
+  // anon and file have no setup of their own; cow writes its region first.
+  if (cfg_.kind != FaultKind::cow) s.arrive(arrived, true);
   const rusage r0 = thread_rusage();
   try {
     Run r{s.shared->stop, pacer(cfg_.rate), batch_for(cfg_.rate)};
     switch (cfg_.kind) {
       case FaultKind::anon: run_anon(cfg_, r, slot); break;
       case FaultKind::file: run_file(cfg_, r, slot, s.file.get(), s.pages_per_fault); break;
-      case FaultKind::cow: run_cow(cfg_, r, slot, s.shared->child_pages[i]); break;
+      case FaultKind::cow:
+        run_cow(cfg_, r, slot, s.shared->child_pages[i], [&] { s.arrive(arrived, true); });
+        break;
     }
   } catch (const std::exception& e) {
     s.record(who, e.what());
   }
+  s.arrive(arrived, false);  // a setup that failed or was stopped still arrives
   if (cfg_.kind != FaultKind::cow) {  // cow: the children's, summed as they were reaped
     const rusage r1 = thread_rusage();
     slot.minflt = uint64_t(r1.ru_minflt - r0.ru_minflt);
@@ -535,7 +571,9 @@ void FaultStorm::writer_thread(unsigned i) noexcept {
   State& s = *st_;
   Slot& slot = s.slots[i];
   const std::string who = std::string(to_string(cfg_.writer)) + " writer " + std::to_string(i - cfg_.threads);
-  if (!s.place(cfg_, i, who)) return;
+  bool arrived = false;
+  if (!s.place(cfg_, i, who)) return s.arrive(arrived, false);
+  s.arrive(arrived, true);
   try {
     WriterRound round(cfg_.writer);
     const Pacer pace = pacer(cfg_.writer_rate);

@@ -109,9 +109,15 @@ class FaultStorm {
   FaultStorm(const FaultStorm&) = delete;
   FaultStorm& operator=(const FaultStorm&) = delete;
 
-  // Starts every thread and returns once each is pinned (when cpus asks)
-  // and has published its tid; not after any fault. A storm starts once:
-  // std::logic_error after that.
+  // Starts every thread and returns once each is pinned (when cpus asks),
+  // has published its tid and has done its setup (cow: the first write of
+  // its region, whose faults are not the storm's), holding them there until
+  // go(): a tracer armed in between sees the storm and not its setup. A
+  // storm starts once: std::logic_error after that.
+  void prepare();
+  // Lets the prepared threads run; the storm's time starts here.
+  void go();
+  // prepare() then go().
   void start();
   // Asks the threads to stop at their next batch of pages (a mapping is
   // unmapped, a cow child ends and is reaped), joins them, returns the

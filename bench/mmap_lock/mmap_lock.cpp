@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -489,10 +490,15 @@ class Session : public ProbeSession {
     return c;
   }
 
-  // Runs the storm of `pt` for duration_ms; throws on a workload error.
-  workloads::FaultStormResult storm(const Point& pt, uint64_t ms) {
+  // Runs the storm of `pt` for ms; throws on a workload error. Its setup
+  // (the file's page cache, cow's first write) is done before `at_go` runs
+  // and the threads go: a tracer armed there counts the storm only.
+  workloads::FaultStormResult storm(const Point& pt, uint64_t ms,
+                                    const std::function<void()>& at_go = {}) {
     workloads::FaultStorm s(storm_config(pt));
-    s.start();
+    s.prepare();
+    if (at_go) at_go();
+    s.go();
     sleep_ms_interruptible(ms);
     auto r = s.stop();
     if (!r.error.empty()) throw std::runtime_error(r.error);
@@ -507,11 +513,13 @@ class Session : public ProbeSession {
       return;
     }
     tracer_->reset();
-    auto before = read_vmstat();
-    tracer_->arm(true);
+    std::map<std::string, uint64_t> before;
     workloads::FaultStormResult r;
     try {
-      r = storm(pt, p_["duration_ms"].get<uint64_t>());
+      r = storm(pt, p_["duration_ms"].get<uint64_t>(), [&] {
+        before = read_vmstat();
+        tracer_->arm(true);
+      });
     } catch (const std::exception& e) {
       tracer_->arm(false);
       rep.skip(base, e.what());

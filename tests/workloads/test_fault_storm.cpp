@@ -3,6 +3,7 @@
 // is prompt even with 128 MiB regions, and nothing is left behind: no
 // mapping, file, child or moved program break.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -299,4 +300,44 @@ TEST(FaultStorm, PinningToAMissingCpuIsAnError) {
   auto r = storm.stop();
   EXPECT_NE(r.error.find("fault thread 0: sched_setaffinity"), std::string::npos) << r.error;
   EXPECT_EQ(r.pages, 0u);
+}
+
+namespace {
+
+// This process's minor faults so far (every thread's).
+long process_minflt() {
+  rusage r{};
+  getrusage(RUSAGE_SELF, &r);
+  return r.ru_minflt;
+}
+
+}  // namespace
+
+// prepare() returns with every thread set up and held: cow's first write is
+// done (its faults are this process's), and nothing of the storm has run
+// until go(); a storm stopped before go() ends at once with nothing counted.
+TEST(FaultStorm, PrepareHoldsTheThreadsAfterTheirSetup) {
+  auto c = cfg(FaultKind::cow, 256 * kPage);
+  c.writer = WriterKind::mmap_munmap;
+  c.writers = 1;
+  {
+    long before = process_minflt();
+    FaultStorm storm(c);
+    storm.prepare();
+    EXPECT_GE(process_minflt() - before, 256 * 9 / 10) << "cow's first write is done by prepare()";
+    std::this_thread::sleep_for(100ms);
+    auto r = storm.stop();  // never released
+    EXPECT_EQ(r.pages, 0u);
+    EXPECT_EQ(r.minflt, 0u);
+    EXPECT_EQ(r.writer_ops, 0u);
+    EXPECT_EQ(r.error, "");
+  }
+  FaultStorm storm(c);
+  storm.prepare();
+  storm.go();
+  std::this_thread::sleep_for(100ms);
+  auto r = storm.stop();
+  EXPECT_GT(r.pages, 0u);
+  EXPECT_GT(r.writer_ops, 0u);
+  EXPECT_GE(r.minflt, r.pages * 9 / 10) << "the children's faults only";
 }
