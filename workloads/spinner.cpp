@@ -5,11 +5,13 @@
 #include "cpu_relax.h"
 
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -108,6 +110,47 @@ void Spinners::stop_all() {
     if (t.joinable()) t.join();
   threads_.clear();
   shared_.reset();
+}
+
+namespace {
+uint64_t ns_of(const timespec& t) {
+  return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + static_cast<uint64_t>(t.tv_nsec);
+}
+std::optional<uint64_t> thread_cpu_ns(std::thread& t) {
+  clockid_t id;
+  timespec ts;
+  if (pthread_getcpuclockid(t.native_handle(), &id) != 0 || clock_gettime(id, &ts) != 0)
+    return std::nullopt;
+  return ns_of(ts);
+}
+uint64_t wall_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ns_of(ts);
+}
+}  // namespace
+
+void Spinners::mark() {
+  mark_cpu_ns_.assign(threads_.size(), 0);
+  for (size_t i = 0; i < threads_.size(); ++i)
+    if (where_[i].state == ThreadState::spin)
+      if (auto v = thread_cpu_ns(threads_[i])) mark_cpu_ns_[i] = *v;
+  mark_wall_ns_ = wall_ns();
+}
+
+std::optional<double> Spinners::spin_on_cpu_fraction() {
+  if (mark_wall_ns_ == 0 || mark_cpu_ns_.size() != threads_.size()) return std::nullopt;
+  uint64_t wall = wall_ns() - mark_wall_ns_;
+  if (wall == 0) return std::nullopt;
+  std::optional<double> lowest;
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    if (where_[i].state != ThreadState::spin) continue;
+    auto now = thread_cpu_ns(threads_[i]);
+    if (!now || *now < mark_cpu_ns_[i]) return std::nullopt;
+    double f = static_cast<double>(*now - mark_cpu_ns_[i]) / static_cast<double>(wall);
+    if (!lowest || f < *lowest) lowest = f;
+  }
+  return lowest;
 }
 
 std::vector<int> Spinners::spinning_cpus() const {

@@ -35,6 +35,15 @@ class Spinners {
   std::vector<int> spinning_cpus() const;
   std::vector<int> sleeping_cpus() const;
 
+  // A spinning target is an IPI target only while it is rq->curr. mark()
+  // starts a window; spin_on_cpu_fraction() is the smallest share of that
+  // window's wall time any spinning thread spent on its CPU (its
+  // CLOCK_THREAD_CPUTIME_ID, exact for a running thread), nullopt when
+  // nothing spins or a clock could not be read. Below 1 the point mixed
+  // calls that sent an IPI with calls that found the target preempted.
+  void mark();
+  std::optional<double> spin_on_cpu_fraction();
+
  private:
   struct Shared {
     std::atomic<bool> stop{false};
@@ -46,6 +55,8 @@ class Spinners {
   std::unique_ptr<kperflab::AutogroupHold> autogroup_;  // while spinning targets run
   std::unique_ptr<Shared> shared_;
   std::vector<std::thread> threads_;
+  uint64_t mark_wall_ns_ = 0;
+  std::vector<uint64_t> mark_cpu_ns_;  // per thread; spinning ones used
 };
 
 // A child process pinned to a CPU and busy spinning: that CPU then runs

@@ -127,6 +127,7 @@ class Session : public ProbeSession {
     auto& p = ctx.parameters();
     p["clock"] = clock_.describe();
     p["supported_mask"] = mask;
+    p["targets_on_cpu_floor"] = kTargetsOnCpuFloor;
     p["delivery"] = tracer_ ? tracer_->describe() : json{{"unavailable", delivery_reason_}};
     std::vector<Skipped> sk;
     points_ = build_points(params_, ctx.host(), mask_, sk);
@@ -206,6 +207,7 @@ void Session::register_point_benchmark(RunContext& ctx, const Point& p, PointRes
         Histogram h;
         int err = 0;
         bool interrupted = false;
+        if (spin) spin->mark();
         run_point_calls(clock_, p, st, h, err, interrupted);
         {
           std::lock_guard<std::mutex> g(r.lock);
@@ -217,6 +219,12 @@ void Session::register_point_benchmark(RunContext& ctx, const Point& p, PointRes
           // A point is stored whole or not at all: delivery is part of it.
           r.delivery = trace_delivery(*tracer_, p, params_["delivery_iterations"]);
           if (!r.delivery) r.interrupted = true;
+        }
+        // One window over the timed calls and the traced ones: both need
+        // the spinners on their CPUs.
+        if (std::optional<double> on_cpu = spin ? spin->spin_on_cpu_fraction() : std::nullopt) {
+          std::lock_guard<std::mutex> g(r.lock);
+          if (!r.targets_on_cpu || *on_cpu < *r.targets_on_cpu) r.targets_on_cpu = on_cpu;
         }
         st.counters["p50_ns"] = static_cast<double>(h.quantile(0.5));
         st.counters["p99_ns"] = static_cast<double>(h.quantile(0.99));

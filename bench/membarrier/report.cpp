@@ -62,6 +62,13 @@ void Report::point(const Point& p, const PointResult& r) {
     return;
   }
   rep_.histogram(metric, r.latency, "ns", p.labels);
+  if (r.targets_on_cpu) {
+    // A spinner preempted while we call gets no IPI: below ~1 the latency
+    // mixes IPI calls with calls that sent none (seen on a loaded 2-vCPU VM:
+    // targets=1/spin p50 equal to targets=1/sleep).
+    rep_.scalar(p.name + "/targets_on_cpu_fraction", *r.targets_on_cpu, "ratio", p.labels);
+    if (*r.targets_on_cpu < kTargetsOnCpuFloor) preempted_.emplace_back(p.name, *r.targets_on_cpu);
+  }
   json row = {p.name, r.latency.count(), r.latency.quantile(0.5), r.latency.quantile(0.99),
               nullptr, nullptr, nullptr, nullptr, nullptr};
   if (r.delivery) delivery(p, *r.delivery, row);
@@ -194,6 +201,11 @@ void Report::explain_global_misses() {
 
 void Report::finish() {
   explain_global_misses();
+  for (auto& [name, f] : preempted_)
+    note(name + ": the spinning targets were on their CPUs for only " + fmt3(100 * f) +
+         " % of the timed calls (other work preempted them despite nice -20), so its latency "
+         "mixes calls that sent IPIs with calls that found no target; quiet the machine "
+         "(--tune, --noise-check) before trusting this point");
   if (traced_) {
     rep_.scalar("delivery/foreign_ipis", static_cast<double>(foreign_), "count");
     rep_.scalar("delivery/negative_deltas", static_cast<double>(negative_), "count");

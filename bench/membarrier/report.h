@@ -24,6 +24,12 @@ struct Delivery {
   std::vector<CpuDelivery> cpus;
 };
 
+// Below this share of a point's wall time on their CPUs, spinning targets
+// are reported as preempted (a note in the bundle). Not 1: with
+// IRQ_TIME_ACCOUNTING the IPIs' own handler time is not the spinner's (a
+// quiet 2-vCPU VM: 0.966-0.999 per point).
+inline constexpr double kTargetsOnCpuFloor = 0.9;
+
 struct PointResult {
   std::mutex lock;
   Histogram latency;
@@ -31,6 +37,10 @@ struct PointResult {
   std::string setup_error;
   bool interrupted = false;  // ^C inside the point: its calls are discarded
   std::optional<Delivery> delivery;
+  // Smallest share of the point's wall time (timed calls, then the traced
+  // ones) a spinning target of ours was on its CPU, over callers; unset for
+  // points without spinners.
+  std::optional<double> targets_on_cpu;
 };
 
 struct RegResult {
@@ -69,6 +79,7 @@ class Report {
   nlohmann::json cpu_rows_ = nlohmann::json::array();  // per point and CPU
   std::vector<std::string> notes_;
   std::map<std::string, double> missed_;  // point -> missed_ipi_fraction
+  std::vector<std::pair<std::string, double>> preempted_;  // point -> targets_on_cpu
   bool traced_ = false;
   uint64_t foreign_ = 0, negative_ = 0;  // over every traced point
 };

@@ -43,6 +43,22 @@ class MembarrierTest : public ::testing::Test {
   static double p50(unsigned rep, const std::string& name) {
     return metric(rep, name).value("p50", 0.0);
   }
+  // The spinning target's share of the timed calls on its CPU. Only where it
+  // was (nearly) always rq->curr did (nearly) every call send it an IPI; on a
+  // loaded 2-vCPU VM it was preempted often enough that targets=1/spin p50
+  // equalled targets=1/sleep (1143 v 1143 ns, CI). The probe reports that
+  // (targets_on_cpu_fraction and a note) and the latency relations are
+  // checked only where they hold by construction.
+  static bool spinner_kept_its_cpu(unsigned rep,
+                                   const std::string& point = "private_expedited/targets=1/spin") {
+    double f = metric(rep, point + "/targets_on_cpu_fraction").value("value", 0.0);
+    EXPECT_GT(f, 0.0);
+    EXPECT_LE(f, 1.02);
+    if (f >= doc()["parameters"]["targets_on_cpu_floor"].get<double>()) return true;
+    std::printf("repetition %u, %s: the spinning target was on its CPU for %.1f %% of the "
+                "point; what needs it there is not checked\n", rep, point.c_str(), 100 * f);
+    return false;
+  }
   static bool delivery_traced() {
     return doc()["parameters"]["delivery"].contains("handlers");
   }
@@ -79,16 +95,40 @@ TEST_F(MembarrierTest, EveryHistogramHoldsTheIterationsRun) {
     }
 }
 
+TEST_F(MembarrierTest, SpinningTargetsReportTheirShareOfTheCpu) {
+  for (unsigned r = 0; r < 2; ++r) {
+    const json& m = doc()["repetitions"][r]["metrics"];
+    unsigned spin_points = 0;
+    for (auto& [name, v] : m.items()) {
+      auto at = name.find("/targets=");
+      if (at == std::string::npos || name.find("/latency") == std::string::npos) continue;
+      std::string point = name.substr(0, name.rfind("/latency"));
+      bool spins = point.find("/spin", at) != std::string::npos;
+      bool idle = point.find("/sleep", at) != std::string::npos || point.find("/none", at) != std::string::npos;
+      if (!spins && !idle) continue;  // half: both
+      EXPECT_EQ(m.contains(point + "/targets_on_cpu_fraction"), spins) << point;
+      spin_points += spins;
+    }
+    EXPECT_GT(spin_points, 0u);
+  }
+}
+
 TEST_F(MembarrierTest, ZeroTargetsFasterThanOneSpinningTarget) {
-  for (unsigned r = 0; r < 2; ++r)
-    EXPECT_LT(p50(r, "private_expedited/targets=0/none/latency"),
-              p50(r, "private_expedited/targets=1/spin/latency"));
+  for (unsigned r = 0; r < 2; ++r) {
+    if (spinner_kept_its_cpu(r)) {
+      EXPECT_LT(p50(r, "private_expedited/targets=0/none/latency"),
+                p50(r, "private_expedited/targets=1/spin/latency"));
+    }
+  }
 }
 
 TEST_F(MembarrierTest, SleepingTargetGetsNoIpi) {
-  for (unsigned r = 0; r < 2; ++r)
-    EXPECT_LT(p50(r, "private_expedited/targets=1/sleep/latency"),
-              p50(r, "private_expedited/targets=1/spin/latency"));
+  for (unsigned r = 0; r < 2; ++r) {
+    if (spinner_kept_its_cpu(r)) {
+      EXPECT_LT(p50(r, "private_expedited/targets=1/sleep/latency"),
+                p50(r, "private_expedited/targets=1/spin/latency"));
+    }
+  }
   if (!delivery_traced()) GTEST_SKIP() << doc()["parameters"]["delivery"].dump();
   EXPECT_EQ(metric(0, "private_expedited/targets=1/sleep/ipis_per_call")["value"], 0.0);
 }
@@ -116,8 +156,10 @@ TEST_F(MembarrierTest, FlagCpuAtAnotherMmSendsNoIpi) {
     EXPECT_EQ(metric(r, "private_expedited_rseq/flag_cpu/other_mm/ipis_per_call")["value"], 0.0);
     // The same call aimed at our own spinner does send one, except when the
     // spinner was preempted at that instant (a few % on a busy 2-vCPU VM).
-    EXPECT_GT(metric(r, "private_expedited_rseq/flag_cpu/own_mm/ipis_per_call")["value"]
-                  .get<double>(), 0.5);
+    if (spinner_kept_its_cpu(r, "private_expedited_rseq/flag_cpu/own_mm")) {
+      EXPECT_GT(metric(r, "private_expedited_rseq/flag_cpu/own_mm/ipis_per_call")["value"]
+                    .get<double>(), 0.5);
+    }
   }
 }
 
@@ -131,7 +173,9 @@ TEST_F(MembarrierTest, DeliveryRecordedForEveryExpectedIpi) {
   // the floor only says deliveries are recorded at all. The exact check
   // (deliveries + negatives == IPIs we queued) needs a send counter.
   EXPECT_LE(d["count"].get<unsigned>(), calls);
-  EXPECT_GE(d["count"].get<unsigned>(), calls / 2);
+  if (spinner_kept_its_cpu(0)) {
+    EXPECT_GE(d["count"].get<unsigned>(), calls / 2);
+  }
   EXPECT_EQ(metric(0, "private_expedited/targets=1/spin/unexpected_ipi_fraction")["value"], 0.0);
   // Delivery (send -> handler) happens inside the sender's wait.
   EXPECT_LT(d["p50"].get<double>(), p50(0, "private_expedited/targets=1/spin/latency"));

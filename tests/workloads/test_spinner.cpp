@@ -59,6 +59,36 @@ TEST(ForeignSpinner, DiesWithTheProcessThatStartedIt) {
   prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
+// Two spinners pinned to one CPU share it: their CPU times over a window sum
+// to at most its wall time, so the smaller share is at most about a half,
+// whatever else runs on the machine.
+TEST(Spinners, TwoSpinnersOnOneCpuReportAtMostHalfEach) {
+  Spinners s({{0, ThreadState::spin}, {0, ThreadState::spin}});
+  EXPECT_FALSE(s.spin_on_cpu_fraction()) << "no window marked yet";
+  s.mark();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto f = s.spin_on_cpu_fraction();
+  ASSERT_TRUE(f);
+  EXPECT_GT(*f, 0.0);
+  EXPECT_LT(*f, 0.6);
+}
+
+TEST(Spinners, OneSpinnerShareIsAFractionOfTheWindow) {
+  Spinners s({{0, ThreadState::spin}, {0, ThreadState::sleep}});
+  s.mark();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto f = s.spin_on_cpu_fraction();
+  ASSERT_TRUE(f);
+  EXPECT_GT(*f, 0.0);
+  EXPECT_LE(*f, 1.02);  // clock reads are not simultaneous
+}
+
+TEST(Spinners, SleepersAloneHaveNoShare) {
+  Spinners s({{0, ThreadState::sleep}});
+  s.mark();
+  EXPECT_FALSE(s.spin_on_cpu_fraction());
+}
+
 TEST(ForkBoundChild, ChildOfADeadParentDoesNotRun) {
   // The parent forks and exits at once; the child, if the race was lost,
   // must notice it is orphaned and exit rather than run on.
