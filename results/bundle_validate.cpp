@@ -187,6 +187,24 @@ void validate_noise_check(const JsonView& n) {
   }
 }
 
+// --until-ci's record of why a probe stopped repeating (src/until_ci.h).
+void validate_until_ci(const JsonView& u) {
+  u.need(J_OBJECT);
+  for (const char* k : {"target_half_width_pct", "confidence", "budget_s", "elapsed_s"})
+    req(u, k, J_NUMBER);
+  for (const char* k : {"min_repetitions", "max_repetitions", "repetitions", "headline_metrics",
+                        "above_target"})
+    req(u, k, J_INT);
+  opt(u, "statistic", J_STRING);
+  one_of(req(u, "stopped", J_STRING),
+         {"converged", "budget", "max_repetitions", "interrupted", "no_headline_metric"});
+  for (auto& w : req(u, "widest", J_ARRAY).elements()) {
+    w.need(J_OBJECT);
+    req(w, "metric", J_STRING);
+    req(w, "half_width_pct", J_NUMBER);
+  }
+}
+
 }  // namespace
 
 void validate_meta(const json& meta, const fs::path& file) {
@@ -216,6 +234,12 @@ void validate_meta(const json& meta, const fs::path& file) {
   if (auto p = m.find("preflight")) validate_preflight(*p);
   if (auto t = m.find("tuning")) validate_tuning(*t);
   if (auto n = m.find("noise_check")) validate_noise_check(*n);
+  if (auto u = m.find("until_ci")) {
+    u->need(J_OBJECT);
+    req(*u, "target_half_width_pct", J_NUMBER);
+    req(*u, "min_repetitions", J_INT);
+    opt(*u, "budget_s", J_NUMBER);
+  }
   for (auto& [n, p] : req(m, "probes", J_OBJECT).members()) {
     p.need(J_OBJECT);
     one_of(req(p, "status", J_STRING), {"complete", "partial", "skipped", "failed"});
@@ -239,6 +263,7 @@ void validate_probe(const json& doc, const fs::path& file, LoadBudget& budget) {
   one_of(req(d, "status", J_STRING), {"complete", "partial", "skipped", "failed"});
   req(d, "reason", kText);
   req(d, "parameters", J_OBJECT);
+  if (auto u = d.find("until_ci")) validate_until_ci(*u);
   for (auto& rep : req(d, "repetitions", J_ARRAY).elements()) {
     rep.need(J_OBJECT);
     for (auto& [n, m] : req(rep, "metrics", J_OBJECT).members()) validate_metric(m, budget);

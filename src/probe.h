@@ -158,6 +158,7 @@ class Progress {
   explicit Progress(bool tty);
   void begin_probe(std::string_view probe, unsigned total_steps, double estimate_s);
   void step(std::string_view label);
+  void add_steps(unsigned n) { total_ += n; }  // a probe repeating beyond its plan
   void note(std::string_view msg);  // a line that stays (warnings, skips)
   void end_probe(std::string_view status);
 

@@ -64,6 +64,66 @@ struct ProbeOutcome {
   size_t metrics = 0;
 };
 
+// The repetition loop's stopping rule: opt.repeat repetitions, or with
+// --until-ci at least that many and then until every headline CI is narrow
+// enough, the budget would be overrun by the next repetition, or max_reps.
+class Adaptive {
+ public:
+  Adaptive(const RunOptions& opt, double estimate_s) : opt_(opt) {
+    if (opt.until_ci)
+      budget_s_ = opt.until_ci->budget_s > 0 ? opt.until_ci->budget_s
+                                              : default_until_ci_budget(estimate_s);
+  }
+  bool wants(unsigned r) const {
+    if (!opt_.until_ci) return r < opt_.repeat;
+    return r < opt_.repeat || (stopped_.empty() && r < opt_.until_ci->max_reps);
+  }
+  void after(const nlohmann::json& reps) {
+    const size_t n = reps.size();
+    double el = elapsed();
+    double per_rep = n ? el / static_cast<double>(n) : 0;
+    last_ = assess_until_ci(reps, opt_.until_ci->pct);
+    if (n < opt_.repeat) return;
+    if (last_.headline == 0)
+      stopped_ = "no_headline_metric";
+    else if (last_.above == 0)
+      stopped_ = "converged";
+    else if (n >= opt_.until_ci->max_reps)
+      stopped_ = "max_repetitions";
+    else if (el + per_rep > budget_s_)
+      stopped_ = "budget";
+  }
+  nlohmann::json record(size_t n) const {
+    std::string why = stopped_.empty() ? (stop_requested() ? "interrupted" : "max_repetitions")
+                                       : stopped_;
+    return until_ci_record(*opt_.until_ci, budget_s_, last_, n, elapsed(), why);
+  }
+  std::string summary(size_t n) const {
+    auto r = record(n);
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%zu repetitions, stopped: %s (%zu of %zu headline metrics "
+                  "wider than +-%.3g %%)", n, r["stopped"].get<std::string>().c_str(),
+                  last_.above, last_.headline, opt_.until_ci->pct);
+    std::string s = buf;
+    if (!last_.widest.empty() && last_.above) {
+      std::snprintf(buf, sizeof buf, "; widest %s +-%.3g %%", last_.widest[0].first.c_str(),
+                    last_.widest[0].second);
+      s += buf;
+    }
+    return s;
+  }
+
+ private:
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  const RunOptions& opt_;
+  double budget_s_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  CiAssessment last_;
+  std::string stopped_;
+};
+
 ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json& sets,
                        const HostInfo& host, Progress& progress, BundleWriter& bw) {
   std::string name(probe.name());
@@ -91,7 +151,9 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json
     progress.begin_probe(name, session->steps() * opt.repeat,
                          probe.estimate_seconds(params) * opt.repeat);
     Counters counters;
-    for (unsigned r = 0; r < opt.repeat && !stop_requested(); ++r) {
+    Adaptive adaptive(opt, probe.estimate_seconds(params));
+    for (unsigned r = 0; adaptive.wants(r) && !stop_requested(); ++r) {
+      if (r >= opt.repeat) progress.add_steps(session->steps());
       Repetition rep;
       counters.start();
       session->run_repetition(ctx, rep);
@@ -105,9 +167,14 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json
       out.metrics += j["metrics"].size();
       doc["repetitions"].push_back(std::move(j));
       doc["status"] = "partial";
+      if (opt.until_ci && !stop_requested()) adaptive.after(doc["repetitions"]);
       bw.write_json(name + ".json", doc);  // keep what is measured so far
     }
     session.reset();
+    if (opt.until_ci) {
+      doc["until_ci"] = adaptive.record(doc["repetitions"].size());
+      progress.note(name + ": --until-ci: " + adaptive.summary(doc["repetitions"].size()));
+    }
     out.status = stop_requested() ? "partial" : "complete";
     if (stop_requested()) out.reason = "interrupted";
   } catch (const std::exception& e) {
@@ -179,6 +246,11 @@ nlohmann::json make_meta(const HostInfo& host, const RunOptions& opt) {
   meta["profile"] = std::string(to_string(opt.profile));
   if (!opt.tags.empty()) meta["tags"] = opt.tags;
   meta["repetitions"] = opt.repeat;
+  if (opt.until_ci) {
+    meta["until_ci"] = {{"target_half_width_pct", opt.until_ci->pct},
+                        {"min_repetitions", opt.repeat}};
+    if (opt.until_ci->budget_s > 0) meta["until_ci"]["budget_s"] = opt.until_ci->budget_s;
+  }
   meta["counters"] = Counters::availability();
   meta["probes"] = nlohmann::json::object();
   return meta;
@@ -433,6 +505,23 @@ static void setup_run_cli(CLI::App& app, RunOptions& o) {
   app.add_option("--noise-threshold", o.noise_threshold_pct,
                  "the noise check's limit on MAD/median, in % (default 5)")
       ->check(cli::finite_number(0, 100))->type_name("PCT");
+  app.add_option_function<double>(
+         "--until-ci",
+         [&o](double v) {
+           if (!o.until_ci) o.until_ci.emplace();
+           o.until_ci->pct = v;
+         },
+         "repeat each probe until the median of every headline metric is known to +-PCT % "
+         "(95 %, over repetitions; at least 6, or --repeat) or its budget ends")
+      ->check(cli::finite_number(0.01, 100))->type_name("PCT");
+  app.add_option_function<double>(
+         "--until-ci-budget",
+         [&o](double v) {
+           if (!o.until_ci) o.until_ci.emplace();
+           o.until_ci->budget_s = v;
+         },
+         "seconds per probe for --until-ci (default: 10 estimated repetitions, at least 60)")
+      ->check(cli::finite_number(1, 7 * 86400))->type_name("SECONDS");
   app.add_flag("--strict", o.strict,
                "refuse to measure (exit 3, no bundle) when the noise check finds the machine noisy "
                "(turns the check on unless --no-noise-check)");
@@ -444,6 +533,12 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
   setup_run_cli(app, o);
   cli::setup(app, kRunFooter);
   cli::parse(app, args);
+  if (o.until_ci) {
+    if (!(o.until_ci->pct > 0))
+      throw std::invalid_argument("--until-ci-budget needs --until-ci PCT (the target to reach)");
+    o.repeat = std::max(o.repeat, UntilCi::kMinReps);
+    o.until_ci->min_reps = o.repeat;
+  }
   if (o.repeat == 0) o.repeat = default_repetitions(o.profile);
   return o;
 }

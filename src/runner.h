@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "probe.h"
+#include "until_ci.h"
 
 namespace kperflab {
 
@@ -26,6 +27,10 @@ struct RunOptions {
   std::optional<bool> noise_check;  // --[no-]noise-check; unset: on for standard and full
   bool strict = false;          // --strict: a noisy machine refuses the run
   double noise_threshold_pct = 5.0;  // --noise-threshold (kNoiseThresholdPct)
+  // --until-ci PCT: repeat each probe until its headline metrics are known
+  // to +-PCT % or its budget ends (src/until_ci.h); `repeat` is then the
+  // minimum (at least UntilCi::kMinReps).
+  std::optional<UntilCi> until_ci;
 };
 
 // Exit status of a run refused by --strict before measuring (noisy machine).

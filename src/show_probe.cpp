@@ -91,6 +91,17 @@ void show_probe(const std::string& name, const JsonView& doc, int hist) {
   std::printf("\n== %s: %s", printable(name).c_str(), printable(doc.at("status").str()).c_str());
   if (doc.at("reason").is_string()) std::printf(" (%s)", printable(doc.at("reason").str()).c_str());
   std::printf("\n");
+  if (auto u = doc.find("until_ci"); u && u->is_object()) {
+    // Written by the runner (src/until_ci.h); checked here only for shape.
+    std::printf(" --until-ci +-%.3g %%: %.0f repetitions in %.0f s, stopped: %s; %.0f of %.0f "
+                "headline metrics wider\n",
+                u->at("target_half_width_pct").num(), u->at("repetitions").num(),
+                u->at("elapsed_s").num(), printable(u->at("stopped").str()).c_str(),
+                u->at("above_target").num(), u->at("headline_metrics").num());
+    for (auto& w : u->at("widest").elements())
+      std::printf("   +-%.3g %%  %s\n", w.at("half_width_pct").num(),
+                  printable(w.at("metric").str()).c_str());
+  }
   std::vector<JsonView> reps = doc.at("repetitions").elements();
   for (size_t r = 0; r < reps.size(); ++r) {
     if (reps.size() > 1) std::printf(" repetition %zu\n", r);

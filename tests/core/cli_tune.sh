@@ -37,7 +37,10 @@ meaningful=0
 if [[ $nb_orig == 0 ]] && echo 1 >"$nb" 2>/dev/null && [[ $(cat "$nb") == 1 ]]; then meaningful=1; fi
 [[ $nb_orig == 1 ]] && meaningful=1
 settings >"$tmp/before"
-args=(run --tune --tune-boost-off --probe cpumask --profile quick --repeat 1)
+# The issue's `run --tune --until-ci 2`, on a small cpumask sweep (about 1.5 s
+# a repetition here): at least 6 repetitions, then until +-2 % or 10 s.
+args=(run --tune --tune-boost-off --probe cpumask --profile quick --until-ci 2 --until-ci-budget 10
+      --set cpumask.samples=10 --set cpumask.sample_ms=1)
 
 # 1. A normal run: tuned during, back after, the bundle says what happened.
 "$kperflab" "${args[@]}" --out "$tmp/b1" >"$tmp/out1" 2>&1 || { cat "$tmp/out1"; fail "tuned run"; }
@@ -48,6 +51,8 @@ grep -q -- "--tune: tuned" "$tmp/out1" || { cat "$tmp/out1"; fail "no --tune sum
 "$kperflab" show "$tmp/b1" >"$tmp/show1" || fail "show of the tuned bundle"
 grep -q "^tuning (--tune --tune-boost-off):" "$tmp/show1" || fail "show does not print the tuning"
 grep -q "^preflight (" "$tmp/show1" || fail "show does not print the preflight"
+grep -Eq '^ --until-ci \+-2 %: ([6-9]|[1-9][0-9]+) repetitions in [0-9]+ s, stopped: (converged|budget);' \
+  "$tmp/show1" || { grep -A3 "^== cpumask" "$tmp/show1"; fail "no --until-ci record of 6+ repetitions"; }
 if [[ $meaningful == 1 ]]; then
   grep -q "tuned    kernel.numa_balancing 1 -> 0; restored: yes" "$tmp/show1" ||
     { grep -A12 "^tuning" "$tmp/show1"; fail "numa_balancing not recorded as tuned and restored"; }
