@@ -11,6 +11,7 @@
 #include "analysis/compare.h"
 #include "analysis/export.h"
 #include "analysis/report.h"
+#include "analysis/series.h"
 #include "cli_args.h"
 #include "output_file.h"
 
@@ -124,6 +125,71 @@ int compare_main(const std::vector<std::string>& args) {
                      : format == "term" ? report::terminal(in)
                                         : report::text(in);
   emit(out, text, force, paths);
+  return !fail_on.empty() && regressions ? 1 : 0;
+}
+
+namespace {
+const char* kSeriesFooter =
+    "Each SIDE is a bundle, a directory of bundles or a catalog selector, in the order\n"
+    "of the series (e.g. kernel:6.1* kernel:6.12*cloud* kernel:*rt* tag:own). Every\n"
+    "step (side i -> i+1) is a comparison with compare's rules (boots are the unit;\n"
+    "see kperflab compare --help); a line is listed when some step flags it, or with\n"
+    "--all every p50 and scalar. --format html writes a static site (index.html and\n"
+    "a page per probe) into the directory -o names.\n"
+    "Exit: 0 done, 1 a regression with --fail-on regression, 2 error.";
+}  // namespace
+
+int series::series_main(const std::vector<std::string>& args) {
+  series::Options opt;
+  std::vector<std::string> paths;
+  std::string format = "text", out, fail_on, runs = "results/runs";
+  bool force = false;
+  CLI::App app("One report over N kernels or configs.", "kperflab series");
+  app.add_option("sides", paths, "two or more SIDEs in series order")
+      ->required()->expected(2, 1 << 10)->type_name("SIDE SIDE...");
+  app.add_option("--format", format, "text|md|html (default text; html needs -o DIR)")
+      ->check(CLI::IsMember({"text", "md", "html"}));
+  add_output(app, out, force, "write to FILE (html: the site's DIRECTORY)");
+  app.add_option("--alpha", opt.compare.alpha, "significance level of each step (default 0.05)")
+      ->check(cli::finite_number(0, 1, true, true))->type_name("X");
+  app.add_option("--min-effect", opt.compare.min_effect, "floor of the minimum relative change "
+                                                         "(default 0.02)")
+      ->check(cli::finite_number(0, 100))->type_name("X");
+  app.add_flag("--cross-host", opt.compare.cross_host, "allow sides from different hosts");
+  app.add_option("--runs-dir", runs, "where selectors look (default results/runs)")
+      ->type_name("DIR");
+  app.add_option("--noise", opt.compare.noise, "the host's noise model, or 'none'")
+      ->type_name("FILE|none");
+  app.add_flag("--all", opt.all, "list every metric's median across the series");
+  app.add_option("--probe,-p", opt.compare.probes, "only this probe (repeatable)")
+      ->allow_extra_args(false)->type_name("NAME");
+  app.add_option("--seed", opt.compare.seed, "bootstrap seed (default 1)")
+      ->check(cli::unsigned_integer());
+  app.add_option("--fail-on", fail_on, "regression: exit 1 when a step has a regression")
+      ->check(CLI::IsMember({"regression"}));
+  cli::setup(app, kSeriesFooter);
+  cli::parse(app, args);
+  if (format == "html" && out.empty())
+    throw std::invalid_argument("series --format html: which directory? -o DIR");
+  auto side = [&runs](const std::string& a) {
+    if (!std::filesystem::exists(a) && catalog::is_selector(a)) return compare::Side::select(a, runs);
+    return compare::Side::load(a);
+  };
+  std::vector<compare::Side> sides;
+  sides.reserve(paths.size());
+  for (auto& p : paths) sides.push_back(side(p));
+  std::vector<const compare::Side*> ptrs;
+  for (auto& s : sides) ptrs.push_back(&s);
+  series::Result r = series::build(ptrs, opt);
+  size_t regressions = 0;
+  for (auto& s : r.steps) regressions += s.regressions();
+  if (format == "html") {
+    auto files = series::html_site(r, ptrs, out, force);
+    std::printf("series: %zu files in %s (open %s)\n", files.size(), out.c_str(),
+                (std::filesystem::path(out) / "index.html").c_str());
+  } else {
+    emit(out, format == "md" ? series::markdown(r) : series::text(r), force, paths);
+  }
   return !fail_on.empty() && regressions ? 1 : 0;
 }
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "analysis/html_parts.h"
 #include "analysis/report.h"
 
 namespace kperflab::report {
@@ -18,7 +19,12 @@ using compare::Row;
 using compare::Verdict;
 using nlohmann::json;
 
-namespace {
+const char* const kStyle =
+    "<style>body{font:14px sans-serif;margin:2em;max-width:1200px}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
+    "font-size:12px}th{background:#f3f3f3}.REGRESSION{color:#b00;font-weight:bold}"
+    ".improvement{color:#070}.undecided,.change{color:#a60}figure{display:inline-block;"
+    "margin:4px}code{font-size:12px}.warn{color:#a60}</style>";
 
 // Control characters from a bundle are no HTML; printable() spells them.
 std::string esc(const std::string& text) {
@@ -34,6 +40,118 @@ std::string esc(const std::string& text) {
   }
   return o;
 }
+
+// Cell colour from blue (lo) to red (hi); grey where not measured.
+std::string fill_of(double v, double lo, double hi) {
+  if (std::isnan(v)) return "#eee";
+  double t = hi > lo ? std::clamp((v - lo) / (hi - lo), 0.0, 1.0) : 0;
+  char b[16];
+  std::snprintf(b, sizeof b, "#%02x%02x%02x", static_cast<int>(255 * t),
+                static_cast<int>(80 + 100 * (1 - t)), static_cast<int>(255 * (1 - t)));
+  return b;
+}
+
+// key (probe, title, unit, rows, cols) -> merged matrix.
+std::map<std::string, Matrix> matrices(const compare::Side& s) {
+  std::map<std::string, Matrix> out;
+  for (auto& b : s.bundles)
+    for (auto& [probe, doc] : b.probes)
+      for (auto& rep : b.probe_view(probe).at("repetitions").elements()) {
+        auto extra = rep.find("extra");
+        auto ms = extra ? extra->find("matrices") : std::nullopt;
+        if (!ms) continue;
+        for (auto& m : ms->elements()) {
+          // rows x cols values (checked on load; at() would throw on a ragged one).
+          JsonView values = m.at("values"), rows = m.at("rows"), cols = m.at("cols");
+          std::string title = m.text("title", ""), unit = m.text("unit", "");
+          std::string key = probe + '\x1f' + title + '\x1f' + unit + '\x1f' +
+                            rows.raw().dump() + '\x1f' + cols.raw().dump();
+          Matrix& x = out[key];
+          if (!x.count) {
+            x = {probe, title, unit, rows.raw(), cols.raw(), {}, 0};
+            x.cells.assign(rows.size(), std::vector<std::vector<double>>(cols.size()));
+          }
+          ++x.count;
+          for (size_t r = 0; r < rows.size(); ++r)
+            for (size_t c = 0; c < cols.size(); ++c)
+              if (JsonView v = values.at(r).at(c); v.is_number()) x.cells[r][c].push_back(v.num());
+        }
+      }
+  return out;
+}
+
+// The colour scale shared by both sides' heatmaps: lo .. hi in ten steps.
+std::string legend(double lo, double hi, const std::string& unit, const std::string& caption) {
+  std::ostringstream o;
+  o << "<figure><svg width='260' height='44' xmlns='http://www.w3.org/2000/svg'>"
+    << "<text x='4' y='12' font-size='11'>" << esc(caption) << "</text>";
+  for (int i = 0; i < 10; ++i)
+    o << "<rect x='" << 4 + i * 24 << "' y='16' width='24' height='12' fill='"
+      << fill_of(lo + (hi - lo) * (i + 0.5) / 10, lo, hi) << "'/>";
+  o << "<text x='4' y='40' font-size='10'>" << esc(fmt_value(lo, unit))
+    << "</text><text x='244' y='40' font-size='10' text-anchor='end'>"
+    << esc(fmt_value(hi, unit)) << "</text></svg></figure>";
+  return o.str();
+}
+
+std::string heatmap(const Matrix& m, const std::string& side, double lo, double hi) {
+  size_t n = m.rows.size(), k = m.cols.size();
+  if (!n || !k) return "";
+  int cell = static_cast<int>(std::clamp<size_t>(320 / std::max(n, k), 4, 28));
+  std::ostringstream o;
+  std::string title = side + ": " + m.probe + " " + m.title + " (median of " +
+                      std::to_string(m.count) + (m.count == 1 ? " matrix)" : " matrices)");
+  int w = std::max(50 + cell * static_cast<int>(k), 8 + 7 * static_cast<int>(title.size()));
+  int h = 52 + cell * static_cast<int>(n);
+  o << "<figure><svg width='" << w << "' height='" << h << "' xmlns='http://www.w3.org/2000/svg'>"
+    << "<text x='4' y='14' font-size='12'>" << esc(title) << "</text>";
+  // CPU numbers along the axes where the cells are wide enough to hold them.
+  for (size_t r = 0; cell >= 12 && r < n; ++r)
+    o << "<text x='36' y='" << 36 + r * cell + cell / 2 << "' font-size='9' text-anchor='end'>"
+      << esc(m.rows[r].dump()) << "</text>";
+  for (size_t c = 0; cell >= 12 && c < k; ++c)
+    o << "<text x='" << 40 + c * cell + cell / 2 << "' y='32' font-size='9' "
+      << "text-anchor='middle'>" << esc(m.cols[c].dump()) << "</text>";
+  for (size_t r = 0; r < n; ++r)
+    for (size_t c = 0; c < k; ++c) {
+      double v = m.median(r, c);
+      o << "<rect x='" << 40 + c * cell << "' y='" << 36 + r * cell << "' width='" << cell - 1
+        << "' height='" << cell - 1 << "' fill='" << fill_of(v, lo, hi) << "'><title>"
+        << esc(m.rows[r].dump() + " -> " + m.cols[c].dump() + ": " +
+               (std::isnan(v) ? std::string("not measured") : fmt_value(v, m.unit)))
+        << "</title></rect>";
+    }
+  o << "</svg></figure>";
+  return o.str();
+}
+
+void html_provenance(std::ostringstream& o, const compare::Result& r, const std::string& base,
+                     const std::string& cand) {
+  bool any = false, measured = false;
+  for (auto& d : r.provenance) (d.measured ? measured : any) = true;
+  if (!any) o << "<p>Nothing recorded in the provenance differs.</p>";
+  auto table = [&](bool want) {
+    o << "<table><tr><th>field</th><th>" << esc(base) << "</th><th>" << esc(cand) << "</th></tr>";
+    for (auto& d : r.provenance) {
+      if (d.measured != want) continue;
+      auto cell = [&](const std::string& v, char sign) {
+        if (!d.words) return esc(v);
+        std::string c;
+        std::istringstream in(v);
+        for (std::string w; in >> w;) c += (c.empty() ? "" : " ") + esc(sign + w);
+        return c;
+      };
+      o << "<tr><td>" << esc(d.field) << (d.words ? " (words that differ)" : "")
+        << "</td><td><code>" << cell(d.base, '-') << "</code></td><td><code>"
+        << cell(d.cand, '+') << "</code></td></tr>";
+    }
+    o << "</table>";
+  };
+  if (any) table(false);
+  if (measured) o << "<p><b>Measured</b> values more than 1% apart:</p>", table(true);
+}
+
+namespace {
 
 constexpr int W = 460, H = 260, L = 64, R = 20, T = 24, B = 40;
 
@@ -110,106 +228,6 @@ std::string plot(const std::string& title, const std::vector<Series>& s, const A
   return o.str();
 }
 
-// Cell colour from blue (lo) to red (hi); grey where not measured.
-std::string fill_of(double v, double lo, double hi) {
-  if (std::isnan(v)) return "#eee";
-  double t = hi > lo ? std::clamp((v - lo) / (hi - lo), 0.0, 1.0) : 0;
-  char b[16];
-  std::snprintf(b, sizeof b, "#%02x%02x%02x", static_cast<int>(255 * t),
-                static_cast<int>(80 + 100 * (1 - t)), static_cast<int>(255 * (1 - t)));
-  return b;
-}
-
-// A matrix of one side: the per-cell median over every repetition of every
-// bundle that has a matrix of this probe, title, unit and shape.
-struct Matrix {
-  std::string probe, title, unit;
-  json rows, cols;
-  std::vector<std::vector<std::vector<double>>> cells;  // row, col -> values
-  size_t count = 0;                                     // matrices merged
-  double median(size_t r, size_t c) const {
-    auto v = cells[r][c];
-    if (v.empty()) return NAN;
-    std::sort(v.begin(), v.end());
-    size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  }
-};
-
-// key (probe, title, unit, rows, cols) -> merged matrix.
-std::map<std::string, Matrix> matrices(const compare::Side& s) {
-  std::map<std::string, Matrix> out;
-  for (auto& b : s.bundles)
-    for (auto& [probe, doc] : b.probes)
-      for (auto& rep : b.probe_view(probe).at("repetitions").elements()) {
-        auto extra = rep.find("extra");
-        auto ms = extra ? extra->find("matrices") : std::nullopt;
-        if (!ms) continue;
-        for (auto& m : ms->elements()) {
-          // rows x cols values (checked on load; at() would throw on a ragged one).
-          JsonView values = m.at("values"), rows = m.at("rows"), cols = m.at("cols");
-          std::string title = m.text("title", ""), unit = m.text("unit", "");
-          std::string key = probe + '\x1f' + title + '\x1f' + unit + '\x1f' +
-                            rows.raw().dump() + '\x1f' + cols.raw().dump();
-          Matrix& x = out[key];
-          if (!x.count) {
-            x = {probe, title, unit, rows.raw(), cols.raw(), {}, 0};
-            x.cells.assign(rows.size(), std::vector<std::vector<double>>(cols.size()));
-          }
-          ++x.count;
-          for (size_t r = 0; r < rows.size(); ++r)
-            for (size_t c = 0; c < cols.size(); ++c)
-              if (JsonView v = values.at(r).at(c); v.is_number()) x.cells[r][c].push_back(v.num());
-        }
-      }
-  return out;
-}
-
-// The colour scale shared by both sides' heatmaps: lo .. hi in ten steps.
-std::string legend(double lo, double hi, const std::string& unit) {
-  std::ostringstream o;
-  o << "<figure><svg width='260' height='44' xmlns='http://www.w3.org/2000/svg'>"
-    << "<text x='4' y='12' font-size='11'>colour scale (both sides)</text>";
-  for (int i = 0; i < 10; ++i)
-    o << "<rect x='" << 4 + i * 24 << "' y='16' width='24' height='12' fill='"
-      << fill_of(lo + (hi - lo) * (i + 0.5) / 10, lo, hi) << "'/>";
-  o << "<text x='4' y='40' font-size='10'>" << esc(fmt_value(lo, unit))
-    << "</text><text x='244' y='40' font-size='10' text-anchor='end'>"
-    << esc(fmt_value(hi, unit)) << "</text></svg></figure>";
-  return o.str();
-}
-
-std::string heatmap(const Matrix& m, const std::string& side, double lo, double hi) {
-  size_t n = m.rows.size(), k = m.cols.size();
-  if (!n || !k) return "";
-  int cell = static_cast<int>(std::clamp<size_t>(320 / std::max(n, k), 4, 28));
-  std::ostringstream o;
-  std::string title = side + ": " + m.probe + " " + m.title + " (median of " +
-                      std::to_string(m.count) + (m.count == 1 ? " matrix)" : " matrices)");
-  int w = std::max(50 + cell * static_cast<int>(k), 8 + 7 * static_cast<int>(title.size()));
-  int h = 52 + cell * static_cast<int>(n);
-  o << "<figure><svg width='" << w << "' height='" << h << "' xmlns='http://www.w3.org/2000/svg'>"
-    << "<text x='4' y='14' font-size='12'>" << esc(title) << "</text>";
-  // CPU numbers along the axes where the cells are wide enough to hold them.
-  for (size_t r = 0; cell >= 12 && r < n; ++r)
-    o << "<text x='36' y='" << 36 + r * cell + cell / 2 << "' font-size='9' text-anchor='end'>"
-      << esc(m.rows[r].dump()) << "</text>";
-  for (size_t c = 0; cell >= 12 && c < k; ++c)
-    o << "<text x='" << 40 + c * cell + cell / 2 << "' y='32' font-size='9' "
-      << "text-anchor='middle'>" << esc(m.cols[c].dump()) << "</text>";
-  for (size_t r = 0; r < n; ++r)
-    for (size_t c = 0; c < k; ++c) {
-      double v = m.median(r, c);
-      o << "<rect x='" << 40 + c * cell << "' y='" << 36 + r * cell << "' width='" << cell - 1
-        << "' height='" << cell - 1 << "' fill='" << fill_of(v, lo, hi) << "'><title>"
-        << esc(m.rows[r].dump() + " -> " + m.cols[c].dump() + ": " +
-               (std::isnan(v) ? std::string("not measured") : fmt_value(v, m.unit)))
-        << "</title></rect>";
-    }
-  o << "</svg></figure>";
-  return o.str();
-}
-
 // Both sides' heatmaps of each matrix on one colour scale, with its legend.
 std::string heatmaps(const compare::Side& base, const compare::Side& cand) {
   auto a = matrices(base), b = matrices(cand);
@@ -232,7 +250,7 @@ std::string heatmaps(const compare::Side& base, const compare::Side& cand) {
     out += "<div>";
     if (auto it = a.find(key); it != a.end()) out += heatmap(it->second, "base", lo, hi);
     if (auto it = b.find(key); it != b.end()) out += heatmap(it->second, "candidate", lo, hi);
-    out += legend(lo, hi, any->unit) + "</div>";
+    out += legend(lo, hi, any->unit, "colour scale (both sides)") + "</div>";
   }
   return out;
 }
@@ -293,31 +311,6 @@ std::string cdfs(const Input& in, size_t i) {
   return out;
 }
 
-void html_provenance(std::ostringstream& o, const compare::Result& r) {
-  bool any = false, measured = false;
-  for (auto& d : r.provenance) (d.measured ? measured : any) = true;
-  if (!any) o << "<p>Nothing recorded in the provenance differs.</p>";
-  auto table = [&](bool want) {
-    o << "<table><tr><th>field</th><th>base</th><th>candidate</th></tr>";
-    for (auto& d : r.provenance) {
-      if (d.measured != want) continue;
-      auto cell = [&](const std::string& v, char sign) {
-        if (!d.words) return esc(v);
-        std::string c;
-        std::istringstream in(v);
-        for (std::string w; in >> w;) c += (c.empty() ? "" : " ") + esc(sign + w);
-        return c;
-      };
-      o << "<tr><td>" << esc(d.field) << (d.words ? " (words that differ)" : "")
-        << "</td><td><code>" << cell(d.base, '-') << "</code></td><td><code>"
-        << cell(d.cand, '+') << "</code></td></tr>";
-    }
-    o << "</table>";
-  };
-  if (any) table(false);
-  if (measured) o << "<p><b>Measured</b> values more than 1% apart:</p>", table(true);
-}
-
 void html_rows(std::ostringstream& o, const Input& in, const compare::Result& r) {
   auto rows = ordered_rows(r, in.all_rows);
   if (rows.empty()) return;
@@ -348,11 +341,7 @@ void html_rows(std::ostringstream& o, const Input& in, const compare::Result& r)
 std::string html(const Input& in) {
   std::ostringstream o;
   o << "<!DOCTYPE html><html><head><meta charset='utf-8'><title>kperflab comparison</title>"
-       "<style>body{font:14px sans-serif;margin:2em;max-width:1200px}"
-       "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
-       "font-size:12px}th{background:#f3f3f3}.REGRESSION{color:#b00;font-weight:bold}"
-       ".improvement{color:#070}.undecided,.change{color:#a60}figure{display:inline-block;"
-       "margin:4px}code{font-size:12px}.warn{color:#a60}</style></head><body>";
+    << kStyle << "</head><body>";
   for (size_t i = 0; i < in.results.size(); ++i) {
     const auto& r = in.results[i];
     std::string mb = machine(*in.base), mc = machine(*in.cands[i]);
@@ -363,7 +352,7 @@ std::string html(const Input& in) {
       << side_counts(r.base_reps, r.base_boots) << ")<br><b>candidate</b>: "
       << esc(r.cand_label) << " (" << side_counts(r.cand_reps, r.cand_boots)
       << ")<br><b>basis</b>: " << esc(basis_text(r.basis)) << "</p><h2>What differs</h2>";
-    html_provenance(o, r);
+    html_provenance(o, r, "base", "candidate");
     for (auto& w : r.warnings) o << "<p class='warn'>warning: " << esc(w) << "</p>";
     o << "<h2>Results</h2><p>" << r.rows.size() << " comparisons, <b>" << r.regressions()
       << " regressions</b>, " << r.improvements() << " improvements.</p>";

@@ -133,22 +133,10 @@ std::vector<const Row*> ordered_rows(const compare::Result& res, bool all_rows) 
   return v;
 }
 
-namespace {
-
-std::string ci(const Row& r) {
-  return "[" + fmt_change(r.ci_lo) + ", " + fmt_change(r.ci_hi) + "]";
-}
-
 std::string pval(double p) {
   char b[32];
   std::snprintf(b, sizeof b, p < 0.001 ? "%.1e" : "%.3f", p);
   return b;
-}
-
-std::string aliases(const Row& r) {
-  std::string s;
-  for (auto& a : r.aliases) s += (s.empty() ? "" : ", ") + printable(a);
-  return s;
 }
 
 // Plain ASCII, wrapped at 78 columns, for mailing lists; continuation
@@ -180,6 +168,18 @@ void wrap(std::ostringstream& o, const std::string& s, const std::string& indent
 
 void wrap(std::ostringstream& o, const std::string& s, const std::string& indent) {
   wrap(o, s, indent, indent + "  ");
+}
+
+namespace {
+
+std::string ci(const Row& r) {
+  return "[" + fmt_change(r.ci_lo) + ", " + fmt_change(r.ci_hi) + "]";
+}
+
+std::string aliases(const Row& r) {
+  std::string s;
+  for (auto& a : r.aliases) s += (s.empty() ? "" : ", ") + printable(a);
+  return s;
 }
 
 // The two sides, the machine and the basis of the verdicts.

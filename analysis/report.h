@@ -4,6 +4,7 @@
 // SVG plots (html.cpp).
 #pragma once
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,13 @@ std::string side_counts(size_t reps, size_t boots);
 // A provenance difference's values: "-old +new" words, or "a -> b".
 std::string fmt_diff(const compare::ProvDiff& d);
 bool is_time_unit(const std::string& unit);
+// "0.012", or "1.2e-05" below 0.001.
+std::string pval(double p);
+// Plain ASCII wrapped at 78 columns for mailing lists; continuation lines
+// start with `cont` (default: indent plus two spaces).
+void wrap(std::ostringstream& o, const std::string& s, const std::string& indent,
+          const std::string& cont);
+void wrap(std::ostringstream& o, const std::string& s, const std::string& indent);
 bool listed(const compare::Row& r, bool all_rows);
 std::vector<const compare::Row*> ordered_rows(const compare::Result& r, bool all_rows);
 

@@ -12,6 +12,7 @@
 #include "analysis/catalog.h"
 #include "analysis/cli.h"
 #include "analysis/noise.h"
+#include "analysis/series.h"
 #include "cli_args.h"
 #include "kperflab_version.h"
 #include "results/bundle.h"
@@ -33,6 +34,8 @@ const Command kCommands[] = {
     {"run", kperflab::run_main, "run probes into one result bundle"},
     {"show", kperflab::show_main, "provenance and metrics of a bundle"},
     {"compare", kperflab::compare_main, "compare bundles: regressions and improvements"},
+    {"series", kperflab::series::series_main,
+     "one report over N kernels or configs: a line per metric, the significant steps"},
     {"noise", kperflab::compare::noise_main,
      "the host's noise between boots (from A/A bundles), for compare"},
     {"catalog", kperflab::catalog::catalog_main,
