@@ -28,7 +28,7 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 # resolve_packages.
 PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libclang-rt-dev libbpf-dev libelf-dev
             zlib1g-dev libsqlite3-dev nlohmann-json3-dev libbenchmark-dev libgtest-dev libcli11-dev bpftool)
-PKGS_TOOLS=(linux-perf likwid)
+PKGS_TOOLS=(linux-perf likwid chromium)
 PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd file dwarves dkms sparse
           gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
           libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libsqlite3-dev:arm64 libbenchmark-dev:arm64
@@ -45,6 +45,10 @@ resolve_packages() {
       linux-perf)
         if apt-cache show linux-perf >/dev/null 2>&1; then out+=(linux-perf)
         else out+=(linux-tools-common); fi ;;
+      chromium)
+        # The series site's browser test (Ubuntu ships chromium as a snap
+        # only: the test then skips and says why).
+        apt-cache show chromium >/dev/null 2>&1 && out+=(chromium) ;;
       *:arm64)
         # The arm64 lab guest's suite is cross-built against Debian's multiarch
         # packages (lab/README.md); other distributions lack them in their sources.

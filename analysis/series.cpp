@@ -24,6 +24,13 @@ bool Line::flagged() const {
   return false;
 }
 
+bool Line::listed() const {
+  if (flagged()) return true;
+  for (auto& s : steps)
+    if (s.present && s.verdict == Verdict::undecided) return true;
+  return false;
+}
+
 std::string Line::stats() const {
   std::string s = stat;
   for (auto& x : same_stats) s += " = " + x;
@@ -128,7 +135,7 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
               line(probe, metric, stat, unit, "");
             }
   for (auto& [key, l] : lines) {
-    if (!l.flagged() && !(opt.all && (l.stat == "p50" || l.stat == "value"))) continue;
+    if (!l.listed() && !(opt.all && (l.stat == "p50" || l.stat == "value"))) continue;
     for (auto& c : col) l.cells.push_back(cell_of(c, l));
     // Lines are in (probe, metric, stat) order: an identical statistic of
     // the same metric is already in r.lines.
@@ -202,7 +209,8 @@ constexpr const char* kLegend =
 
 std::string text(const Result& r) {
   std::ostringstream o;
-  o << "kperflab series: " << r.labels.size() << " sides, " << r.steps.size() << " steps\n";
+  o << "kperflab series: " << r.labels.size() << " sides, " << r.steps.size()
+    << (r.steps.size() == 1 ? " step\n" : " steps\n");
   if (same_machine(r)) report::wrap(o, "machine: " + r.machines.front(), "  ", "    ");
   for (size_t i = 0; i < r.labels.size(); ++i) {
     std::string s = side_tag(i) + " " + printable(r.labels[i]);
@@ -238,7 +246,7 @@ std::string text(const Result& r) {
       size_t n = 0;
       for (auto& x : r.lines) n += x.probe == probe;
       o << "\n== " << printable(probe) << " (" << n << (n == 1 ? " line" : " lines")
-        << (r.all ? "" : " with a flagged step") << ")\n";
+        << (r.all ? "" : " with a flagged or undecided step") << ")\n";
     }
     ++listed;
     report::wrap(o, printable(l.metric) + " (" + stat_text(l) + ")", "", "    ");
@@ -249,7 +257,7 @@ std::string text(const Result& r) {
     }
   }
   if (!listed)
-    o << "\nNo step flagged a change"
+    o << "\nNo step flagged a change or left one undecided"
       << (r.all ? "" : " (--all lists every metric's median across the series)") << ".\n";
   return o.str();
 }

@@ -18,7 +18,7 @@ namespace kperflab::series {
 
 struct Options {
   compare::Options compare;  // each step's comparison
-  bool all = false;          // list every p50/value line, not only those with a flagged step
+  bool all = false;  // list every p50/value line, not only those with a flagged or undecided step
 };
 
 // One side's value of a line: the median over its units (the boots when the
@@ -48,6 +48,9 @@ struct Line {
   std::vector<std::string> same_stats;
   // A regression, improvement or change in some step.
   bool flagged() const;
+  // Flagged, or a step changed by more than its minimum effect without
+  // being significant (undecided): what compare lists too.
+  bool listed() const;
   // "p90 = p99 = p99_9": the stat and its same_stats.
   std::string stats() const;
 };

@@ -151,16 +151,22 @@ fi
 # 3. Boot each guest in its own process.
 export LAB_MODE=$mode LAB_CACHE=$cache LAB_WORK=$work LAB_RUNS_DIR=$runs_dir
 export LAB_TIMEOUT=$timeout LAB_ACCEL=$accel LAB_SRC=$src_root LAB_HOST_KPERFLAB=$host_kperflab
-failures=0
+failures=0 ok_krels=()
 for env in "${envs[@]}"; do
   name=$(source "$env"; echo "$NAME") arch=$(source "$env"; echo "$ARCH")
   rc=0
   LAB_STAGE=${stage[$arch]:-} "$lab_dir/guest.sh" "$env" || rc=$?
   case $rc in
-    0) lab_log "$name: OK" ;;
+    0) lab_log "$name: OK"; ok_krels+=("$(source "$env"; echo "$KREL")") ;;
     "$LAB_SKIP") exit "$LAB_SKIP" ;;
     *) lab_log "$name: FAILED (logs: $work/$name/)"; failures=$((failures + 1)) ;;
   esac
 done
+# 4. Two kernels or more: one series report across them (issue #17).
+if [[ $mode != smoke && ${#ok_krels[@]} -ge 2 ]]; then
+  series_bin=${host_kperflab:-${KPERFLAB_BUILD_DIR:-$src_root/build}/kperflab}
+  if [[ -x $series_bin ]]; then lab_series "$series_bin" "$runs_dir" "${ok_krels[@]}" >/dev/null || true
+  else lab_log "no host kperflab at $series_bin: no series report"; fi
+fi
 [[ $failures -eq 0 ]] || lab_die "$failures of ${#envs[@]} guests failed"
 lab_log "all ${#envs[@]} guests OK"

@@ -59,3 +59,23 @@ lab_archive_reachable() {
   timeout 20 bash -c "exec 3<>/dev/tcp/$host/80" 2>/dev/null ||
     timeout 20 bash -c "exec 3<>/dev/tcp/$host/443" 2>/dev/null
 }
+
+# One series report over the kernels given (in that order): every bundle of
+# each kernel under the runs directory is that kernel's side (more boots,
+# firmer verdicts). Text, Markdown and the static site go to
+# RUNS/series/<UTC stamp>/. '+' joins selector terms, so a release's '+'
+# is matched by the glob '?'. Usage: lab_series KPERFLAB RUNS KREL...
+lab_series() {
+  local kperflab=$1 runs=$2 sel=() k out
+  shift 2
+  for k in "$@"; do sel+=("kernel:${k//+/?}"); done
+  out=$runs/series/$(date -u +%Y%m%dT%H%M%SZ)
+  mkdir -p "$out"
+  # Guests of different architectures are different hosts (lab-qemu-tcg-*).
+  "$kperflab" series --runs-dir "$runs" --cross-host "${sel[@]}" -o "$out/series.txt" &&
+    "$kperflab" series --runs-dir "$runs" --cross-host --format md "${sel[@]}" -o "$out/series.md" &&
+    "$kperflab" series --runs-dir "$runs" --cross-host --format html "${sel[@]}" -o "$out/site" \
+      >/dev/null || { lab_log "series report over $* failed"; return 1; }
+  lab_log "series report over ${#sel[@]} kernels: $out/series.txt, $out/site/index.html"
+  echo "$out"
+}
