@@ -9,7 +9,8 @@
 #   ./run.sh deps [--no-install]            install (or list) missing Debian/Ubuntu packages
 #   ./run.sh build                          configure + build into build/
 #   ./run.sh fuzz [SECONDS]                 each libFuzzer harness for SECONDS (default 600)
-#   ./run.sh run|list|show|compare|noise|catalog|export|restore … the kperflab subcommand
+#   ./run.sh run|list|show|compare|series|campaign|noise|catalog|export|restore …
+#                                           the kperflab subcommand
 #                                           (after a build; `run --tune` passes through)
 #   ./run.sh lab [--kernel NAME]…           boot the kernel matrix under QEMU (lab/README.md)
 set -euo pipefail
@@ -181,7 +182,8 @@ case $verb in
   deps) shift; deps "$@" ;;
   build) shift; build "$@" ;;
   fuzz) shift; deps; fuzz "${1:-600}" ;;
-  run | list | show | compare | noise | catalog | export | restore) shift; kperflab "$verb" "$@" ;;
+  run | list | show | compare | series | campaign | noise | catalog | export | restore)
+    shift; kperflab "$verb" "$@" ;;
   lab)
     shift
     [[ -x $here/lab/lab.sh ]] || die "the QEMU lab is not built yet (lab/README.md)"

@@ -517,11 +517,12 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
       if (d > 0 && std::isfinite(sd))
         need = std::max(need, static_cast<size_t>(std::ceil(2 * std::pow(z * sd / d, 2))));
     }
+    res.boots_needed = std::max<size_t>(need, 3);
     res.warnings.push_back(std::to_string(undecided) +
                            " rows changed by more than their noise but are not significant "
                            "with " + std::to_string(res.base_boots) + " vs " +
                            std::to_string(res.cand_boots) + " boots: about " +
-                           std::to_string(std::max<size_t>(need, 3)) +
+                           std::to_string(res.boots_needed) +
                            " boots per side would decide them");
   }
   auto only = [&](Collected& x, Collected& y, const char* side) {

@@ -105,6 +105,9 @@ struct Result {
   Basis basis = Basis::confounded;  // of the report (rows may fall back, see Row::basis)
   std::string noise_file;  // the noise model used, if any
   size_t merged_rows = 0;  // rows merged into another as aliases (not tested again)
+  // With boots as the unit and undecided rows: about how many boots per side
+  // would make their changes significant (0: not estimated).
+  size_t boots_needed = 0;
   size_t regressions() const;
   size_t improvements() const;
 };

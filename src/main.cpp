@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/campaign.h"
 #include "analysis/catalog.h"
 #include "analysis/cli.h"
 #include "analysis/noise.h"
@@ -36,6 +37,8 @@ const Command kCommands[] = {
     {"compare", kperflab::compare_main, "compare bundles: regressions and improvements"},
     {"series", kperflab::series::series_main,
      "one report over N kernels or configs: a line per metric, the significant steps"},
+    {"campaign", kperflab::campaign::campaign_main,
+     "two kernels across reboots: boots per side, boots still needed, what to do next"},
     {"noise", kperflab::compare::noise_main,
      "the host's noise between boots (from A/A bundles), for compare"},
     {"catalog", kperflab::catalog::catalog_main,

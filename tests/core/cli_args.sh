@@ -22,7 +22,7 @@ expect() {
     fail "kperflab $*: stderr lacks '$pat': $(head -c 300 "$tmp/err")"
 }
 
-for verb in list run show compare export; do
+for verb in list run show compare series campaign export; do
   "$kperflab" "$verb" --help >"$tmp/help" || fail "$verb --help exit $?"
   grep -q "kperflab $verb" "$tmp/help" || fail "$verb --help is not $verb's help"
 done
@@ -34,6 +34,15 @@ done
 expect 2 "unknown command 'nosuch'" nosuch
 "$kperflab" list --params >"$tmp/params" || fail "list --params exit $?"
 grep -q "iterations *integer 1\.\." "$tmp/params" || fail "list --params: $(head "$tmp/params")"
+
+# series and campaign: bad arguments name the problem.
+expect 2 "sides" series only-one-side
+expect 2 "-o DIR" series --format html a b
+expect 2 "--format" series --format pdf a b
+expect 2 "not a selector" campaign tag:a ./not-a-selector
+expect 2 "--boots" campaign --boots 1 tag:a tag:b
+expect 2 "--until-ci" run --until-ci 0
+expect 2 "--until-ci-budget needs --until-ci" run --until-ci-budget 60
 
 # run: bad values and typos, exit 2 before anything is created.
 out="$tmp/never"
