@@ -234,6 +234,7 @@ void validate_meta(const json& meta, const fs::path& file) {
   if (auto p = m.find("preflight")) validate_preflight(*p);
   if (auto t = m.find("tuning")) validate_tuning(*t);
   if (auto n = m.find("noise_check")) validate_noise_check(*n);
+  if (auto c = m.find("counters")) validate::meta_counters(*c);
   if (auto u = m.find("until_ci")) {
     u->need(J_OBJECT);
     req(*u, "target_half_width_pct", J_NUMBER);

@@ -167,13 +167,53 @@ void matrix(const JsonView& m, LoadBudget& budget) {
   }
 }
 
+// One counter of a repetition: counted, or why not (never a silent zero).
+void counter(const JsonView& c, bool perf_stat) {
+  c.need(J_OBJECT);
+  if (c.has("unavailable")) {
+    req(c, "unavailable", J_STRING);
+    return;
+  }
+  req(c, "value", J_NUMBER);
+  req(c, "scaled", J_BOOL);
+  if (perf_stat)
+    for (const char* k : {"enabled_ns", "running_ns"}) req(c, k, J_NUMBER);
+}
+
+void counters(const JsonView& c) {
+  c.need(J_OBJECT);
+  if (auto ps = c.find("perf_stat"))
+    for (auto& [n, e] : ps->need(J_OBJECT).members()) counter(e, true);
+  if (auto lk = c.find("likwid")) {
+    lk->need(J_OBJECT);
+    req(*lk, "region", J_STRING);
+    if (auto ev = lk->find("events")) each_member(ev->need(J_OBJECT), J_NUMBER);
+  }
+}
+
 }  // namespace
+
+void meta_counters(const JsonView& c) {
+  c.need(J_OBJECT);
+  if (auto ps = c.find("perf_stat")) {
+    ps->need(J_OBJECT);
+    for (auto& e : req(*ps, "events", J_ARRAY).elements()) e.need(J_STRING);
+    req(*ps, "pmu", J_STRING | J_NULL);
+    req(*ps, "why", J_STRING | J_NULL);
+  }
+  if (auto lk = c.find("likwid")) {
+    lk->need(J_OBJECT);
+    req(*lk, "group", J_STRING);
+    opt(*lk, "unavailable", J_STRING);
+    opt(*lk, "cpus", J_STRING);
+  }
+}
 
 void text(const json& doc, const fs::path& file) { TextWalk(file).walk(doc, false); }
 
 void extra(const JsonView& extra, LoadBudget& budget) {
   extra.need(J_OBJECT);
-  opt(extra, "counters", J_OBJECT);
+  if (auto c = extra.find("counters")) counters(*c);
   if (auto t = extra.find("tables"))
     for (auto& x : t->need(J_ARRAY).elements()) table(x, budget);
   if (auto m = extra.find("matrices"))

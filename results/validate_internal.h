@@ -36,4 +36,7 @@ void text(const nlohmann::json& doc, const std::filesystem::path& file);
 // A repetition's "extra": tables and matrices (cells counted in budget).
 void extra(const JsonView& extra, LoadBudget& budget);
 
+// meta.json "counters": the run's --perf-stat and --likwid requests.
+void meta_counters(const JsonView& counters);
+
 }  // namespace kperflab::validate

@@ -16,6 +16,7 @@
 
 #include "cli_args.h"
 #include "counters.h"
+#include "likwid_run.h"
 #include "noise_check.h"
 #include "preflight.h"
 #include "tune.h"
@@ -147,15 +148,16 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json
     // The profile's defaults obey the same declaration (tests/core/test_params.cpp).
     check_params(name, probe.param_specs(host.online_count()), params);
     doc["parameters"] = params;
+    // Before prepare(): the threads it starts inherit the counters.
+    Counters counters(opt.perf_stat);
     auto session = probe.prepare(ctx, params);
     progress.begin_probe(name, session->steps() * opt.repeat,
                          probe.estimate_seconds(params) * opt.repeat);
-    Counters counters;
     Adaptive adaptive(opt, probe.estimate_seconds(params));
     for (unsigned r = 0; adaptive.wants(r) && !stop_requested(); ++r) {
       if (r >= opt.repeat) progress.add_steps(session->steps());
       Repetition rep;
-      counters.start();
+      counters.start("kperflab/" + name + "/rep" + std::to_string(r));
       session->run_repetition(ctx, rep);
       auto c = counters.stop();
       auto j = rep.to_json();
@@ -252,6 +254,8 @@ nlohmann::json make_meta(const HostInfo& host, const RunOptions& opt) {
     if (opt.until_ci->budget_s > 0) meta["until_ci"]["budget_s"] = opt.until_ci->budget_s;
   }
   meta["counters"] = Counters::availability();
+  if (!opt.perf_stat.empty())
+    meta["counters"]["perf_stat"] = Counters::perf_stat_request(opt.perf_stat);
   meta["probes"] = nlohmann::json::object();
   return meta;
 }
@@ -292,6 +296,12 @@ int run_main(const std::vector<std::string>& args) {
   if (opt.probes.empty()) probes = reg.all();
   // Before anything runs or is written: a bad --set is exit 2 and no bundle.
   const nlohmann::json sets = resolve_sets(opt, online_cpu_count());
+  // With likwid able to measure here, this re-executes the run under
+  // likwid-perfctr and does not return.
+  const nlohmann::json likwid = opt.likwid ? likwid_setup(*opt.likwid, args) : nlohmann::json();
+  if (likwid.contains("unavailable"))
+    std::cerr << "kperflab run: --likwid " << *opt.likwid
+              << ": running without likwid: " << likwid["unavailable"].get<std::string>() << "\n";
 
   install_signal_handlers();
   // A run that crashed while holding a setting (e.g. kernel.numa_balancing)
@@ -329,6 +339,7 @@ int run_main(const std::vector<std::string>& args) {
   }
   BundleWriter bw(opt.out ? *opt.out : opt.runs_root, make_meta(host, opt), opt.out.has_value());
   if (!recovered.empty()) bw.meta()["recovered_holds"] = recovered;
+  if (opt.likwid) bw.meta()["counters"]["likwid"] = likwid;
   bw.meta()["preflight"] = pf.to_json();
   bw.meta()["noise_check"] = noise;
   if (tuning) bw.meta()["tuning"] = tuning->to_json();
@@ -522,6 +533,28 @@ static void setup_run_cli(CLI::App& app, RunOptions& o) {
          },
          "seconds per probe for --until-ci (default: 10 estimated repetitions, at least 60)")
       ->check(cli::finite_number(1, 7 * 86400))->type_name("SECONDS");
+  app.add_option_function<std::string>(
+         "--perf-stat", [&o](const std::string& v) { o.perf_stat = parse_perf_events(v); },
+         "also count these perf events (comma list, perf's names: cycles, instructions, "
+         "task-clock, cs, ..., L1-dcache-load-misses, rNNNN) in every repetition; without a "
+         "PMU the hardware ones are recorded as unavailable with the reason")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            try {
+              parse_perf_events(v);
+            } catch (const std::invalid_argument& e) {
+              return e.what();
+            }
+            return "";
+          },
+          ""))
+      ->type_name("EVENTS");
+  app.add_option_function<std::string>(
+         "--likwid", [&o](const std::string& v) { o.likwid = v; },
+         "run under likwid-perfctr -g GROUP -m, each repetition its own marker region; where "
+         "likwid cannot measure, run without it and record why")
+      ->check(CLI::Validator([](std::string& v) { return check_likwid_group(v); }, ""))
+      ->type_name("GROUP");
   app.add_flag("--strict", o.strict,
                "refuse to measure (exit 3, no bundle) when the noise check finds the machine noisy "
                "(turns the check on unless --no-noise-check)");

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "perf_events.h"
 #include "probe.h"
 #include "until_ci.h"
 
@@ -31,6 +32,8 @@ struct RunOptions {
   // to +-PCT % or its budget ends (src/until_ci.h); `repeat` is then the
   // minimum (at least UntilCi::kMinReps).
   std::optional<UntilCi> until_ci;
+  std::vector<PerfEventSpec> perf_stat;  // --perf-stat EVENTS (src/perf_events.h)
+  std::optional<std::string> likwid;     // --likwid GROUP (src/likwid_run.h)
 };
 
 // Exit status of a run refused by --strict before measuring (noisy machine).

@@ -128,6 +128,21 @@ void print_quiet(const JsonView& m) {
       std::printf("\n");
     }
   }
+  // run --perf-stat / --likwid: what was asked and, without a PMU, why the
+  // hardware events are missing; the counts are per repetition (show_probe).
+  if (auto c = m.find_if("counters", J_OBJECT)) {
+    if (auto ps = c->find_if("perf_stat", J_OBJECT)) {
+      std::string evs;
+      for (auto& e : ps->at("events").elements()) evs += (evs.empty() ? "" : ",") + e.str();
+      std::printf("perf-stat: %s; PMU: %s\n", printable(evs).c_str(),
+                  ps->at("pmu").is_string() ? str(*ps, "pmu").c_str()
+                                            : ("none: " + str(*ps, "why")).c_str());
+    }
+    if (auto lk = c->find_if("likwid", J_OBJECT))
+      std::printf("likwid: group %s: %s\n", str(*lk, "group").c_str(),
+                  lk->has("unavailable") ? ("unavailable: " + str(*lk, "unavailable")).c_str()
+                                         : ("measured on CPUs " + str(*lk, "cpus")).c_str());
+  }
   if (auto n = m.find_if("noise_check", J_OBJECT)) {
     if (!n->at("ran").boolean()) {
       std::printf("noise check: not run (%s)\n", str(*n, "reason").c_str());

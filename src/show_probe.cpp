@@ -9,6 +9,7 @@
 // every string is printed through printable().
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "show.h"
 
@@ -85,6 +86,41 @@ void print_metric(const std::string& name, const JsonView& m, int hist) {
   if (hist) draw_histogram(Histogram::decode_base64(m.at("hist").str()), unit, hist == 2);
 }
 
+// extra.counters.perf_stat (run --perf-stat): one line per repetition,
+// user's order lost to the object's key order; a reason once per probe.
+void print_perf_stat(const JsonView& ps, std::set<std::string>& told) {
+  std::string line;
+  std::vector<std::string> reasons;
+  char buf[64];
+  for (auto& [ev, c] : ps.members()) {
+    std::string e = printable(ev);
+    if (c.has("unavailable")) {
+      line += "  " + e + " n/a";
+      if (told.insert(e).second) reasons.push_back(e + ": " + printable(c.at("unavailable").str()));
+      continue;
+    }
+    double v = c.at("value").num();
+    bool ns = ev == "task-clock" || ev == "cpu-clock";
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    line += "  " + e + " " + (ns ? format_value(v, "ns") : std::string(buf));
+    if (c.at("scaled").boolean() && c.at("enabled_ns").num() > 0) {
+      // Multiplexed: the value is scaled from this share of the time.
+      std::snprintf(buf, sizeof buf, " (scaled, ran %.0f%%)",
+                    100 * c.at("running_ns").num() / c.at("enabled_ns").num());
+      line += buf;
+    }
+  }
+  std::printf("  perf-stat:%s\n", line.c_str());
+  for (auto& r : reasons) std::printf("    unavailable: %s\n", r.c_str());
+}
+
+void print_likwid(const JsonView& lk) {
+  std::string line;
+  for (auto& [ev, v] : lk.at("events").members())
+    line += "  " + printable(ev) + " " + cell(v.raw());
+  std::printf("  likwid %s:%s\n", printable(lk.at("region").str()).c_str(), line.c_str());
+}
+
 }  // namespace
 
 void show_probe(const std::string& name, const JsonView& doc, int hist) {
@@ -103,6 +139,7 @@ void show_probe(const std::string& name, const JsonView& doc, int hist) {
                   printable(w.at("metric").str()).c_str());
   }
   std::vector<JsonView> reps = doc.at("repetitions").elements();
+  std::set<std::string> told;  // perf-stat events whose reason was printed
   for (size_t r = 0; r < reps.size(); ++r) {
     if (reps.size() > 1) std::printf(" repetition %zu\n", r);
     std::printf("  %-58s %9s %10s %10s %10s\n", "metric", "count", "p50", "p99", "max");
@@ -111,6 +148,10 @@ void show_probe(const std::string& name, const JsonView& doc, int hist) {
       std::printf("  %-58s skipped: %s\n", printable(n).c_str(), printable(why.str()).c_str());
     auto extra = reps[r].find("extra");
     if (!extra) continue;  // optional: a repetition with nothing but metrics
+    if (auto c = extra->find("counters")) {
+      if (auto ps = c->find("perf_stat")) print_perf_stat(*ps, told);
+      if (auto lk = c->find("likwid"); lk && lk->has("events")) print_likwid(*lk);
+    }
     if (auto t = extra->find("tables"))
       for (auto& x : t->elements()) print_table(x);
     if (auto m = extra->find("matrices"))
