@@ -64,6 +64,31 @@ void meta_values(const JsonView& m, Fields& out) {
     for (auto& k : f) name += (name.empty() ? "" : ".") + k;
     out[name] = at(m, f);
   }
+  // The machine's state as the preflight found it and what --tune changed
+  // (src/preflight.h, src/tune.h): settings, not measurements; the load,
+  // the busiest processes and the throttle counters differ on every run.
+  if (auto pf = m.find_if("preflight", J_OBJECT))
+    if (auto fs = pf->find_if("findings", J_ARRAY))
+      for (auto& f : fs->elements()) {
+        std::string what = f.text("what", "");
+        if (what.empty() || what == "load" || what == "busiest_processes" ||
+            what == "thermal_throttle")
+          continue;
+        out["preflight." + printable(what)] = printable(f.text("value", ""));
+      }
+  auto tuning = m.find_if("tuning", J_OBJECT);
+  out["tuning"] = !tuning ? "none"
+                  : tuning->find("boost_off") && tuning->at("boost_off").raw() == true
+                      ? "--tune --tune-boost-off"
+                      : "--tune";
+  if (tuning)
+    if (auto st = tuning->find_if("settings", J_ARRAY))
+      for (auto& x : st->elements()) {
+        std::string status = x.text("status", "");
+        out["tuning." + printable(x.text("setting", "?"))] =
+            status == "tuned" ? printable(x.text("from", "") + " -> " + x.text("to", ""))
+                              : printable(status);
+      }
   for (const char* group : {"options", "vulnerabilities"}) {
     bool options = group == std::string("options");
     JsonView j = options ? m.at("kernel").at("config") : m.at("kernel");

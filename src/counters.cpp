@@ -20,20 +20,26 @@ namespace kperflab {
 
 namespace {
 
+// The built-in set: the bundle's key and perf's name for it
+// (src/perf_events.h resolves the name).
 struct EventSpec {
-  const char* name;
-  uint32_t type;
-  uint64_t config;
+  const char* key;
+  const char* perf_name;
 };
 
 constexpr EventSpec kEvents[] = {
-    {"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
-    {"instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS},
-    {"task_clock_ns", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK},
-    {"context_switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES},
-    {"cpu_migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS},
-    {"page_faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS},
+    {"cycles", "cycles"},
+    {"instructions", "instructions"},
+    {"task_clock_ns", "task-clock"},
+    {"context_switches", "context-switches"},
+    {"cpu_migrations", "cpu-migrations"},
+    {"page_faults", "page-faults"},
 };
+
+int open_builtin(const EventSpec& s) {
+  PerfEventSpec e = parse_perf_event(s.perf_name);
+  return open_perf_event(e.type, e.config);
+}
 
 bool read3(int fd, uint64_t (&v)[3]) {
   return read(fd, v, sizeof v) == static_cast<ssize_t>(sizeof v);
@@ -57,7 +63,7 @@ void likwid_init_once() {
 
 Counters::Counters(const std::vector<PerfEventSpec>& perf_stat) {
   for (const auto& s : kEvents) {
-    Event e{s.name, false, open_perf_event(s.type, s.config), ""};
+    Event e{s.key, false, open_builtin(s), ""};
     if (e.fd < 0) e.error = std::string("perf_event_open: ") + std::strerror(errno);
     events_.push_back(std::move(e));
   }
@@ -164,12 +170,12 @@ nlohmann::json Counters::likwid_region() const {
 nlohmann::json Counters::availability() {
   nlohmann::json pe = nlohmann::json::object();
   for (const auto& s : kEvents) {
-    int fd = open_perf_event(s.type, s.config);
+    int fd = open_builtin(s);
     if (fd >= 0) {
-      pe[s.name] = true;
+      pe[s.key] = true;
       close(fd);
     } else {
-      pe[s.name] = std::string("unavailable: ") + std::strerror(errno);
+      pe[s.key] = std::string("unavailable: ") + std::strerror(errno);
     }
   }
 #ifdef KPERFLAB_HAVE_LIKWID

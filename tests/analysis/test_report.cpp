@@ -247,6 +247,35 @@ TEST(Report, ProvenanceComparesEveryBundle) {
       << out.text;
 }
 
+// Issue #17: the preflight's settings and what --tune changed are provenance;
+// the load (measured anew by every run) is not.
+TEST(Report, PreflightAndTuningDifferencesAreProvenance) {
+  Tmp t;
+  SynthSpec s = small();
+  auto finding = [](const char* what, const char* value) {
+    return nlohmann::json{{"what", what}, {"value", value}, {"severity", "info"},
+                          {"why", "x"}, {"probes", nlohmann::json::array()}};
+  };
+  s.meta_patch = {{"preflight", {{"findings", {finding("smt", "on"), finding("load", "0.10")}}}}};
+  Side a = Side::load(write_synth_bundle(t.p / "a", s));
+  s.seed = 2;
+  s.meta_patch = {
+      {"preflight", {{"findings", {finding("smt", "off"), finding("load", "1.90")}}}},
+      {"tuning",
+       {{"boost_off", false},
+        {"settings", {{{"setting", "kernel.numa_balancing"}, {"path", "/proc/sys/kernel/numa_balancing"},
+                       {"from", "1"}, {"to", "0"}, {"status", "tuned"}}}}}}};
+  Side b = Side::load(write_synth_bundle(t.p / "b", s));
+  Result r = kperflab::compare::compare(a, b, {});
+  std::map<std::string, std::pair<std::string, std::string>> d;
+  for (auto& p : r.provenance) d[p.field] = {p.base, p.cand};
+  ASSERT_TRUE(d.count("preflight.smt"));
+  EXPECT_EQ(d["preflight.smt"], std::make_pair(std::string("on"), std::string("off")));
+  ASSERT_TRUE(d.count("tuning"));
+  EXPECT_EQ(d["tuning"], std::make_pair(std::string("none"), std::string("--tune")));
+  EXPECT_FALSE(d.count("preflight.load"));
+}
+
 // Probe parameters are compared over every bundle too, objects leaf by leaf.
 TEST(Report, ParametersOfEveryBundleLeafByLeaf) {
   Tmp t;
