@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 #include <stdexcept>
+#include <set>
 #include <string>
 
 #include "histogram.h"
@@ -51,7 +52,26 @@ void print_config(const JsonView& k) {
   if (!line.empty()) std::printf("         %s\n", line.c_str());
 }
 
-void print_topology(const JsonView& c) {
+void print_topology(const JsonView& c, bool full) {
+  auto cpus = c.at("topology").elements();
+  if (cpus.size() > kShowCpus && !full) {
+    // Counts per level; the per-CPU table is in the bundle (--full).
+    std::set<std::string> cores, packages, llcs, nodes;
+    size_t online = 0, smt = 1;
+    for (auto& t : cpus) {
+      online += t.at("online").boolean();
+      packages.insert(str(t, "package"));
+      llcs.insert(str(t, "llc"));
+      nodes.insert(str(t, "node"));
+      cores.insert(str(t, "package") + "/" + str(t, "core"));
+      smt = std::max(smt, t.at("smt_siblings").size());
+    }
+    std::printf("topology  %zu CPUs (%zu online): %zu packages, %zu nodes, %zu LLCs, %zu cores, "
+                "SMT%zu (--full lists every CPU)\n",
+                cpus.size(), online, packages.size(), nodes.size(), llcs.size(), cores.size(),
+                smt);
+    return;
+  }
   std::printf("topology  cpu online core package llc node smt_siblings\n");
   for (auto& t : c.at("topology").elements()) {
     std::string sib;
@@ -66,7 +86,7 @@ void print_topology(const JsonView& c) {
 
 void print_quiet(const JsonView& m);
 
-void print_provenance(const JsonView& m) {
+void print_provenance(const JsonView& m, bool full) {
   JsonView k = m.at("kernel"), c = m.at("cpu"), h = m.at("host"), suite = m.at("suite");
   std::printf("bundle   %s  status=%s  suite=%s (%s)\n", str(m, "bundle_id").c_str(),
               str(m, "status").c_str(), str(suite, "version").c_str(),
@@ -88,7 +108,7 @@ void print_provenance(const JsonView& m) {
               str(c.at("frequency"), "boost").c_str(), str(idle, "driver").c_str(),
               str(idle, "governor").c_str(), str(k.at("clocksource"), "current").c_str(),
               str(k.at("thp"), "enabled").c_str());
-  print_topology(c);
+  print_topology(c, full);
   if (auto vulns = k.find_if("vulnerabilities", J_OBJECT)) {
     int n = 0;
     for (auto& [v, s] : vulns->members())
@@ -220,10 +240,11 @@ int show_main(const std::vector<std::string>& args) {
     throw std::invalid_argument("show --probe " + only + ": not in this bundle (it has: " +
                                 (have.empty() ? "no probe" : have) + ")");
   }
-  print_provenance(b.meta_view());
+  print_provenance(b.meta_view(), a.full);
+  const HostInfo host = HostInfo::from_meta(b.meta);
   for (auto& [name, doc] : b.probes) {
     if (!only.empty() && name != only) continue;
-    show_probe(name, b.probe_view(name), hist);
+    show_probe(name, b.probe_view(name), hist, host, a.full);
   }
   return 0;
 }

@@ -18,6 +18,9 @@ ShowArgs parse_show_args(const std::vector<std::string>& args) {
                "draw each histogram in log-scaled rows of 1/8 octave; --hist=full: one row per "
                "bucket (the histogram's own resolution, 2 significant digits)")
       ->check(CLI::IsMember({"rows", "full"}));
+  app.add_flag("--full", a.full,
+               "print CPU matrices and per-CPU metrics whole (default: beyond 16 CPUs, a summary "
+               "by topology distance; the bundle always holds everything)");
   cli::setup(app, "");
   cli::parse(app, args);
   a.hist = hist.empty() ? 0 : hist == "full" ? 2 : 1;

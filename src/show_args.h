@@ -11,6 +11,7 @@ struct ShowArgs {
   std::string path;   // the bundle
   std::string probe;  // --probe NAME: only this probe ("" all)
   int hist = 0;       // 0 none, 1 eighth-octave rows (--hist), 2 every bucket (--hist=full)
+  bool full = false;  // --full: matrices and per-CPU metrics whole, however many CPUs
 };
 
 // Throws std::invalid_argument naming the option (cli::HelpShown after --help).

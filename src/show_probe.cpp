@@ -9,7 +9,11 @@
 // every string is printed through printable().
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <optional>
+#include <regex>
 #include <set>
+#include <tuple>
 
 #include "show.h"
 
@@ -55,6 +59,48 @@ void print_table(const JsonView& t) {
       std::printf("%*s  ", static_cast<int>(w[i]), row[i].c_str());
     std::printf("\n");
   }
+}
+
+// A matrix whose rows and columns are CPU numbers, by topology distance:
+// per class the pairs, min, median and max, then the slowest pairs.
+bool print_matrix_summary(const JsonView& m, const HostInfo& host) {
+  std::string unit = m.text("unit", "");
+  JsonView rows = m.at("rows"), cols = m.at("cols"), values = m.at("values");
+  std::map<CpuDistance, std::vector<double>> by;
+  std::vector<std::tuple<double, int, int>> pairs;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (!rows.at(r).raw().is_number_integer()) return false;
+    for (size_t c = 0; c < cols.size(); ++c) {
+      if (!cols.at(c).raw().is_number_integer()) return false;
+      JsonView v = values.at(r).at(c);
+      if (!v.is_number()) continue;
+      int a = rows.at(r).raw().get<int>(), b = cols.at(c).raw().get<int>();
+      by[host.distance(a, b)].push_back(v.num());
+      pairs.emplace_back(v.num(), a, b);
+    }
+  }
+  std::printf("  -- %s (%zu x %zu CPUs, by topology distance; --full prints it whole)\n",
+              title(m).c_str(), rows.size(), cols.size());
+  std::printf("    %-10s %7s %10s %10s %10s\n", "distance", "pairs", "min", "median", "max");
+  for (auto& [d, v] : by) {
+    std::sort(v.begin(), v.end());
+    double med = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    std::printf("    %-10s %7zu %10s %10s %10s\n", to_string(d), v.size(),
+                format_value(v.front(), unit).c_str(), format_value(med, unit).c_str(),
+                format_value(v.back(), unit).c_str());
+  }
+  // Slowest first; ties in CPU order, so the line is the same every time.
+  std::sort(pairs.begin(), pairs.end(), [](auto& x, auto& y) {
+    if (std::get<0>(x) != std::get<0>(y)) return std::get<0>(x) > std::get<0>(y);
+    return std::make_pair(std::get<1>(x), std::get<2>(x)) < std::make_pair(std::get<1>(y), std::get<2>(y));
+  });
+  std::string slow;
+  for (size_t i = 0; i < pairs.size() && i < 5; ++i)
+    slow += (i ? ", " : "") + std::to_string(std::get<1>(pairs[i])) + "->" +
+            std::to_string(std::get<2>(pairs[i])) + " " +
+            format_value(std::get<0>(pairs[i]), unit);
+  if (!slow.empty()) std::printf("    slowest: %s\n", slow.c_str());
+  return true;
 }
 
 void print_matrix(const JsonView& m) {
@@ -121,9 +167,40 @@ void print_likwid(const JsonView& lk) {
   std::printf("  likwid %s:%s\n", printable(lk.at("region").str()).c_str(), line.c_str());
 }
 
+// ".../cpu=N..." -> ".../cpu=*..." and N; nullopt for other names.
+std::optional<std::pair<std::string, int>> per_cpu(const std::string& name) {
+  static const std::regex re("(^|/)cpu=([0-9]+)(/|$)");
+  std::smatch m;
+  if (!std::regex_search(name, m, re)) return std::nullopt;
+  return std::make_pair(m.prefix().str() + m[1].str() + "cpu=*" + m[3].str() + m.suffix().str(),
+                        std::stoi(m[2].str()));
+}
+
+// One line for a family of per-CPU metrics: how many, their p50 (or value)
+// min / median / max and the CPU of the largest.
+void print_per_cpu_summary(const std::string& family,
+                           const std::vector<std::pair<int, JsonView>>& members) {
+  std::vector<std::pair<double, int>> v;
+  std::string unit;
+  for (auto& [cpu, m] : members) {
+    unit = m.at("unit").str();
+    JsonView x = m.at("kind").str() == "scalar" ? m.at("value") : m.at("p50");
+    if (x.is_number()) v.emplace_back(x.num(), cpu);
+  }
+  if (v.empty()) return;
+  std::sort(v.begin(), v.end());
+  double med = v.size() % 2 ? v[v.size() / 2].first
+                            : (v[v.size() / 2 - 1].first + v[v.size() / 2].first) / 2;
+  std::printf("  %-58s %zu CPUs, %s min %s median %s max %s (cpu %d)\n", family.c_str(),
+              members.size(), members.front().second.at("kind").str() == "scalar" ? "value" : "p50",
+              format_value(v.front().first, unit).c_str(), format_value(med, unit).c_str(),
+              format_value(v.back().first, unit).c_str(), v.back().second);
+}
+
 }  // namespace
 
-void show_probe(const std::string& name, const JsonView& doc, int hist) {
+void show_probe(const std::string& name, const JsonView& doc, int hist, const HostInfo& host,
+                bool full) {
   std::printf("\n== %s: %s", printable(name).c_str(), printable(doc.at("status").str()).c_str());
   if (doc.at("reason").is_string()) std::printf(" (%s)", printable(doc.at("reason").str()).c_str());
   std::printf("\n");
@@ -143,7 +220,21 @@ void show_probe(const std::string& name, const JsonView& doc, int hist) {
   for (size_t r = 0; r < reps.size(); ++r) {
     if (reps.size() > 1) std::printf(" repetition %zu\n", r);
     std::printf("  %-58s %9s %10s %10s %10s\n", "metric", "count", "p50", "p99", "max");
-    for (auto& [n, m] : reps[r].at("metrics").members()) print_metric(printable(n), m, hist);
+    // Per-CPU families beyond kShowCpus members: one summary line each.
+    std::map<std::string, std::vector<std::pair<int, JsonView>>> families;
+    auto metrics = reps[r].at("metrics").members();
+    if (!full)
+      for (auto& [n, m] : metrics)
+        if (auto f = per_cpu(printable(n))) families[f->first].emplace_back(f->second, m);
+    std::set<std::string> summarised;
+    for (auto& [n, m] : metrics) {
+      auto f = full ? std::nullopt : per_cpu(printable(n));
+      if (f && families[f->first].size() > kShowCpus) {
+        if (summarised.insert(f->first).second) print_per_cpu_summary(f->first, families[f->first]);
+        continue;
+      }
+      print_metric(printable(n), m, hist);
+    }
     for (auto& [n, why] : reps[r].at("skipped").members())
       std::printf("  %-58s skipped: %s\n", printable(n).c_str(), printable(why.str()).c_str());
     auto extra = reps[r].find("extra");
@@ -155,7 +246,10 @@ void show_probe(const std::string& name, const JsonView& doc, int hist) {
     if (auto t = extra->find("tables"))
       for (auto& x : t->elements()) print_table(x);
     if (auto m = extra->find("matrices"))
-      for (auto& x : m->elements()) print_matrix(x);
+      for (auto& x : m->elements()) {
+        bool big = x.at("rows").size() > kShowCpus || x.at("cols").size() > kShowCpus;
+        if (!(big && !full && print_matrix_summary(x, host))) print_matrix(x);
+      }
   }
 }
 

@@ -264,3 +264,69 @@ TEST(CorruptBundle, ValidBundleStillReads) {
   EXPECT_EQ(run({"compare", "--format", "html", b.string(), b.string()}, t.path).rc, 0);
   EXPECT_EQ(run({"export", "--csv", b.string()}, t.path).rc, 0);
 }
+
+// Issue #17 (many cores): beyond 16 CPUs, show summarises a CPU x CPU
+// matrix by topology distance and a per-CPU metric family in one line;
+// --full prints both whole. A 32-CPU fixture: 2 packages on 2 NUMA nodes,
+// 8 cores each, SMT2, one LLC per package; values by distance.
+TEST(ShowManyCpus, SummarisedByTopologyDistance) {
+  TmpDir t;
+  json meta = valid_meta();
+  json topo = json::array();
+  auto pkg = [](int c) { return c / 16; };
+  for (int c = 0; c < 32; ++c) {
+    int sib = c % 2 ? c - 1 : c + 1;
+    topo.push_back({{"cpu", c}, {"online", true}, {"core", c / 2}, {"package", pkg(c)},
+                    {"llc", pkg(c)}, {"node", pkg(c)}, {"smt_siblings", json::array({std::min(c, sib), std::max(c, sib)})}});
+  }
+  meta["cpu"]["topology"] = topo;
+  meta["cpu"]["online"] = "0-31";
+  meta["cpu"]["online_count"] = 32;
+  json ids = json::array(), values = json::array();
+  for (int a = 0; a < 32; ++a) {
+    ids.push_back(a);
+    json row = json::array();
+    for (int b = 0; b < 32; ++b) {
+      if (a == b) row.push_back(nullptr);
+      else if (a / 2 == b / 2) row.push_back(1000);  // smt
+      else if (pkg(a) == pkg(b)) row.push_back(2000 + b);  // llc
+      else row.push_back(a == 3 && b == 30 ? 9000 : 5000);  // numa
+    }
+    values.push_back(row);
+  }
+  kperflab::Repetition rep;
+  Histogram h;
+  for (uint64_t v = 100; v < 200; ++v) h.record(v);
+  for (int c = 0; c < 32; ++c) {
+    Histogram hc;
+    for (uint64_t v = 0; v < 50; ++v) hc.record(1000 + 10 * c + v);
+    rep.histogram("p/delivery/cpu=" + std::to_string(c), hc);
+  }
+  rep.histogram("p/latency", h);
+  rep.extra()["matrices"] = json::array(
+      {{{"title", "ipi"}, {"unit", "ns"}, {"rows", ids}, {"cols", ids}, {"values", values}}});
+  fs::path b = write_bundle(t.path / "b", meta, probe_doc({rep.to_json()}));
+  Outcome o = run({"show", b.string()}, t.path);
+  ASSERT_EQ(o.rc, 0) << o.err;
+  std::string out = slurp(t.path / "out");
+  EXPECT_NE(out.find("ipi (32 x 32 CPUs, by topology distance; --full prints it whole)"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("    smt             32     1.00us     1.00us     1.00us"), std::string::npos) << out;
+  EXPECT_NE(out.find("    numa           512     5.00us     5.00us     9.00us"), std::string::npos) << out;
+  EXPECT_NE(out.find("    llc            448     2.00us"), std::string::npos) << out;
+  EXPECT_NE(out.find("slowest: 3->30 9.00us, 0->16 5.00us, 0->17 5.00us"), std::string::npos) << out;
+  EXPECT_NE(out.find("topology  32 CPUs (32 online): 2 packages, 2 nodes, 2 LLCs, 16 cores, SMT2"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("p/delivery/cpu=*"), std::string::npos) << out;
+  EXPECT_NE(out.find("32 CPUs, p50 min"), std::string::npos) << out;
+  EXPECT_NE(out.find("(cpu 31)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("p/delivery/cpu=7 "), std::string::npos) << "a per-CPU row printed";
+  EXPECT_NE(out.find("p/latency"), std::string::npos);
+  o = run({"show", "--full", b.string()}, t.path);
+  ASSERT_EQ(o.rc, 0) << o.err;
+  out = slurp(t.path / "out");
+  EXPECT_NE(out.find("p/delivery/cpu=7 "), std::string::npos);
+  EXPECT_EQ(out.find("by topology distance"), std::string::npos);
+  EXPECT_NE(out.find("(rows: source CPU, columns: target CPU)"), std::string::npos);
+  EXPECT_NE(out.find("topology  cpu online core package llc node smt_siblings"), std::string::npos);
+}
