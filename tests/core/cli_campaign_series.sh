@@ -16,12 +16,8 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 "$kperflab" list >"$tmp/list"
 grep -q "^membarrier *yes" "$tmp/list" || { echo "SKIP: membarrier not runnable here"; exit 77; }
-small=(--probe membarrier --profile quick --repeat 2 --set membarrier.iterations=200
-       --set membarrier.states=spin --set membarrier.sweep_commands=private_expedited
-       --set membarrier.placement=false --set membarrier.callers_sweep=false
-       --set 'membarrier.register_threads=[]' --set membarrier.overhead_rounds=1
-       --set membarrier.overhead_calls=10 --set membarrier.delivery_iterations=50
-       --set membarrier.global_calls=1 --runs-dir "$tmp/runs")
+. "$(dirname "$0")/small_membarrier.sh"
+small+=(--repeat 2 --runs-dir "$tmp/runs")
 run_tagged() {  # $1 tag -> prints the bundle dir
   "$kperflab" run "${small[@]}" --tag "$1" >"$tmp/run-$1" 2>&1 || { cat "$tmp/run-$1"; fail "run --tag $1"; }
   sed -n 's/^bundle: \(.*\) (.*/\1/p' "$tmp/run-$1"

@@ -15,12 +15,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$kperflab" list >"$tmp/list"
 grep -q "^membarrier *yes" "$tmp/list" || { echo "SKIP: membarrier not runnable here"; exit 77; }
 
-small=(--probe membarrier --profile quick --repeat 3 --set membarrier.iterations=200
-       --set membarrier.states=spin --set membarrier.sweep_commands=private_expedited
-       --set membarrier.placement=false --set membarrier.callers_sweep=false
-       --set 'membarrier.register_threads=[]' --set membarrier.overhead_rounds=1
-       --set membarrier.overhead_calls=10 --set membarrier.delivery_iterations=50
-       --set membarrier.global_calls=1)
+. "$(dirname "$0")/small_membarrier.sh"
+small+=(--repeat 3)
 "$kperflab" run "${small[@]}" --runs-dir "$tmp/runs" >"$tmp/run1" 2>&1 || { cat "$tmp/run1"; fail "run 1"; }
 b1=$(sed -n 's/^bundle: \(.*\) (.*/\1/p' "$tmp/run1")
 [[ -d $b1 ]] || fail "no bundle from run 1"
