@@ -126,7 +126,9 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
   // Metrics on one side only have no row; --all lists them too.
   if (opt.all)
     for (auto& c : col)
-      for (auto& [probe, metrics] : c.v)
+      for (auto& [probe, metrics] : c.v) {
+        const auto& only = opt.compare.probes;  // --probe: as compare selects rows
+        if (!only.empty() && std::find(only.begin(), only.end(), probe) == only.end()) continue;
         for (auto& [metric, st] : metrics)
           for (const char* stat : {"p50", "value"})
             if (st.count(stat)) {
@@ -134,6 +136,7 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
               std::string unit = m == c.meta.end() ? "" : m->second.text("unit", "");
               line(probe, metric, stat, unit, "");
             }
+      }
   for (auto& [key, l] : lines) {
     if (!l.listed() && !(opt.all && (l.stat == "p50" || l.stat == "value"))) continue;
     for (auto& c : col) l.cells.push_back(cell_of(c, l));

@@ -121,6 +121,18 @@ TEST(Series, AllListsEveryMedianAndIdenticalStatisticsOnce) {
                    r.lines[i].stat == r.lines[j].stat) << r.lines[i].metric;
 }
 
+TEST(Series, ProbeSelectsTheLinesWithAllToo) {
+  Fixture f;
+  series::Options o;
+  o.all = true;
+  o.compare.probes = {"nosuch"};
+  EXPECT_THROW(series::build(f.ptrs, o), std::invalid_argument);  // compare names it
+  o.compare.probes = {"synth"};
+  auto r = series::build(f.ptrs, o);
+  EXPECT_FALSE(r.lines.empty());
+  for (auto& l : r.lines) EXPECT_EQ(l.probe, "synth");
+}
+
 TEST(Series, NeedsTwoSides) {
   Fixture f;
   EXPECT_THROW(series::build({f.ptrs[0]}, {}), std::invalid_argument);
