@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "headline.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+
+#include "results/json_access.h"
+#include "until_ci.h"
+
+namespace kperflab::headline {
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+bool is_rate(const std::string& unit) {
+  return unit == "ratio" || unit.rfind("per_", 0) == 0 || ends_with(unit, "/s");
+}
+
+double median(std::vector<double> v) {
+  size_t n = v.size(), m = n / 2;
+  std::nth_element(v.begin(), v.begin() + m, v.end());
+  double hi = v[m];
+  if (n % 2) return hi;
+  return 0.5 * (*std::max_element(v.begin(), v.begin() + m) + hi);
+}
+
+// litmus/<cmd>/<order>/forbidden with <cmd> a membarrier command.
+bool forbids(const std::string& metric) {
+  if (metric.rfind("litmus/", 0) != 0 || !ends_with(metric, "/forbidden")) return false;
+  return metric.compare(7, 5, "none/") != 0;
+}
+
+struct Acc {
+  std::string unit;
+  std::map<std::string, std::vector<double>> stats;
+  size_t seen = 0;
+  bool thin = false, histogram = false;
+};
+
+}  // namespace
+
+std::string Figure::group() const { return metric.substr(0, metric.find('/')); }
+
+std::string case_name(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '.' || c == '_' || c == '-') out += static_cast<char>(c);
+    else if (c == '/') out += '.';
+    else if (c == '=') out += '-';
+    else out += '_';
+  }
+  return out;
+}
+
+std::string one_line(const std::string& text) {
+  std::string out = printable(text);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return out;
+}
+
+std::vector<Probe> summarize(const Bundle& b) {
+  std::vector<Probe> out;
+  for (auto& [name, entry] : b.meta_view().at("probes").members()) {
+    Probe p;
+    p.name = name;
+    p.status = entry.at("status").str();
+    if (auto r = entry.find("reason"); r && r->is_string()) p.reason = r->str();
+    auto doc = b.probes.find(name);
+    if (doc != b.probes.end()) {
+      std::map<std::string, Acc> acc;
+      auto reps = b.probe_view(name).at("repetitions").elements();
+      for (auto& rep : reps) {
+        for (auto& [metric, m] : rep.at("metrics").members()) {
+          Acc& a = acc[metric];
+          ++a.seen;
+          a.unit = m.at("unit").str();
+          if (m.at("kind").str() == "histogram") {
+            a.histogram = true;
+            if (m.at("count").u64() < kHeadlineMinCount) a.thin = true;
+            for (const char* st : {"p50", "p99"})
+              if (auto x = m.find(st); x && x->is_number()) a.stats[st].push_back(x->num());
+            continue;
+          }
+          auto v = m.find("value");
+          if (!v || !v->is_number()) continue;
+          if (forbids(metric) && v->num() > 0)
+            p.violations.push_back(metric + " = " + v->raw().dump() +
+                                   " (an outcome the command forbids was observed)");
+          if (is_rate(a.unit)) a.stats["value"].push_back(v->num());
+        }
+      }
+      for (auto& [metric, a] : acc) {
+        if (a.histogram && (a.thin || a.seen != reps.size())) {
+          ++p.thin;
+          continue;
+        }
+        for (auto& [st, values] : a.stats) {
+          if (values.size() != a.seen) continue;  // missing in some repetition
+          p.figures.push_back({metric, st, median(values), a.unit, values.size()});
+        }
+      }
+    }
+    if (p.status == "partial" || p.status == "failed")
+      p.violations.push_back("the probe ended " + p.status +
+                             (p.reason.empty() ? "" : ": " + p.reason));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace kperflab::headline
