@@ -35,6 +35,8 @@ const char* kExportFooter =
     "--hlog    HdrHistogram interval log: one tagged line per metric and repetition\n"
     "--gbench  Google Benchmark JSON: each statistic one entry (compare.py works on it)\n"
     "--csv     probe,metric,repetition,kind,unit,stat,value\n"
+    "--lava    LAVA test cases, one a line: name, result, measurement, units, note\n"
+    "          (tab-separated; read by lab/lava/kperflab-lava.sh)\n"
     "Without -o the export goes to standard output. -o never overwrites an existing\n"
     "file without --force and never writes into a bundle (not even with --force).";
 
@@ -195,22 +197,28 @@ int series::series_main(const std::vector<std::string>& args) {
 
 int export_main(const std::vector<std::string>& args) {
   std::string path, out;
-  bool hlog = false, gbench = false, csv = false, force = false;
+  bool hlog = false, gbench = false, csv = false, lava = false, force = false;
   CLI::App app("A bundle in another tool's format.", "kperflab export");
   app.add_option("BUNDLE", path, "the bundle directory")->required();
   auto* h = app.add_flag("--hlog", hlog, "HdrHistogram interval log");
   auto* g = app.add_flag("--gbench", gbench, "Google Benchmark JSON");
   auto* c = app.add_flag("--csv", csv, "CSV, one row per statistic");
-  h->excludes(g)->excludes(c);
-  g->excludes(c);
+  auto* l = app.add_flag("--lava", lava, "LAVA test cases of the headline figures");
+  h->excludes(g)->excludes(c)->excludes(l);
+  g->excludes(c)->excludes(l);
+  c->excludes(l);
   add_output(app, out, force, "write to FILE (default: standard output)");
   cli::setup(app, kExportFooter);
   cli::parse(app, args);
-  if (!hlog && !gbench && !csv)
-    throw std::invalid_argument("export: which format? --hlog, --gbench or --csv");
+  if (!hlog && !gbench && !csv && !lava)
+    throw std::invalid_argument("export: which format? --hlog, --gbench, --csv or --lava");
   Bundle b = Bundle::load(path);
-  emit(out, hlog ? exporting::hlog(b) : gbench ? exporting::gbench(b) : exporting::csv(b), force,
-       {path});
+  emit(out,
+       hlog     ? exporting::hlog(b)
+       : gbench ? exporting::gbench(b)
+       : lava   ? exporting::lava(b)
+                : exporting::csv(b),
+       force, {path});
   return 0;
 }
 

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // kperflab export: a bundle as an HdrHistogram log (.hlog), as Google
 // Benchmark JSON (each statistic one benchmark entry, so its compare.py
-// works), or as CSV (one row per metric, repetition and statistic).
+// works), as CSV (one row per metric, repetition and statistic), or as the
+// LAVA test cases of its headline figures (lab/lava/kperflab-lava.sh).
+#include <cstdio>
 #include <ctime>
 #include <sstream>
 
 #include "analysis/export.h"
+#include "headline.h"
 #include "histogram.h"
 #include "hlog.h"
 #include "results/json_access.h"
@@ -115,6 +118,56 @@ std::string csv(const Bundle& b) {
       }
       ++r;
     }
+  }
+  return o.str();
+}
+
+namespace {
+
+// lava-server keeps a test case name in 100 characters (TestCase.name):
+// a longer one keeps its head and its end around a hash of the whole, so
+// two long names never collide.
+std::string lava_name(const std::string& full) {
+  constexpr size_t kMax = 100;
+  if (full.size() <= kMax) return full;
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : full) h = (h ^ c) * 1099511628211ull;
+  char tag[12];
+  std::snprintf(tag, sizeof tag, "~%08x~", static_cast<unsigned>(h ^ (h >> 32)));
+  size_t keep = kMax - 10, tail = keep / 2;
+  return full.substr(0, keep - tail) + tag + full.substr(full.size() - tail);
+}
+
+std::string number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string lava(const Bundle& b) {
+  std::ostringstream o;
+  auto line = [&o](const std::string& name, const char* result, const std::string& value,
+                   const std::string& unit, const std::string& note) {
+    o << lava_name(name) << '\t' << result << '\t' << value << '\t' << unit << '\t'
+      << headline::one_line(note) << '\n';
+  };
+  for (const auto& p : headline::summarize(b)) {
+    std::string probe = headline::case_name(p.name);
+    if (p.status == "skipped") {
+      line(probe, "skip", "-", "-", "skipped: " + (p.reason.empty() ? "no reason given" : p.reason));
+      continue;
+    }
+    std::string note = p.status + ", " + std::to_string(p.figures.size()) + " headline figures";
+    if (p.thin) note += ", " + std::to_string(p.thin) + " thin histograms left out";
+    for (const auto& v : p.violations) note += "; " + v;
+    line(probe, p.passed() ? "pass" : "fail", "-", "-", note);
+    for (const auto& f : p.figures)
+      line(probe + "." + headline::case_name(f.metric) + (f.stat == "value" ? "" : "." + f.stat),
+           "pass", number(f.value),
+           headline::case_name(f.unit), "median of " + std::to_string(f.repetitions) +
+                                            " repetitions");
   }
   return o.str();
 }
