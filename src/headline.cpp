@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "results/json_access.h"
 #include "until_ci.h"
@@ -44,7 +45,16 @@ struct Acc {
 
 }  // namespace
 
-std::string Figure::group() const { return metric.substr(0, metric.find('/')); }
+std::string Figure::group() const {
+  // The first component that is not a sweep parameter ("freq=1000").
+  for (size_t at = 0; at < metric.size();) {
+    size_t end = std::min(metric.find('/', at), metric.size());
+    std::string part = metric.substr(at, end - at);
+    if (part.find('=') == std::string::npos) return part;
+    at = end + 1;
+  }
+  return metric.substr(0, metric.find('/'));
+}
 
 std::string case_name(const std::string& text) {
   std::string out;
@@ -65,52 +75,60 @@ std::string one_line(const std::string& text) {
   return out;
 }
 
+Probe summarize_probe(const std::string& name, const std::string& status,
+                      const std::string& reason, const JsonView* doc) {
+  Probe p;
+  p.name = name;
+  p.status = status;
+  p.reason = reason;
+  if (doc) {
+    std::map<std::string, Acc> acc;
+    auto reps = doc->at("repetitions").elements();
+    for (auto& rep : reps) {
+      for (auto& [metric, m] : rep.at("metrics").members()) {
+        Acc& a = acc[metric];
+        ++a.seen;
+        a.unit = m.at("unit").str();
+        if (m.at("kind").str() == "histogram") {
+          a.histogram = true;
+          if (m.at("count").u64() < kHeadlineMinCount) a.thin = true;
+          for (const char* st : {"p50", "p99"})
+            if (auto x = m.find(st); x && x->is_number()) a.stats[st].push_back(x->num());
+          continue;
+        }
+        auto v = m.find("value");
+        if (!v || !v->is_number()) continue;
+        if (forbids(metric) && v->num() > 0)
+          p.violations.push_back(metric + " = " + v->raw().dump() +
+                                 " (an outcome the command forbids was observed)");
+        if (is_rate(a.unit)) a.stats["value"].push_back(v->num());
+      }
+    }
+    for (auto& [metric, a] : acc) {
+      if (a.histogram && (a.thin || a.seen != reps.size())) {
+        ++p.thin;
+        continue;
+      }
+      for (auto& [st, values] : a.stats) {
+        if (values.size() != a.seen) continue;  // not a number in some repetition
+        p.figures.push_back({metric, st, median(values), a.unit, values.size()});
+      }
+    }
+  }
+  if (p.status == "partial" || p.status == "failed")
+    p.violations.push_back("the probe ended " + p.status +
+                           (p.reason.empty() ? "" : ": " + p.reason));
+  return p;
+}
+
 std::vector<Probe> summarize(const Bundle& b) {
   std::vector<Probe> out;
   for (auto& [name, entry] : b.meta_view().at("probes").members()) {
-    Probe p;
-    p.name = name;
-    p.status = entry.at("status").str();
-    if (auto r = entry.find("reason"); r && r->is_string()) p.reason = r->str();
-    auto doc = b.probes.find(name);
-    if (doc != b.probes.end()) {
-      std::map<std::string, Acc> acc;
-      auto reps = b.probe_view(name).at("repetitions").elements();
-      for (auto& rep : reps) {
-        for (auto& [metric, m] : rep.at("metrics").members()) {
-          Acc& a = acc[metric];
-          ++a.seen;
-          a.unit = m.at("unit").str();
-          if (m.at("kind").str() == "histogram") {
-            a.histogram = true;
-            if (m.at("count").u64() < kHeadlineMinCount) a.thin = true;
-            for (const char* st : {"p50", "p99"})
-              if (auto x = m.find(st); x && x->is_number()) a.stats[st].push_back(x->num());
-            continue;
-          }
-          auto v = m.find("value");
-          if (!v || !v->is_number()) continue;
-          if (forbids(metric) && v->num() > 0)
-            p.violations.push_back(metric + " = " + v->raw().dump() +
-                                   " (an outcome the command forbids was observed)");
-          if (is_rate(a.unit)) a.stats["value"].push_back(v->num());
-        }
-      }
-      for (auto& [metric, a] : acc) {
-        if (a.histogram && (a.thin || a.seen != reps.size())) {
-          ++p.thin;
-          continue;
-        }
-        for (auto& [st, values] : a.stats) {
-          if (values.size() != a.seen) continue;  // missing in some repetition
-          p.figures.push_back({metric, st, median(values), a.unit, values.size()});
-        }
-      }
-    }
-    if (p.status == "partial" || p.status == "failed")
-      p.violations.push_back("the probe ended " + p.status +
-                             (p.reason.empty() ? "" : ": " + p.reason));
-    out.push_back(std::move(p));
+    std::string reason;
+    if (auto r = entry.find("reason"); r && r->is_string()) reason = r->str();
+    std::optional<JsonView> doc;
+    if (b.probes.count(name)) doc = b.probe_view(name);
+    out.push_back(summarize_probe(name, entry.at("status").str(), reason, doc ? &*doc : nullptr));
   }
   return out;
 }

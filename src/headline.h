@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "results/bundle.h"
+#include "results/json_access.h"
 
 namespace kperflab::headline {
 
@@ -27,7 +28,8 @@ struct Figure {
   double value = 0;    // median over the repetitions
   std::string unit;    // as stored: ns, ps, ratio, per_million, ops/s, ...
   size_t repetitions = 0;
-  // The metric's group: its first path component ("private_expedited").
+  // The metric's group: its first path component that is not a sweep
+  // parameter ("private_expedited"; "clock" of "freq=1000/.../clock/...").
   std::string group() const;
 };
 
@@ -40,6 +42,11 @@ struct Probe {
   size_t thin = 0;  // histograms left out: fewer than kHeadlineMinCount samples somewhere
   bool passed() const { return (status == "complete") && violations.empty(); }
 };
+
+// One probe from its document (<probe>.json; null when there is none) and
+// the status and reason meta.json gives it.
+Probe summarize_probe(const std::string& name, const std::string& status,
+                      const std::string& reason, const JsonView* doc);
 
 // Every probe meta.json lists, in its order; skipped ones with their reason.
 std::vector<Probe> summarize(const Bundle& b);

@@ -16,12 +16,15 @@
 
 #include "cli_args.h"
 #include "counters.h"
+#include "headline.h"
+#include "ktap.h"
 #include "likwid_run.h"
 #include "noise_check.h"
 #include "preflight.h"
 #include "tune.h"
 #include "kperflab_version.h"
 #include "results/bundle.h"
+#include "results/json_access.h"
 
 namespace kperflab {
 
@@ -63,6 +66,7 @@ struct ProbeOutcome {
   std::string status;  // complete, partial, skipped, failed
   std::string reason;
   size_t metrics = 0;
+  nlohmann::json doc;  // <probe>.json as written (--ktap summarizes it)
 };
 
 // The repetition loop's stopping rule: opt.repeat repetitions, or with
@@ -132,13 +136,14 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json
                         {"status", "skipped"}, {"reason", nullptr},
                         {"parameters", nlohmann::json::object()},
                         {"repetitions", nlohmann::json::array()}};
-  ProbeOutcome out{"skipped", "", 0};
+  ProbeOutcome out{"skipped", "", 0, {}};
   auto avail = probe.check(host);
   if (!avail.ok) {
     out.reason = printable(avail.reason);  // a bundle holds no control characters
     doc["reason"] = out.reason;
     progress.note(name + ": skipped: " + out.reason);
     bw.write_json(name + ".json", doc);
+    out.doc = std::move(doc);
     return out;
   }
   RunContext ctx(opt.profile, opt.repeat, host, progress);
@@ -192,6 +197,7 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json
   for (auto& [file, bytes] : ctx.attachments()) bw.write_file(file, bytes);
   bw.write_json(name + ".json", doc);
   progress.end_probe(out.status);
+  out.doc = std::move(doc);
   return out;
 }
 
@@ -346,10 +352,24 @@ int run_main(const std::vector<std::string>& args) {
   bw.flush_meta();
   if (host.kconfig()) bw.write_file("kconfig.gz", gzip_compress(*host.kconfig()));
   Progress progress(isatty(STDERR_FILENO));
+  std::optional<KtapWriter> ktap;
+  if (opt.ktap) {
+    ktap.emplace(std::cout, probes.size());
+    ktap->diag("kperflab " KPERFLAB_VERSION " (" KPERFLAB_GIT_SHA ") on " +
+               host.provenance()["host"].value("hostname", std::string("?")) + ", kernel " +
+               host.provenance()["kernel"].value("release", std::string("?")) + ", profile " +
+               std::string(to_string(opt.profile)) + ", bundle " + bw.dir().string());
+  }
   bool all_ok = true;
   for (Probe* p : probes) {
     if (stop_requested()) break;
     auto o = run_probe(*p, opt, sets, host, progress, bw);
+    if (ktap) {
+      auto file = std::make_shared<const std::filesystem::path>(bw.dir() /
+                                                                (std::string(p->name()) + ".json"));
+      JsonView view(o.doc, file);
+      ktap->probe(headline::summarize_probe(std::string(p->name()), o.status, o.reason, &view));
+    }
     bw.meta()["probes"][std::string(p->name())] = {
         {"status", o.status}, {"reason", o.reason.empty() ? nlohmann::json() : nlohmann::json(o.reason)},
         {"metrics", o.metrics}};
@@ -364,12 +384,18 @@ int run_main(const std::vector<std::string>& args) {
   if (!bw.write_failures().empty()) bw.meta()["write_failures"] = bw.write_failures();
   bool complete = !stop_requested() && all_ok && bw.write_failures().empty();
   bw.finish(complete);
-  std::cout << "bundle: " << bw.dir().string() << " (" << (complete ? "complete" : "partial")
-            << ")\n";
-  for (auto& [name, o] : bw.meta()["probes"].items()) {
-    std::cout << "  " << name << ": " << o["status"].get<std::string>();
-    if (o["reason"].is_string()) std::cout << " (" << o["reason"].get<std::string>() << ")";
-    std::cout << ", " << o["metrics"] << " metrics\n";
+  if (ktap) {
+    for (size_t i = ktap->reported(); i < probes.size(); ++i)
+      ktap->not_run(std::string(probes[i]->name()), "not run: the run was interrupted");
+    ktap->diag("bundle: " + bw.dir().string() + " (" + (complete ? "complete" : "partial") + ")");
+  } else {
+    std::cout << "bundle: " << bw.dir().string() << " (" << (complete ? "complete" : "partial")
+              << ")\n";
+    for (auto& [name, o] : bw.meta()["probes"].items()) {
+      std::cout << "  " << name << ": " << o["status"].get<std::string>();
+      if (o["reason"].is_string()) std::cout << " (" << o["reason"].get<std::string>() << ")";
+      std::cout << ", " << o["metrics"] << " metrics\n";
+    }
   }
   if (!bw.write_failures().empty()) {
     std::cerr << "kperflab run: the bundle " << bw.dir().string()
@@ -555,6 +581,10 @@ static void setup_run_cli(CLI::App& app, RunOptions& o) {
          "likwid cannot measure, run without it and record why")
       ->check(CLI::Validator([](std::string& v) { return check_likwid_group(v); }, ""))
       ->type_name("GROUP");
+  app.add_flag("--ktap", o.ktap,
+               "KTAP v1 on standard output (one test per probe, subtests per metric group, "
+               "headline figures as diagnostics), for kselftest-style runners; progress stays "
+               "on standard error");
   app.add_flag("--strict", o.strict,
                "refuse to measure (exit 3, no bundle) when the noise check finds the machine noisy "
                "(turns the check on unless --no-noise-check)");

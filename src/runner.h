@@ -26,6 +26,7 @@ struct RunOptions {
   bool tune = false;           // --tune (src/tune.h)
   bool tune_boost_off = false;  // --tune-boost-off
   std::optional<bool> noise_check;  // --[no-]noise-check; unset: on for standard and full
+  bool ktap = false;            // --ktap: KTAP v1 on stdout (src/ktap.h)
   bool strict = false;          // --strict: a noisy machine refuses the run
   double noise_threshold_pct = 5.0;  // --noise-threshold (kNoiseThresholdPct)
   // --until-ci PCT: repeat each probe until its headline metrics are known
