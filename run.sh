@@ -30,6 +30,9 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libclang-rt-dev libbpf-dev libelf-dev
             zlib1g-dev libsqlite3-dev nlohmann-json3-dev libbenchmark-dev libgtest-dev libcli11-dev bpftool)
 PKGS_TOOLS=(linux-perf likwid chromium)
+# What tests need beyond the build: python3-jsonschema validates export --kcidb
+# (tests/core/cli_kcidb.sh) against the KCIDB v5.3 schema.
+PKGS_TEST=(python3 python3-jsonschema)
 PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd file dwarves dkms sparse
           gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
           libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libsqlite3-dev:arm64 libbenchmark-dev:arm64
@@ -75,7 +78,8 @@ deps() {
     [[ $no_install -eq 1 ]] || as_root apt-get update -q
   fi
   local want missing
-  mapfile -t want < <(resolve_packages "${PKGS_BUILD[@]}" "${PKGS_TOOLS[@]}" "${PKGS_LAB[@]}")
+  mapfile -t want < <(resolve_packages "${PKGS_BUILD[@]}" "${PKGS_TOOLS[@]}" "${PKGS_TEST[@]}" \
+                                         "${PKGS_LAB[@]}")
   mapfile -t missing < <(missing_packages "${want[@]}")
   if [[ ${#missing[@]} -eq 0 ]]; then
     log "all packages present"

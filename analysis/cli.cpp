@@ -10,6 +10,7 @@
 
 #include "analysis/compare.h"
 #include "analysis/export.h"
+#include "analysis/kcidb.h"
 #include "analysis/report.h"
 #include "analysis/series.h"
 #include "cli_args.h"
@@ -37,6 +38,11 @@ const char* kExportFooter =
     "--csv     probe,metric,repetition,kind,unit,stat,value\n"
     "--lava    LAVA test cases, one a line: name, result, measurement, units, note\n"
     "          (tab-separated; read by lab/lava/kperflab-lava.sh)\n"
+    "--kcidb   KCIDB I/O v5.3 JSON of one or more bundles: a checkout and build per\n"
+    "          kernel, a test per probe and per headline figure (status DONE); with\n"
+    "          --baseline each figure compared as `compare` does: FAIL for a\n"
+    "          regression, PASS otherwise. Send with kcidb-submit (README).\n"
+    "Only --kcidb takes several bundles, --baseline, --origin, --runs-dir, --cross-host.\n"
     "Without -o the export goes to standard output. -o never overwrites an existing\n"
     "file without --force and never writes into a bundle (not even with --force).";
 
@@ -195,23 +201,89 @@ int series::series_main(const std::vector<std::string>& args) {
   return !fail_on.empty() && regressions ? 1 : 0;
 }
 
+namespace {
+
+// A side given as paths or catalog selectors, merged into one (the baseline
+// may be several bundles, directories or selectors).
+compare::Side side_of(const std::vector<std::string>& args, const std::string& runs) {
+  compare::Side all;
+  for (const auto& a : args) {
+    compare::Side s = !std::filesystem::exists(a) && catalog::is_selector(a)
+                          ? compare::Side::select(a, runs)
+                          : compare::Side::load(a);
+    all.label += (all.label.empty() ? "" : " + ") + s.label;
+    for (auto& b : s.bundles) all.bundles.push_back(std::move(b));
+  }
+  return all;
+}
+
+// export --kcidb: the bundles, compared with the baseline when one is given.
+int export_kcidb(const std::vector<std::string>& paths, const std::vector<std::string>& baseline,
+                 const std::string& runs, kcidb::Options& opt, const std::string& out,
+                 bool force) {
+  if (!kcidb::valid_origin(opt.origin))
+    throw std::invalid_argument("--origin '" + printable(opt.origin) +
+                                "': KCIDB wants ^[a-z0-9_]+$ (lower case, digits, '_')");
+  std::vector<Bundle> bundles;
+  for (const auto& p : paths) bundles.push_back(Bundle::load(p));
+  compare::Side base;
+  if (!baseline.empty()) {
+    base = side_of(baseline, runs);
+    opt.baseline = &base;
+  }
+  // Bundle text is printable() already; replace guards the dump anyway.
+  std::string text =
+      kcidb::report(bundles, opt).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::vector<std::string> inputs = paths;
+  inputs.insert(inputs.end(), baseline.begin(), baseline.end());
+  emit(out, text + "\n", force, inputs);
+  return 0;
+}
+
+}  // namespace
+
 int export_main(const std::vector<std::string>& args) {
-  std::string path, out;
-  bool hlog = false, gbench = false, csv = false, lava = false, force = false;
-  CLI::App app("A bundle in another tool's format.", "kperflab export");
-  app.add_option("BUNDLE", path, "the bundle directory")->required();
+  std::vector<std::string> paths, baseline;
+  std::string out, runs = "results/runs";
+  bool hlog = false, gbench = false, csv = false, lava = false, kcidb = false, force = false;
+  kcidb::Options kopt;
+  CLI::App app("Bundles in another tool's format.", "kperflab export");
+  app.add_option("BUNDLE", paths, "the bundle directory (several: --kcidb only)")
+      ->required()->expected(1, 1 << 16);
   auto* h = app.add_flag("--hlog", hlog, "HdrHistogram interval log");
   auto* g = app.add_flag("--gbench", gbench, "Google Benchmark JSON");
   auto* c = app.add_flag("--csv", csv, "CSV, one row per statistic");
   auto* l = app.add_flag("--lava", lava, "LAVA test cases of the headline figures");
-  h->excludes(g)->excludes(c)->excludes(l);
-  g->excludes(c)->excludes(l);
-  c->excludes(l);
+  auto* k = app.add_flag("--kcidb", kcidb, "KCIDB I/O v5.3 JSON (KernelCI's results database)");
+  h->excludes(g)->excludes(c)->excludes(l)->excludes(k);
+  g->excludes(c)->excludes(l)->excludes(k);
+  c->excludes(l)->excludes(k);
+  l->excludes(k);
+  auto* bo = app.add_option("--baseline", baseline,
+                            "--kcidb: compare against this bundle, directory or catalog "
+                            "selector (repeatable: one side)")
+                 ->allow_extra_args(false)->type_name("PATH|SELECTOR");
+  auto* oo = app.add_option("--origin", kopt.origin, "--kcidb: the submitting CI system's name "
+                                                     "(^[a-z0-9_]+$, default kperflab)");
+  auto* ro = app.add_option("--runs-dir", runs, "--kcidb: where --baseline selectors look "
+                                                "(default results/runs)")->type_name("DIR");
+  auto* xo = app.add_flag("--cross-host", kopt.compare.cross_host,
+                          "--kcidb: allow a baseline from another host");
   add_output(app, out, force, "write to FILE (default: standard output)");
   cli::setup(app, kExportFooter);
   cli::parse(app, args);
-  if (!hlog && !gbench && !csv && !lava)
-    throw std::invalid_argument("export: which format? --hlog, --gbench, --csv or --lava");
+  if (!hlog && !gbench && !csv && !lava && !kcidb)
+    throw std::invalid_argument("export: which format? --hlog, --gbench, --csv, --lava or --kcidb");
+  if (!kcidb) {
+    for (auto* o : {bo, oo, ro, xo})
+      if (o->count())
+        throw std::invalid_argument(o->get_name() + " goes with --kcidb only");
+    if (paths.size() != 1)
+      throw std::invalid_argument("one BUNDLE (got " + std::to_string(paths.size()) +
+                                  "); only --kcidb takes several");
+  }
+  if (kcidb) return export_kcidb(paths, baseline, runs, kopt, out, force);
+  const std::string& path = paths[0];
   Bundle b = Bundle::load(path);
   emit(out,
        hlog     ? exporting::hlog(b)

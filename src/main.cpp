@@ -43,7 +43,8 @@ const Command kCommands[] = {
      "the host's noise between boots (from A/A bundles), for compare"},
     {"catalog", kperflab::catalog::catalog_main,
      "the bundles under results/runs, selected by tag, kernel, config option, host"},
-    {"export", kperflab::export_main, "a bundle as HdrHistogram log, gbench JSON or CSV"},
+    {"export", kperflab::export_main,
+     "bundles as HdrHistogram log, gbench JSON, CSV, LAVA test cases or KCIDB JSON"},
     {"restore", kperflab::restore_main,
      "put back settings a killed run left changed (--tune, numa_balancing, autogroup)"},
 };
