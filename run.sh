@@ -32,7 +32,9 @@ PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libclang-rt-dev libb
 PKGS_TOOLS=(linux-perf likwid chromium)
 # What tests need beyond the build: python3-jsonschema validates export --kcidb
 # (tests/core/cli_kcidb.sh) against the KCIDB v5.3 schema.
-PKGS_TEST=(python3 python3-jsonschema)
+# lava-dispatcher: lava-run and lava-test-case for the LAVA tests (lab_lava,
+# lava_testdef; skipped with the reason where the distribution lacks it).
+PKGS_TEST=(python3 python3-jsonschema python3-yaml lava-dispatcher)
 PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd file dwarves dkms sparse
           gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
           libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libsqlite3-dev:arm64 libbenchmark-dev:arm64
@@ -49,6 +51,8 @@ resolve_packages() {
       linux-perf)
         if apt-cache show linux-perf >/dev/null 2>&1; then out+=(linux-perf)
         else out+=(linux-tools-common); fi ;;
+      lava-dispatcher)
+        apt-cache show lava-dispatcher >/dev/null 2>&1 && out+=(lava-dispatcher) ;;
       chromium)
         # The series site's browser test (Ubuntu ships chromium as a snap
         # only: the test then skips and says why).

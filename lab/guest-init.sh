@@ -27,14 +27,16 @@ for m in /kperflab/modules/*.ko; do
   [ -f "$m" ] && { insmod "$m" || echo "kperflab-lab: insmod $m failed"; }
 done
 port=""
-for i in 1 2 3 4 5 6 7 8 9 10; do
+# A LAVA guest has no results channel: do not wait for one.
+[ -f /kperflab/interactive ] || for i in 1 2 3 4 5 6 7 8 9 10; do
   for d in /sys/class/virtio-ports/*; do
     [ "$(cat "$d/name" 2>/dev/null)" = kperflab.out ] && port=/dev/${d##*/}
   done
   [ -n "$port" ] && [ -e "$port" ] && break
   sleep 1
 done
-[ -n "$port" ] || echo "kperflab-lab: no virtio-serial port kperflab.out"
+[ -n "$port" ] || [ -f /kperflab/interactive ] ||
+  echo "kperflab-lab: no virtio-serial port kperflab.out"
 
 send_results() {
   dmesg >/out/dmesg.txt
@@ -83,6 +85,16 @@ if [ -f /kperflab/kperflab.ko ]; then
     echo $? >/out/insmod.rc
     echo "kperflab-lab: insmod kperflab.ko failed: $(cat /out/insmod.log)"
   fi
+fi
+
+# A guest for a LAVA job (lab/lava/): a shell on the console with a prompt
+# the job waits for; LAVA's test shell runs there and powers the guest off.
+# No results channel: LAVA reads the results from the console.
+if [ -f /kperflab/interactive ]; then
+  export PS1='kperflab-lava# ' HOME=/root
+  echo "kperflab-lab: interactive shell for LAVA"
+  cd /
+  exec setsid cttyhack sh -l
 fi
 
 cd /kperflab

@@ -99,6 +99,8 @@ lab_guest_payload() {
   # results of whatever finished still come back.
   echo $((LAB_TIMEOUT > 120 ? LAB_TIMEOUT - 60 : LAB_TIMEOUT / 2)) >"$p/guest-timeout"
   [[ -n $ko ]] && cp "$ko" "$p/kperflab.ko"
+  # --mode lava: init leaves a shell on the console for LAVA's test shell.
+  [[ $LAB_MODE == lava ]] && touch "$p/interactive"
   # The kernel config, where the guest's provenance collector looks for it.
   mkdir -p "$out/payload/boot"
   cp "$KCONFIG" "$out/payload/boot/config-$KREL"
@@ -118,6 +120,11 @@ main() {
   [[ $LAB_MODE != smoke ]] && overlays+=("$LAB_STAGE")
   overlays+=("$out/payload")
   lab_initramfs "$LAB_CACHE" "$ARCH" "$out/initrd.gz" "${overlays[@]}"
+  if [[ $LAB_MODE == lava ]]; then
+    source "$lab_dir/lava/lava.sh"
+    lab_lava "$out" "$ARCH" "$VMLINUZ" "$out/initrd.gz" "$KREL"
+    return
+  fi
   lab_boot "$ARCH" "$VMLINUZ" "$out/initrd.gz" "$out"
   rm -rf "$out/result"; mkdir -p "$out/result"
   if [[ -s $out/out.tar ]]; then

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The kernel lab: boot Debian's kernels (or your own) under QEMU and run the
 # suite inside them. See lab/README.md.
-#   lab/lab.sh [--kernel NAME]... [--mode run|test|smoke] [--cache DIR]
+#   lab/lab.sh [--kernel NAME]... [--mode run|test|smoke|lava] [--cache DIR]
 #              [--timeout S] [--accel auto|kvm|tcg] [--runs-dir DIR] [--work DIR]
 #              [--host-kperflab BIN] [--run-args "ARGS"]
 #              [--ab "B-ARGS" [--rounds N]]
@@ -11,6 +11,8 @@
 # Modes: run   load kperflab.ko, `kperflab run --profile lab`, bundle -> --runs-dir
 #        test  also tests/kmod/guest-tests.sh; pass/fail (exit 77: cannot run here)
 #        smoke only boot and report uname/CPUs (proves the machinery)
+#        lava  the guest under LAVA's dispatcher (lava-run): lab/lava/jobs/qemu.yaml
+#              runs lab/lava/kperflab.yaml; every test case is checked (lab/lava/lava.sh)
 # --run-args: more arguments for the guest's `kperflab run`, e.g.
 #        "--probe ipi --repeat 10 --set ipi.handler_delay_ns=20000"
 # --ab: A/B in one boot: N rounds (default 4) of the lab profile with
@@ -35,7 +37,7 @@ work=${KPERFLAB_BUILD_DIR:-$src_root/build}/lab
 while [[ $# -gt 0 ]]; do
   case $1 in
     --kernel) kernels+=("${2:?--kernel needs a name}"); shift 2 ;;
-    --mode) mode=${2:?--mode needs run, test or smoke}; shift 2 ;;
+    --mode) mode=${2:?--mode needs run, test, smoke or lava}; shift 2 ;;
     --cache) cache=${2:?--cache needs a directory}; shift 2 ;;
     --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
     --accel) accel=${2:?--accel needs auto, kvm or tcg}; shift 2 ;;
@@ -57,7 +59,8 @@ done
 [[ $rounds =~ ^[1-9][0-9]?$ ]] || lab_die "--rounds must be 1..99, got '$rounds'"
 [[ -z $ab_args || $mode != smoke ]] || lab_die "--ab needs --mode run or test (smoke runs no probes)"
 export LAB_RUN_ARGS=$run_args LAB_AB_ARGS=$ab_args LAB_AB_ROUNDS=$rounds
-case $mode in run | test | smoke) ;; *) lab_die "--mode must be run, test or smoke, got '$mode'" ;; esac
+case $mode in run | test | smoke | lava) ;; *) lab_die "--mode must be run, test, smoke or lava, got '$mode'" ;; esac
+[[ -z $ab_args || $mode != lava ]] || lab_die "--ab and --mode lava do not mix"
 case $accel in auto | kvm | tcg) ;; *) lab_die "--accel must be auto, kvm or tcg, got '$accel'" ;; esac
 [[ -z $timeout || $timeout =~ ^[0-9]+$ ]] || lab_die "--timeout must be seconds, got '$timeout'"
 # TCG is slow: boot ≈15–40 s, the lab profile ≤60 s of probe time, the kmod
@@ -163,7 +166,7 @@ for env in "${envs[@]}"; do
   esac
 done
 # 4. Two kernels or more: one series report across them (issue #17).
-if [[ $mode != smoke && ${#ok_krels[@]} -ge 2 ]]; then
+if [[ $mode != smoke && $mode != lava && ${#ok_krels[@]} -ge 2 ]]; then
   series_bin=${host_kperflab:-${KPERFLAB_BUILD_DIR:-$src_root/build}/kperflab}
   if [[ -x $series_bin ]]; then lab_series "$series_bin" "$runs_dir" "${ok_krels[@]}" >/dev/null || true
   else lab_log "no host kperflab at $series_bin: no series report"; fi

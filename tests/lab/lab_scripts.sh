@@ -25,7 +25,7 @@ refuses() {
   return 1
 }
 
-check "bad mode refused" refuses "--mode must be run, test or smoke" --mode fast
+check "bad mode refused" refuses "--mode must be run, test, smoke or lava" --mode fast
 check "bad accel refused" refuses "--accel must be auto, kvm or tcg" --accel hvf
 check "bad timeout refused" refuses "--timeout must be seconds" --timeout soon
 check "bad A/B arguments refused" refuses "--ab may hold" --ab 'x;reboot'

@@ -1,0 +1,84 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The run step of lab/lava/kperflab.yaml, on the device under test (POSIX sh:
+# busybox in the lab's initramfs, dash on Debian). Settings come from the
+# environment (the test definition's params). Reports with lava-test-case:
+#   kperflab-run                 pass when `kperflab run` exited 0
+#   <probe>                      pass | fail | skip (the reason is logged)
+#   <probe>.<metric>[.p50|.p99]  pass, --measurement and --units
+# and leaves the bundle in $RESULTS. Always exits 0: the verdicts are the
+# test cases, and a failed step must not hide the cases already reported.
+set -u
+KPERFLAB=${KPERFLAB:-kperflab}
+PROFILE=${PROFILE:-quick}
+PROBES=${PROBES:-}
+RUN_ARGS=${RUN_ARGS:-}
+MODULE=${MODULE:-}
+RESULTS=${RESULTS:-/tmp/kperflab-lava}
+UPLOAD_URL=${UPLOAD_URL:-}
+LOG_BUNDLE=${LOG_BUNDLE:-false}
+
+say() { echo "kperflab-lava: $*"; }
+report() { lava-test-case "$@" || say "lava-test-case $1 failed"; }
+
+if ! command -v "$KPERFLAB" >/dev/null 2>&1; then
+  say "no kperflab at '$KPERFLAB' (set the KPERFLAB parameter)"
+  report kperflab-run --result fail
+  exit 0
+fi
+if [ -n "$MODULE" ] && ! grep -q '^kperflab ' /proc/modules 2>/dev/null; then
+  insmod "$MODULE" || say "insmod $MODULE failed: the probes that need it will skip"
+fi
+
+mkdir -p "$RESULTS"
+bundle=$RESULTS/bundle
+rm -rf "$bundle"
+probe_args=""
+for p in $PROBES; do probe_args="$probe_args --probe $p"; done
+say "$KPERFLAB run --ktap --profile $PROFILE$probe_args --out $bundle $RUN_ARGS"
+# KTAP on stdout into the log as it comes; progress on stderr.
+# shellcheck disable=SC2086 # word splitting of the argument lists is wanted
+"$KPERFLAB" run --ktap --profile "$PROFILE" $probe_args --out "$bundle" $RUN_ARGS
+rc=$?
+say "kperflab run exited $rc"
+if [ "$rc" -eq 0 ]; then report kperflab-run --result pass; else report kperflab-run --result fail; fi
+if [ ! -f "$bundle/meta.json" ]; then
+  say "no bundle at $bundle: nothing to report"
+  exit 0
+fi
+
+cases=$RESULTS/cases.tsv
+if ! "$KPERFLAB" export --lava "$bundle" >"$cases"; then
+  say "kperflab export --lava failed"
+  report kperflab-export --result fail
+fi
+tab=$(printf '\t')
+n=0
+# Read on fd 3: a lava-test-case must not eat the list from stdin.
+while IFS="$tab" read -r name result value unit note <&3; do
+  [ "$result" = pass ] || say "$name: $result: $note"
+  if [ "$value" = - ]; then
+    report "$name" --result "$result"
+  else
+    report "$name" --result "$result" --measurement "$value" --units "$unit"
+  fi
+  n=$((n + 1))
+done 3<"$cases"
+say "$n test cases reported"
+
+tarball=$RESULTS/kperflab-bundle.tar.gz
+tar -czf "$tarball" -C "$RESULTS" bundle && say "bundle: $bundle, tarball $tarball"
+if [ -n "$UPLOAD_URL" ]; then
+  if ref=$(curl -sSf -F "file=@$tarball" "$UPLOAD_URL"); then
+    lava-test-reference kperflab-bundle --result pass --reference "$ref"
+  else
+    say "upload to $UPLOAD_URL failed"
+    report kperflab-bundle --result fail
+  fi
+fi
+if [ "$LOG_BUNDLE" = true ]; then
+  echo "KPERFLAB-BUNDLE-BEGIN $(basename "$tarball")"
+  base64 "$tarball"
+  echo "KPERFLAB-BUNDLE-END"
+fi
+exit 0
