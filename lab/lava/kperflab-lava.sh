@@ -3,6 +3,7 @@
 # The run step of lab/lava/kperflab.yaml, on the device under test (POSIX sh:
 # busybox in the lab's initramfs, dash on Debian). Settings come from the
 # environment (the test definition's params). Reports with lava-test-case:
+#   kperflab-build, -module      with BUILD=true, MODULE=build: did it build
 #   kperflab-run                 pass when `kperflab run` exited 0
 #   <probe>                      pass | fail | skip (the reason is logged)
 #   <probe>.<metric>[.p50|.p99]  pass, --measurement and --units
@@ -13,6 +14,7 @@ KPERFLAB=${KPERFLAB:-kperflab}
 PROFILE=${PROFILE:-quick}
 PROBES=${PROBES:-}
 RUN_ARGS=${RUN_ARGS:-}
+BUILD=${BUILD:-false}
 MODULE=${MODULE:-}
 RESULTS=${RESULTS:-/tmp/kperflab-lava}
 UPLOAD_URL=${UPLOAD_URL:-}
@@ -21,6 +23,28 @@ LOG_BUNDLE=${LOG_BUNDLE:-false}
 say() { echo "kperflab-lava: $*"; }
 report() { lava-test-case "$@" || say "lava-test-case $1 failed"; }
 
+mkdir -p "$RESULTS"
+if [ "$BUILD" = true ]; then
+  say "building the suite from $(pwd) (./run.sh deps, ./run.sh build; log $RESULTS/build.log)"
+  if ./run.sh deps >"$RESULTS/build.log" 2>&1 && ./run.sh build >>"$RESULTS/build.log" 2>&1; then
+    report kperflab-build --result pass
+    KPERFLAB=$(pwd)/build/kperflab
+  else
+    tail -n 20 "$RESULTS/build.log"
+    report kperflab-build --result fail
+  fi
+fi
+if [ "$MODULE" = build ]; then
+  MODULE=""
+  if make -C kmod >"$RESULTS/kmod-build.log" 2>&1; then
+    report kperflab-module --result pass
+    MODULE=$(pwd)/kmod/kperflab.ko
+  else
+    tail -n 20 "$RESULTS/kmod-build.log"
+    say "kperflab.ko did not build against $(uname -r): the probes that need it will skip"
+    report kperflab-module --result fail
+  fi
+fi
 if ! command -v "$KPERFLAB" >/dev/null 2>&1; then
   say "no kperflab at '$KPERFLAB' (set the KPERFLAB parameter)"
   report kperflab-run --result fail
@@ -30,7 +54,6 @@ if [ -n "$MODULE" ] && ! grep -q '^kperflab ' /proc/modules 2>/dev/null; then
   insmod "$MODULE" || say "insmod $MODULE failed: the probes that need it will skip"
 fi
 
-mkdir -p "$RESULTS"
 bundle=$RESULTS/bundle
 rm -rf "$bundle"
 probe_args=""
