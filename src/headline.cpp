@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
 
@@ -83,6 +84,7 @@ Probe summarize_probe(const std::string& name, const std::string& status,
   p.reason = reason;
   if (doc) {
     std::map<std::string, Acc> acc;
+    std::map<std::string, double> forbidden;  // summed over the repetitions
     auto reps = doc->at("repetitions").elements();
     for (auto& rep : reps) {
       for (auto& [metric, m] : rep.at("metrics").members()) {
@@ -98,11 +100,15 @@ Probe summarize_probe(const std::string& name, const std::string& status,
         }
         auto v = m.find("value");
         if (!v || !v->is_number()) continue;
-        if (forbids(metric) && v->num() > 0)
-          p.violations.push_back(metric + " = " + v->raw().dump() +
-                                 " (an outcome the command forbids was observed)");
+        if (forbids(metric) && v->num() > 0) forbidden[metric] += v->num();
         if (is_rate(a.unit)) a.stats["value"].push_back(v->num());
       }
+    }
+    for (auto& [metric, n] : forbidden) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.0f", n);
+      p.violations.push_back(metric + " = " + buf + " over " + std::to_string(reps.size()) +
+                             " repetitions (an outcome the command forbids was observed)");
     }
     for (auto& [metric, a] : acc) {
       if (a.histogram && (a.thin || a.seen != reps.size())) {
