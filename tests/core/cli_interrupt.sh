@@ -7,16 +7,14 @@ kperflab=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/wait_repetition.sh"
 
 "$kperflab" list | grep -q "^membarrier *yes" || { echo "SKIP: membarrier not runnable here"; exit 77; }
 "$kperflab" run --probe membarrier --profile quick --repeat 50 --out "$tmp/b" \
   > "$tmp/out" 2> "$tmp/err" &
 pid=$!
 # Wait until at least one repetition is stored, then interrupt.
-for _ in $(seq 1 600); do
-  if [[ -f $tmp/b/membarrier.json ]] && grep -q '"metrics"' "$tmp/b/membarrier.json"; then break; fi
-  sleep 0.1
-done
+wait_first_repetition "$tmp/b/membarrier.json"
 kill -INT "$pid"
 set +e
 wait "$pid"; rc=$?

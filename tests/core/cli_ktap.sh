@@ -12,6 +12,7 @@ check=$(dirname "$0")/../common/ktap_check.py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/wait_repetition.sh"
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 "$kperflab" list | grep -q "^cpumask *yes" || { echo "SKIP: cpumask not runnable here"; exit 77; }
 
@@ -75,10 +76,7 @@ grep -q $'^ipi\tskip\t-\t-\tskipped: ' "$tmp/lava" || [[ -z $ipi_reason ]] ||
 "$kperflab" run --ktap --probe cpumask --probe cpumask --profile quick --repeat 50 \
   --set cpumask.samples=12 --out "$tmp/i" >"$tmp/ktap-int" 2>"$tmp/err-int" &
 pid=$!
-for _ in $(seq 1 600); do
-  [[ -f $tmp/i/cpumask.json ]] && grep -q '"metrics"' "$tmp/i/cpumask.json" && break
-  sleep 0.1
-done
+wait_first_repetition "$tmp/i/cpumask.json"
 kill -INT "$pid"
 set +e
 wait "$pid"; rc=$?
