@@ -26,6 +26,7 @@ refuses() {
 }
 
 check "bad mode refused" refuses "--mode must be run, test, smoke or lava" --mode fast
+check "--ab with --mode lava refused" refuses "--ab and --mode lava do not mix" --mode lava --ab "--set ipi.handler_delay_ns=1"
 check "bad accel refused" refuses "--accel must be auto, kvm or tcg" --accel hvf
 check "bad timeout refused" refuses "--timeout must be seconds" --timeout soon
 check "bad A/B arguments refused" refuses "--ab may hold" --ab 'x;reboot'
