@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The cpumask probe on the host kernel (issue: BPF cpumask kfunc probe).
+#include <algorithm>
 #include <map>
+#include <string>
+#include <vector>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -69,8 +72,13 @@ TEST_F(CpumaskTest, EveryOfferedKfuncHasAPositiveCost) {
 
 // The fallback for kernels whose SYSCALL programs cannot call the kfuncs,
 // forced here: the same kfuncs measured, the same correctness check, and
-// the same cost within a factor of 2 (the program type changes how the
-// batch is started, not what is timed).
+// the same costs (the program type changes how the batch is started, not
+// what is timed). The two runs are separate processes at different times on
+// a shared machine, so one kfunc's p50 can differ by more than 2x by itself
+// (and/cost 1695 v 3551 ps was seen in CI with every other kfunc close):
+// the check is on the median of the per-kfunc ratios, which a timing loop
+// that measured something else (0, the baseline, twice the work) moves and
+// one disturbed kfunc does not.
 TEST(CpumaskTracing, MeasuresEveryKfuncLikeSyscallPrograms) {
   const json& tr = cpumask_doc("tracing");
   EXPECT_EQ(tr["parameters"]["prog_type"], "tracing");
@@ -78,12 +86,21 @@ TEST(CpumaskTracing, MeasuresEveryKfuncLikeSyscallPrograms) {
   const json& m = tr["repetitions"][0]["metrics"];
   EXPECT_EQ(m["check/setall_weight"]["value"].get<int>(), libbpf_num_possible_cpus());
   const json& sys = cpumask_doc("auto")["repetitions"][0]["metrics"];
-  for (const char* op : {"first", "and", "weight", "copy"}) {
-    std::string name = std::string(op) + "/cost";
-    double a = m[name]["p50"], b = sys[name]["p50"];
-    EXPECT_GT(a, b / 2) << name << ": tracing " << a << " ps, syscall " << b << " ps";
-    EXPECT_LT(a, b * 2) << name << ": tracing " << a << " ps, syscall " << b << " ps";
+  std::vector<double> ratios;
+  std::string seen;
+  for (auto& [name, x] : m.items()) {
+    if (name.size() < 5 || name.compare(name.size() - 5, 5, "/cost") != 0) continue;
+    if (!sys.contains(name) || !x.contains("p50") || !sys[name].contains("p50")) continue;
+    double a = x["p50"], b = sys[name]["p50"];
+    if (!(a > 0 && b > 0)) continue;
+    ratios.push_back(a / b);
+    seen += " " + name + "=" + std::to_string(a / b);
   }
+  ASSERT_GE(ratios.size(), 10u) << "kfuncs measured by both program types:" << seen;
+  std::sort(ratios.begin(), ratios.end());
+  double median = ratios[ratios.size() / 2];
+  EXPECT_GT(median, 0.5) << "median tracing/syscall cost ratio; per kfunc:" << seen;
+  EXPECT_LT(median, 2.0) << "median tracing/syscall cost ratio; per kfunc:" << seen;
 }
 
 // The same batch twice as long costs twice as much (baseline subtracted).
