@@ -4,7 +4,8 @@
 # with IRQs off (kernel/bpf/mmap_unlock_work.h forces the fallback), so
 # every bpf_find_vma of the perf_event program returns -EBUSY and every
 # build-id frame is a bare IP, at every point; on the 6.12 cloud kernel
-# (not RT), with no writer, most calls succeed. Read from the newest bundles
+# (not RT), with no writer, most find_vma calls succeed and few stacks are
+# wholly IP. Read from the newest bundles
 # of the lab_6.12-rt-amd64 and lab_6.12-cloud-amd64 entries.
 # Usage: lab_find_vma_rt.sh RUNS_DIR KPERFLAB
 set -euo pipefail
@@ -36,16 +37,26 @@ for m in $(names "$rt" '/(clock|cycles)/find_vma/ebusy_ratio') \
   awk -v v="$v" 'BEGIN { exit !(v == 1) }' || { echo "FAIL: rt $m is not 1 (100 % fallback)"; fail=1; }
 done
 [[ $n -gt 0 ]] || { echo "FAIL: no clock/find_vma/ebusy_ratio in $rt/find_vma.json"; fail=1; }
-# Cloud: no writer, most calls succeed.
+# Cloud: no writer, most calls succeed: find_vma seldom -EBUSY, and few
+# stacks wholly IP (a busy lock). Not the frame fallback_ratio: with one
+# frame of a two-frame stack coming back as an IP by itself (a per-frame
+# fallback, bench/find_vma/README.md "Measured"), it sits at 0.5 with no
+# busy lock at all (0.5017 failed CI once).
 n=0
-for m in $(names "$cloud" 'writer_rate=none/threads=[0-9]+/clock/find_vma/ebusy_ratio') \
-         $(names "$cloud" 'writer_rate=none/threads=[0-9]+/clock/stack/fallback_ratio'); do
+for m in $(names "$cloud" 'writer_rate=none/threads=[0-9]+/clock/find_vma/ebusy_ratio'); do
   v=$(value_of "$cloud" "$m")
   n=$((n + 1))
   echo "cloud $m = $v"
   awk -v v="$v" 'BEGIN { exit !(v < 0.5) }' || { echo "FAIL: cloud $m is not below 0.5"; fail=1; }
 done
-[[ $n -gt 0 ]] || { echo "FAIL: no writer_rate=none clock ratios in $cloud/find_vma.json"; fail=1; }
+for m in $(names "$cloud" 'writer_rate=none/threads=[0-9]+/clock/stack/all_ip'); do
+  v=$(value_of "$cloud" "$m") c=$(value_of "$cloud" "${m%/all_ip}/calls")
+  n=$((n + 1))
+  echo "cloud $m = $v of $c stacks (fallback_ratio $(value_of "$cloud" "${m%/all_ip}/fallback_ratio"))"
+  awk -v v="$v" -v c="$c" 'BEGIN { exit !(c > 0 && v < c / 2) }' ||
+    { echo "FAIL: cloud $m: $v of $c stacks wholly IP, not below half"; fail=1; }
+done
+[[ $n -ge 2 ]] || { echo "FAIL: no writer_rate=none clock find_vma and stack counts in $cloud/find_vma.json"; fail=1; }
 # The oracle held everywhere it is checked.
 for b in "$rt" "$cloud"; do
   for m in $(names "$b" '/check/oracle_not_busy'); do
