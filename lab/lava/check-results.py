@@ -10,7 +10,8 @@
 # - the cases are exactly `kperflab export --lava` of that bundle, run here:
 #   same names, results, measurements and units; each PROBE has a case;
 # - a skipped probe's reason is in the device's log.
-# Writes OUTDIR/results.tsv (every case) and OUTDIR/bundle/. Exit 0 or 1,
+# Writes OUTDIR/results.tsv (every case), OUTDIR/bundle/ and OUTDIR/console.log
+# (the device's console lines). Exit 0 or 1,
 # each failure one "FAIL:" line.
 import base64
 import io
@@ -52,6 +53,10 @@ for n, line in enumerate(open(log, encoding="utf-8", errors="replace"), 1):
         cases[msg["case"]] = msg
     else:
         lava_cases.setdefault(msg["case"], msg)
+
+# The console as LAVA saw it, for the caller's kernel splat scan.
+with open(os.path.join(outdir, "console.log"), "w") as f:
+    f.write("".join(t + "\n" for t in target))
 
 for name in ("job", "0_kperflab"):
     got = lava_cases.get(name, {}).get("result")
