@@ -9,9 +9,10 @@
 #   ./run.sh deps [--no-install]            install (or list) missing Debian/Ubuntu packages
 #   ./run.sh build                          configure + build into build/
 #   ./run.sh fuzz [SECONDS]                 each libFuzzer harness for SECONDS (default 600)
-#   ./run.sh run|list|show|compare|series|campaign|noise|catalog|export|restore …
+#   ./run.sh run|ab|list|show|compare|series|campaign|noise|catalog|export|restore …
 #                                           the kperflab subcommand
-#                                           (after a build; `run --tune` passes through)
+#                                           (after a build; `run --tune` passes through;
+#                                           `ab`: A/B of two settings in one boot)
 #   ./run.sh lab [--kernel NAME]…           boot the kernel matrix under QEMU (lab/README.md)
 set -euo pipefail
 
@@ -190,12 +191,12 @@ case $verb in
   deps) shift; deps "$@" ;;
   build) shift; build "$@" ;;
   fuzz) shift; deps; fuzz "${1:-600}" ;;
-  run | list | show | compare | series | campaign | noise | catalog | export | restore)
+  run | ab | list | show | compare | series | campaign | noise | catalog | export | restore)
     shift; kperflab "$verb" "$@" ;;
   lab)
     shift
     [[ -x $here/lab/lab.sh ]] || die "the QEMU lab is not built yet (lab/README.md)"
     exec "$here/lab/lab.sh" "$@" ;;
-  -h | --help) sed -n '3,14p' "$0" ;;
+  -h | --help) sed -n '3,15p' "$0" ;;
   *) die "unknown verb '$verb' (see ./run.sh --help)" ;;
 esac

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// kperflab: list | run | show | compare | export. The verb is picked here
+// kperflab: list | run | ab | show | compare | export. The verb is picked here
 // (CLI11); each verb parses its own arguments (src/cli_args.h) so that
 // `kperflab VERB --help` is that verb's help. Errors are caught here,
 // printed with what was wrong, and turned into a non-zero exit: 2 for bad
@@ -14,6 +14,7 @@
 #include "analysis/cli.h"
 #include "analysis/noise.h"
 #include "analysis/series.h"
+#include "ab.h"
 #include "cli_args.h"
 #include "kperflab_version.h"
 #include "results/bundle.h"
@@ -33,6 +34,8 @@ const Command kCommands[] = {
     {"list", kperflab::list_main,
      "every probe and whether this host can run it; --params: their parameters"},
     {"run", kperflab::run_main, "run probes into one result bundle"},
+    {"ab", kperflab::ab_main,
+     "two settings in one boot: alternating runs of each (ABBA) into DIR/a and DIR/b"},
     {"show", kperflab::show_main, "provenance and metrics of a bundle"},
     {"compare", kperflab::compare_main, "compare bundles: regressions and improvements"},
     {"series", kperflab::series::series_main,
@@ -51,9 +54,11 @@ const Command kCommands[] = {
 
 // Every invocation first applies the restore records of runs that died
 // holding a setting (src/sysctl_hold.h). `run` does it itself (and records
-// it in the bundle); `restore` reports each record. Quiet when there are none.
+// it in the bundle), and so do the runs of `ab`; `restore` reports each
+// record. Quiet when there are none.
 void recover_for(const char* verb) {
-  if (std::string(verb) == "run" || std::string(verb) == "restore") return;
+  const std::string v = verb;
+  if (v == "run" || v == "ab" || v == "restore") return;
   try {
     for (const auto& r : kperflab::recover_stale_holds())
       std::fprintf(stderr, "kperflab: %s\n", kperflab::printable(kperflab::describe(r)).c_str());

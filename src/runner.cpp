@@ -290,16 +290,21 @@ nlohmann::json resolve_sets(const RunOptions& opt, unsigned online_cpus) {
   return out;
 }
 
-int run_main(const std::vector<std::string>& args) {
-  RunOptions opt = parse_run_args(args);
+std::vector<Probe*> select_probes(const RunOptions& opt) {
   auto& reg = ProbeRegistry::instance();
+  if (opt.probes.empty()) return reg.all();
   std::vector<Probe*> probes;
   for (auto& n : opt.probes) {
     Probe* p = reg.find(n);
     if (!p) throw std::invalid_argument("unknown probe '" + n + "' (see: kperflab list)");
     probes.push_back(p);
   }
-  if (opt.probes.empty()) probes = reg.all();
+  return probes;
+}
+
+int run_main(const std::vector<std::string>& args) {
+  RunOptions opt = parse_run_args(args);
+  const std::vector<Probe*> probes = select_probes(opt);
   // Before anything runs or is written: a bad --set is exit 2 and no bundle.
   const nlohmann::json sets = resolve_sets(opt, online_cpu_count());
   // With likwid able to measure here, this re-executes the run under

@@ -56,6 +56,10 @@ int show_main(const std::vector<std::string>& args);
 // (cli::HelpShown after printing --help).
 RunOptions parse_run_args(const std::vector<std::string>& args);
 
+// The probes opt selects (--probe, in order; none: every registered one).
+// An unknown name throws std::invalid_argument naming it.
+std::vector<Probe*> select_probes(const RunOptions& opt);
+
 // The typed values of every --set, {probe: {key: value}}, checked against
 // the probes' declarations (param_specs): unknown probe, a probe this run
 // does not select, unknown key, wrong type or range throw
