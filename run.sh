@@ -35,7 +35,10 @@ PKGS_TOOLS=(linux-perf likwid chromium)
 # (tests/core/cli_kcidb.sh) against the KCIDB v5.3 schema.
 # lava-dispatcher: lava-run and lava-test-case for the LAVA tests (lab_lava,
 # lava_testdef; skipped with the reason where the distribution lacks it).
-PKGS_TEST=(python3 python3-jsonschema python3-yaml lava-dispatcher)
+# linux-source (~140 MB, Debian's and Ubuntu's kernel source tarball): the
+# kernel's own KTAP parser, tools/testing/kunit, which ktap_kunit and
+# cli_ktap extract once into ~/.cache/kperflab (tests/common/kunit_tool.sh).
+PKGS_TEST=(python3 python3-jsonschema python3-yaml lava-dispatcher linux-source)
 PKGS_LAB=(qemu-system-x86 qemu-system-arm busybox-static cpio kmod xz-utils zstd file dwarves dkms sparse
           gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
           libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libsqlite3-dev:arm64 libbenchmark-dev:arm64

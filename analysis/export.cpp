@@ -138,6 +138,19 @@ std::string lava_name(const std::string& full) {
   return full.substr(0, keep - tail) + tag + full.substr(full.size() - tail);
 }
 
+// A unit as LAVA stores it: unchanged ("faults/s", "ns", "%"), because
+// lava-test-case passes it through and lava-server keeps it as text. Only
+// what would break the signal line <LAVA_SIGNAL_TESTCASE ... UNITS=u ...>
+// is replaced: the dispatcher splits its parameters on whitespace and '=',
+// and '<' or '>' would end the signal or start another.
+std::string lava_units(const std::string& unit) {
+  std::string out = printable(unit);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '=' || c == '<' || c == '>')
+      c = '_';
+  return out.empty() ? "-" : out;
+}
+
 std::string number(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -166,8 +179,7 @@ std::string lava(const Bundle& b) {
     for (const auto& f : p.figures)
       line(probe + "." + headline::case_name(f.metric) + (f.stat == "value" ? "" : "." + f.stat),
            "pass", number(f.value),
-           headline::case_name(f.unit), "median of " + std::to_string(f.repetitions) +
-                                            " repetitions");
+           lava_units(f.unit), "median of " + std::to_string(f.repetitions) + " repetitions");
   }
   return o.str();
 }

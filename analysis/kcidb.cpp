@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// kperflab export --kcidb (analysis/kcidb.h). Field names, required fields
-// and patterns follow kcidb-io's v05_03.py; tests/fixtures/
+// kperflab export --kcidb (analysis/kcidb.h). Field names, required fields,
+// patterns and formats follow kcidb-io's v05_03.py; tests/fixtures/
 // kcidb-v5.3-subset.schema.json encodes them and tests/core/cli_kcidb.sh
-// validates real exports against it.
+// validates real exports against it (formats checked as strictly as
+// kcidb-io's jsonschema[format] does: tests/common/kcidb_validate.py).
 #include "analysis/kcidb.h"
 
 #include <cmath>
@@ -15,6 +16,7 @@
 #include <tuple>
 
 #include "headline.h"
+#include "results/date_time.h"
 #include "results/json_access.h"
 
 namespace kperflab::kcidb {
@@ -49,14 +51,6 @@ std::optional<json> fact(const JsonView& meta, std::initializer_list<const char*
 }
 
 std::string short_hash(const std::string& s) { return sha256_hex(s).substr(0, 16); }
-
-// RFC 3339 as KCIDB's date-time wants it; meta.json's "started" is
-// "YYYY-mm-ddTHH:MM:SSZ", anything else is left out rather than sent bad.
-bool is_date_time(const std::string& s) {
-  static const std::regex re(
-      R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d))");
-  return std::regex_match(s, re);
-}
 
 // Priority order of KCIDB statuses (v05_03.py: "listed in priority order"),
 // the highest first: a summary takes the highest of its parts.
@@ -250,6 +244,8 @@ void bundle_tests(const Bundle& b, const json& build_id, const Options& opt, jso
     t["origin"] = opt.origin;
     t["build_id"] = build_id;
     t["environment"] = env;
+    // RFC 3339 as KCIDB's date-time wants it (a real date and time: the
+    // loader refused any other "started"); left out rather than sent bad.
     if (is_date_time(started)) t["start_time"] = started;
   };
   for (const auto& p : headline::summarize(b)) {

@@ -7,6 +7,7 @@
 
 #include "hdr_codec.h"
 #include "histogram.h"
+#include "results/date_time.h"
 #include "results/validate_internal.h"
 
 namespace kperflab {
@@ -216,6 +217,12 @@ void validate_meta(const json& meta, const fs::path& file) {
     schema.fail("is " + schema.raw().dump() + ", expected \"" + kMetaSchema + "\"");
   one_of(req(m, "status", J_STRING), {"complete", "partial"});
   for (const char* k : {"bundle_id", "started", "finished", "profile"}) opt(m, k, J_STRING);
+  // Exports pass these on (KCIDB start_time, gbench context.date): a time
+  // that does not exist is refused here, not published.
+  for (const char* k : {"started", "finished"})
+    if (auto t = m.find(k))
+      if (std::string why = date_time_error(t->str()); !why.empty())
+        t->fail("'" + t->str() + "' " + why);
   if (m.has("repetitions")) m.at("repetitions").u64();
   if (auto tags = m.find("tags")) {  // --tag (older bundles have none)
     tags->need(J_ARRAY);

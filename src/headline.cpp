@@ -73,7 +73,16 @@ std::string one_line(const std::string& text) {
   std::string out = printable(text);
   for (char& c : out)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  // The dispatcher's patterns are case-sensitive and all begin "<LAVA_"
+  // (lava_dispatcher/actions/test/shell.py, multinode.py).
+  for (size_t at = out.find("<LAVA_"); at != std::string::npos; at = out.find("<LAVA_", at))
+    out[at] = '(';
   return out;
+}
+
+std::string run_violation(const std::string& status, const std::string& reason) {
+  if (status != "partial" && status != "failed") return "";
+  return "the probe ended " + status + (reason.empty() ? "" : ": " + reason);
 }
 
 Probe summarize_probe(const std::string& name, const std::string& status,
@@ -121,9 +130,7 @@ Probe summarize_probe(const std::string& name, const std::string& status,
       }
     }
   }
-  if (p.status == "partial" || p.status == "failed")
-    p.violations.push_back("the probe ended " + p.status +
-                           (p.reason.empty() ? "" : ": " + p.reason));
+  if (auto v = run_violation(p.status, p.reason); !v.empty()) p.violations.push_back(v);
   return p;
 }
 

@@ -57,7 +57,15 @@ std::string case_name(const std::string& text);
 
 // Text on one line for a diagnostic or a reason: control characters and
 // newlines become spaces, "#" is kept (KTAP reads "# SKIP" only at the
-// start of a directive).
+// start of a directive). It goes into job logs that a LAVA dispatcher
+// scans for "<LAVA_SIGNAL_... ...>", "<LAVA_TEST_RUNNER ...>" and
+// "<LAVA_MULTI_NODE> ..." anywhere in a line, so bundle text must never
+// spell one: every "<LAVA_" becomes "(LAVA_".
 std::string one_line(const std::string& text);
+
+// The violation of a probe that ended partial or failed ("the probe ended
+// partial: why"); empty for a complete or skipped one. summarize_probe()
+// lists it last among the violations; KTAP reports it as its own subtest.
+std::string run_violation(const std::string& status, const std::string& reason);
 
 }  // namespace kperflab::headline

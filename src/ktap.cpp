@@ -51,12 +51,25 @@ void KtapWriter::probe(const headline::Probe& p) {
     if (fresh) order.push_back(f.group());
     it->second.push_back(&f);
   }
+  // Violations by the group of their metric; the probe's own (it ended
+  // partial or failed) apart.
+  const std::string own = headline::run_violation(p.status, p.reason);
   std::map<std::string, std::vector<std::string>> bad;  // group -> violations
-  for (const auto& v : p.violations)
+  for (const auto& v : p.violations) {
+    if (v == own) continue;
     bad[headline::Figure{v.substr(0, v.find(' ')), "", 0, "", 0}.group()].push_back(v);
+  }
+  // kunit_parser (tools/testing/kunit, `kunit.py parse`) counts leaf tests
+  // only: a "not ok" probe whose subtests are all "ok" reads as passed there.
+  // So every reason for a "not ok" gets a failing subtest of its own: the
+  // group of a violation (also a group whose figures were all thin), and
+  // "run" for a probe that ended partial or failed.
+  std::vector<std::string> bare;  // groups with violations and no figures
+  for (const auto& [g, vs] : bad)
+    if (!groups.count(g)) bare.push_back(g);
   const std::string in = "    ";
   out_ << in << "KTAP version 1\n" << in << "# Subtest: " << name << "\n"
-       << in << "1.." << order.size() << "\n";
+       << in << "1.." << order.size() + bare.size() + !own.empty() << "\n";
   size_t k = 0;
   for (const auto& g : order) {
     const auto& figs = groups[g];
@@ -68,12 +81,15 @@ void KtapWriter::probe(const headline::Probe& p) {
     if (b != bad.end())
       for (const auto& v : b->second) out_ << in << "# " << headline::one_line(v) << "\n";
     out_ << in << (b == bad.end() ? "ok " : "not ok ") << ++k << " " << description(g) << "\n";
-    if (b != bad.end()) bad.erase(b);
   }
-  // Violations outside every group with figures: the probe's own (partial,
-  // failed) or a group whose figures were all thin.
-  for (const auto& [g, vs] : bad)
-    for (const auto& v : vs) out_ << "# " << name << ": " << headline::one_line(v) << "\n";
+  for (const auto& g : bare) {
+    for (const auto& v : bad[g])
+      out_ << in << "# " << name << ": " << headline::one_line(v) << "\n";
+    out_ << in << "not ok " << ++k << " " << description(g) << "\n";
+  }
+  if (!own.empty())
+    out_ << in << "# " << name << ": " << headline::one_line(own) << "\n"
+         << in << "not ok " << ++k << " run\n";
   if (p.thin)
     out_ << "# " << name << ": " << p.thin << " histograms with fewer than "
          << kHeadlineMinCount << " samples in some repetition left out\n";

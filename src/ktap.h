@@ -6,7 +6,10 @@
 // (src/headline.h) as diagnostic lines before its result. A skipped probe is
 // `ok N name # SKIP reason`. A probe that failed, ended partial or saw an
 // outcome a membarrier command forbids is `not ok`, and so is a probe that
-// never ran because the run was interrupted: the plan always adds up.
+// never ran because the run was interrupted: the plan always adds up. A
+// `not ok` probe always holds a `not ok` subtest (the group of the violation,
+// or `run` for a probe that ended partial or failed), because the kernel's
+// own parser (tools/testing/kunit/kunit_parser.py) counts only leaf tests.
 #pragma once
 
 #include <cstddef>

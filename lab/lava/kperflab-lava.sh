@@ -6,7 +6,7 @@
 #   kperflab-build, -module      with BUILD=true, MODULE=build: did it build
 #   kperflab-run                 pass when `kperflab run` exited 0
 #   <probe>                      pass | fail | skip (the reason is logged)
-#   <probe>.<metric>[.p50|.p99]  pass, --measurement and --units
+#   <probe>.<metric>[.p50|.p99]  pass, --measurement and --units (as stored: ns, faults/s)
 # and leaves the bundle in $RESULTS. Always exits 0: the verdicts are the
 # test cases, and a failed step must not hide the cases already reported.
 set -u
@@ -21,6 +21,11 @@ UPLOAD_URL=${UPLOAD_URL:-}
 LOG_BUNDLE=${LOG_BUNDLE:-false}
 
 say() { echo "kperflab-lava: $*"; }
+# Bundle text (a reason, a metric name) for the log. `kperflab export
+# --lava` already defangs it; this keeps an older kperflab on the device
+# from ending the job: the dispatcher takes "<LAVA_..." anywhere in the log
+# for its own signal (<LAVA_SIGNAL_ENDRUN ...>, <LAVA_TEST_RUNNER EXIT>).
+say_bundle() { say "$*" | sed 's/<LAVA_/(LAVA_/g'; }
 report() { lava-test-case "$@" || say "lava-test-case $1 failed"; }
 
 mkdir -p "$RESULTS"
@@ -79,7 +84,7 @@ tab=$(printf '\t')
 n=0
 # Read on fd 3: a lava-test-case must not eat the list from stdin.
 while IFS="$tab" read -r name result value unit note <&3; do
-  [ "$result" = pass ] || say "$name: $result: $note"
+  [ "$result" = pass ] || say_bundle "$name: $result: $note"
   if [ "$value" = - ]; then
     report "$name" --result "$result"
   else

@@ -7,7 +7,10 @@
 # export --lava's cases), all DONE; two bundles of one kernel share checkout
 # and build; with --baseline an A/A export is all PASS, no FAIL. Refused: a
 # broken document (the validator really runs), a corrupt bundle (named),
-# --baseline without --kcidb, an origin KCIDB would not take.
+# --baseline without --kcidb, an origin KCIDB would not take. Formats are
+# checked as kcidb-io checks them (tests/common/kcidb_validate.py, #25 item
+# 12): an impossible start_time is invalid, and a bundle whose meta.json
+# "started" is one is refused by the loader, naming file and field.
 set -euo pipefail
 kperflab=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,21 +20,47 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 python3 -c 'import jsonschema' 2>/dev/null ||
   { echo "SKIP: python3-jsonschema not installed (./run.sh deps installs it)"; exit 77; }
-"$kperflab" list >"$tmp/list"
-grep -q "^membarrier *yes" "$tmp/list" || { echo "SKIP: membarrier not runnable here"; exit 77; }
 
 # validate FILE: exit 0 when FILE is valid KCIDB v5.3, else print the errors.
-validate() {
-  python3 - "$schema" "$1" <<'EOF'
-import json, sys, jsonschema
-schema, doc = (json.load(open(p)) for p in sys.argv[1:3])
-v = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
-errors = list(v.iter_errors(doc))
-for e in errors[:5]:
-    print("invalid:", "/".join(map(str, e.absolute_path)), e.message)
-sys.exit(1 if errors else 0)
+validate() { python3 "$here/../common/kcidb_validate.py" "$schema" "$1"; }
+
+# The formats are checked, whatever jsonschema's optional packages: times
+# that do not exist and a URL that is none are refused, real ones pass.
+python3 - "$tmp/formats.json" <<'EOF'
+import json, sys
+t = {"id": "o:t", "origin": "o", "build_id": "o:b"}
+doc = {"version": {"major": 5, "minor": 3}, "tests": [
+    dict(t, start_time="2026-02-30T24:00:61Z"), dict(t, start_time="2026-02-29T12:00:00Z"),
+    dict(t, start_time="2026-02-28T12:00:60Z"), dict(t, start_time="2026-02-28 12:00:00Z"),
+    dict(t, log_url="not a url"),
+    dict(t, start_time="2024-02-29T23:59:59.5+01:00"), dict(t, start_time="2016-12-31T23:59:60Z"),
+    dict(t, log_url="https://example.org/log.txt")]}
+json.dump(doc, open(sys.argv[1], "w"))
 EOF
-}
+if validate "$tmp/formats.json" >"$tmp/why"; then fail "impossible times validated"; fi
+for i in 0 1 2 3 4; do
+  grep -q "^invalid: tests/$i/" "$tmp/why" || { cat "$tmp/why"; fail "formats: tests/$i not refused"; }
+done
+if grep -q "^invalid: tests/[5-7]/" "$tmp/why"; then cat "$tmp/why"; fail "formats: a valid one refused"; fi
+
+# A meta.json "started" that does not exist: the loader refuses the bundle
+# (exit 2, file and field named) before anything is exported.
+python3 "$here/../common/make_bundle.py" "$tmp/badtime" <<'EOF'
+{"meta": {"started": "2026-02-30T24:00:61Z"},
+ "probes": {"p": {"scalars": {"x/rate": ["ops/s", 5]}}}}
+EOF
+rc=0
+"$kperflab" export --kcidb "$tmp/badtime" >"$tmp/out" 2>"$tmp/err" || rc=$?
+[[ $rc -eq 2 ]] || fail "a bundle started 2026-02-30T24:00:61Z exported (exit $rc)"
+grep -q "meta.json: field 'started': '2026-02-30T24:00:61Z' has day 30 in month 2" "$tmp/err" ||
+  { cat "$tmp/err"; fail "bad started: message"; }
+sed -i 's/2026-02-30T24:00:61Z/2026-02-28T23:59:58Z/' "$tmp/badtime/meta.json"
+"$kperflab" export --kcidb "$tmp/badtime" -o "$tmp/fixture.json" || fail "export of the fixture"
+validate "$tmp/fixture.json" || fail "the fixture's export is not valid"
+grep -q '"start_time": *"2026-02-28T23:59:58Z"' "$tmp/fixture.json" || fail "fixture: start_time"
+
+"$kperflab" list >"$tmp/list"
+grep -q "^membarrier *yes" "$tmp/list" || { echo "SKIP: membarrier not runnable here"; exit 77; }
 
 . "$here/small_membarrier.sh"
 small+=(--repeat 3)

@@ -5,7 +5,9 @@
 # per probe in run order; an unavailable probe is "ok N # SKIP <the reason
 # kperflab list gives>"; the diagnostics' figures are the ones `export --lava`
 # reports for the same bundle (one headline selection); ^C leaves a plan that
-# still adds up, the unfinished probes "not ok".
+# still adds up, the unfinished probes "not ok"; and the kernel's own parser
+# (kunit.py parse, tests/common/kunit_tool.sh) reads the same verdicts: the
+# run passes, the interrupted one fails with both probes counted failed.
 set -euo pipefail
 kperflab=$1
 check=$(dirname "$0")/../common/ktap_check.py
@@ -13,6 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 . "$(dirname "$0")/wait_repetition.sh"
+. "$(dirname "$0")/../common/kunit_tool.sh"
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 "$kperflab" list | grep -q "^cpumask *yes" || { echo "SKIP: cpumask not runnable here"; exit 77; }
 
@@ -90,4 +93,21 @@ assert len(tree) == 2 and not tree[0]["ok"] and not tree[1]["ok"], tree
 PY
 grep -q '^# cpumask: not run: the run was interrupted' "$tmp/ktap-int" ||
   fail "no reason for the probe that did not run"
+
+# The kernel's parser: the first run passes (ipi's skip is a skip), the
+# interrupted one fails twice (cpumask's "run" subtest, the cpumask that
+# never ran).
+if kunit=$(kunit_tool_dir); then
+  kunit_parse "$kunit" "$tmp/ktap" >"$tmp/kunit" 2>&1 ||
+    fail "kunit.py parse of the run: $(tail -5 "$tmp/kunit")"
+  grep -q 'Testing complete\. Ran [0-9]* tests: passed: [0-9]*\(, skipped: 1\)\?$' "$tmp/kunit" ||
+    fail "kunit.py parse of the run: $(tail -3 "$tmp/kunit")"
+  rc=0
+  kunit_parse "$kunit" "$tmp/ktap-int" >"$tmp/kunit-int" 2>&1 || rc=$?
+  [[ $rc -eq 1 ]] &&
+    grep -q 'Testing complete\. Ran [0-9]* tests: .*failed: 2\(,\|$\)' "$tmp/kunit-int" ||
+    fail "kunit.py parse after ^C: exit $rc, $(tail -3 "$tmp/kunit-int")"
+else
+  echo "SKIP (part): the kernel's KTAP parser is not available: $kunit_why"
+fi
 echo "cli_ktap: ok ($(grep -c '^    ok' "$tmp/ktap") subtests)"

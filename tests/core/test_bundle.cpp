@@ -9,6 +9,7 @@
 
 #include "probe.h"
 #include "results/bundle.h"
+#include "results/date_time.h"
 #include "tests/common/tmpdir.h"
 
 namespace fs = std::filesystem;
@@ -166,6 +167,49 @@ TEST(Bundle, CorruptFilesNameFileAndField) {
   meta["cpu"].erase("topology");
   w.write_json("meta.json", meta);
   EXPECT_NE(error_of(w.dir()).find("field 'cpu.topology': missing"), std::string::npos);
+}
+
+// meta.json "started"/"finished" are RFC 3339 date-times that exist
+// (#25, item 12): "2026-02-30T24:00:61Z" became 523 invalid KCIDB
+// start_times. Refused on load, naming file and field; real ones load.
+TEST(Bundle, TimesAreRealRfc3339DateTimes) {
+  TmpDir t;
+  BundleWriter w(t.path, minimal_meta());
+  w.meta()["started"] = "2026-02-28T23:59:59Z";
+  w.finish(true);
+  EXPECT_EQ(error_of(w.dir()), "");
+  const std::pair<const char*, const char*> bad[] = {
+      {"2026-02-30T24:00:61Z", "has day 30 in month 2 of 2026"},
+      {"2026-02-29T00:00:00Z", "has day 29 in month 2 of 2026"},
+      {"2026-13-01T00:00:00Z", "has month 13"},
+      {"2026-01-01T24:00:00Z", "has hour 24"},
+      {"2026-01-01T12:60:00Z", "has minute 60"},
+      {"2026-01-01T12:00:61Z", "has second 61"},
+      {"2026-06-30T12:00:60Z", "has second 60 outside a leap second"},
+      {"2026-01-01T00:00:00", "is not an RFC 3339 date-time"},
+      {"2026-01-01 00:00:00Z", "is not an RFC 3339 date-time"},
+      {"2026-01-01T00:00:00.Z", "is not an RFC 3339 date-time"},
+      {"2026-01-01T00:00:00+24:00", "has an offset beyond"},
+      {"", "is not an RFC 3339 date-time"}};
+  for (const char* field : {"started", "finished"}) {
+    for (auto [value, why] : bad) {
+      SCOPED_TRACE(value);
+      auto meta = w.meta();
+      meta[field] = value;
+      w.write_json("meta.json", meta);
+      std::string want = std::string("meta.json: field '") + field + "': '" + value + "' " + why;
+      EXPECT_NE(error_of(w.dir()).find(want), std::string::npos) << error_of(w.dir());
+    }
+  }
+  for (const char* ok : {"2024-02-29T00:00:00Z", "2016-12-31T23:59:60Z",
+                         "2017-01-01T00:59:60+01:00", "2026-02-28t23:59:59.123456z",
+                         "2026-07-01T08:00:00-07:00"}) {
+    auto meta = w.meta();
+    meta["started"] = ok;
+    w.write_json("meta.json", meta);
+    EXPECT_EQ(error_of(w.dir()), "") << ok;
+    EXPECT_TRUE(kperflab::is_date_time(ok)) << ok;
+  }
 }
 
 // Hostile bundles: a probe name that walks out of the bundle, meta.json as a

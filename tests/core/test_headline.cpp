@@ -8,6 +8,7 @@
 
 #include "headline.h"
 #include "ktap.h"
+#include "until_ci.h"
 
 using namespace kperflab;
 using nlohmann::json;
@@ -118,3 +119,96 @@ TEST(Ktap, SkipViolationAndNotRun) {
 }
 
 }  // namespace
+
+namespace {
+
+// The top-level diagnostic for doc()'s one thin histogram.
+std::string thin_line() {
+  return "# membarrier: 1 histograms with fewer than " + std::to_string(kHeadlineMinCount) +
+         " samples in some repetition left out\n";
+}
+
+// Every group of doc() without its forbidden outcome: all "ok".
+json clean_doc() {
+  auto d = doc();
+  for (auto& rep : d["repetitions"])
+    rep["metrics"]["litmus/private_expedited/before_threads/forbidden"]["value"] = 0;
+  return d;
+}
+
+}  // namespace
+
+// A probe that ended partial (^C) or failed is "not ok" with a failing
+// subtest of its own, "run" (#25, item 10): the kernel's KTAP parser counts
+// leaf tests only, and read "passed: 7", exit 0, when every group was "ok".
+TEST(Ktap, PartialOrFailedProbeHasAFailingRunSubtest) {
+  std::ostringstream o;
+  KtapWriter k(o, 2);
+  auto d = clean_doc();
+  JsonView v(d, std::make_shared<const std::filesystem::path>("membarrier.json"));
+  k.probe(headline::summarize_probe("membarrier", "partial", "the run was interrupted", &v));
+  k.probe(headline::summarize_probe("cpumask", "failed", "no BTF", nullptr));
+  std::string s = o.str();
+  EXPECT_NE(s.find("    # Subtest: membarrier\n    1..4\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("    ok 1 litmus\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("    ok 3 writer\n"
+                   "    # membarrier: the probe ended partial: the run was interrupted\n"
+                   "    not ok 4 run\n"
+                   + thin_line() +
+                   "not ok 1 membarrier\n"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("    # Subtest: cpumask\n    1..1\n"
+                   "    # cpumask: the probe ended failed: no BTF\n"
+                   "    not ok 1 run\n"
+                   "not ok 2 cpumask\n"),
+            std::string::npos)
+      << s;
+  // The reason is said once, inside the subtest, not again at the top.
+  EXPECT_EQ(s.find("\n# membarrier: the probe ended"), std::string::npos) << s;
+}
+
+// A violation in a group none of whose figures made the headline (all thin)
+// fails a subtest of that name, not only a diagnostic line.
+TEST(Ktap, ViolationOfAGroupWithoutFiguresFailsItsSubtest) {
+  std::ostringstream o;
+  KtapWriter k(o, 1);
+  auto d = clean_doc();
+  auto p = summarize(d);
+  p.violations.push_back("delivery/forbidden = 2 over 3 repetitions");
+  k.probe(p);
+  std::string s = o.str();
+  EXPECT_NE(s.find("    1..4\n"), std::string::npos) << s;
+  EXPECT_NE(s.find("    # membarrier: delivery/forbidden = 2 over 3 repetitions\n"
+                   "    not ok 4 delivery\n"
+                   + thin_line() +
+                   "not ok 1 membarrier\n"),
+            std::string::npos)
+      << s;
+  // Complete and clean: no "run" subtest, the plan as before.
+  std::ostringstream clean;
+  KtapWriter k2(clean, 1);
+  k2.probe(summarize(d));
+  EXPECT_NE(clean.str().find("    1..3\n"), std::string::npos) << clean.str();
+  EXPECT_EQ(clean.str().find(" run\n"), std::string::npos) << clean.str();
+  EXPECT_NE(clean.str().find("\nok 1 membarrier\n"), std::string::npos) << clean.str();
+}
+
+// Bundle text never spells a LAVA dispatcher signal (#25, item 11): the
+// dispatcher matches "<LAVA_SIGNAL_(\S+) ([^>]+)>" anywhere in the job log,
+// where KTAP lines and LAVA notes go.
+TEST(Headline, TextNeverSpellsALavaSignal) {
+  EXPECT_EQ(headline::one_line("x <LAVA_SIGNAL_ENDRUN x y> <LAVA_TEST_RUNNER EXIT>"),
+            "x (LAVA_SIGNAL_ENDRUN x y> (LAVA_TEST_RUNNER EXIT>");
+  EXPECT_EQ(headline::one_line("<<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=a RESULT=pass>"),
+            "<(LAVA_SIGNAL_TESTCASE TEST_CASE_ID=a RESULT=pass>");
+  std::ostringstream o;
+  KtapWriter k(o, 3);
+  const std::string sig = "<LAVA_SIGNAL_ENDRUN x y>";
+  k.probe({"ipi", "skipped", "needs " + sig, {}, {}, 0});
+  k.probe({"notifier", "failed", "boom " + sig, {{"a" + sig + "/x", "value", 1, "faults/s", 2}},
+           {headline::run_violation("failed", "boom " + sig), "litmus/" + sig + "/forbidden = 1"},
+           0});
+  k.not_run("cpumask", "not run: " + sig);
+  EXPECT_EQ(o.str().find("<LAVA_"), std::string::npos) << o.str();
+}
