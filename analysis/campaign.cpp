@@ -66,7 +66,7 @@ State assess(const std::string& sel_a, const compare::Side& a, const std::string
       s.needed = r.boots_needed;
       s.why = "compare leaves changes undecided with " + std::to_string(s.a.boots) + " vs " +
               std::to_string(s.b.boots) + " boots; about " + std::to_string(r.boots_needed) +
-              " per side would decide them";
+              " per side would find the median undecided change with 80% power";
     } else if (r.basis == compare::Basis::boots) {
       s.why += "; compare over the boots decides every change it sees";
     }

@@ -22,10 +22,11 @@ namespace {
 
 const char* kCompareFooter =
     "Each side is a bundle or a directory of bundles. The unit of replication is the\n"
-    "boot: with several boots on a side, a t test over the boots' values; with one\n"
-    "boot per side, the host's noise model (kperflab noise) if there is one, else the\n"
-    "repetitions (and a warning: kernel and boot effects are confounded); bundles of\n"
-    "one boot (lab --ab): the exact rank test over repetitions. Benjamini-Hochberg\n"
+    "boot: with several boots on a side, a moderated t test over the boots' values\n"
+    "(paired when both sides ran in the same boots); within one boot, the run (lab\n"
+    "--ab, kperflab ab); with one boot per side, the host's noise model (kperflab\n"
+    "noise) if there is one. One unit a side decides nothing and fails no CI job\n"
+    "unless --trust-one-boot takes the repetitions as units. Benjamini-Hochberg\n"
     "over all comparisons; a change is reported when significant AND at least its\n"
     "minimum effect. With --probe, the corrections run over the chosen probes only.\n"
     "-o never overwrites an existing file without --force and never writes into a\n"
@@ -92,6 +93,13 @@ int compare_main(const std::vector<std::string>& args) {
                  "per metric ('probe/metric:stat' glob) minimum effect, repeatable")
       ->allow_extra_args(false)->check(CLI::Validator(check_effect_for, ""))->type_name("GLOB=X");
   app.add_flag("--cross-host", opt.cross_host, "allow bundles from different hosts");
+  app.add_flag("--trust-one-boot", opt.trust_one_boot,
+               "decide on the repetitions of one boot (or run) per side: a boot's shift then "
+               "reads as changes, and may fail CI");
+  app.add_option("--min-abs-effect", opt.min_abs_effect,
+                 "minimum absolute change of a row whose base is 0 (default 0.01, in the "
+                 "metric's unit)")
+      ->check(cli::finite_number(0, 1e18))->type_name("X");
   app.add_option("--runs-dir", runs, "where selectors look (default results/runs)")
       ->type_name("DIR");
   app.add_option("--noise", opt.noise,
@@ -164,6 +172,8 @@ int series::series_main(const std::vector<std::string>& args) {
                                                          "(default 0.02)")
       ->check(cli::finite_number(0, 100))->type_name("X");
   app.add_flag("--cross-host", opt.compare.cross_host, "allow sides from different hosts");
+  app.add_flag("--trust-one-boot", opt.compare.trust_one_boot,
+               "decide steps on the repetitions of one boot per side (see compare --help)");
   app.add_option("--runs-dir", runs, "where selectors look (default results/runs)")
       ->type_name("DIR");
   app.add_option("--noise", opt.compare.noise, "the host's noise model, or 'none'")
@@ -269,13 +279,15 @@ int export_main(const std::vector<std::string>& args) {
                                                 "(default results/runs)")->type_name("DIR");
   auto* xo = app.add_flag("--cross-host", kopt.compare.cross_host,
                           "--kcidb: allow a baseline from another host");
+  auto* to = app.add_flag("--trust-one-boot", kopt.compare.trust_one_boot,
+                          "--kcidb: publish FAIL on the repetitions of one boot per side");
   add_output(app, out, force, "write to FILE (default: standard output)");
   cli::setup(app, kExportFooter);
   cli::parse(app, args);
   if (!hlog && !gbench && !csv && !lava && !kcidb)
     throw std::invalid_argument("export: which format? --hlog, --gbench, --csv, --lava or --kcidb");
   if (!kcidb) {
-    for (auto* o : {bo, oo, ro, xo})
+    for (auto* o : {bo, oo, ro, xo, to})
       if (o->count())
         throw std::invalid_argument(o->get_name() + " goes with --kcidb only");
     if (paths.size() != 1)

@@ -14,6 +14,7 @@
 #include "analysis/catalog.h"
 #include "analysis/noise.h"
 #include "analysis/stats.h"
+#include "analysis/verdicts.h"
 #include "histogram.h"
 #include "kperflab/hist.h"
 
@@ -126,142 +127,6 @@ double effect_for(const Options& o, const std::string& key) {
   return e;
 }
 
-// A change is reported when it is significant (BH-adjusted) AND at least
-// the row's minimum effect with a CI that excludes "no change". Big and clear
-// but not significant (too few units for the number of comparisons):
-// undecided.
-void decide(Row& r, double alpha) {
-  if (!r.note.empty()) return;  // decided by a rule (forbidden outcome)
-  bool significant = r.p_adj < alpha;
-  bool big = std::fabs(r.change) >= r.min_effect;
-  bool clear = r.ci_lo > 0 || r.ci_hi < 0;
-  if (!(big && clear)) {
-    r.verdict = Verdict::unchanged;
-  } else if (!significant) {
-    r.verdict = Verdict::undecided;
-  } else if (r.better.empty()) {
-    r.verdict = Verdict::change;
-  } else {
-    r.verdict = (r.better == "lower") == (r.change > 0) ? Verdict::regression
-                                                         : Verdict::improvement;
-  }
-}
-
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
-// A litmus test's forbidden outcome (membarrier issue #14): any occurrence
-// where the base had none is a regression whatever its size.
-bool forbidden_metric(const std::string& metric) {
-  return ends_with(metric, "/forbidden") || ends_with(metric, "/forbidden_per_million");
-}
-
-bool all_positive(const std::vector<double>& v) {
-  return std::all_of(v.begin(), v.end(), [](double x) { return x > 0; });
-}
-
-double mean(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
-
-// Relative spread of a side's units (see Row::base_spread).
-double rel_spread(const std::vector<double>& v) {
-  double m = stats::median(v);
-  return v.size() >= 2 && m != 0 ? stats::mad_sd(v) / std::fabs(m) : NAN;
-}
-
-struct RowInput {
-  const Series* base;
-  const Series* cand;
-  size_t base_boots, cand_boots;
-  Basis basis;
-  const NoiseEntry* noise;
-};
-
-// The test behind one row, by its basis.
-void test_row(Row& r, const RowInput& in, const Options& o, uint64_t seed) {
-  double floor = r.min_effect;
-  double noise_rel = NAN;
-  if (r.basis == Basis::boots || r.basis == Basis::noise) {
-    std::vector<double> ub = per_boot(*in.base, in.base_boots);
-    std::vector<double> uc = per_boot(*in.cand, in.cand_boots);
-    r.base_n = ub.size();
-    r.cand_n = uc.size();
-    r.base_spread = rel_spread(ub);
-    r.cand_spread = rel_spread(uc);
-    bool log = r.basis == Basis::noise ? in.noise->log : all_positive(ub) && all_positive(uc);
-    if (log && !(all_positive(ub) && all_positive(uc))) log = false;  // cannot: fall back
-    auto scale = [&](std::vector<double> v) {
-      if (log)
-        for (auto& x : v) x = std::log(x);
-      return v;
-    };
-    std::vector<double> lb = scale(ub), lc = scale(uc);
-    double d = mean(lc) - mean(lb), se, df;
-    if (r.basis == Basis::noise) {
-      double sd = in.noise->log == log ? in.noise->sd : NAN;
-      se = sd * std::sqrt(1.0 / static_cast<double>(lb.size()) + 1.0 / static_cast<double>(lc.size()));
-      df = static_cast<double>(in.noise->boots - 1);
-      noise_rel = log ? sd : sd / std::fabs(mean(ub));
-    } else {
-      auto t = stats::t_test(lb, lc);
-      se = t.se;
-      df = t.df;
-      // Between-boot SD of one boot's value (pooled over the sides).
-      double var = 0, dfs = 0;
-      for (auto* v : {&lb, &lc})
-        if (v->size() >= 2) {
-          double m = mean(*v);
-          for (double x : *v) var += (x - m) * (x - m);
-          dfs += static_cast<double>(v->size() - 1);
-        }
-      double sd = dfs > 0 ? std::sqrt(var / dfs) : NAN;
-      noise_rel = log ? sd : sd / std::fabs(mean(ub));
-    }
-    double base_level = std::fabs(mean(ub));
-    auto rel = [&](double x) { return log ? std::expm1(x) : base_level ? x / base_level : NAN; };
-    r.change = rel(d);
-    if (se == 0 || std::isnan(se)) {
-      r.p = std::isnan(se) ? 1 : (d == 0 ? 1 : 0);
-      r.ci_lo = r.ci_hi = r.change;
-    } else {
-      r.p = std::min(1.0, 2 * stats::student_t_sf(std::fabs(d) / se, df));
-      double q = stats::student_t_quantile(1 - o.alpha / 2, df);
-      r.ci_lo = rel(d - q * se);
-      r.ci_hi = rel(d + q * se);
-    }
-  } else {
-    r.base_n = r.base.size();
-    r.cand_n = r.cand.size();
-    r.base_spread = rel_spread(r.base);
-    r.cand_spread = rel_spread(r.cand);
-    r.change = r.base_median != 0 ? r.cand_median / r.base_median - 1
-                                  : (r.cand_median == 0 ? 0 : INFINITY);
-    auto ci = stats::bootstrap_relative_change(r.base, r.cand, 1 - o.alpha, o.resamples, seed);
-    r.ci_lo = ci.lo;
-    r.ci_hi = ci.hi;
-    r.p = stats::mann_whitney_p(r.base, r.cand);
-    // Repetitions of one boot: the noise of a side's median is about the
-    // repetitions' spread over sqrt(n).
-    double sb = r.base_spread, sc = r.cand_spread;
-    if (!std::isnan(sb) && !std::isnan(sc))
-      noise_rel = std::sqrt((sb * sb + sc * sc) / 2) /
-                  std::sqrt(static_cast<double>(std::min(r.base_n, r.cand_n)));
-  }
-  r.min_effect = std::isnan(noise_rel) ? floor : std::max(floor, noise_rel);
-  if (forbidden_metric(r.metric) && r.better == "lower") {  // not a control (better: none)
-    bool base_none = std::all_of(r.base.begin(), r.base.end(), [](double x) { return x == 0; });
-    bool cand_some = std::any_of(r.cand.begin(), r.cand.end(), [](double x) { return x > 0; });
-    if (base_none && cand_some) {
-      r.verdict = Verdict::regression;
-      r.note = "forbidden outcome: none in the base, seen in the candidate";
-    }
-  }
-}
-
 // Identity of a row's data (values and boots of both sides), for merging
 // rows that carry the same numbers.
 std::string data_key(const std::string& probe, const Series& b, const Series& c) {
@@ -281,10 +146,176 @@ size_t reps_needed(double target) {
   return 1000;
 }
 
+// A boot's label: its id's first 8 characters, or the bundle's directory.
+std::string unit_label(const std::string& boot) {
+  if (boot.rfind("boot:", 0) == 0) return boot.substr(5, 8);
+  return fs::path(boot.substr(7)).filename().string();
+}
+
+// The unit of replication from what the bundles show (README "Between
+// boots"): boots when there are several; within one boot, the run.
+Basis basis_of(const Collected& cb, const Collected& cc, bool noise, Units& u) {
+  std::set<std::string> sb(cb.boots.begin(), cb.boots.end()), sc(cc.boots.begin(), cc.boots.end());
+  std::set<std::string> all = sb;
+  all.insert(sc.begin(), sc.end());
+  if (all.size() == 1) {
+    if (cb.runs.size() < 2 || cc.runs.size() < 2) return Basis::one_boot;
+    u.by_run = true;
+    u.base = cb.runs;
+    u.cand = cc.runs;
+    return Basis::runs;
+  }
+  for (auto& b : cb.boots) u.base.push_back(unit_label(b));
+  for (auto& b : cc.boots) u.cand.push_back(unit_label(b));
+  if (sb == sc && sb.size() >= 2) {
+    for (auto& b : cc.boots)
+      u.pair.push_back(std::find(cb.boots.begin(), cb.boots.end(), b) - cb.boots.begin());
+    return Basis::paired;
+  }
+  if (sb.size() >= 2 || sc.size() >= 2) return Basis::boots;
+  return noise ? Basis::noise : Basis::confounded;
+}
+
+// Repetitions per boot of a side's bundles (every probe of a bundle runs
+// the same count).
+std::vector<size_t> reps_per_boot(const Side& s) {
+  std::map<std::string, size_t> by;
+  for (auto& b : s.bundles) {
+    std::string key = "bundle:" + b.dir.string();
+    if (auto k = b.meta_view().at("kernel").find("boot_id"); k && k->is_string()) key = k->str();
+    size_t most = 0;
+    for (auto& [probe, d] : b.probes)
+      most = std::max(most, b.probe_view(probe).at("repetitions").size());
+    by[key] += most;
+  }
+  std::vector<size_t> out;
+  for (auto& [k, n] : by) out.push_back(n);
+  return out;
+}
+
+// The host's noise model, when there is one and it fits these bundles:
+// the same host, the base's kernel among those it was built on, and as
+// many repetitions per boot (a boot's median of 3 repetitions spreads more
+// than one of 10). Said in the warnings either way, with its age.
+std::optional<NoiseModel> usable_noise(const Options& o, const Side& base, const Side& cand,
+                                       const std::string& hb, std::vector<std::string>& warn) {
+  if (o.noise == "none") return std::nullopt;
+  std::optional<fs::path> file;
+  if (!o.noise.empty()) file = o.noise;
+  else if (auto d = default_noise_path(base.bundles[0].dir, hb); d && fs::exists(*d)) file = d;
+  if (!file) return std::nullopt;
+  NoiseModel nm = NoiseModel::load(*file);
+  std::string name = printable(file->string());
+  if (nm.host != hb) {
+    if (!o.noise.empty())
+      throw std::invalid_argument("noise model " + name + " is of host " + printable(nm.host) +
+                                  ", the bundles of " + printable(hb));
+    return std::nullopt;
+  }
+  for (auto& b : base.bundles) {
+    std::string rel = b.meta_view().at("kernel").at("release").str();
+    if (std::find(nm.kernels.begin(), nm.kernels.end(), rel) == nm.kernels.end()) {
+      warn.push_back("noise model " + name + " was built on other kernels than the base's " +
+                     printable(rel) + ": not used");
+      return std::nullopt;
+    }
+  }
+  for (const Side* s : {&base, &cand})
+    for (size_t n : reps_per_boot(*s))
+      if (n < nm.reps_min || n > nm.reps_max) {
+        warn.push_back("noise model " + name + " was built from " + std::to_string(nm.reps_min) +
+                       "-" + std::to_string(nm.reps_max) + " repetitions per boot, these "
+                       "bundles have " + std::to_string(n) + ": its spreads do not apply, not "
+                       "used");
+        return std::nullopt;
+      }
+  warn.push_back("noise model " + name + ": " + std::to_string(nm.boots) + " boots, built " +
+                 (nm.created.empty() ? std::string("at an unknown time") : nm.created) +
+                 " (" + noise_age(nm) + "), the prior of every row's variance");
+  return nm;
+}
+
+// Whether the runs of the two sides alternate in time (from meta.json
+// started): A B B A has two switches, A A B B one.
+bool interleaved(const Collected& cb, const Collected& cc) {
+  std::vector<std::pair<std::string, int>> t;
+  for (auto& x : cb.run_started) t.emplace_back(x, 0);
+  for (auto& x : cc.run_started) t.emplace_back(x, 1);
+  for (auto& [x, side] : t)
+    if (x.empty()) return true;  // not recorded: not judged
+  std::sort(t.begin(), t.end());
+  size_t switches = 0;
+  for (size_t i = 1; i < t.size(); ++i) switches += t[i].second != t[i - 1].second;
+  return switches >= 2;
+}
+
+// What the basis means for the verdicts.
+void basis_warnings(Result& res, const Collected& cb, const Collected& cc, const std::string& hb,
+                    const Options& o) {
+  if (res.basis == Basis::confounded)
+    res.warnings.push_back(
+        "one boot per side and no noise model for host " + printable(hb) +
+        ": a kernel effect cannot be told from a boot effect (boots of one kernel differ by "
+        "a few percent on many metrics). Give each side bundles from several boots, or "
+        "measure the host's noise once: `kperflab noise DIR` over 8 or more boots of one "
+        "kernel");
+  if (res.basis == Basis::one_boot)
+    res.warnings.push_back(
+        "one run a side in one boot (base started " + printable(cb.run_started[0]) +
+        ", candidate " + printable(cc.run_started[0]) + "): the run is the unit (it shares its "
+        "process, BPF objects, calibration and the minutes it ran in), so one run's "
+        "repetitions against another's are not independent. Alternate several short runs "
+        "a side: `kperflab ab --a ARGS --b ARGS`");
+  if (res.basis == Basis::runs && !interleaved(cb, cc))
+    res.warnings.push_back(
+        "the runs of each side ran one block after the other, not interleaved: a drift of "
+        "the machine reads as a change (`kperflab ab` alternates them)");
+  size_t m = std::max<size_t>(res.rows.size(), 1);
+  double lone = o.alpha / static_cast<double>(m);  // BH's bar for a single discovery
+  char buf[64];
+  auto num = [&](double x) {
+    std::snprintf(buf, sizeof buf, "%.2g", x);
+    return std::string(buf);
+  };
+  size_t undecided = 0, flagged = 0;
+  for (auto& r : res.rows) {
+    undecided += r.verdict == Verdict::undecided && r.note.empty();
+    flagged += r.verdict != Verdict::unchanged && r.verdict != Verdict::undecided;
+  }
+  if (!has_units(res.basis) && o.trust_one_boot) {
+    // The rank test's smallest p for these sizes against BH's bar for one
+    // discovery, counted in repetitions summed over each side's bundles.
+    size_t nb = 0, nc = 0;
+    for (auto& r : res.rows) nb = std::max(nb, r.base_n), nc = std::max(nc, r.cand_n);
+    double minp = stats::mann_whitney_min_p(nb, nc);
+    if (minp > lone)
+      res.warnings.push_back(
+          "a change confined to one metric cannot be flagged: with " + std::to_string(nb) +
+          " vs " + std::to_string(nc) + " repetitions the smallest p-value is " + num(minp) +
+          ", and Benjamini-Hochberg over " + std::to_string(m) + " comparisons needs " +
+          num(lone) + " for a single one" +
+          (flagged ? " (the " + std::to_string(flagged) + " flagged rows passed together)"
+                   : std::string()) +
+          ": " + std::to_string(reps_needed(lone)) +
+          " repetitions per side are needed (--repeat), or compare fewer probes (--probe)");
+  } else if (undecided && res.boots_needed) {
+    const char* what = res.basis == Basis::runs ? "runs" : "boots";
+    res.warnings.push_back(std::to_string(undecided) +
+                           " rows changed by more than their noise but are not significant "
+                           "with " + std::to_string(res.basis == Basis::runs ? cb.runs.size() : res.base_boots) +
+                           " vs " + std::to_string(res.basis == Basis::runs ? cc.runs.size() : res.cand_boots) +
+                           " " + what + ": about " + std::to_string(res.boots_needed) + " " +
+                           what + " per side would find the median one with 80% power");
+  }
+}
+
 }  // namespace
 
 Collected collect(const Side& s) {
-  static const char* kStats[] = {"p50", "p90", "p99", "p99_9", "mean"};
+  // A quantile q needs 10 / (1 - q) samples in a repetition to be more than
+  // its largest few samples (p99 of 40 samples is the max): fewer, left out.
+  static const std::pair<const char*, double> kStats[] = {
+      {"p50", 20}, {"p90", 100}, {"p99", 1000}, {"p99_9", 10000}, {"mean", 1}};
   Collected c;
   std::map<std::string, size_t> boot_index;
   for (auto& b : s.bundles) {
@@ -292,11 +323,17 @@ Collected collect(const Side& s) {
     if (auto k = b.meta_view().at("kernel").find("boot_id"); k && k->is_string())
       key = "boot:" + k->str();
     size_t boot = boot_index.emplace(key, boot_index.size()).first->second;
+    size_t run = c.runs.size();
+    c.runs.push_back(b.dir.filename().string());
+    c.run_boot.push_back(boot);
+    c.run_started.push_back(b.meta_view().text("started", ""));
+    c.run_finished.push_back(b.meta_view().text("finished", ""));
     for (auto& [probe, d] : b.probes) {
       JsonView reps = b.probe_view(probe).at("repetitions");
       for (auto& rep : reps.elements()) {
         for (auto& [name, m] : rep.at("metrics").members()) {
-          c.meta.insert_or_assign(probe + '\x1f' + name, m);
+          std::string id = probe + '\x1f' + name;
+          c.meta.insert_or_assign(id, m);
           // The metric's map, named outside the lambda (clang 14 cannot
           // capture structured bindings).
           auto& stats_of = c.v[probe][name];
@@ -304,14 +341,25 @@ Collected collect(const Side& s) {
             Series& ser = stats_of[st];
             ser.v.push_back(x);
             ser.boot.push_back(boot);
+            ser.run.push_back(run);
           };
           if (m.at("kind").str() == "scalar") {
             if (m.at("value").is_number()) put("value", m.at("value").num());
             continue;
           }
-          if (m.at("count").u64() == 0) continue;
-          for (const char* st : kStats)
-            if (auto x = m.find(st); x && x->is_number()) put(st, x->num());
+          uint64_t count = m.at("count").u64();
+          if (count == 0) continue;
+          if (auto ov = m.find("overflow"); ov && ov->is_number() && ov->num() > 0)
+            c.overflow.insert(id);
+          for (auto [st, need] : kStats) {
+            auto x = m.find(st);
+            if (!x || !x->is_number()) continue;
+            if (static_cast<double>(count) < need) {
+              ++c.thin[probe + "/" + name + ":" + st];
+              continue;
+            }
+            put(st, x->num());
+          }
         }
       }
     }
@@ -325,12 +373,20 @@ Collected collect(const Side& s) {
   return c;
 }
 
+std::vector<double> per_unit(const std::vector<double>& v, const std::vector<size_t>& unit,
+                             size_t n) {
+  std::vector<std::vector<double>> by(n);
+  for (size_t i = 0; i < v.size() && i < unit.size(); ++i) by[unit[i]].push_back(v[i]);
+  std::vector<double> out(n, NAN);
+  for (size_t k = 0; k < n; ++k)
+    if (!by[k].empty()) out[k] = stats::median(by[k]);
+  return out;
+}
+
 std::vector<double> per_boot(const Series& s, size_t nboots) {
-  std::vector<std::vector<double>> by(nboots);
-  for (size_t i = 0; i < s.v.size(); ++i) by[s.boot[i]].push_back(s.v[i]);
   std::vector<double> out;
-  for (auto& v : by)
-    if (!v.empty()) out.push_back(stats::median(v));
+  for (double x : per_unit(s.v, s.boot, nboots))
+    if (!std::isnan(x)) out.push_back(x);
   return out;
 }
 
@@ -361,30 +417,11 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
   res.cand_reps = cc.reps;
   res.base_boots = cb.boots.size();
   res.cand_boots = cc.boots.size();
+  std::optional<NoiseModel> noise = usable_noise(o, base, cand, hb, res.warnings);
   // The unit of replication (README "Between boots").
-  std::set<std::string> all_boots(cb.boots.begin(), cb.boots.end());
-  all_boots.insert(cc.boots.begin(), cc.boots.end());
-  std::optional<NoiseModel> noise;
-  if (o.noise != "none") {
-    std::optional<fs::path> file;
-    if (!o.noise.empty()) file = o.noise;
-    else if (auto d = default_noise_path(base.bundles[0].dir, hb); d && fs::exists(*d)) file = d;
-    if (file) {
-      noise = NoiseModel::load(*file);
-      if (noise->host != hb) {
-        if (!o.noise.empty())
-          throw std::invalid_argument("noise model " + printable(file->string()) + " is of host " +
-                                      printable(noise->host) + ", the bundles of " +
-                                      printable(hb));
-        noise.reset();
-      }
-    }
-  }
-  if (all_boots.size() == 1) res.basis = Basis::one_boot;
-  else if (res.base_boots >= 2 || res.cand_boots >= 2) res.basis = Basis::boots;
-  else if (noise) res.basis = Basis::noise;
-  else res.basis = Basis::confounded;
-  if (noise && res.basis == Basis::noise) res.noise_file = noise->file.string();
+  Units units;
+  res.basis = basis_of(cb, cc, noise.has_value(), units);
+  if (res.basis == Basis::noise) res.noise_file = noise->file.string();
   auto wanted = [&](const std::string& probe) {
     return o.probes.empty() || std::find(o.probes.begin(), o.probes.end(), probe) != o.probes.end();
   };
@@ -394,18 +431,29 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
   std::vector<RowInput> inputs;
   std::map<std::string, size_t> seen;  // data_key -> row
   size_t noise_missing = 0;
+  std::vector<std::string> unit_differs;
   for (auto& [probe, metrics] : cb.v) {
     if (!wanted(probe)) continue;
     auto pit = cc.v.find(probe);
     if (pit == cc.v.end()) continue;
-    for (auto& [name, st] : metrics)
+    for (auto& [name, st] : metrics) {
+      auto mit = pit->second.find(name);
+      if (mit == pit->second.end()) continue;
+      const JsonView& m = cb.meta.at(probe + '\x1f' + name);
+      const JsonView& mc = cc.meta.at(probe + '\x1f' + name);
+      if (m.at("unit").str() != mc.at("unit").str()) {
+        unit_differs.push_back(probe + "/" + name + " (" + m.at("unit").str() + " vs " +
+                               mc.at("unit").str() + ")");
+        continue;
+      }
       for (auto& [stat, bs] : st) {
-        auto mit = pit->second.find(name);
-        if (mit == pit->second.end() || !mit->second.count(stat)) continue;
+        if (!mit->second.count(stat)) continue;
         const Series& cs = mit->second.at(stat);
         auto [it, fresh] = seen.emplace(data_key(probe, bs, cs), res.rows.size());
         if (!fresh) {
           Row& first = res.rows[it->second];
+          // The same values as a histogram quantile: they are bucket edges.
+          inputs[it->second].quantised |= stat != "mean" && stat != "value";
           first.aliases.push_back(first.metric == name ? stat : name + ":" + stat);
           ++res.merged_rows;
           continue;
@@ -414,7 +462,6 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
         r.probe = probe;
         r.metric = name;
         r.stat = stat;
-        const JsonView& m = cb.meta.at(probe + '\x1f' + name);
         r.unit = m.at("unit").str();
         r.labels = m.has("labels") ? m.at("labels").raw() : json::object();
         r.better = better_of(name, m);
@@ -422,109 +469,43 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
         r.cand = cs.v;
         r.base_median = stats::median(r.base);
         r.cand_median = stats::median(r.cand);
+        std::string id = probe + '\x1f' + name;
+        r.overflow = (cb.overflow.count(id) || cc.overflow.count(id)) && stat != "p50";
         std::string key = probe + "/" + name + ":" + stat;
-        r.min_effect = effect_for(o, key);  // the floor; test_row raises it to the noise
-        RowInput in{&bs, &cs, cb.boots.size(), cc.boots.size(), res.basis, nullptr};
-        r.basis = res.basis;
-        if (r.basis == Basis::noise) {
-          in.noise = noise->find(key);
-          if (!in.noise || in.noise->boots < 2) {
-            r.basis = in.basis = Basis::confounded;
-            ++noise_missing;
-          }
+        r.min_effect = effect_for(o, key);  // the floor; the test raises it to the noise
+        RowInput in;
+        in.base = &bs;
+        in.cand = &cs;
+        in.basis = r.basis = res.basis;
+        in.quantised = stat != "mean" && stat != "value";
+        if (noise) in.noise = noise->find(key);
+        if (r.basis == Basis::noise && (!in.noise || in.noise->boots < 2)) {
+          r.basis = in.basis = Basis::confounded;
+          ++noise_missing;
         }
         res.rows.push_back(std::move(r));
         inputs.push_back(in);
       }
+    }
   }
-  // Rows are independent: computed in parallel, each with its own seed, so
-  // the result does not depend on the thread count.
-  unsigned nthreads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  nthreads = static_cast<unsigned>(std::min<size_t>(nthreads, res.rows.size() / 64 + 1));
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < res.rows.size();)
-      test_row(res.rows[i], inputs[i], o, o.seed + i);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < nthreads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  std::vector<double> ps;
-  for (auto& r : res.rows) ps.push_back(r.p);
-  auto adj = stats::benjamini_hochberg(ps);
-  for (size_t i = 0; i < res.rows.size(); ++i) {
-    res.rows[i].p_adj = adj[i];
-    decide(res.rows[i], o.alpha);
-  }
-  // What the basis means for the verdicts.
-  size_t m = std::max<size_t>(res.rows.size(), 1);
-  double lone = o.alpha / static_cast<double>(m);  // BH's bar for a single discovery
-  char buf[64];
-  auto num = [&](double x) {
-    std::snprintf(buf, sizeof buf, "%.2g", x);
-    return std::string(buf);
-  };
-  if (res.basis == Basis::confounded)
-    res.warnings.push_back(
-        "one boot per side and no noise model for host " + printable(hb) +
-        ": a kernel effect cannot be told from a boot effect (boots of one kernel differ by "
-        "a few percent on many metrics). Give each side bundles from several boots, or "
-        "measure the host's noise once: `kperflab noise DIR` over 3 or more boots of one "
-        "kernel");
+  test_rows(res, inputs, units, o);
+  basis_warnings(res, cb, cc, hb, o);
   if (noise_missing)
     res.warnings.push_back(std::to_string(noise_missing) +
                            " rows are not in the noise model " +
-                           printable(noise->file.string()) +
-                           ": tested on repetitions, a boot effect reads as a change there");
-  size_t undecided = 0, flagged = 0;
-  for (auto& r : res.rows) {
-    undecided += r.verdict == Verdict::undecided;
-    flagged += r.verdict != Verdict::unchanged && r.verdict != Verdict::undecided;
-  }
-  if (res.basis == Basis::one_boot || res.basis == Basis::confounded) {
-    // The rank test's smallest p for these sizes against BH's bar for one
-    // discovery: consistent with the verdicts (BH), counted in repetitions
-    // summed over each side's bundles.
-    size_t nb = 0, nc = 0;
-    for (auto& r : res.rows) nb = std::max(nb, r.base_n), nc = std::max(nc, r.cand_n);
-    double minp = stats::mann_whitney_min_p(nb, nc);
-    if (minp > lone)
-      res.warnings.push_back(
-          "a change confined to one metric cannot be flagged: with " + std::to_string(nb) +
-          " vs " + std::to_string(nc) + " repetitions the smallest p-value is " + num(minp) +
-          ", and Benjamini-Hochberg over " + std::to_string(m) + " comparisons needs " +
-          num(lone) + " for a single one" +
-          (flagged ? " (the " + std::to_string(flagged) + " flagged rows passed together)"
-                   : std::string()) +
-          ": " + std::to_string(reps_needed(lone)) +
-          " repetitions per side are needed (--repeat), or compare fewer probes (--probe)");
-  } else if (undecided) {
-    // Boots: how many per side would make the undecided rows' effects
-    // significant at BH's single-discovery bar, from their own spread.
-    // Per undecided row: the SD of one boot's value from the CI's width
-    // (half-width = q * sd * sqrt(1/nb + 1/nc)), then the n per side with
-    // z * sd * sqrt(2/n) <= |change| (log scale, t with 10 df: approximate).
-    size_t need = 0;
-    double z = stats::student_t_quantile(1 - lone / 2, 10);
-    for (auto& r : res.rows) {
-      if (r.verdict != Verdict::undecided || !r.base_n || !r.cand_n) continue;
-      double d = std::fabs(std::log1p(r.change));
-      double q = stats::student_t_quantile(1 - o.alpha / 2, 10);
-      double half = (std::log1p(r.ci_hi) - std::log1p(r.ci_lo)) / 2;
-      double sd = half / q /
-                  std::sqrt(1.0 / static_cast<double>(r.base_n) + 1.0 / static_cast<double>(r.cand_n));
-      if (d > 0 && std::isfinite(sd))
-        need = std::max(need, static_cast<size_t>(std::ceil(2 * std::pow(z * sd / d, 2))));
-    }
-    res.boots_needed = std::max<size_t>(need, 3);
-    res.warnings.push_back(std::to_string(undecided) +
-                           " rows changed by more than their noise but are not significant "
-                           "with " + std::to_string(res.base_boots) + " vs " +
-                           std::to_string(res.cand_boots) + " boots: about " +
-                           std::to_string(res.boots_needed) +
-                           " boots per side would decide them");
-  }
+                           printable(noise->file.string()) + ": one unit a side there");
+  if (!unit_differs.empty())
+    res.warnings.push_back(std::to_string(unit_differs.size()) +
+                           " metrics have a different unit on each side and are not compared, "
+                           "e.g. " + printable(unit_differs[0]));
+  size_t thin = 0;
+  std::string thin_eg;
+  for (auto* c : {&cb, &cc})
+    for (auto& [k, n] : c->thin) thin += n, thin_eg = k;
+  if (thin)
+    res.warnings.push_back(std::to_string(thin) + " quantile values left out: fewer samples in "
+                           "a repetition than 10 / (1 - q) (a p99 of 40 samples is the "
+                           "maximum), e.g. " + printable(thin_eg));
   auto only = [&](Collected& x, Collected& y, const char* side) {
     std::vector<std::string> names;
     for (auto& [probe, metrics] : x.v)

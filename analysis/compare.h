@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The comparison engine: two sides (a bundle or a directory of bundles
-// each), metrics matched by probe and name, per statistic a Mann-Whitney U
-// test across repetitions, a bootstrap CI of the relative change, a minimum
-// effect size, and Benjamini-Hochberg over all comparisons.
+// each), metrics matched by probe and name. The unit of replication is the
+// boot (or the run, within one boot): per statistic a moderated t test over
+// the units (analysis/verdicts.cpp), a minimum effect size, and
+// Benjamini-Hochberg over all comparisons. One unit a side decides nothing
+// unless the user trusts it (--trust-one-boot): then the repetitions are
+// tested (Mann-Whitney U, bootstrap CI).
 #pragma once
 
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +40,13 @@ struct Options {
   // used.
   std::string noise;
   unsigned threads = 0;  // rows computed in parallel (0: the online CPUs)
+  // Verdicts that rest on the repetitions of one boot (or one run) per side
+  // are reported as undecided unless the user trusts them: a boot's shift
+  // of a few percent then reads as hundreds of changes.
+  bool trust_one_boot = false;
+  // Minimum absolute change of a row whose base is 0 in every unit (a
+  // failure fraction that appears): in the metric's own unit.
+  double min_abs_effect = 0.01;
 };
 
 // A side: every bundle found at a path (the bundle itself, or any bundle
@@ -57,14 +68,21 @@ const char* to_string(Verdict v);
 // What a row's verdict rests on (the unit of replication, README "Between
 // boots"):
 //   boots        several boots per side: one value per boot (the median of
-//                its repetitions), tested across boots;
+//                its repetitions), a moderated t test across boots;
+//   paired       the same boots on both sides (A/B interleaved in each of
+//                several boots): a paired moderated t test over boots;
+//   runs         one boot, several runs (bundles) per side: the run is the
+//                unit (a run shares its process, BPF objects, calibration
+//                and the minutes it ran in);
 //   noise        one boot per side, the host's noise model (`kperflab noise`)
 //                gives the spread between boots of this metric;
-//   one_boot     every bundle of both sides comes from one boot
-//                (interleaved A/B): repetitions are the unit;
-//   confounded   one boot per side and no noise model: repetitions are the
-//                unit, and a kernel effect cannot be told from a boot effect.
-enum class Basis { boots, noise, one_boot, confounded };
+//   one_boot     one boot, one run per side: one unit a side, so nothing is
+//                decided (repetitions tested only with --trust-one-boot);
+//   confounded   one boot per side and no noise model: likewise, a kernel
+//                effect cannot be told from a boot effect.
+enum class Basis { boots, paired, runs, noise, one_boot, confounded };
+// Whether verdicts on this basis rest on units with a variance between them.
+bool has_units(Basis b);
 const char* to_string(Basis b);
 
 struct Row {
@@ -85,8 +103,23 @@ struct Row {
   // equal to the aggregate): merged into this row, tested once.
   std::vector<std::string> aliases;
   // Why the verdict is what it is when no test made it (e.g. a litmus test's
-  // forbidden outcome that the base never showed).
+  // forbidden outcome that the base never showed, or one unit a side).
   std::string note;
+  bool absolute = false;  // base 0 in every unit: change and CI are absolute, in `unit`
+  bool overflow = false;  // a histogram recorded values past its range: tails are floors
+  bool summary = false;   // a probe's geometric mean over its lower-is-better rows
+  double prior_df = 0;    // degrees of freedom the variance borrowed (moderation)
+};
+
+// A unit's common shift: the median over its rows of its deviation from
+// its side's mean (log scale). One boot whose frequency or page placement
+// moved moves many metrics together.
+struct UnitShift {
+  bool cand = false;
+  std::string unit;  // boot id or bundle directory name
+  size_t index = 0;  // the unit's index on its side
+  double shift = 0;  // relative
+  size_t rows = 0;
 };
 
 struct ProvDiff {
@@ -105,9 +138,12 @@ struct Result {
   Basis basis = Basis::confounded;  // of the report (rows may fall back, see Row::basis)
   std::string noise_file;  // the noise model used, if any
   size_t merged_rows = 0;  // rows merged into another as aliases (not tested again)
-  // With boots as the unit and undecided rows: about how many boots per side
-  // would make their changes significant (0: not estimated).
+  // With units and undecided rows: how many units per side would find the
+  // median undecided row's change with 80% power at the bar the test uses
+  // (0: not estimated).
   size_t boots_needed = 0;
+  std::vector<UnitShift> shifts;  // per unit, with units as the basis
+  bool gating = true;  // verdicts may fail CI (false: one unit a side, not trusted)
   size_t regressions() const;
   size_t improvements() const;
 };
@@ -119,6 +155,7 @@ Result compare(const Side& base, const Side& cand, const Options& opt);
 struct Series {
   std::vector<double> v;
   std::vector<size_t> boot;
+  std::vector<size_t> run;  // the bundle (index into Collected::runs)
 };
 
 // Every metric statistic of a side: probe -> metric -> stat ("p50", "p90",
@@ -128,13 +165,24 @@ struct Collected {
   std::map<std::string, JsonView> meta;  // "probe\x1fmetric" -> metric (last seen)
   // A boot: meta kernel.boot_id; a bundle without one is its own boot.
   std::vector<std::string> boots;
+  // A run: one bundle, its boot and its meta started/finished.
+  std::vector<std::string> runs, run_started, run_finished;
+  std::vector<size_t> run_boot;
   size_t reps = 0;  // repetitions, summed over the side's bundles
+  std::set<std::string> overflow;  // "probe\x1fmetric" with a non-zero overflow
+  // Quantiles left out: fewer samples in a repetition than 10 / (1 - q)
+  // (a p99 of 40 samples is the maximum), "probe/metric:stat" -> reps.
+  std::map<std::string, size_t> thin;
 };
 Collected collect(const Side& s);
 
 // The value of each boot of a series (the median of its repetitions), in
 // boot order; boots without a value are left out.
 std::vector<double> per_boot(const Series& s, size_t nboots);
+// The same per unit (index vector `unit`, n units), NaN where a unit has no
+// value.
+std::vector<double> per_unit(const std::vector<double>& v, const std::vector<size_t>& unit,
+                             size_t n);
 // Fields of meta.json and probe parameters compared in the provenance
 // section, over every bundle of each side (values passed through
 // printable(): they end up on terminals and in mails). provenance.cpp.

@@ -328,8 +328,8 @@ void html_rows(std::ostringstream& o, const Input& in, const compare::Result& r)
       << esc(x->metric) << "</code>"
       << (merged.empty() ? "" : "<br><small>merged: " + esc(merged) + "</small>") << "</td><td>"
       << esc(x->stat) << "</td><td>" << esc(fmt_value(x->base_median, x->unit)) << "</td><td>"
-      << esc(fmt_value(x->cand_median, x->unit)) << "</td><td>" << fmt_change(x->change)
-      << "</td><td>[" << fmt_change(x->ci_lo) << ", " << fmt_change(x->ci_hi) << "]</td><td>"
+      << esc(fmt_value(x->cand_median, x->unit)) << "</td><td>" << esc(fmt_change(*x, x->change))
+      << "</td><td>[" << esc(fmt_change(*x, x->ci_lo)) << ", " << esc(fmt_change(*x, x->ci_hi)) << "]</td><td>"
       << p << "</td><td>" << esc(fmt_n(*x)) << "</td><td>" << fmt_spread(x->base_spread)
       << " vs " << fmt_spread(x->cand_spread) << "</td></tr>";
   }

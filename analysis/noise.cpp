@@ -2,6 +2,7 @@
 #include "analysis/noise.h"
 
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -49,11 +50,18 @@ NoiseModel NoiseModel::build(const Side& s) {
   nm.kernels.assign(kernels.begin(), kernels.end());
   Collected c = collect(s);
   nm.boots = c.boots.size();
-  if (nm.boots < 3)
+  if (nm.boots < kMinBoots)
     throw std::invalid_argument(
         "noise: the bundles come from " + std::to_string(nm.boots) +
-        " boot(s); the spread between boots needs bundles from 3 or more boots of one kernel "
-        "(reboot between runs; bundles without kernel.boot_id count one boot each)");
+        " boot(s); the spread between boots needs bundles from " + std::to_string(kMinBoots) +
+        " or more boots of one kernel (reboot between runs; bundles without kernel.boot_id "
+        "count one boot each)");
+  {
+    std::time_t now = std::time(nullptr);
+    char t[32];
+    std::strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    nm.created = t;
+  }
   // Repetitions per boot.
   std::vector<size_t> per(nm.boots, 0);
   for (auto& [probe, metrics] : c.v)
@@ -87,6 +95,7 @@ json NoiseModel::to_json() const {
           {"kernels", kernels},
           {"boots", boots},
           {"bundles", bundles},
+          {"created", created},
           {"repetitions_per_boot", {{"min", reps_min}, {"max", reps_max}}},
           {"metrics", m}};
 }
@@ -111,6 +120,7 @@ NoiseModel NoiseModel::load(const fs::path& file) {
     for (auto& k : j.at("kernels").elements()) nm.kernels.push_back(k.str());
     nm.boots = j.at("boots").u64();
     nm.bundles = j.at("bundles").u64();
+    if (j.has("created")) nm.created = j.at("created").str();
     nm.reps_min = j.at("repetitions_per_boot").at("min").u64();
     nm.reps_max = j.at("repetitions_per_boot").at("max").u64();
     for (auto& [k, e] : j.at("metrics").need(J_OBJECT).members()) {
@@ -131,6 +141,15 @@ NoiseModel NoiseModel::load(const fs::path& file) {
   }
 }
 
+std::string noise_age(const NoiseModel& nm) {
+  std::tm tm{};
+  if (nm.created.empty() || !strptime(nm.created.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm))
+    return "age unknown";
+  double days = std::difftime(std::time(nullptr), timegm(&tm)) / 86400;
+  if (days < 1) return "less than a day old";
+  return std::to_string(static_cast<long>(days)) + (days < 2 ? " day old" : " days old");
+}
+
 const NoiseEntry* NoiseModel::find(const std::string& key) const {
   auto it = metrics.find(key);
   return it == metrics.end() ? nullptr : &it->second;
@@ -146,7 +165,7 @@ namespace {
 
 const char* kNoiseFooter =
     "Measures how much every metric moves between boots of one kernel on this host,\n"
-    "from bundles of 3 or more boots (run, reboot, run, ...; the same kernel). The\n"
+    "from bundles of 8 or more boots (run, reboot, run, ...; the same kernel). The\n"
     "model goes beside the results, results/runs/<host>/noise.json (or -o FILE), where\n"
     "compare finds it: with one boot per side, a change must stand out from this\n"
     "spread. Exit: 0 written, 2 error.";
@@ -158,7 +177,7 @@ int noise_main(const std::vector<std::string>& args) {
   std::string out;
   bool force = false;
   CLI::App app("Builds the host's noise model from A/A runs across boots.", "kperflab noise");
-  app.add_option("bundles", paths, "bundles or directories of bundles, one kernel, 3+ boots")
+  app.add_option("bundles", paths, "bundles or directories of bundles, one kernel, 8+ boots")
       ->required()->expected(1, 1 << 16)->type_name("DIR...");
   app.add_option("-o,--output", out, "write the model to FILE (default: beside the results)")
       ->type_name("FILE");

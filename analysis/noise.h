@@ -34,9 +34,13 @@ struct NoiseModel {
   size_t boots = 0, bundles = 0;
   size_t reps_min = 0, reps_max = 0;  // repetitions per boot
   std::filesystem::path file;          // where it was loaded from
+  std::string created;                 // UTC time it was built (empty: older file)
   std::map<std::string, NoiseEntry> metrics;  // "probe/metric:stat"
 
-  // Needs bundles of one host from at least 3 distinct boots; throws
+  // Fewer boots give a spread too uncertain to judge others by (the SD of
+  // 3 boots is off by a factor 2 one time in ten).
+  static constexpr size_t kMinBoots = 8;
+  // Needs bundles of one host from at least kMinBoots distinct boots; throws
   // std::invalid_argument naming what is missing.
   static NoiseModel build(const Side& s);
   // Throws std::invalid_argument (file and field) on a malformed file.
@@ -50,6 +54,9 @@ struct NoiseModel {
 // bundle is not in such a tree.
 std::optional<std::filesystem::path> default_noise_path(const std::filesystem::path& bundle_dir,
                                                         const std::string& hostname);
+
+// "3 days old" from created (or "age unknown").
+std::string noise_age(const NoiseModel& nm);
 
 int noise_main(const std::vector<std::string>& args);
 

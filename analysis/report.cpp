@@ -41,6 +41,36 @@ std::string fmt_change(double c) {
   return b;
 }
 
+std::string fmt_change(const Row& r, double c) {
+  if (!r.absolute) return fmt_change(c);
+  if (std::isnan(c)) return "n/a";
+  char b[48];
+  std::snprintf(b, sizeof b, "%+.4g %s", c, r.unit.c_str());
+  return printable(b);
+}
+
+std::string fmt_min_effect(const Row& r) {
+  char b[48];
+  if (r.absolute) std::snprintf(b, sizeof b, "%.4g %s", r.min_effect, r.unit.c_str());
+  else std::snprintf(b, sizeof b, "%.1f%%", r.min_effect * 100);
+  return printable(b);
+}
+
+std::string shifts_text(const compare::Result& r) {
+  std::string out;
+  for (bool cand : {false, true}) {
+    std::string side;
+    for (auto& s : r.shifts) {
+      if (s.cand != cand) continue;
+      char b[32];
+      std::snprintf(b, sizeof b, "%+.1f%%", s.shift * 100);
+      side += (side.empty() ? "" : ", ") + printable(s.unit) + " " + b;
+    }
+    if (!side.empty()) out += (out.empty() ? "" : "; ") + std::string(cand ? "cand " : "base ") + side;
+  }
+  return out;
+}
+
 std::string ci_label(double alpha) {
   char b[48];
   std::snprintf(b, sizeof b, "%.4g%% CI", (1 - alpha) * 100);
@@ -82,16 +112,23 @@ std::string machine(const compare::Side& s) {
 std::string basis_text(compare::Basis b) {
   switch (b) {
     case compare::Basis::boots:
-      return "boots: one value per boot (the median of its repetitions), tested across boots";
+      return "boots: one value per boot (the median of its repetitions), a moderated t test "
+             "across boots";
+    case compare::Basis::paired:
+      return "paired boots: both sides ran in each of the same boots (interleaved A/B), a "
+             "paired moderated t test over boots";
+    case compare::Basis::runs:
+      return "runs: one boot, several runs a side; one value per run (the median of its "
+             "repetitions), a moderated t test across runs";
     case compare::Basis::noise:
       return "noise model: one boot per side, judged against the spread between boots that "
              "this host's noise model measured for each metric";
     case compare::Basis::one_boot:
-      return "one boot: both sides ran in the same boot (interleaved A/B), repetitions are the "
-             "unit";
+      return "one run a side in one boot: one unit a side, nothing decided (repetitions "
+             "tested only with --trust-one-boot)";
     case compare::Basis::confounded:
-      return "repetitions: one boot per side and no noise model, so a kernel effect cannot be "
-             "told from a boot effect";
+      return "one boot a side and no noise model: a kernel effect cannot be told from a boot "
+             "effect, nothing decided (repetitions tested only with --trust-one-boot)";
   }
   return "?";
 }
@@ -173,7 +210,7 @@ void wrap(std::ostringstream& o, const std::string& s, const std::string& indent
 namespace {
 
 std::string ci(const Row& r) {
-  return "[" + fmt_change(r.ci_lo) + ", " + fmt_change(r.ci_hi) + "]";
+  return "[" + fmt_change(r, r.ci_lo) + ", " + fmt_change(r, r.ci_hi) + "]";
 }
 
 std::string aliases(const Row& r) {
@@ -223,18 +260,20 @@ std::string text(const Input& in) {
     text_header(o, in, i);
     text_provenance(o, r);
     for (auto& w : r.warnings) wrap(o, "warning: " + printable(w), "");
+    if (!r.shifts.empty()) wrap(o, "common shift per unit (median over its rows): " + shifts_text(r), "");
     o << "\n";
     wrap(o,
          std::to_string(r.rows.size()) + " comparisons, " + std::to_string(r.regressions()) +
              " regressions, " + std::to_string(r.improvements()) +
              " improvements (" +
-             (r.basis == compare::Basis::boots || r.basis == compare::Basis::noise
-                  ? std::string("t test over boots")
+             (compare::has_units(r.basis)
+                  ? std::string("moderated t test over units")
                   : std::string("exact Mann-Whitney U over repetitions")) +
              ", Benjamini-Hochberg adjusted; reported when "
-             "significant and past the row's minimum effect). Per row: median base -> cand, change "
+             "significant and past the row's minimum effect). Per row: base -> cand (geometric "
+             "mean of the units; medians of repetitions with one unit a side), change "
              "[" + ci_label(in.alpha) + "], adjusted p; n units tested per side (basis); "
-             "spread: 1.4826 MAD / median of the units.",
+             "spread: 1.4826 MAD / median of the units; min: the row's minimum effect.",
          "", "");
     o << "\n";
     for (const Row* x : ordered_rows(r, in.all_rows)) {
@@ -243,13 +282,16 @@ std::string text(const Input& in) {
       if (!x->aliases.empty()) head += " merged: " + aliases(*x);
       wrap(o, head, "", "    ");
       std::string values = fmt_value(x->base_median, x->unit) + " -> " +
-                           fmt_value(x->cand_median, x->unit) + "  " + fmt_change(x->change) +
+                           fmt_value(x->cand_median, x->unit) + "  " + fmt_change(*x, x->change) +
                            " " + ci(*x) + "  p=" + pval(x->p_adj);
       if (values.size() <= 74) o << "    " << values << "\n";
       else wrap(o, values, "    ");
       wrap(o,
            "n " + fmt_n(*x) + ", spread " + fmt_spread(x->base_spread) + " vs " +
-               fmt_spread(x->cand_spread),
+               fmt_spread(x->cand_spread) + ", min " + fmt_min_effect(*x) +
+               (x->overflow ? ", OVERFLOW: values past the histogram's range, the tail is a "
+                              "floor" : "") +
+               (x->note.empty() ? "" : "; " + x->note),
            "    ");
     }
     if (i + 1 < in.results.size()) o << "\n" << std::string(72, '-') << "\n\n";
@@ -307,21 +349,24 @@ std::string markdown(const Input& in) {
       << "\n\n";
     md_provenance(o, r);
     for (auto& w : r.warnings) o << "> **warning:** " << printable(w) << "\n\n";
+    if (!r.shifts.empty())
+      o << "Common shift per unit (median over its rows): " << md(shifts_text(r)) << "\n\n";
     o << "### Results\n\n" << r.rows.size() << " comparisons, **" << r.regressions()
       << " regressions**, " << r.improvements() << " improvements.\n\n";
     auto rows = ordered_rows(r, in.all_rows);
     if (rows.empty()) continue;
     o << "| verdict | probe | metric | stat | base | candidate | change | " << ci_label(in.alpha)
-      << " | p (adj.) | n (basis) | spread |\n"
-      << "|---|---|---|---|---:|---:|---:|---|---:|---|---|\n";
+      << " | p (adj.) | n (basis) | spread | min |\n"
+      << "|---|---|---|---|---:|---:|---:|---|---:|---|---|---:|\n";
     for (const Row* x : rows) {
       o << "| " << compare::to_string(x->verdict) << " | " << md(x->probe) << " | `"
         << md(x->metric) << "`";
       if (!x->aliases.empty()) o << " (merged: " << md(aliases(*x)) << ")";
       o << " | " << x->stat << " | " << fmt_value(x->base_median, x->unit) << " | "
-        << fmt_value(x->cand_median, x->unit) << " | " << fmt_change(x->change) << " | "
+        << fmt_value(x->cand_median, x->unit) << " | " << fmt_change(*x, x->change) << " | "
         << ci(*x) << " | " << pval(x->p_adj) << " | " << fmt_n(*x) << " | "
-        << fmt_spread(x->base_spread) << " vs " << fmt_spread(x->cand_spread) << " |\n";
+        << fmt_spread(x->base_spread) << " vs " << fmt_spread(x->cand_spread) << " | "
+        << md(fmt_min_effect(*x)) << (x->overflow ? " (overflow)" : "") << " |\n";
     }
     o << "\n";
   }
@@ -350,6 +395,7 @@ std::string terminal(const Input& in) {
       o << "  " << dim << (d.measured ? "measured " : "") << printable(d.field) << off << ": "
         << fmt_diff(d) << "\n";
     for (auto& w : r.warnings) o << yellow << "warning: " << printable(w) << off << "\n";
+    if (!r.shifts.empty()) o << dim << "common shift per unit: " << shifts_text(r) << off << "\n";
     char head[300];
     std::snprintf(head, sizeof head, "\n%-12s %-60s %-6s %11s %11s %8s %-18s %-28s %s\n",
                   "verdict", "probe/metric", "stat", "base", "cand", "change",
@@ -365,7 +411,7 @@ std::string terminal(const Input& in) {
                     compare::to_string(x->verdict), off,
                     printable(x->probe + "/" + x->metric).c_str(), x->stat.c_str(),
                     fmt_value(x->base_median, x->unit).c_str(),
-                    fmt_value(x->cand_median, x->unit).c_str(), fmt_change(x->change).c_str(),
+                    fmt_value(x->cand_median, x->unit).c_str(), fmt_change(*x, x->change).c_str(),
                     ci(*x).c_str(), fmt_n(*x).c_str(),
                     (fmt_spread(x->base_spread) + " vs " + fmt_spread(x->cand_spread)).c_str());
       o << line;

@@ -28,6 +28,13 @@ std::string html(const Input& in);
 // Shared by the renderers.
 std::string fmt_value(double v, const std::string& unit);
 std::string fmt_change(double c);
+// A row's change (or CI end): relative, or in the metric's unit where the
+// base is 0 (Row::absolute).
+std::string fmt_change(const compare::Row& r, double c);
+// The row's minimum effect: "2.0%", or "0.01 ratio" for an absolute row.
+std::string fmt_min_effect(const compare::Row& r);
+// Each unit's common shift: "base 1a2b3c4d +0.4%, ...; cand ...".
+std::string shifts_text(const compare::Result& r);
 // "95% CI" for alpha 0.05, "99.9% CI" for 0.001.
 std::string ci_label(double alpha);
 // Relative spread as a percentage; "n/a" when NaN (fewer than 2 units).

@@ -112,6 +112,7 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
   };
   for (size_t s = 0; s < nsteps; ++s)
     for (auto& row : r.steps[s].rows) {
+      if (row.summary) continue;  // a probe's geometric mean: no value per side to plot
       Step st{true, row.verdict, row.change, row.p_adj};
       line(row.probe, row.metric, row.stat, row.unit, row.better).steps[s] = st;
       // A merged row stands for its aliases too ("stat" of the same metric,
@@ -222,7 +223,8 @@ std::string text(const Result& r) {
     if (!same_machine(r)) s += "; machine: " + r.machines[i];
     report::wrap(o, s, "  ", "      ");
   }
-  o << "\nSteps (alpha " << r.alpha << ", Benjamini-Hochberg per probe within a step):\n";
+  o << "\nSteps (alpha " << r.alpha << ", Benjamini-Hochberg over the rows of each step, of the probes\n"
+       "chosen with --probe or all):\n";
   for (size_t s = 0; s < r.steps.size(); ++s) {
     const auto& st = r.steps[s];
     report::wrap(o, side_tag(s) + " -> " + side_tag(s + 1) + ": " + counts(st), "  ", "      ");

@@ -185,7 +185,7 @@ std::vector<fs::path> html_site(const Result& r, const std::vector<const compare
       << "</td><td>" << esc(r.machines[i]) << "</td></tr>";
   o << "</table><h2>Steps</h2><p>Each step compares two neighbouring sides (kperflab compare, "
        "alpha "
-    << r.alpha << ", Benjamini-Hochberg per probe within a step).</p><table><tr><th>step</th>"
+    << r.alpha << ", Benjamini-Hochberg over the rows of each step, of the probes chosen with --probe or all).</p><table><tr><th>step</th>"
        "<th>regressions</th><th>improvements</th><th>comparisons</th><th>basis</th></tr>";
   for (size_t s = 0; s < r.steps.size(); ++s)
     o << "<tr><td>" << step_name(s) << "</td><td class='REGRESSION'>" << r.steps[s].regressions()

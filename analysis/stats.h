@@ -4,6 +4,7 @@
 // Benjamini-Hochberg correction for the number of comparisons.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -30,6 +31,7 @@ double mann_whitney_min_p(size_t n1, size_t n2);
 // q-quantile (0 < q < 1).
 double student_t_sf(double t, double df);
 double student_t_quantile(double q, double df);
+double student_t_quantile_uncached(double q, double df);
 
 // t test of mean(b) - mean(a). Welch's (unequal variances) when both sides
 // have 2 or more values; when one side has a single value, the variance is
@@ -57,5 +59,36 @@ Interval bootstrap_relative_change(const std::vector<double>& a, const std::vect
 
 // Benjamini-Hochberg adjusted p-values (same order as the input).
 std::vector<double> benjamini_hochberg(const std::vector<double>& p);
+
+}  // namespace kperflab::stats
+
+namespace kperflab::stats {
+
+// The digamma and trigamma functions (psi, psi') for x > 0, and the
+// inverse of trigamma for y > 0 (Newton's method as in Smyth 2004).
+double digamma(double x);
+double trigamma(double x);
+double trigamma_inverse(double y);
+
+// Empirical-Bayes prior of row variances (Smyth 2004, limma's fitFDist
+// without covariates): given sample variances s2[i] > 0 with df[i] > 0
+// degrees of freedom, the scaled inverse chi-square prior (s0^2, d0) they
+// are drawn from. Unlike limma, the spread of the true variances is taken
+// one standard error above its estimate (conservative: d0 stays finite and
+// modest when few rows are behind it). Fewer than 3 rows: d0 = 0 (no
+// prior: each row keeps its own variance).
+struct VariancePrior {
+  double s2 = NAN, df = 0;
+};
+VariancePrior fit_variance_prior(const std::vector<double>& s2, const std::vector<double>& df);
+
+// The posterior variance of a row: (d0 s0^2 + d s^2) / (d0 + d), with
+// d0 + d degrees of freedom; with an infinite d0 it is s0^2.
+double moderated_variance(const VariancePrior& prior, double s2, double df);
+
+// Variance of the rounding of a value recorded in a 2-significant-digit HDR
+// histogram (include/kperflab/hist.h: exact integers below 256, buckets of
+// width 2^k above): w^2 / 12 for the bucket width w at the value.
+double hdr_quantisation_var(double value);
 
 }  // namespace kperflab::stats

@@ -553,8 +553,9 @@ static void setup_run_cli(CLI::App& app, RunOptions& o) {
            if (!o.until_ci) o.until_ci.emplace();
            o.until_ci->pct = v;
          },
-         "repeat each probe until the median of every headline metric is known to +-PCT % "
-         "(95 %, over repetitions; at least 6, or --repeat) or its budget ends")
+         "repeat each probe until this boot's median of every headline metric is known to "
+         "+-PCT % (95 %, over repetitions; at least 6, or --repeat) or its budget ends; "
+         "another boot's median differs by more (compare across boots)")
       ->check(cli::finite_number(0.01, 100))->type_name("PCT");
   app.add_option_function<double>(
          "--until-ci-budget",

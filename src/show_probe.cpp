@@ -206,8 +206,8 @@ void show_probe(const std::string& name, const JsonView& doc, int hist, const Ho
   std::printf("\n");
   if (auto u = doc.find("until_ci"); u && u->is_object()) {
     // Written by the runner (src/until_ci.h); checked here only for shape.
-    std::printf(" --until-ci +-%.3g %%: %.0f repetitions in %.0f s, stopped: %s; %.0f of %.0f "
-                "headline metrics wider\n",
+    std::printf(" --until-ci +-%.3g %% (this boot's median): %.0f repetitions in %.0f s, "
+                "stopped: %s; %.0f of %.0f headline metrics wider\n",
                 u->at("target_half_width_pct").num(), u->at("repetitions").num(),
                 u->at("elapsed_s").num(), printable(u->at("stopped").str()).c_str(),
                 u->at("above_target").num(), u->at("headline_metrics").num());

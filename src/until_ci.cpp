@@ -86,7 +86,8 @@ json until_ci_record(const UntilCi& u, double budget_s, const CiAssessment& a, s
           {"confidence", 0.95},
           {"statistic", "p50 of every histogram with >= " + std::to_string(kHeadlineMinCount) +
                             " samples in each repetition; distribution-free interval of its "
-                            "median over repetitions"},
+                            "median over repetitions: this boot's median, not the kernel's "
+                            "(boots differ by more)"},
           {"min_repetitions", u.min_reps},
           {"max_repetitions", u.max_reps},
           {"budget_s", budget_s},

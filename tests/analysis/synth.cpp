@@ -32,6 +32,7 @@ std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const
   std::normal_distribution<double> wobble(0, s.boot_noise);
   if (s.boot_noise > 0)
     for (auto& b : boot) b = std::exp(wobble(rng));
+  for (auto& b : boot) b *= std::exp(s.common_shift);
   json doc = {{"schema", kProbeSchema}, {"probe", "synth"}, {"status", "complete"},
               {"reason", nullptr}, {"parameters", {{"samples", s.samples}}},
               {"repetitions", json::array()}};
@@ -45,9 +46,11 @@ std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const
     for (unsigned i = 0; i < s.metrics; ++i) {
       std::lognormal_distribution<double> d(std::log(1000.0 * (i + 1) * s.scale * boot[i]), 0.2);
       Histogram h;
-      for (unsigned k = 0; k < s.samples; ++k) h.record(static_cast<uint64_t>(d(rng)));
+      for (unsigned k = 0; k < s.samples; ++k)
+        h.record(s.fixed_latency > 0 ? static_cast<uint64_t>(s.fixed_latency)
+                                     : static_cast<uint64_t>(d(rng)));
       std::string name = "op" + std::to_string(i);
-      rep.histogram(name + "/latency", h, "ns", {{"op", i}});
+      rep.histogram(name + "/latency", h, s.latency_unit, {{"op", i}});
       std::normal_distribution<double> rate(1e6, 1e3);
       rep.scalar(name + "/rate", rate(rng) * boot[i], "1/s", {{"better", "higher"}});
     }

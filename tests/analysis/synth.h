@@ -25,6 +25,12 @@ struct SynthSpec {
   // exp(N(0, boot_noise)), drawn once per bundle (boots differ by a few
   // percent per metric: page placement, IRQ affinity, frequency).
   double boot_noise = 0;
+  // A shift shared by every metric of the bundle's boot: multiplies all
+  // latencies and rates by exp(common_shift) (frequency, page placement).
+  double common_shift = 0;
+  std::string latency_unit = "ns";
+  // > 0: every latency sample is this value (ns), whatever the scale.
+  double fixed_latency = 0;
   // More scalar metrics, the same value in every repetition.
   std::map<std::string, double> scalars;
   nlohmann::json meta_patch = nullptr;    // merge-patched into meta.json
