@@ -37,6 +37,8 @@ const char* to_string(Verdict v) {
 const char* to_string(Basis b) {
   switch (b) {
     case Basis::boots: return "boots";
+    case Basis::paired: return "paired boots";
+    case Basis::runs: return "runs";
     case Basis::noise: return "noise model";
     case Basis::one_boot: return "one boot";
     case Basis::confounded: return "repetitions";

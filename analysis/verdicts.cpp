@@ -73,7 +73,7 @@ struct Prep {
   double d = 0, s2 = NAN, df = 0, qvar = 0;
   stats::VariancePrior prior;    // the prior the row takes
   bool noise_prior = false;      // ... from the host's noise model
-  std::string group;             // prior group: basis|probe|stat
+  std::string group;             // prior group: basis|kind|probe|stat
   double s2_post = NAN, df_post = 0;
 };
 
@@ -150,20 +150,24 @@ Prep prepare(const Row& r, const RowInput& in, const Units& u) {
   p.xb = scale(p.ub);
   p.xc = scale(p.uc);
   moments(p);
-  p.group = std::string(to_string(in.basis)) + '|' + r.probe + '|' + r.stat;
+  // Scalars (rates, ratios, overhead figures) never share a prior with
+  // histogram statistics: their spreads are of another kind.
+  p.group = std::string(to_string(in.basis)) + (r.stat == "value" ? "|scalar|" : "|hist|") +
+            r.probe + '|' + r.stat;
   return p;
 }
 
 // Priors fitted over the rows, per basis, probe and statistic where a
-// group has enough rows, else per basis and probe, else per basis; none
+// group has enough rows, else per basis and probe, else per basis (scalars
+// and histogram statistics apart at every level); none
 // below kMinRows rows (a metric's statistics share its boot effects, so a
 // handful of rows is a handful of metrics at most: no prior to speak of).
 void fit_priors(std::vector<Prep>& preps, const std::vector<RowInput>& in) {
   constexpr size_t kMinRows = 20;
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by;
-  auto levels = [](const std::string& g) {
-    size_t a = g.find('|'), b = g.rfind('|');
-    return std::vector<std::string>{g, g.substr(0, b), g.substr(0, a)};
+  auto levels = [](const std::string& g) {  // basis|kind|probe|stat
+    size_t kind = g.find('|', g.find('|') + 1), stat = g.rfind('|');
+    return std::vector<std::string>{g, g.substr(0, stat), g.substr(0, kind)};
   };
   for (size_t i = 0; i < preps.size(); ++i) {
     const Prep& p = preps[i];

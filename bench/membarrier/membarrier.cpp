@@ -19,6 +19,7 @@
 #include "probe.h"
 #include "report.h"
 #include "runner.h"
+#include "workloads/cpu_relax.h"
 
 namespace kperflab::membarrier {
 
@@ -32,6 +33,7 @@ json profile_params(Profile p) {
                                 "private_expedited_sync_core", "private_expedited_rseq"}},
             {"register_threads", {1, 4}}, {"placement", true}, {"callers_sweep", true},
             {"max_targets", 0}, {"delivery_mode", "auto"}, {"order_points", true},
+            {"call_pad_ns", 0},
             {"litmus", {"control", "private_expedited", "global_expedited",
                         "private_expedited_rseq", "private_expedited_sync_core"}}};
   switch (p) {
@@ -98,6 +100,9 @@ ParamSpecs specs(unsigned online_cpus) {
                          "trials of the control (no membarrier: cheap)"),
       ParamSpec::number("litmus_max_s", 0.1, 600, "seconds one litmus case may take at most "
                                                   "(the trials done are stored, capped)"),
+      ParamSpec::integer("call_pad_ns", 0, 1000000,
+                         "busy-wait after each timed call of the sweep points, inside the timed "
+                         "region: a known change, to check that compare finds one (0: none)"),
   };
 }
 
@@ -164,7 +169,7 @@ class Session : public ProbeSession {
 // region, so even a point of 10^6 IPI calls or of GLOBAL calls (a grace
 // period each) ends within one call.
 void run_point_calls(const Clock& clk, const Point& p, benchmark::State& st, Histogram& h,
-                     int& err, bool& interrupted) {
+                     int& err, bool& interrupted, uint64_t pad_ns) {
   for (auto _ : st) {
     if (stop_requested()) {
       interrupted = true;
@@ -174,6 +179,8 @@ void run_point_calls(const Clock& clk, const Point& p, benchmark::State& st, His
     uint64_t t0 = clk.now();
     long rc = sys_membarrier(p.cmd, p.flags, p.cpu_id);
     uint64_t t1 = clk.now();
+    if (pad_ns)  // call_pad_ns: known extra work, timed with the call
+      for (uint64_t s = t1; clk.to_ns((t1 = clk.now()) - s) < pad_ns;) kpl_cpu_relax();
     if (rc < 0) {
       err = errno;
       st.SkipWithError(errno_text(err).c_str());
@@ -208,7 +215,7 @@ void Session::register_point_benchmark(RunContext& ctx, const Point& p, PointRes
         int err = 0;
         bool interrupted = false;
         if (spin) spin->mark();
-        run_point_calls(clock_, p, st, h, err, interrupted);
+        run_point_calls(clock_, p, st, h, err, interrupted, params_["call_pad_ns"].get<uint64_t>());
         {
           std::lock_guard<std::mutex> g(r.lock);
           r.latency.merge(h);

@@ -51,7 +51,7 @@ grep -q -- "--tune: tuned" "$tmp/out1" || { cat "$tmp/out1"; fail "no --tune sum
 "$kperflab" show "$tmp/b1" >"$tmp/show1" || fail "show of the tuned bundle"
 grep -q "^tuning (--tune --tune-boost-off):" "$tmp/show1" || fail "show does not print the tuning"
 grep -q "^preflight (" "$tmp/show1" || fail "show does not print the preflight"
-grep -Eq '^ --until-ci \+-2 %: ([6-9]|[1-9][0-9]+) repetitions in [0-9]+ s, stopped: (converged|budget);' \
+grep -Eq '^ --until-ci \+-2 % \(this boot.s median\): ([6-9]|[1-9][0-9]+) repetitions in [0-9]+ s, stopped: (converged|budget);' \
   "$tmp/show1" || { grep -A3 "^== cpumask" "$tmp/show1"; fail "no --until-ci record of 6+ repetitions"; }
 if [[ $meaningful == 1 ]]; then
   grep -q "tuned    kernel.numa_balancing 1 -> 0; restored: yes" "$tmp/show1" ||
