@@ -5,7 +5,7 @@
 #                                           install deps, build, run the default profile
 #                                           (--tune etc.: README.md "A quiet machine")
 #   ./run.sh test                           install deps, build, run the whole test suite,
-#                                           then its ASan+UBSan build and 60 s per fuzzer
+#                                           then its ASan+UBSan build and 30 s per fuzzer
 #   ./run.sh deps [--no-install]            install (or list) missing Debian/Ubuntu packages
 #   ./run.sh build                          configure + build into build/
 #   ./run.sh fuzz [SECONDS]                 each libFuzzer harness for SECONDS (default 600)
@@ -144,12 +144,15 @@ run_tests() {
   # A filtered run (./run.sh test -R x) is for one test, not the whole suite.
   [[ $# -eq 0 ]] || return 0
   sanitized_tests
-  fuzz "${KPERFLAB_FUZZ_SECONDS:-60}"
+  fuzz "${KPERFLAB_FUZZ_SECONDS:-30}"
 }
 
 # The same unit and CLI tests built with ASan+UBSan (clang), in their own
 # tree. Lab, integration and module tests are left out: they time things or
 # need a guest, and sanitizers change the first and cannot reach the second.
+# So are the statistical ones (sim_verdicts, cli_ab_verdicts): they measure
+# size and power, and their code runs under the sanitizers in unit_analysis
+# and cli_ab.
 SAN_DIR=${KPERFLAB_SAN_BUILD_DIR:-$here/build-san}
 build_sanitized() {
   CC=clang CXX=clang++ cmake -S "$here" -B "$SAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -160,7 +163,7 @@ sanitized_tests() {
   log "sanitizer build (ASan+UBSan): unit and CLI tests"
   build_sanitized
   (cd "$SAN_DIR" && ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
-     ctest --output-on-failure --timeout 1200 -E '^(lab_|integration_|kmod_|hist_h_)')
+     ctest --output-on-failure --timeout 1200 -E '^(lab_|integration_|kmod_|hist_h_|sim_verdicts|cli_ab_verdicts)')
 }
 
 # Each libFuzzer harness (tests/fuzz) for SECONDS, from the seed corpus plus
