@@ -49,6 +49,7 @@ std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const
       for (unsigned k = 0; k < s.samples; ++k)
         h.record(s.fixed_latency > 0 ? static_cast<uint64_t>(s.fixed_latency)
                                      : static_cast<uint64_t>(d(rng)));
+      if (s.overflow_samples) h.record(uint64_t{1} << 50, s.overflow_samples);
       std::string name = "op" + std::to_string(i);
       rep.histogram(name + "/latency", h, s.latency_unit, {{"op", i}});
       std::normal_distribution<double> rate(1e6, 1e3);
@@ -59,6 +60,16 @@ std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const
   }
   w.write_json("synth.json", doc);
   w.finish(true);
+  return dir;
+}
+
+std::filesystem::path boots(const std::filesystem::path& dir, const std::string& tag, unsigned n,
+                            SynthSpec s, uint64_t seed0) {
+  for (unsigned i = 0; i < n; ++i) {
+    s.seed = seed0 + i;
+    s.boot_id = tag + std::to_string(i);
+    write_synth_bundle(dir / s.boot_id, s);
+  }
   return dir;
 }
 

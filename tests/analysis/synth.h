@@ -29,6 +29,8 @@ struct SynthSpec {
   // latencies and rates by exp(common_shift) (frequency, page placement).
   double common_shift = 0;
   std::string latency_unit = "ns";
+  // Samples per histogram recorded past its range (its overflow count).
+  unsigned overflow_samples = 0;
   // > 0: every latency sample is this value (ns), whatever the scale.
   double fixed_latency = 0;
   // More scalar metrics, the same value in every repetition.
@@ -43,5 +45,10 @@ struct SynthSpec {
 // Writes one bundle with probe "synth": metrics "op<i>/latency" (lognormal,
 // median 1000 * (i + 1) ns * scale) and a scalar "op<i>/rate" per metric.
 std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const SynthSpec& s);
+
+// n bundles under dir, one a boot: boot ids tag0..tag(n-1) (directory names
+// too), seeds seed0.. ; returns dir.
+std::filesystem::path boots(const std::filesystem::path& dir, const std::string& tag, unsigned n,
+                            SynthSpec s, uint64_t seed0);
 
 }  // namespace kperflab::testing

@@ -19,6 +19,7 @@
 namespace fs = std::filesystem;
 using kperflab::compare::Side;
 using kperflab::compare::Verdict;
+using kperflab::testing::boots;
 using kperflab::testing::SynthSpec;
 using kperflab::testing::write_synth_bundle;
 
@@ -131,17 +132,6 @@ TEST(Compare, RepetitionWarningIsConsistentWithVerdicts) {
 }
 
 namespace {
-
-// Bundles of `boots` boots under dir, `reps` repetitions each.
-fs::path boots(const fs::path& dir, const std::string& tag, unsigned n, SynthSpec s,
-               uint64_t seed0) {
-  for (unsigned i = 0; i < n; ++i) {
-    s.seed = seed0 + i;
-    s.boot_id = tag + std::to_string(i);
-    write_synth_bundle(dir / s.boot_id, s);
-  }
-  return dir;
-}
 
 size_t flagged_metrics(const kperflab::compare::Result& r) {
   std::set<std::string> m;

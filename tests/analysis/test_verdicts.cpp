@@ -23,6 +23,7 @@ using kperflab::compare::Result;
 using kperflab::compare::Row;
 using kperflab::compare::Side;
 using kperflab::compare::Verdict;
+using kperflab::testing::boots;
 using kperflab::testing::SynthSpec;
 using kperflab::testing::write_synth_bundle;
 
@@ -35,17 +36,6 @@ struct Tmp : kperflab::testing::TmpDir {
 Result run(const fs::path& a, const fs::path& b, Options o = {}) {
   o.noise = o.noise.empty() ? "none" : o.noise;
   return kperflab::compare::compare(Side::load(a), Side::load(b), o);
-}
-
-// n bundles under dir, boot ids tag0..tag(n-1), seeds from seed0.
-fs::path boots(const fs::path& dir, const std::string& tag, unsigned n, SynthSpec s,
-               uint64_t seed0) {
-  for (unsigned i = 0; i < n; ++i) {
-    s.seed = seed0 + i;
-    s.boot_id = tag + std::to_string(i);
-    write_synth_bundle(dir / s.boot_id, s);
-  }
-  return dir;
 }
 
 const Row* find(const Result& r, const std::string& metric, const std::string& stat) {
@@ -382,4 +372,26 @@ TEST(Verdicts, VariancePriorMath) {
   EXPECT_GT(p.df, 20);  // equal true variances: a strong prior
   EXPECT_NEAR(moderated_variance({0.001, 4}, 0.003, 4), 0.002, 1e-12);
   EXPECT_EQ(fit_variance_prior({1, 2}, {3, 3}).df, 0);  // too few rows: none
+}
+
+// #25.9: a histogram that overflowed has floors for tails: its rows say so.
+TEST(Verdicts, OverflowIsMarked) {
+  Tmp t;
+  SynthSpec s;
+  s.metrics = 2;
+  s.repetitions = 3;
+  s.boot_noise = 0.01;
+  boots(t.p / "a", "a", 3, s, 1);
+  s.overflow_samples = 30;
+  boots(t.p / "b", "b", 3, s, 10);
+  auto r = run(t.p / "a", t.p / "b");
+  const Row* tail = find(r, "op0/latency", "p99");
+  const Row* mid = find(r, "op0/latency", "p50");
+  ASSERT_NE(tail, nullptr);
+  ASSERT_NE(mid, nullptr);
+  EXPECT_TRUE(tail->overflow);
+  EXPECT_FALSE(mid->overflow);
+  kperflab::compare::Side a = Side::load(t.p / "a"), b = Side::load(t.p / "b");
+  kperflab::report::Input in{&a, {&b}, {r}, true, 0.05};
+  EXPECT_NE(kperflab::report::text(in).find("OVERFLOW"), std::string::npos);
 }
