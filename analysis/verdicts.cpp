@@ -496,8 +496,8 @@ void test_rows(Result& res, const std::vector<RowInput>& in_rows, const Units& u
     }
   });
   if (has_units(res.basis) && res.basis != Basis::noise) {
+    unit_shifts(res, preps, units);  // of the metrics' rows, before the geomean rows join
     add_geomeans(res, preps, in, units, o);
-    unit_shifts(res, preps, units);
   }
   std::vector<double> ps;
   for (auto& r : res.rows) ps.push_back(std::isnan(r.p) ? 1.0 : r.p);
