@@ -178,29 +178,20 @@ Basis basis_of(const Collected& cb, const Collected& cc, bool noise, Units& u) {
   return noise ? Basis::noise : Basis::confounded;
 }
 
-// Repetitions per boot of a side's bundles (every probe of a bundle runs
-// the same count).
-std::vector<size_t> reps_per_boot(const Side& s) {
-  std::map<std::string, size_t> by;
-  for (auto& b : s.bundles) {
-    std::string key = "bundle:" + b.dir.string();
-    if (auto k = b.meta_view().at("kernel").find("boot_id"); k && k->is_string()) key = k->str();
-    size_t most = 0;
-    for (auto& [probe, d] : b.probes)
-      most = std::max(most, b.probe_view(probe).at("repetitions").size());
-    by[key] += most;
-  }
-  std::vector<size_t> out;
-  for (auto& [k, n] : by) out.push_back(n);
-  return out;
+// Repetitions per boot of a side (its runs' repetitions summed).
+std::vector<size_t> reps_per_boot(const Collected& c) {
+  std::vector<size_t> by(c.boots.size(), 0);
+  for (size_t r = 0; r < c.run_reps.size(); ++r) by[c.run_boot[r]] += c.run_reps[r];
+  return by;
 }
 
 // The host's noise model, when there is one and it fits these bundles:
 // the same host, the base's kernel among those it was built on, and as
 // many repetitions per boot (a boot's median of 3 repetitions spreads more
 // than one of 10). Said in the warnings either way, with its age.
-std::optional<NoiseModel> usable_noise(const Options& o, const Side& base, const Side& cand,
-                                       const std::string& hb, std::vector<std::string>& warn) {
+std::optional<NoiseModel> usable_noise(const Options& o, const Side& base, const Collected& cb,
+                                       const Collected& cc, const std::string& hb,
+                                       std::vector<std::string>& warn) {
   if (o.noise == "none") return std::nullopt;
   std::optional<fs::path> file;
   if (!o.noise.empty()) file = o.noise;
@@ -222,8 +213,8 @@ std::optional<NoiseModel> usable_noise(const Options& o, const Side& base, const
       return std::nullopt;
     }
   }
-  for (const Side* s : {&base, &cand})
-    for (size_t n : reps_per_boot(*s))
+  for (const Collected* c : {&cb, &cc})
+    for (size_t n : reps_per_boot(*c))
       if (n < nm.reps_min || n > nm.reps_max) {
         warn.push_back("noise model " + name + " was built from " + std::to_string(nm.reps_min) +
                        "-" + std::to_string(nm.reps_max) + " repetitions per boot, these "
@@ -369,6 +360,7 @@ Collected collect(const Side& s) {
     for (auto& [probe, d] : b.probes)
       most = std::max(most, b.probe_view(probe).at("repetitions").size());
     c.reps += most;
+    c.run_reps.push_back(most);
   }
   c.boots.resize(boot_index.size());
   for (auto& [k, i] : boot_index) c.boots[i] = k;
@@ -419,7 +411,7 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
   res.cand_reps = cc.reps;
   res.base_boots = cb.boots.size();
   res.cand_boots = cc.boots.size();
-  std::optional<NoiseModel> noise = usable_noise(o, base, cand, hb, res.warnings);
+  std::optional<NoiseModel> noise = usable_noise(o, base, cb, cc, hb, res.warnings);
   // The unit of replication (README "Between boots").
   Units units;
   res.basis = basis_of(cb, cc, noise.has_value(), units);

@@ -167,7 +167,7 @@ struct Collected {
   std::vector<std::string> boots;
   // A run: one bundle, its boot and its meta started/finished.
   std::vector<std::string> runs, run_started, run_finished;
-  std::vector<size_t> run_boot;
+  std::vector<size_t> run_boot, run_reps;  // a run's boot and repetitions
   size_t reps = 0;  // repetitions, summed over the side's bundles
   std::set<std::string> overflow;  // "probe\x1fmetric" with a non-zero overflow
   // Quantiles left out: fewer samples in a repetition than 10 / (1 - q)

@@ -43,6 +43,17 @@ struct SplitMix {
 
 double median(std::vector<double> v) { return median_inplace(v); }
 
+double mean(const std::vector<double>& v) {
+  return v.empty() ? NAN : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+
+double variance(const std::vector<double>& v) {
+  if (v.size() < 2) return NAN;
+  double m = mean(v), s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return s / static_cast<double>(v.size() - 1);
+}
+
 double mad_sd(const std::vector<double>& v) {
   if (v.size() < 2) return NAN;
   std::vector<double> w = v;
@@ -209,10 +220,6 @@ double inc_beta(double a, double b, double x) {
   return 1 - std::exp(lbt) * beta_cf(b, a, 1 - x) / b;
 }
 
-double mean_of(const std::vector<double>& v) {
-  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-}
-
 double var_of(const std::vector<double>& v, double m) {
   double s = 0;
   for (double x : v) s += (x - m) * (x - m);
@@ -259,7 +266,7 @@ TTest t_test(const std::vector<double>& a, const std::vector<double>& b) {
     r.p = NAN;
     return r;
   }
-  double m1 = mean_of(a), m2 = mean_of(b);
+  double m1 = mean(a), m2 = mean(b);
   r.diff = m2 - m1;
   double d1 = static_cast<double>(n1), d2 = static_cast<double>(n2);
   if (n1 >= 2 && n2 >= 2) {

@@ -12,6 +12,9 @@
 namespace kperflab::stats {
 
 double median(std::vector<double> v);
+// Mean (NaN when empty) and sample variance (n - 1; NaN below 2 values).
+double mean(const std::vector<double>& v);
+double variance(const std::vector<double>& v);
 
 // Two-sided p-value of the Mann-Whitney U (Wilcoxon rank-sum) test. Exact
 // permutation distribution of the rank sum with midranks (ties allowed:

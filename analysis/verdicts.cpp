@@ -27,18 +27,8 @@ namespace kperflab::compare {
 
 namespace {
 
-double mean(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return v.empty() ? NAN : s / static_cast<double>(v.size());
-}
-
-double var(const std::vector<double>& v) {
-  if (v.size() < 2) return NAN;
-  double m = mean(v), s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return s / static_cast<double>(v.size() - 1);
-}
+using stats::mean;
+constexpr auto var = stats::variance;
 
 bool all_positive(const std::vector<double>& v) {
   return std::all_of(v.begin(), v.end(), [](double x) { return x > 0; });
