@@ -24,11 +24,14 @@ struct Delivery {
   std::vector<CpuDelivery> cpus;
 };
 
-// Below this share of a point's wall time on their CPUs, spinning targets
-// are reported as preempted (a note in the bundle). Not 1: with
-// IRQ_TIME_ACCOUNTING the IPIs' own handler time is not the spinner's (a
-// quiet 2-vCPU VM: 0.966-0.999 per point).
-inline constexpr double kTargetsOnCpuFloor = 0.9;
+// Below this share of a window's wall time on their CPUs (the timed calls,
+// the traced calls), spinning targets are reported as preempted (a note in
+// the bundle). Near 1 because the share is of time and quantiles are of
+// calls: with no-IPI calls r times shorter (r ~ 18 on a 2-vCPU VM), an off
+// share x leaves x*r/(1-x+x*r) of the calls without an IPI (2/3 at x = 0.1).
+// Not 1: with IRQ_TIME_ACCOUNTING the IPIs' own handler time is not the
+// spinner's (a quiet 2-vCPU VM: 0.990-1.000 per window).
+inline constexpr double kTargetsOnCpuFloor = 0.98;
 
 struct PointResult {
   std::mutex lock;

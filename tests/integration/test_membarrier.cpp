@@ -48,11 +48,19 @@ class MembarrierTest : public ::testing::Test {
   // loaded 2-vCPU VM it was preempted often enough that targets=1/spin p50
   // equalled targets=1/sleep (1143 v 1143 ns, CI). The probe reports that
   // (targets_on_cpu_fraction and a note) and the latency relations are
-  // checked only where they hold by construction.
+  // checked only where they hold by construction. The share is of each
+  // window's time (timed calls, traced calls) and must be near 1: a
+  // no-IPI call is ~18x shorter here, so 10 % off-CPU time is 2/3 of the
+  // calls without an IPI (CI: spin p50 = sleep p50 = 1087 ns at >= 0.9 of
+  // one window over both; the floor is now 0.98, see report.h).
   static bool spinner_kept_its_cpu(unsigned rep,
                                    const std::string& point = "private_expedited/targets=1/spin") {
-    double f = metric(rep, point + "/targets_on_cpu_fraction").value("value", 0.0);
-    EXPECT_GT(f, 0.0);
+    const json& m = metric(rep, point + "/targets_on_cpu_fraction");
+    EXPECT_TRUE(m.contains("value"));
+    // 0 is a real figure: a timed window of 3000 no-IPI calls is ~3 ms, one
+    // slice of a competing nice -20 loop (seen under such a loop).
+    double f = m.value("value", -1.0);
+    EXPECT_GE(f, 0.0);
     EXPECT_LE(f, 1.02);
     if (f >= doc()["parameters"]["targets_on_cpu_floor"].get<double>()) return true;
     std::printf("repetition %u, %s: the spinning target was on its CPU for %.1f %% of the "
