@@ -25,7 +25,7 @@ lab_mode_script() {
   # Progress goes to the serial console too (serial.log on the host), so a
   # guest that stalls shows where.
   if [[ $mode == test ]]; then
-    echo '{ KPERFLAB_KO=/kperflab/kperflab.ko KPERFLAB=/kperflab/bin/kperflab \'
+    echo "{ KPERFLAB_KO=/kperflab/kperflab.ko KPERFLAB=/kperflab/bin/kperflab KPERFLAB_SOAK=${LAB_SOAK:-0} \\"
     echo '  sh /kperflab/tests/kmod/guest-tests.sh; echo $? >/out/guest-tests.rc; } 2>&1 |'
     echo '  tee /out/guest-tests.log >/dev/console'
     # The guest tests may unload the module (rmmod races); the probes need it.

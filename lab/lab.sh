@@ -5,7 +5,7 @@
 #   lab/lab.sh [--kernel NAME]... [--mode run|test|smoke|lava] [--cache DIR]
 #              [--timeout S] [--accel auto|kvm|tcg] [--runs-dir DIR] [--work DIR]
 #              [--host-kperflab BIN] [--run-args "ARGS"]
-#              [--ab "B-ARGS" [--rounds N]]
+#              [--ab "B-ARGS" [--rounds N]] [--soak]
 # NAME: 6.1-cloud-amd64 6.12-cloud-amd64 6.12-rt-amd64 6.12-cloud-arm64 (default:
 # all four) or custom:IMAGE:HEADERS_OR_BUILDDIR.
 # Modes: run   load kperflab.ko, `kperflab run --profile lab`, bundle -> --runs-dir
@@ -15,6 +15,8 @@
 #              runs lab/lava/kperflab.yaml; every test case is checked (lab/lava/lava.sh)
 # --run-args: more arguments for the guest's `kperflab run`, e.g.
 #        "--probe ipi --repeat 10 --set ipi.handler_delay_ns=20000"
+# --soak: in test mode, also the module's longest runs of every command under
+#        tight lockup/stall detectors (~50 s per guest; tests/kmod/guest-tests.sh)
 # --ab: A/B in one boot: N rounds (default 4) of the lab profile with
 #        --run-args (side a) and with --run-args plus B-ARGS (side b),
 #        interleaved a b b a ...; the host compares b against a
@@ -29,7 +31,7 @@ source "$lab_dir/build-suite.sh"
 
 usage() { sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-kernels=() mode=run timeout="" accel=auto host_kperflab="" run_args="" ab_args="" rounds=4
+kernels=() mode=run timeout="" accel=auto host_kperflab="" run_args="" ab_args="" rounds=4 soak=0
 cache=${KPERFLAB_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kperflab/lab}
 runs_dir=$src_root/results/runs
 work=${KPERFLAB_BUILD_DIR:-$src_root/build}/lab
@@ -47,6 +49,7 @@ while [[ $# -gt 0 ]]; do
     --run-args) run_args=${2?--run-args needs a value}; shift 2 ;;
     --ab) ab_args=${2:?--ab needs the arguments of side b}; shift 2 ;;
     --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
+    --soak) soak=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) lab_die "unknown argument '$1' (lab/lab.sh --help)" ;;
   esac
@@ -58,7 +61,8 @@ done
   lab_die "--ab may hold letters, digits, spaces and _.,=/:+- only, got '$ab_args'"
 [[ $rounds =~ ^[1-9][0-9]?$ ]] || lab_die "--rounds must be 1..99, got '$rounds'"
 [[ -z $ab_args || $mode != smoke ]] || lab_die "--ab needs --mode run or test (smoke runs no probes)"
-export LAB_RUN_ARGS=$run_args LAB_AB_ARGS=$ab_args LAB_AB_ROUNDS=$rounds
+[[ $soak -eq 0 || $mode == test ]] || lab_die "--soak needs --mode test (it adds to the guest tests)"
+export LAB_RUN_ARGS=$run_args LAB_AB_ARGS=$ab_args LAB_AB_ROUNDS=$rounds LAB_SOAK=$soak
 case $mode in run | test | smoke | lava) ;; *) lab_die "--mode must be run, test, smoke or lava, got '$mode'" ;; esac
 [[ -z $ab_args || $mode != lava ]] || lab_die "--ab and --mode lava do not mix"
 case $accel in auto | kvm | tcg) ;; *) lab_die "--accel must be auto, kvm or tcg, got '$accel'" ;; esac

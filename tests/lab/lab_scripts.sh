@@ -33,6 +33,7 @@ check "bad A/B arguments refused" refuses "--ab may hold" --ab 'x;reboot'
 check "bad A/B rounds refused" refuses "--rounds must be 1..99" --ab "--repeat 2" --rounds 0
 check "A/B without probes refused" refuses "--ab needs --mode run or test" --mode smoke --ab "--repeat 2"
 check "unknown kernel refused" refuses "unknown kernel '5.10-cloud-amd64'" --kernel 5.10-cloud-amd64 --mode smoke
+check "--soak outside test mode refused" refuses "--soak needs --mode test" --mode run --soak
 check "unknown argument refused" refuses "unknown argument '--kernels'" --kernels x
 check "missing custom image refused" refuses "is not custom:IMAGE:HEADERS_OR_BUILDDIR" \
   --kernel custom:/nonexistent/bzImage:/nonexistent --mode smoke
