@@ -28,6 +28,17 @@ lab_build_kmod() {
       fi ;;
     *) lab_die "unsupported architecture '$arch'" ;;
   esac
+  # The same sources, headers and arguments as the last build into OUT_DIR:
+  # its module again (a lab test boots one kernel up to nine times).
+  local key
+  key=$( { printf '%s\n' "$kdir" "${make_args[*]}" "$(command -v sparse || true)";
+           cd "$src" && find kmod include -type f -print0 2>/dev/null | sort -z |
+             xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1)
+  if [[ -f $out/kmod/kperflab.ko && $(cat "$out/build.key" 2>/dev/null) == "$key" ]]; then
+    lab_log "kperflab.ko for $kdir is up to date ($out)"
+    echo "$out/kmod/kperflab.ko"
+    return 0
+  fi
   rm -rf "$out"
   mkdir -p "$out"
   cp -a "$src/kmod" "$out/kmod"
@@ -51,6 +62,7 @@ lab_build_kmod() {
     printf '%s\n' "$own" >&2
     lab_die "kperflab.ko builds with warnings against $kdir (log: $out/build.log)"
   fi
+  echo "$key" >"$out/build.key"
   echo "$out/kmod/kperflab.ko"
 }
 
