@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// `kperflab show BUNDLE [--hist] [--probe NAME]`: provenance summary, then
-// every metric's count/p50/p99/max; --hist draws each histogram.
+// `kperflab show BUNDLE [--probe NAME] [--repetitions] [--full] [--hist]`:
+// by default the summary screen (show_summary.h); --repetitions (or --hist)
+// the provenance, then every metric of every repetition with its
+// count/p50/p99/max; --hist draws each histogram.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -16,6 +18,7 @@
 #include "runner.h"
 #include "show.h"
 #include "show_args.h"
+#include "show_summary.h"
 
 namespace kperflab {
 
@@ -52,24 +55,32 @@ void print_config(const JsonView& k) {
   if (!line.empty()) std::printf("         %s\n", line.c_str());
 }
 
-void print_topology(const JsonView& c, bool full) {
+}  // namespace
+
+// Counts per level; the per-CPU table is in the bundle (--full).
+void print_topology_counts(const JsonView& c) {
   auto cpus = c.at("topology").elements();
-  if (cpus.size() > kShowCpus && !full) {
-    // Counts per level; the per-CPU table is in the bundle (--full).
-    std::set<std::string> cores, packages, llcs, nodes;
-    size_t online = 0, smt = 1;
-    for (auto& t : cpus) {
-      online += t.at("online").boolean();
-      packages.insert(str(t, "package"));
-      llcs.insert(str(t, "llc"));
-      nodes.insert(str(t, "node"));
-      cores.insert(str(t, "package") + "/" + str(t, "core"));
-      smt = std::max(smt, t.at("smt_siblings").size());
-    }
-    std::printf("topology  %zu CPUs (%zu online): %zu packages, %zu nodes, %zu LLCs, %zu cores, "
-                "SMT%zu (--full lists every CPU)\n",
-                cpus.size(), online, packages.size(), nodes.size(), llcs.size(), cores.size(),
-                smt);
+  std::set<std::string> cores, packages, llcs, nodes;
+  size_t online = 0, smt = 1;
+  for (auto& t : cpus) {
+    online += t.at("online").boolean();
+    packages.insert(str(t, "package"));
+    llcs.insert(str(t, "llc"));
+    nodes.insert(str(t, "node"));
+    cores.insert(str(t, "package") + "/" + str(t, "core"));
+    smt = std::max(smt, t.at("smt_siblings").size());
+  }
+  std::printf("topology  %zu CPUs (%zu online): %zu packages, %zu nodes, %zu LLCs, %zu cores, "
+              "SMT%zu (--full lists every CPU)\n",
+              cpus.size(), online, packages.size(), nodes.size(), llcs.size(), cores.size(),
+              smt);
+}
+
+namespace {
+
+void print_topology(const JsonView& c, bool full) {
+  if (c.at("topology").size() > kShowCpus && !full) {
+    print_topology_counts(c);
     return;
   }
   std::printf("topology  cpu online core package llc node smt_siblings\n");
@@ -83,8 +94,6 @@ void print_topology(const JsonView& c, bool full) {
                 sib.c_str());
   }
 }
-
-void print_quiet(const JsonView& m);
 
 void print_provenance(const JsonView& m, bool full) {
   JsonView k = m.at("kernel"), c = m.at("cpu"), h = m.at("host"), suite = m.at("suite");
@@ -116,12 +125,17 @@ void print_provenance(const JsonView& m, bool full) {
     std::printf("mitigations: %d of %zu vulnerability entries not 'Not affected'\n", n,
                 vulns->size());
   }
-  print_quiet(m);
+  // Preflight findings, warnings first; what --tune changed; the noise check.
+  // Bundles older than these sections lack them and print nothing here.
+  print_preflight_all(m);
+  print_tuning(m);
+  print_meta_counters(m);
+  print_noise_check(m);
 }
 
-// Preflight findings, warnings first; what --tune changed; the noise check.
-// Bundles older than these sections lack them and print nothing here.
-void print_quiet(const JsonView& m) {
+}  // namespace
+
+void print_preflight_all(const JsonView& m) {
   if (auto pf = m.find_if("preflight", J_OBJECT)) {
     auto findings = pf->at("findings").elements();
     std::printf("preflight (%s ms sample): %s\n", str(*pf, "sample_ms").c_str(),
@@ -135,6 +149,9 @@ void print_quiet(const JsonView& m) {
                     str(f, "value").c_str(), str(f, "why").c_str(), printable(probes).c_str());
       }
   }
+}
+
+void print_tuning(const JsonView& m) {
   if (auto t = m.find_if("tuning", J_OBJECT)) {
     std::printf("tuning (--tune%s):\n", t->has("boost_off") && t->at("boost_off").boolean()
                                             ? " --tune-boost-off" : "");
@@ -148,6 +165,9 @@ void print_quiet(const JsonView& m) {
       std::printf("\n");
     }
   }
+}
+
+void print_meta_counters(const JsonView& m) {
   // run --perf-stat / --likwid: what was asked and, without a PMU, why the
   // hardware events are missing; the counts are per repetition (show_probe).
   if (auto c = m.find_if("counters", J_OBJECT)) {
@@ -163,6 +183,9 @@ void print_quiet(const JsonView& m) {
                   lk->has("unavailable") ? ("unavailable: " + str(*lk, "unavailable")).c_str()
                                          : ("measured on CPUs " + str(*lk, "cpus")).c_str());
   }
+}
+
+void print_noise_check(const JsonView& m) {
   if (auto n = m.find_if("noise_check", J_OBJECT)) {
     if (!n->at("ran").boolean()) {
       std::printf("noise check: not run (%s)\n", str(*n, "reason").c_str());
@@ -178,8 +201,6 @@ void print_quiet(const JsonView& m) {
                 str(*n, "threshold_pct").c_str(), n->at("noisy").boolean() ? "NOISY" : "quiet");
   }
 }
-
-}  // namespace
 
 std::string format_ns(double ns) {
   char buf[32];
@@ -230,21 +251,24 @@ void draw_histogram(const Histogram& h, const std::string& unit, bool full) {
 
 int show_main(const std::vector<std::string>& args) {
   const ShowArgs a = parse_show_args(args);  // CLI11 (show_args.cpp)
-  const std::string& path = a.path;
-  const std::string& only = a.probe;
-  const int hist = a.hist;
-  Bundle b = Bundle::load(path);
-  if (!only.empty() && !b.probes.count(only)) {
+  Bundle b = Bundle::load(a.path);
+  if (!a.probe.empty() && !b.probes.count(a.probe)) {
     std::string have;
     for (auto& [name, doc] : b.probes) have += (have.empty() ? "" : ", ") + name;
-    throw std::invalid_argument("show --probe " + only + ": not in this bundle (it has: " +
+    throw std::invalid_argument("show --probe " + a.probe + ": not in this bundle (it has: " +
                                 (have.empty() ? "no probe" : have) + ")");
   }
+  // The screen worth reading (#26) unless every repetition was asked for;
+  // --full: that screen, then every repetition with matrices whole.
+  const bool per_rep = a.repetitions || a.hist;
+  if (!per_rep) show_summary(b, a);
+  if (!per_rep && !a.full) return 0;
+  if (!per_rep) std::printf("\n== every repetition (--full)\n");
   print_provenance(b.meta_view(), a.full);
   const HostInfo host = HostInfo::from_meta(b.meta);
   for (auto& [name, doc] : b.probes) {
-    if (!only.empty() && name != only) continue;
-    show_probe(name, b.probe_view(name), hist, host, a.full);
+    if (!a.probe.empty() && name != a.probe) continue;
+    show_probe(name, b.probe_view(name), a.hist, host, a.full);
   }
   return 0;
 }

@@ -61,6 +61,8 @@ void print_table(const JsonView& t) {
   }
 }
 
+}  // namespace
+
 // A matrix whose rows and columns are CPU numbers, by topology distance:
 // per class the pairs, min, median and max, then the slowest pairs.
 bool print_matrix_summary(const JsonView& m, const HostInfo& host) {
@@ -103,6 +105,8 @@ bool print_matrix_summary(const JsonView& m, const HostInfo& host) {
   return true;
 }
 
+namespace {
+
 void print_matrix(const JsonView& m) {
   std::string unit = m.text("unit", "");
   std::printf("  -- %s (rows: source CPU, columns: target CPU)\n        ", title(m).c_str());
@@ -131,6 +135,8 @@ void print_metric(const std::string& name, const JsonView& m, int hist) {
               q("p99").c_str(), q("max").c_str(), m.at("overflow").u64() ? "  (overflow!)" : "");
   if (hist) draw_histogram(Histogram::decode_base64(m.at("hist").str()), unit, hist == 2);
 }
+
+}  // namespace
 
 // extra.counters.perf_stat (run --perf-stat): one line per repetition,
 // user's order lost to the object's key order; a reason once per probe.
@@ -166,6 +172,8 @@ void print_likwid(const JsonView& lk) {
     line += "  " + printable(ev) + " " + cell(v.raw());
   std::printf("  likwid %s:%s\n", printable(lk.at("region").str()).c_str(), line.c_str());
 }
+
+namespace {
 
 // ".../cpu=N..." -> ".../cpu=*..." and N; nullopt for other names.
 std::optional<std::pair<std::string, int>> per_cpu(const std::string& name) {

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Findings of the default `kperflab show` screen: what the bundle records
+// that a kernel engineer must not miss, read from the measurements
+// themselves (litmus outcomes, missed IPIs, samples counted invalid), from
+// the probes' notes and from meta.json (probe status, noise check).
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "show.h"
+#include "show_summary.h"
+
+namespace kperflab::show {
+
+namespace {
+
+std::string last_part(const std::string& name) { return name.substr(name.rfind('/') + 1); }
+
+std::string parent(const std::string& name) {
+  size_t at = name.rfind('/');
+  return at == std::string::npos ? "" : name.substr(0, at);
+}
+
+std::string num(double v, const char* f = "%.3g") {
+  char b[32];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+// Counters of samples a probe dropped or could not attribute, by the last
+// component of the metric's name, and what a nonzero count means.
+const std::map<std::string, const char*>& dropped_kinds() {
+  static const std::map<std::string, const char*> k = {
+      {"invalid", "samples not measured (failed calls, clock disagreement)"},
+      {"invalid_batches", "batches dropped as invalid"},
+      {"negative_samples", "samples dropped: negative after the baseline"},
+      {"negative", "samples dropped: negative time deltas"},
+      {"negative_deltas", "IPI deliveries not timed: handler before send (clock skew)"},
+      {"foreign_ipis", "foreign IPIs seen while tracing (other senders' callbacks)"},
+      {"unmatched", "lock events without their pair (not timed)"},
+      {"slots_full", "holds not timed: tracking slots full"},
+      {"oracle_not_busy", "calls the oracle did not see busy"},
+      {"errors", "calls that returned an error"},
+  };
+  return k;
+}
+
+// Drop counters, one finding per kind: the metric with the most (summed
+// over the repetitions) and how many metrics counted any. Not summed across
+// metrics: a probe may store a total beside its per-point counts.
+void dropped(const std::string& probe, const std::map<std::string, Series>& s, size_t reps,
+             std::vector<Finding>& out) {
+  struct Worst {
+    double total = 0;
+    size_t metrics = 0;
+    std::string at;
+  };
+  std::map<std::string, Worst> by;
+  for (auto& [name, x] : s) {
+    auto k = dropped_kinds().find(last_part(name));
+    if (x.hist || k == dropped_kinds().end()) continue;
+    double t = 0;
+    for (double v : x.value) t += v;
+    if (t <= 0) continue;
+    Worst& w = by[k->first];
+    ++w.metrics;
+    if (t > w.total) w.total = t, w.at = name;
+  }
+  for (auto& [kind, w] : by)
+    out.push_back({1, probe,
+                   num(w.total, "%.0f") + " " + dropped_kinds().at(kind) + ": " + w.at + " over " +
+                       std::to_string(reps) + " repetitions" +
+                       (w.metrics > 1 ? " (" + std::to_string(w.metrics) + " metrics count some)"
+                                      : "")});
+}
+
+// IPIs a membarrier command should have sent and did not: the registration
+// order points (GLOBAL_EXPEDITED skipping registered, running threads,
+// judged against the PRIVATE_EXPEDITED control) and any other point that
+// missed more than a tenth of them.
+void missed_ipis(const std::string& probe, const std::map<std::string, Series>& s,
+                 std::vector<Finding>& out) {
+  for (auto& [name, x] : s) {
+    if (last_part(name) != "missed_ipi_fraction" || x.value.empty()) continue;
+    double m = median(x.value);
+    if (m <= 0.1) continue;
+    std::string point = parent(name);
+    std::string text = point + " missed " + num(100 * m, "%.0f") + " % of its IPIs (median of " +
+                       std::to_string(x.value.size()) + " repetitions)";
+    int level = 1;
+    auto c = s.find(point + "/control_private_expedited_ipis_per_call");
+    if (name.find("registered=") != std::string::npos && c != s.end() && !c->second.value.empty()) {
+      double ctl = median(c->second.value);
+      if (ctl >= 0.5) {
+        level = 0;
+        text = "GLOBAL_EXPEDITED skips registered threads: " + text +
+               ", while the PRIVATE_EXPEDITED control reached the same running target (" +
+               num(ctl) + " IPIs/call)";
+      } else {
+        text += "; the control missed too (" + num(ctl) + " IPIs/call): the target was not "
+                "running (a loaded machine)";
+      }
+    }
+    out.push_back({level, probe, text});
+  }
+  for (auto& [name, x] : s)
+    if (last_part(name) == "unexpected_ipi_fraction" && !x.value.empty() && median(x.value) > 0)
+      out.push_back({1, probe, parent(name) + ": " + num(100 * median(x.value)) +
+                                   " % of IPIs unexpected (sent where no target was)"});
+}
+
+// Notes the probe wrote (tables whose only column is "note"), each once,
+// with the repetitions it appeared in; notes alike but for their numbers
+// count as one, shown as first written.
+void notes(const std::string& probe, const std::vector<JsonView>& reps, std::vector<Finding>& out) {
+  std::vector<std::pair<std::string, std::string>> order;  // key, first text
+  std::map<std::string, size_t> seen;
+  for (auto& r : reps) {
+    auto extra = r.find("extra");
+    auto tables = extra ? extra->find("tables") : std::nullopt;
+    if (!tables || !tables->is_array()) continue;
+    std::set<std::string> here;
+    for (auto& t : tables->elements()) {
+      auto cols = t.at("columns").elements();
+      if (cols.size() != 1 || !cols[0].is_string() || cols[0].str() != "note") continue;
+      for (auto& row : t.at("rows").elements()) {
+        if (!row.at(size_t{0}).is_string()) continue;
+        std::string text = printable(row.at(size_t{0}).str()), key;
+        for (char c : text)
+          if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.') key += c;
+        if (!here.insert(key).second) continue;
+        if (seen[key]++ == 0) order.emplace_back(key, text);
+      }
+    }
+  }
+  // Four lines at most on the screen; --repetitions prints them whole.
+  for (auto& [key, text] : order)
+    out.push_back({2, probe, "note (" + std::to_string(seen[key]) + " of " +
+                                 std::to_string(reps.size()) + " repetitions): " +
+                                 (text.size() > 250 ? text.substr(0, 230) + "... (--repetitions)"
+                                                    : text)});
+}
+
+void overflowed(const std::string& probe, const std::map<std::string, Series>& s,
+                std::vector<Finding>& out) {
+  size_t n = 0;
+  std::string first;
+  for (auto& [name, x] : s)
+    if (x.overflow) {
+      if (!n++) first = name;
+    }
+  if (n)
+    out.push_back({1, probe, std::to_string(n) + " histograms overflowed (values past the "
+                                                 "tracked range), e.g. " + first});
+}
+
+void until_ci(const std::string& probe, const JsonView& doc, std::vector<Finding>& out) {
+  auto u = doc.find("until_ci");
+  if (!u || !u->is_object() || u->at("above_target").num() <= 0) return;
+  out.push_back({2, probe, "--until-ci +-" + num(u->at("target_half_width_pct").num()) +
+                               " % not reached for " + num(u->at("above_target").num()) + " of " +
+                               num(u->at("headline_metrics").num()) + " headline metrics (stopped: " +
+                               printable(u->at("stopped").str()) + ")"});
+}
+
+}  // namespace
+
+std::vector<Finding> findings(const Bundle& b, const std::vector<headline::Probe>& probes,
+                              const std::string& only) {
+  std::vector<Finding> out;
+  JsonView m = b.meta_view();
+  if (auto n = m.find_if("noise_check", J_OBJECT); n && only.empty())
+    if (n->at("ran").boolean() && n->at("noisy").boolean())
+      out.push_back({1, "", "the noise check found this machine noisy (spread above " +
+                                printable(n->text("threshold_pct")) +
+                                " %): latencies carry other work's interference"});
+  for (auto& p : probes) {
+    if (!only.empty() && p.name != only) continue;
+    for (auto& v : p.violations) out.push_back({0, p.name, v});
+    if (p.status == "skipped")
+      out.push_back({1, p.name, "skipped: " + (p.reason.empty() ? "no reason given" : p.reason)});
+    if (!b.probes.count(p.name)) continue;
+    JsonView doc = b.probe_view(p.name);
+    auto reps = doc.at("repetitions").elements();
+    auto s = collect(doc);
+    missed_ipis(p.name, s, out);
+    dropped(p.name, s, reps.size(), out);
+    overflowed(p.name, s, out);
+    for (auto& r : reps)
+      if (auto e = r.find("extra"); e && e->has("interrupted")) {
+        out.push_back({1, p.name, "interrupted (^C): the last repetition stops part way"});
+        break;
+      }
+    until_ci(p.name, doc, out);
+    notes(p.name, reps, out);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Finding& x, const Finding& y) { return x.level < y.level; });
+  return out;
+}
+
+void print_wrapped(const std::string& lead, const std::string& text, size_t indent) {
+  std::printf("%s", wrapped(lead, text, indent).c_str());
+}
+
+std::string wrapped(const std::string& lead, const std::string& text, size_t indent) {
+  std::string out, line = lead;
+  size_t start = line.size();
+  std::string word;
+  auto flush_word = [&] {
+    if (word.empty()) return;
+    if (line.size() > start && line.size() + 1 + word.size() > kWidth) {
+      out += line + "\n";
+      line = std::string(indent, ' ');
+      start = line.size();
+    }
+    if (line.size() > start) line += ' ';
+    // A word longer than a line is cut.
+    while (line.size() + word.size() > kWidth) {
+      size_t room = kWidth - line.size();
+      out += line + word.substr(0, room) + "\n";
+      word = word.substr(room);
+      line = std::string(indent, ' ');
+      start = line.size();
+    }
+    line += word;
+    word.clear();
+  };
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\t') flush_word();
+    else word += c;
+  }
+  flush_word();
+  return out + line + "\n";
+}
+
+void print_findings(const std::vector<Finding>& f) {
+  static const char* const kMark[] = {"!!", "! ", "- "};
+  size_t n[3] = {0, 0, 0};
+  for (auto& x : f) ++n[x.level];
+  std::printf("\nfindings: %zu violations, %zu warnings, %zu notes\n", n[0], n[1], n[2]);
+  for (auto& x : f)
+    print_wrapped(std::string("  ") + kMark[x.level] + " " +
+                      (x.probe.empty() ? "" : printable(x.probe) + ": "),
+                  x.text, 7);
+}
+
+}  // namespace kperflab::show
