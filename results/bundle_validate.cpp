@@ -206,6 +206,25 @@ void validate_until_ci(const JsonView& u) {
   }
 }
 
+// The run's plan and what it took (src/plan.h): optional, bundles older
+// than #26 lack it. budget_s is null for a profile without a budget.
+void validate_meta_plan(const JsonView& p) {
+  p.need(J_OBJECT);
+  req(p, "budget_s", J_NUMBER | J_NULL);
+  req(p, "estimated_s", J_NUMBER);
+  req(p, "actual_s", J_NUMBER);
+}
+
+void validate_probe_plan(const JsonView& p) {
+  validate_meta_plan(p);
+  req(p, "points", J_INT);
+  req(p, "repetitions", J_INT);
+  opt(p, "sampled", J_STRING);
+  opt(p, "overridden", J_STRING);
+  if (auto c = p.find("cuts"))
+    for (auto& x : c->need(J_ARRAY).elements()) x.need(J_STRING);
+}
+
 }  // namespace
 
 void validate_meta(const json& meta, const fs::path& file) {
@@ -242,6 +261,7 @@ void validate_meta(const json& meta, const fs::path& file) {
   if (auto t = m.find("tuning")) validate_tuning(*t);
   if (auto n = m.find("noise_check")) validate_noise_check(*n);
   if (auto c = m.find("counters")) validate::meta_counters(*c);
+  if (auto p = m.find("plan")) validate_meta_plan(*p);
   if (auto u = m.find("until_ci")) {
     u->need(J_OBJECT);
     req(*u, "target_half_width_pct", J_NUMBER);
@@ -272,6 +292,7 @@ void validate_probe(const json& doc, const fs::path& file, LoadBudget& budget) {
   req(d, "reason", kText);
   req(d, "parameters", J_OBJECT);
   if (auto u = d.find("until_ci")) validate_until_ci(*u);
+  if (auto p = d.find("plan")) validate_probe_plan(*p);
   for (auto& rep : req(d, "repetitions", J_ARRAY).elements()) {
     rep.need(J_OBJECT);
     for (auto& [n, m] : req(rep, "metrics", J_OBJECT).members()) validate_metric(m, budget);

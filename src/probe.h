@@ -80,6 +80,16 @@ class RunContext {
   unsigned repetitions() const { return repetitions_; }
   const HostInfo& host() const { return host_; }
   Progress& progress() { return progress_; }
+  // The repetition being measured (0 first), and whether it runs the checks
+  // that validate the method (2N/N proportionality, calibration, overhead
+  // runs, cross-checks): the first repetition only, every one in the full
+  // profile or when --repeat asked for every metric N times. Set by the runner.
+  unsigned repetition() const { return repetition_; }
+  bool run_checks() const { return checks_every_ || repetition_ == 0; }
+  void set_repetition(unsigned r, bool checks_every) {
+    repetition_ = r;
+    checks_every_ = checks_every;
+  }
   // True once the user pressed ^C (or a time cap fired): stop at the next
   // safe point; what was measured so far is kept (bundle marked partial).
   bool stop_requested() const;
@@ -97,6 +107,8 @@ class RunContext {
   unsigned repetitions_;
   const HostInfo& host_;
   Progress& progress_;
+  unsigned repetition_ = 0;
+  bool checks_every_ = true;
   nlohmann::json parameters_ = nlohmann::json::object();
   std::map<std::string, std::string> attachments_;
 };
@@ -108,6 +120,9 @@ class ProbeSession {
   virtual ~ProbeSession() = default;
   // Number of progress steps one repetition takes (sweep points).
   virtual unsigned steps() const { return 1; }
+  // Of those, the steps only a repetition that runs the checks takes
+  // (RunContext::run_checks): the progress line's total.
+  virtual unsigned check_steps() const { return 0; }
   virtual void run_repetition(RunContext& ctx, Repetition& rep) = 0;
 };
 
@@ -125,8 +140,29 @@ class Probe {
   // depend on the host take its online CPU count. `--set` is checked against
   // this before anything runs (src/params.h).
   virtual ParamSpecs param_specs(unsigned online_cpus) const = 0;
-  // Estimated seconds one repetition takes with these parameters (progress).
+  // Estimated seconds one repetition takes with these parameters, without
+  // the method checks (the plan, the progress line, --until-ci's budget).
+  // Calibrated against measured times on a 2-vCPU VM (bench/<probe>/README.md).
   virtual double estimate_seconds(const nlohmann::json& params) const = 0;
+  // Estimated seconds of the method checks (RunContext::run_checks), paid
+  // by the repetitions that run them: once per run unless full or --repeat.
+  virtual double estimate_checks_seconds(const nlohmann::json&) const { return 0; }
+  // Sweep points of one repetition (the plan's "points").
+  virtual unsigned points(const nlohmann::json&, const HostInfo&) const { return 1; }
+  // The planner's knob (src/plan.h): these parameters with one cut that
+  // makes a repetition cheaper (a narrower sweep, fewer samples per point),
+  // the widest sweeps first and the headline metrics last; nullopt when
+  // nothing is left to cut. Never called for a probe the user --set.
+  virtual std::optional<nlohmann::json> cheaper(const nlohmann::json&, const HostInfo&) const {
+    return std::nullopt;
+  }
+  // What these parameters sample instead of measuring whole on this host
+  // (pairs of a CPU x CPU matrix, target counts of a sweep), in words; ""
+  // when everything is measured.
+  virtual std::string sampled(const nlohmann::json&, const HostInfo&) const { return ""; }
+  // This probe's weight in a profile's time budget (src/plan.h): shares are
+  // weights over the probes that run here.
+  virtual double budget_weight() const { return 1.0; }
   virtual std::unique_ptr<ProbeSession> prepare(RunContext& ctx,
                                                 const nlohmann::json& params) = 0;
 };
@@ -159,6 +195,8 @@ class Progress {
   void begin_probe(std::string_view probe, unsigned total_steps, double estimate_s);
   void step(std::string_view label);
   void add_steps(unsigned n) { total_ += n; }  // a probe repeating beyond its plan
+  // Seconds the probes after this one are planned to take (the run's ETA).
+  void set_after_s(double s) { after_s_ = s; }
   void note(std::string_view msg);  // a line that stays (warnings, skips)
   void end_probe(std::string_view status);
 
@@ -167,7 +205,7 @@ class Progress {
   bool tty_;
   std::string probe_, label_;
   unsigned total_ = 0, done_ = 0;
-  double estimate_s_ = 0;
+  double estimate_s_ = 0, after_s_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
 

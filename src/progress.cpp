@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Progress: a redrawn status line on a terminal (stderr), plain log lines
 // otherwise, so CI logs and lab consoles stay readable.
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <string>
 
 #include "probe.h"
 
@@ -52,13 +56,26 @@ void Progress::end_probe(std::string_view status) {
   probe_.clear();
 }
 
+// One line updated in place: probe, step, ETA of the probe and of the run.
+// Cut to the terminal's width, since a line that wraps is no longer
+// overwritten by the next \r.
 void Progress::draw() {
   double el = since(start_);
-  // Estimate from the steps done so far once there are any, else the probe's own.
+  // From the steps done so far once there are any, else the plan's estimate;
+  // never below what the plan still expects of this probe.
   double eta = done_ ? el / done_ * (total_ - done_) : estimate_s_ - el;
   if (eta < 0) eta = 0;
-  std::fprintf(stderr, "\r\033[K%s [%u/%u] %s  %.0fs elapsed, ~%.0fs left", probe_.c_str(),
-               done_, total_, label_.c_str(), el, eta);
+  char buf[512];
+  int n = std::snprintf(buf, sizeof buf, "%s [%u/%u] %s  %.0fs elapsed, ~%.0fs left",
+                        probe_.c_str(), done_, total_, label_.c_str(), el, eta);
+  if (after_s_ > 0 && n > 0 && static_cast<size_t>(n) < sizeof buf)
+    std::snprintf(buf + n, sizeof buf - n, " (run ~%.0fs)", eta + after_s_);
+  size_t width = sizeof buf - 1;
+  winsize ws{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1) width = ws.ws_col - 1;
+  std::string line(buf);
+  if (line.size() > width) line.resize(width);
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
 }
 

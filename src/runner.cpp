@@ -20,6 +20,7 @@
 #include "ktap.h"
 #include "likwid_run.h"
 #include "noise_check.h"
+#include "plan.h"
 #include "preflight.h"
 #include "tune.h"
 #include "kperflab_version.h"
@@ -129,38 +130,49 @@ class Adaptive {
   std::string stopped_;
 };
 
-ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json& sets,
-                       const HostInfo& host, Progress& progress, BundleWriter& bw) {
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+ProbeOutcome run_probe(const ProbePlan& plan, const RunOptions& opt, const HostInfo& host,
+                       Progress& progress, BundleWriter& bw) {
+  Probe& probe = *plan.probe;
+  const auto t0 = std::chrono::steady_clock::now();
   std::string name(probe.name());
   nlohmann::json doc = {{"schema", kProbeSchema}, {"probe", name},
                         {"status", "skipped"}, {"reason", nullptr},
                         {"parameters", nlohmann::json::object()},
                         {"repetitions", nlohmann::json::array()}};
   ProbeOutcome out{"skipped", "", 0, {}};
-  auto avail = probe.check(host);
-  if (!avail.ok) {
-    out.reason = printable(avail.reason);  // a bundle holds no control characters
+  if (!plan.runnable) {
+    out.reason = printable(plan.reason);  // a bundle holds no control characters
     doc["reason"] = out.reason;
     progress.note(name + ": skipped: " + out.reason);
+    doc["plan"] = probe_plan_json(plan, seconds_since(t0));
     bw.write_json(name + ".json", doc);
     out.doc = std::move(doc);
     return out;
   }
-  RunContext ctx(opt.profile, opt.repeat, host, progress);
+  const bool checks_every = plan.check_repetitions >= plan.repetitions;
+  RunContext ctx(opt.profile, plan.repetitions, host, progress);
   try {
-    auto params = probe.parameters(opt.profile, host);
-    if (sets.contains(name)) params.update(sets[name]);
-    // The profile's defaults obey the same declaration (tests/core/test_params.cpp).
-    check_params(name, probe.param_specs(host.online_count()), params);
+    if (!plan.reason.empty()) throw std::invalid_argument(plan.reason);
+    const nlohmann::json& params = plan.params;
     doc["parameters"] = params;
     // Before prepare(): the threads it starts inherit the counters.
     Counters counters(opt.perf_stat);
     auto session = probe.prepare(ctx, params);
-    progress.begin_probe(name, session->steps() * opt.repeat,
-                         probe.estimate_seconds(params) * opt.repeat);
-    Adaptive adaptive(opt, probe.estimate_seconds(params));
+    progress.begin_probe(name,
+                         session->steps() * plan.repetitions -
+                             session->check_steps() * (plan.repetitions - plan.check_repetitions),
+                         plan.estimated_s);
+    RunOptions ropt = opt;  // the planned repetitions: --until-ci's minimum too
+    ropt.repeat = plan.repetitions;
+    Adaptive adaptive(ropt, probe.estimate_seconds(params));
     for (unsigned r = 0; adaptive.wants(r) && !stop_requested(); ++r) {
-      if (r >= opt.repeat) progress.add_steps(session->steps());
+      ctx.set_repetition(r, checks_every);
+      if (r >= plan.repetitions)
+        progress.add_steps(session->steps() - (checks_every ? 0 : session->check_steps()));
       Repetition rep;
       counters.start("kperflab/" + name + "/rep" + std::to_string(r));
       session->run_repetition(ctx, rep);
@@ -192,6 +204,7 @@ ProbeOutcome run_probe(Probe& probe, const RunOptions& opt, const nlohmann::json
     progress.note(name + ": " + out.status + ": " + out.reason);
   }
   for (auto& [k, v] : ctx.parameters().items()) doc["parameters"][k] = v;
+  doc["plan"] = probe_plan_json(plan, seconds_since(t0));
   doc["status"] = out.status;
   doc["reason"] = out.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(out.reason);
   for (auto& [file, bytes] : ctx.attachments()) bw.write_file(file, bytes);
@@ -334,6 +347,16 @@ int run_main(const std::vector<std::string>& args) {
   HostInfo host = HostInfo::collect();
   const Preflight pf = run_preflight({}, host.provenance());
   report_preflight(pf);
+  // The plan, before anything is measured (src/plan.h).
+  PlanRequest preq;
+  preq.profile = opt.profile;
+  preq.repeat = opt.until_ci ? opt.repeat : opt.repeat_asked;
+  if (opt.until_ci) preq.repeat_by = "--until-ci";
+  preq.checks_every = opt.profile == Profile::full || opt.repeat_asked > 0;
+  preq.sets = sets;
+  const RunPlan plan = make_plan(probes, host, preq);
+  std::cerr << format_plan(plan);
+  if (opt.plan_only) return 0;
   nlohmann::json noise = {{"ran", false}, {"reason", "off (--no-noise-check, or the " +
                                                          std::string(to_string(opt.profile)) +
                                                          " profile; --noise-check turns it on)"}};
@@ -366,9 +389,14 @@ int run_main(const std::vector<std::string>& args) {
                std::string(to_string(opt.profile)) + ", bundle " + bw.dir().string());
   }
   bool all_ok = true;
-  for (Probe* p : probes) {
+  const auto run_start = std::chrono::steady_clock::now();
+  double planned_left = plan.estimated_s;
+  for (const ProbePlan& pp : plan.probes) {
     if (stop_requested()) break;
-    auto o = run_probe(*p, opt, sets, host, progress, bw);
+    Probe* p = pp.probe;
+    planned_left -= pp.estimated_s;
+    progress.set_after_s(planned_left);
+    auto o = run_probe(pp, opt, host, progress, bw);
     if (ktap) {
       auto file = std::make_shared<const std::filesystem::path>(bw.dir() /
                                                                 (std::string(p->name()) + ".json"));
@@ -385,6 +413,7 @@ int run_main(const std::vector<std::string>& args) {
     tuning->release();  // before the bundle is final: it records what came back
     bw.meta()["tuning"] = tuning->to_json();
   }
+  bw.meta()["plan"] = run_plan_json(plan, seconds_since(run_start));
   bw.meta()["finished"] = utc_now();
   if (!bw.write_failures().empty()) bw.meta()["write_failures"] = bw.write_failures();
   bool complete = !stop_requested() && all_ok && bw.write_failures().empty();
@@ -591,6 +620,9 @@ static void setup_run_cli(CLI::App& app, RunOptions& o) {
                "KTAP v1 on standard output (one test per probe, subtests per metric group, "
                "headline figures as diagnostics), for kselftest-style runners; progress stays "
                "on standard error");
+  app.add_flag("--plan", o.plan_only,
+               "print the plan (points, repetitions, estimated time per probe, the profile's "
+               "budget) and exit: nothing is measured, no bundle");
   app.add_flag("--strict", o.strict,
                "refuse to measure (exit 3, no bundle) when the noise check finds the machine noisy "
                "(turns the check on unless --no-noise-check)");
@@ -602,9 +634,10 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
   setup_run_cli(app, o);
   cli::setup(app, kRunFooter);
   cli::parse(app, args);
+  if (o.until_ci && !(o.until_ci->pct > 0))
+    throw std::invalid_argument("--until-ci-budget needs --until-ci PCT (the target to reach)");
+  o.repeat_asked = o.repeat;
   if (o.until_ci) {
-    if (!(o.until_ci->pct > 0))
-      throw std::invalid_argument("--until-ci-budget needs --until-ci PCT (the target to reach)");
     o.repeat = std::max(o.repeat, UntilCi::kMinReps);
     o.until_ci->min_reps = o.repeat;
   }

@@ -19,6 +19,9 @@ struct RunOptions {
   std::vector<std::string> probes;  // empty: every probe this host can run
   Profile profile = Profile::quick;
   unsigned repeat = 0;  // 0: the profile's default_repetitions()
+  // --repeat as given (0: not given): the plan then runs every probe that
+  // many times, with the method checks in each (src/plan.h).
+  unsigned repeat_asked = 0;
   std::optional<std::filesystem::path> out;  // exact bundle dir (--out)
   std::filesystem::path runs_root = "results/runs";
   std::vector<std::pair<std::string, std::string>> sets;  // --set probe.key=value
@@ -27,6 +30,7 @@ struct RunOptions {
   bool tune_boost_off = false;  // --tune-boost-off
   std::optional<bool> noise_check;  // --[no-]noise-check; unset: on for standard and full
   bool ktap = false;            // --ktap: KTAP v1 on stdout (src/ktap.h)
+  bool plan_only = false;       // --plan: print the plan and exit, nothing measured
   bool strict = false;          // --strict: a noisy machine refuses the run
   double noise_threshold_pct = 5.0;  // --noise-threshold (kNoiseThresholdPct)
   // --until-ci PCT: repeat each probe until its headline metrics are known

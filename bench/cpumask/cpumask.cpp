@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include <bpf/libbpf.h>
 
@@ -111,8 +112,17 @@ class Session : public ProbeSession {
     for (std::string d : p_["densities"]) density_of(d);
     native_reason_ = KmodDevice::unavailable_reason();
     if (native_reason_.empty()) dev_.emplace();
+    thread_points_ = static_cast<unsigned>(p_["threads"].size());
+    if (!thread_points_) {  // 1, 2, 4, ... and every online CPU
+      const unsigned cpus = ctx.host().online_count();
+      for (unsigned k = 1; k < cpus; k *= 2) ++thread_points_;
+      ++thread_points_;
+    }
   }
-  unsigned steps() const override { return static_cast<unsigned>(ops().size() + 2); }
+  // Every op, the setall+weight check, each thread count of concurrency().
+  unsigned steps() const override {
+    return static_cast<unsigned>(ops().size()) + 1 + thread_points_;
+  }
   void run_repetition(RunContext& ctx, Repetition& rep) override;
 
  private:
@@ -120,6 +130,8 @@ class Session : public ProbeSession {
   // in invalid_ and run again; kMaxInvalidInARow in a row end the probe.
   kpl_cm_args batch(const std::string& op, uint64_t n, Setting s) const;
   uint64_t calibrate(const std::string& op, Setting s) const;
+  // calibrate() in a repetition that runs the checks, its last n otherwise.
+  uint64_t calibrated(const std::string& op, Setting s) const;
   // ps per op of one batch, baseline of the same n subtracted; nullopt (and
   // counted in negative_) when the baseline batch took longer: no sample.
   std::optional<double> sample(const std::string& op, uint64_t n, Setting s) const;
@@ -133,10 +145,18 @@ class Session : public ProbeSession {
   void native(Repetition& rep, const std::string& op, const Histogram& kfunc);
 
   json p_;
+  // Whether this repetition runs the method checks (RunContext::run_checks):
+  // the 2N/N proportionality and a fresh calibration of every n.
+  bool checks_ = true;
+  // n of every (op, cpu, density) from the last calibration: later
+  // repetitions reuse it unless they run the checks.
+  mutable std::map<std::tuple<std::string, uint32_t, uint32_t>, uint64_t> calibrated_;
+  mutable std::mutex calibrated_lock_;
   std::optional<KmodDevice> dev_;
   std::string native_reason_;
   Batches b_;
   uint32_t nr_cpus_ = 0;
+  unsigned thread_points_ = 0;
   // Batches of this repetition that ran short, from every thread, and the
   // first of them in words (under invalid_lock_).
   mutable std::atomic<uint64_t> invalid_{0};
@@ -194,6 +214,19 @@ uint64_t Session::calibrate(const std::string& op, Setting s) const {
   return std::max<uint64_t>(1, std::min<uint64_t>(n, static_cast<uint64_t>(4 * target_ns / slowest)));
 }
 
+uint64_t Session::calibrated(const std::string& op, Setting s) const {
+  auto key = std::make_tuple(op, s.cpu, s.density);
+  {
+    std::lock_guard<std::mutex> g(calibrated_lock_);
+    auto it = calibrated_.find(key);
+    if (!checks_ && it != calibrated_.end()) return it->second;
+  }
+  uint64_t n = calibrate(op, s);
+  std::lock_guard<std::mutex> g(calibrated_lock_);
+  calibrated_[key] = n;
+  return n;
+}
+
 std::string Session::baseline_of(const std::string& op) {
   for (const Op& o : ops())
     if (op == o.name) return o.baseline;
@@ -216,7 +249,7 @@ std::optional<double> Session::sample(const std::string& op, uint64_t n, Setting
 
 void Session::measure(Repetition& rep, const Op& op, const std::string& metric, Setting s,
                       json labels, bool check2n) {
-  uint64_t n = calibrate(op.name, s);
+  uint64_t n = calibrated(op.name, s);
   Histogram h;
   const int samples = p_["samples"].get<int>();
   int i = 0;
@@ -230,6 +263,7 @@ void Session::measure(Repetition& rep, const Op& op, const std::string& metric, 
   rep.histogram(metric, h, "ps", labels);
   if (!check2n) return;
   native(rep, op.name, h);
+  if (!checks_) return;  // the 2N/N check: once per run (RunContext::run_checks)
   // 2N costs twice N: the median over 7 interleaved pairs of (operation -
   // baseline) at n and at 2n, so drift of the machine hits both alike.
   std::vector<double> one, two;
@@ -304,7 +338,7 @@ void Session::concurrency(RunContext& ctx, Repetition& rep) {
     counts.push_back(static_cast<unsigned>(cpus.size()));
   }
   const Setting s{0, KPL_CM_EMPTY};
-  uint64_t n = calibrate("create_release", s);
+  uint64_t n = calibrated("create_release", s);
   for (unsigned k : counts) {
     if (stop_requested()) break;
     ctx.progress().step("create_release/threads=" + std::to_string(k));
@@ -346,6 +380,7 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   cpu_set_t saved;
   sched_getaffinity(0, sizeof saved, &saved);
   workloads::pin_self(ctx.host().online_cpus().front());
+  checks_ = ctx.run_checks();
   invalid_ = 0;
   negative_ = 0;
   invalid_first_.clear();
@@ -394,6 +429,23 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
                         " samples not recorded: the baseline batch took longer than the op's");
 }
 
+// Metrics one repetition measures: every op at half density, the *_cpu ops
+// at the last bit, the density sweep, the create_release thread counts.
+unsigned metric_count(const json& p, unsigned online_cpus = 2) {
+  unsigned n = 0;
+  for (const Op& op : ops()) {
+    n += 1 + (op.uses_cpu ? 1 : 0);
+    if (op.density_matters)
+      for (auto& d : p["densities"]) n += d != "half";
+  }
+  unsigned counts = static_cast<unsigned>(p["threads"].size());
+  if (!counts) {  // 1, 2, 4, ... and every online CPU (concurrency())
+    for (unsigned k = 1; k < online_cpus; k *= 2) ++counts;
+    ++counts;
+  }
+  return n + counts;
+}
+
 class CpumaskProbe : public Probe {
  public:
   std::string_view name() const override { return "cpumask"; }
@@ -406,9 +458,44 @@ class CpumaskProbe : public Probe {
   }
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
   ParamSpecs param_specs(unsigned online_cpus) const override { return specs(online_cpus); }
+  // A sample is an op batch (~sample_ms) and its baseline batch (shorter),
+  // a metric's calibration a few more batches: measured on a 2-vCPU VM
+  // (quick, 32 metrics of 15 x 5 ms: 4.8 s a repetition at load 5, up to
+  // 9 s while a compiler ran beside it).
   double estimate_seconds(const json& p) const override {
-    return 60.0 * p["samples"].get<double>() * p["sample_ms"].get<double>() * 2 / 1000;
+    const double ms = p["sample_ms"].get<double>() / 1000, samples = p["samples"].get<double>();
+    double metrics = static_cast<double>(metric_count(p));
+    if (KmodDevice::unavailable_reason().empty()) metrics += static_cast<double>(ops().size());
+    return metrics * (samples * 1.7 + 4) * ms + 0.5;
   }
+  // The 2N/N check and the calibration of every n (first repetition): 7
+  // pairs of samples at n and 2n per op; 6 s at 5 ms on the same VM.
+  double estimate_checks_seconds(const json& p) const override {
+    return static_cast<double>(ops().size()) * 7 * 7 * p["sample_ms"].get<double>() / 1000;
+  }
+  unsigned points(const json& p, const HostInfo& host) const override {
+    return metric_count(p, host.online_count());
+  }
+  // Fewer samples down to 20 a metric, then the density sweep (half only),
+  // then down to 10 samples (a headline metric needs 10, src/until_ci.h),
+  // then shorter batches (down to 2 ms).
+  std::optional<json> cheaper(const json& p, const HostInfo&) const override {
+    json c = p;
+    int samples = p["samples"].get<int>();
+    if (samples > 20) {
+      c["samples"] = std::max(20, samples / 2);
+    } else if (p["densities"].size() > 1 || (p["densities"].size() == 1 && p["densities"][0] != "half")) {
+      c["densities"] = {"half"};
+    } else if (samples > 10) {
+      c["samples"] = std::max(10, samples - 5);
+    } else if (p["sample_ms"].get<double>() > 2) {
+      c["sample_ms"] = std::max(2.0, p["sample_ms"].get<double>() / 2);
+    } else {
+      return std::nullopt;
+    }
+    return c;
+  }
+  double budget_weight() const override { return 3; }
   std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
     return std::make_unique<Session>(ctx, params);
   }

@@ -314,6 +314,29 @@ class FindVmaProbe : public Probe {
                  double(std::max<size_t>(1, p["threads"].empty() ? 2 : p["threads"].size()));
     return pts * (p["duration_ms"].get<double>() / 1000 + 0.1);
   }
+  unsigned points(const json& p, const HostInfo& host) const override {
+    size_t threads = p["threads"].empty() ? (host.online_count() > 1 ? 2 : 1) : p["threads"].size();
+    return static_cast<unsigned>(p["freqs_hz"].size() * p["writer_rates"].size() * threads);
+  }
+  // The writer rates between none and back to back first, then 1 s points,
+  // then the first sampling frequency only, then 500 ms points.
+  std::optional<json> cheaper(const json& p, const HostInfo&) const override {
+    json c = p;
+    const double d = p["duration_ms"].get<double>();
+    if (p["writer_rates"].size() > 2) {
+      c["writer_rates"] = {p["writer_rates"].front(), p["writer_rates"].back()};
+    } else if (d > 1000) {
+      c["duration_ms"] = 1000;
+    } else if (p["freqs_hz"].size() > 1) {
+      c["freqs_hz"] = {p["freqs_hz"].front()};
+    } else if (d > 500) {
+      c["duration_ms"] = 500;
+    } else {
+      return std::nullopt;
+    }
+    return c;
+  }
+  double budget_weight() const override { return 1.5; }
   std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
     return std::make_unique<Session>(ctx, params);
   }

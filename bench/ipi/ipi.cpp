@@ -288,8 +288,27 @@ class IpiProbe : public Probe {
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
   ParamSpecs param_specs(unsigned) const override { return specs(); }
   double estimate_seconds(const json& p) const override {
-    return 2.0 + p["matrix_budget_s"].get<double>();
+    return 2.0 + (p["matrix"].get<bool>() ? p["matrix_budget_s"].get<double>() : 0);
   }
+  // Singles and broadcasts per target state, irq_work, the matrix.
+  unsigned points(const json& p, const HostInfo& host) const override {
+    unsigned states = 1 + static_cast<unsigned>(std::count(p["targets"].get<std::string>().begin(),
+                                                           p["targets"].get<std::string>().end(), ','));
+    return 2 * states + 1 + (p["matrix"].get<bool>() ? host.online_count() * (host.online_count() - 1) : 0);
+  }
+  // The matrix's time first (it spreads over every pair), down to 5 s, then
+  // fewer samples per point, down to 1000.
+  std::optional<json> cheaper(const json& p, const HostInfo&) const override {
+    json c = p;
+    if (p["matrix"].get<bool>() && p["matrix_budget_s"].get<double>() > 5)
+      c["matrix_budget_s"] = std::max(5.0, p["matrix_budget_s"].get<double>() / 2);
+    else if (p["samples"].get<int>() > 1000)
+      c["samples"] = std::max(1000, p["samples"].get<int>() / 2);
+    else
+      return std::nullopt;
+    return c;
+  }
+  double budget_weight() const override { return 2; }
   std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
     if (params["handler_delay_ns"].get<uint64_t>() > KPL_MAX_HANDLER_DELAY_NS)
       throw std::invalid_argument("ipi.handler_delay_ns: at most " +

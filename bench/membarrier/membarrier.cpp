@@ -5,6 +5,7 @@
 // placement / concurrent callers, and per-target IPI delivery (BPF).
 #include <sched.h>
 
+#include <algorithm>
 #include <list>
 #include <map>
 #include <mutex>
@@ -324,6 +325,23 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   ctx.attach_file("gbench.json", json{{"context", gbench_context_}, {"benchmarks", gbench_runs_}}.dump(2));
 }
 
+// Sweep points of one repetition with these parameters on cpus online CPUs
+// (as build_points() makes them, every command assumed present), and the
+// REGISTER rows.
+unsigned point_count(const json& p, unsigned cpus) {
+  unsigned others = cpus > 1 ? cpus - 1 : 0;
+  unsigned max_targets = p.value("max_targets", 0u);
+  if (max_targets && others > max_targets) others = max_targets;
+  unsigned n = 3;  // query, get_registrations, global
+  for (unsigned t : target_counts(others))
+    for (std::string st : p["states"])
+      n += t == 0 ? st == "spin" : !(st == "half" && t < 2);
+  n = 3 + (n - 3) * static_cast<unsigned>(p["sweep_commands"].size());
+  if (p.value("placement", true)) n += std::min(others, 4u);  // SMT, LLC, package, NUMA at most
+  if (p.value("callers_sweep", true)) n += static_cast<unsigned>(target_counts(cpus).size()) - 1;
+  return n + 2;  // rseq flag_cpu own_mm, other_mm
+}
+
 class MembarrierProbe : public Probe {
  public:
   std::string_view name() const override { return "membarrier"; }
@@ -337,13 +355,57 @@ class MembarrierProbe : public Probe {
   }
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
   ParamSpecs param_specs(unsigned online_cpus) const override { return specs(online_cpus); }
+  // Measured on a 2-vCPU VM at load 5-8 (standard and quick, 20 points): a
+  // point ~15 us a timed call, ~60 us a traced one, 30 ms to start its
+  // threads; a REGISTER sample ~33 ms (a fresh child process); GLOBAL
+  // ~30 ms (a grace period); the litmus cases 0.7 of
+  // order_estimate_seconds() (28 us a trial, it assumes 40).
   double estimate_seconds(const json& p) const override {
-    // The syscall-overhead figure (first repetition only): 2 × rounds ×
-    // calls getppid() at ~1-2 µs on a VM.
-    double overhead = 2.0 * p.value("overhead_rounds", 0.0) * p.value("overhead_calls", 0.0) * 2e-6;
-    return 5.0 + order_estimate_seconds(p) + p["global_calls"].get<double>() * 0.03 + p["register_samples"].get<double>() * 0.2 +
-           overhead;
+    double pts = static_cast<double>(point_count(p, online_cpu_count()));
+    double regs = 4.0 * static_cast<double>(p["register_threads"].size());
+    return 0.5 + pts * (p["iterations"].get<double>() * 15e-6 +
+                        p["delivery_iterations"].get<double>() * 60e-6 + 0.03) +
+           0.7 * order_estimate_seconds(p) + p["global_calls"].get<double>() * 0.03 +
+           regs * p["register_samples"].get<double>() * 0.033;
   }
+  // The syscall-overhead figure (first repetition only): 2 x rounds x calls
+  // getppid() at ~1-2 us on a VM.
+  double estimate_checks_seconds(const json& p) const override {
+    return 2.0 * p.value("overhead_rounds", 0.0) * p.value("overhead_calls", 0.0) * 2e-6;
+  }
+  unsigned points(const json& p, const HostInfo& host) const override {
+    return point_count(p, host.online_count());
+  }
+  // Fewer litmus trials first (down to 50000, the control to 200000), then
+  // 10 REGISTER samples, then no half-spinning targets (where there are
+  // any), then fewer calls a point (down to 2000 timed, 500 traced), then
+  // 10000 litmus trials (the control 100000): the command latencies stay.
+  std::optional<json> cheaper(const json& p, const HostInfo& host) const override {
+    json c = p;
+    const int64_t trials = p["litmus_trials"].get<int64_t>();
+    const int64_t control = p["litmus_control_trials"].get<int64_t>();
+    auto half = std::find(c["states"].begin(), c["states"].end(), "half");
+    bool litmus = !p["litmus"].empty();
+    if (litmus && trials > 50000) {
+      c["litmus_trials"] = std::max<int64_t>(50000, trials / 2);
+      c["litmus_control_trials"] = std::max<int64_t>(std::min<int64_t>(200000, control), control / 2);
+    } else if (p["register_samples"].get<int>() > 10 && !p["register_threads"].empty()) {
+      c["register_samples"] = 10;
+    } else if (c["states"].size() > 1 && half != c["states"].end() &&
+               host.online_count() > 2) {  // no half point below 2 targets
+      c["states"].erase(static_cast<size_t>(half - c["states"].begin()));
+    } else if (p["iterations"].get<int>() > 2000 || p["delivery_iterations"].get<int>() > 500) {
+      c["iterations"] = std::max(2000, p["iterations"].get<int>() / 2);
+      c["delivery_iterations"] = std::max(500, p["delivery_iterations"].get<int>() / 2);
+    } else if (litmus && (trials > 10000 || control > 100000)) {
+      c["litmus_trials"] = std::min<int64_t>(trials, 10000);
+      c["litmus_control_trials"] = std::min<int64_t>(control, 100000);
+    } else {
+      return std::nullopt;
+    }
+    return c;
+  }
+  double budget_weight() const override { return 3.5; }
   std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
     return std::make_unique<Session>(ctx, params);
   }

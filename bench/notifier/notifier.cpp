@@ -377,6 +377,20 @@ class NotifierProbe : public Probe {
                            2 * p["cost_notifiers"].size());
     return points * p["window_ms"].get<double>() / 1000.0 * 1.3;
   }
+  unsigned points(const json& p, const HostInfo&) const override {
+    return static_cast<unsigned>(p["kinds"].size() * p["rates_hz"].size() +
+                                 p["hmm_rates_hz"].size() + p["work_ns"].size() +
+                                 p["readers"].size() + p["notifiers"].size() +
+                                 2 * p["cost_notifiers"].size());
+  }
+  // Shorter windows, down to 250 ms (the lab profile's).
+  std::optional<json> cheaper(const json& p, const HostInfo&) const override {
+    if (p["window_ms"].get<int>() <= 250) return std::nullopt;
+    json c = p;
+    c["window_ms"] = std::max(250, p["window_ms"].get<int>() / 2);
+    return c;
+  }
+  double budget_weight() const override { return 2; }
   std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
     for (auto& r : params["readers"])
       if (r.get<int64_t>() < 1 || r.get<int64_t>() > KPL_NT_MAX_READERS)

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <gtest/gtest.h>
 
+#include <optional>
+
+#include "plan.h"
+#include "results/bundle.h"
 #include "runner.h"
 
 using kperflab::parse_run_args;
@@ -42,4 +46,216 @@ TEST(RunArgs, BadInputNamesTheProblem) {
   EXPECT_NE(msg({"--probe"}).find("--probe"), std::string::npos);  // CLI11: "1 required ... missing"
   EXPECT_NE(msg({"--bogus"}).find("--bogus"), std::string::npos);
   EXPECT_NE(msg({"--set", "novalue"}).find("PROBE.KEY=VALUE"), std::string::npos);
+}
+
+// ---- the plan (#26, src/plan.h) -------------------------------------------
+
+namespace {
+
+using kperflab::HostInfo;
+using kperflab::Probe;
+using kperflab::Profile;
+using nlohmann::json;
+
+// A probe whose cost is its parameters: `width` sweep points of `point_s`
+// seconds a repetition, `check_s` of method checks; cheaper() halves width.
+class FakeProbe : public Probe {
+ public:
+  FakeProbe(std::string name, unsigned width, double point_s, double check_s, double weight = 1)
+      : name_(std::move(name)), width_(width), point_s_(point_s), check_s_(check_s),
+        weight_(weight) {}
+  std::string_view name() const override { return name_; }
+  std::string_view summary() const override { return "fake"; }
+  kperflab::Availability check(const HostInfo&) const override {
+    return runnable ? kperflab::Availability::yes() : kperflab::Availability::no("not here");
+  }
+  json parameters(Profile, const HostInfo&) const override {
+    return {{"width", width_}, {"point_s", point_s_}};
+  }
+  kperflab::ParamSpecs param_specs(unsigned) const override {
+    return {kperflab::ParamSpec::integer("width", 1, 1000, "points"),
+            kperflab::ParamSpec::number("point_s", 0, 1000, "seconds a point")};
+  }
+  double estimate_seconds(const json& p) const override {
+    return p["width"].get<double>() * p["point_s"].get<double>();
+  }
+  double estimate_checks_seconds(const json&) const override { return check_s_; }
+  unsigned points(const json& p, const HostInfo&) const override { return p["width"]; }
+  std::optional<json> cheaper(const json& p, const HostInfo&) const override {
+    if (p["width"].get<unsigned>() <= min_width) return std::nullopt;
+    json c = p;
+    c["width"] = std::max(min_width, p["width"].get<unsigned>() / 2);
+    return c;
+  }
+  double budget_weight() const override { return weight_; }
+  std::unique_ptr<kperflab::ProbeSession> prepare(kperflab::RunContext&, const json&) override {
+    return nullptr;
+  }
+  bool runnable = true;
+  unsigned min_width = 1;
+
+ private:
+  std::string name_;
+  unsigned width_;
+  double point_s_, check_s_, weight_;
+};
+
+const HostInfo& host() {
+  static HostInfo h = HostInfo::collect();
+  return h;
+}
+
+kperflab::PlanRequest request(Profile p, double budget_s) {
+  kperflab::PlanRequest r;
+  r.profile = p;
+  r.budget_s = budget_s;
+  return r;
+}
+
+}  // namespace
+
+TEST(Plan, ProfilesHaveBudgetsFullAndLabNone) {
+  EXPECT_LE(*kperflab::profile_budget_s(Profile::quick), 180.0);
+  EXPECT_LE(*kperflab::profile_budget_s(Profile::standard), 600.0);
+  EXPECT_FALSE(kperflab::profile_budget_s(Profile::full));
+  EXPECT_FALSE(kperflab::profile_budget_s(Profile::lab));
+}
+
+// Shares follow the weights; a probe under its share gives the rest to the
+// others; the method checks count once (first repetition), not per repetition.
+TEST(Plan, BudgetSplitByWeightAndWaterFilled) {
+  FakeProbe small("small", 1, 1, 0, 1), a("a", 100, 1, 5, 1), b("b", 100, 1, 5, 3);
+  FakeProbe off("off", 1, 1, 0, 100);
+  off.runnable = false;  // takes no share
+  auto plan = kperflab::make_plan({&small, &a, &b, &off}, host(), request(Profile::quick, 410));
+  const auto* ps = plan.find("small");
+  const auto* pa = plan.find("a");
+  const auto* pb = plan.find("b");
+  ASSERT_TRUE(ps && pa && pb);
+  EXPECT_DOUBLE_EQ(ps->estimated_s, 10);  // 10 repetitions of 1 s, no checks
+  EXPECT_DOUBLE_EQ(*ps->budget_s, 10);
+  // 400 s left for a and b, 1:3.
+  EXPECT_DOUBLE_EQ(*pa->budget_s, 100);
+  EXPECT_DOUBLE_EQ(*pb->budget_s, 300);
+  EXPECT_LE(pa->estimated_s, 100);
+  EXPECT_LE(pb->estimated_s, 300);
+  EXPECT_EQ(pa->check_repetitions, 1u);
+  EXPECT_DOUBLE_EQ(pb->estimated_s, 25.0 * 10 + 5);  // width 100 -> 50 -> 25
+  EXPECT_FALSE(plan.find("off")->runnable);
+  EXPECT_LE(plan.estimated_s, 410);
+}
+
+// Over its share: sweeps are cut first (cheaper()), repetitions only when
+// nothing is left to cut, and never below kMinPlannedRepetitions.
+TEST(Plan, OverItsShareGetsFewerPointsThenRepetitions) {
+  FakeProbe p("p", 64, 1, 0);
+  p.min_width = 8;
+  auto plan = kperflab::make_plan({&p}, host(), request(Profile::standard, 200));
+  const auto& pp = plan.probes[0];
+  EXPECT_EQ(pp.params["width"], 16);  // 160 s at 10 repetitions
+  EXPECT_EQ(pp.points, 16u);
+  EXPECT_EQ(pp.repetitions, 10u);
+  ASSERT_FALSE(pp.cuts.empty());
+  EXPECT_NE(pp.cuts[0].find("width 64 -> 16"), std::string::npos) << pp.cuts[0];
+
+  plan = kperflab::make_plan({&p}, host(), request(Profile::standard, 70));
+  EXPECT_EQ(plan.probes[0].params["width"], 8);
+  EXPECT_EQ(plan.probes[0].repetitions, 8u);  // 8 x 8 s = 64 s <= 70
+  plan = kperflab::make_plan({&p}, host(), request(Profile::standard, 10));
+  EXPECT_EQ(plan.probes[0].repetitions, kperflab::kMinPlannedRepetitions);
+  EXPECT_NE(kperflab::format_plan(plan).find("over its share"), std::string::npos);
+}
+
+// --repeat and --set override the plan: the probe runs as asked, the plan
+// says so, and the rest of the budget goes to the others.
+TEST(Plan, RepeatAndSetOverrideThePlan) {
+  FakeProbe p("p", 64, 1, 0), q("q", 64, 1, 0);
+  auto req = request(Profile::standard, 100);
+  req.sets = {{"p", {{"width", 40}}}};
+  auto plan = kperflab::make_plan({&p, &q}, host(), req);
+  EXPECT_EQ(plan.find("p")->params["width"], 40);
+  EXPECT_EQ(plan.find("p")->repetitions, 10u);
+  EXPECT_EQ(plan.find("p")->overridden, "--set");
+  EXPECT_TRUE(plan.find("p")->cuts.empty());
+  EXPECT_TRUE(plan.find("q")->overridden.empty());
+  EXPECT_NE(kperflab::format_plan(plan).find("budget overridden by --set"), std::string::npos);
+
+  req = request(Profile::standard, 100);
+  req.repeat = 3;
+  plan = kperflab::make_plan({&p, &q}, host(), req);
+  for (auto& pp : plan.probes) {
+    EXPECT_EQ(pp.repetitions, 3u);
+    EXPECT_EQ(pp.params["width"], 64);
+    EXPECT_EQ(pp.overridden, "--repeat 3");
+  }
+  // No budget (full, lab): estimated only, nothing cut.
+  req = kperflab::PlanRequest{};
+  req.profile = Profile::full;
+  req.checks_every = true;
+  plan = kperflab::make_plan({&p}, host(), req);
+  EXPECT_FALSE(plan.budget_s);
+  EXPECT_EQ(plan.probes[0].repetitions, 20u);
+  EXPECT_EQ(plan.probes[0].check_repetitions, 20u);
+  EXPECT_DOUBLE_EQ(plan.estimated_s, 64.0 * 20);
+}
+
+TEST(Plan, BundleFieldsValidate) {
+  FakeProbe p("p", 4, 1, 2);
+  p.min_width = 4;
+  auto plan = kperflab::make_plan({&p}, host(), request(Profile::quick, 10));
+  json pj = kperflab::probe_plan_json(plan.probes[0], 12.5);
+  EXPECT_EQ(pj["points"], 4);
+  EXPECT_EQ(pj["repetitions"], kperflab::kMinPlannedRepetitions);
+  EXPECT_DOUBLE_EQ(pj["actual_s"].get<double>(), 12.5);
+  json mj = kperflab::run_plan_json(plan, 13);
+  EXPECT_EQ(mj["budget_s"], 10.0);
+
+  kperflab::RunOptions opt;
+  // As a reader sees it: parsed from the file (non-negative numbers unsigned).
+  json meta = json::parse(kperflab::make_meta(host(), opt).dump());
+  json doc = {{"schema", kperflab::kProbeSchema}, {"probe", "p"}, {"status", "complete"},
+              {"reason", nullptr}, {"parameters", json::object()},
+              {"repetitions", json::array()}};
+  // Absent (bundles older than #26) and present are both good.
+  EXPECT_NO_THROW(kperflab::validate_meta(meta, "meta.json"));
+  EXPECT_NO_THROW(kperflab::validate_probe(doc, "p.json"));
+  meta["plan"] = json::parse(mj.dump());
+  doc["plan"] = json::parse(pj.dump());
+  EXPECT_NO_THROW(kperflab::validate_meta(meta, "meta.json"));
+  EXPECT_NO_THROW(kperflab::validate_probe(doc, "p.json"));
+  meta["plan"]["budget_s"] = nullptr;  // a profile without a budget
+  EXPECT_NO_THROW(kperflab::validate_meta(meta, "meta.json"));
+  doc["plan"]["sampled"] = "64 of 4032 CPU pairs";
+  EXPECT_NO_THROW(kperflab::validate_probe(doc, "p.json"));
+
+  auto error = [](auto f) {
+    try {
+      f();
+    } catch (const kperflab::BundleError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  json bad = meta;
+  bad["plan"]["actual_s"] = "12 s";
+  std::string m = error([&] { kperflab::validate_meta(bad, "/b/meta.json"); });
+  EXPECT_NE(m.find("/b/meta.json"), std::string::npos) << m;
+  EXPECT_NE(m.find("plan.actual_s"), std::string::npos) << m;
+  bad = meta;
+  bad["plan"].erase("estimated_s");
+  m = error([&] { kperflab::validate_meta(bad, "/b/meta.json"); });
+  EXPECT_NE(m.find("plan.estimated_s"), std::string::npos) << m;
+  json bad_doc = doc;
+  bad_doc["plan"]["points"] = 2.5;
+  m = error([&] { kperflab::validate_probe(bad_doc, "/b/p.json"); });
+  EXPECT_NE(m.find("/b/p.json"), std::string::npos) << m;
+  EXPECT_NE(m.find("plan.points"), std::string::npos) << m;
+  bad_doc = doc;
+  bad_doc["plan"]["sampled"] = 3;
+  m = error([&] { kperflab::validate_probe(bad_doc, "/b/p.json"); });
+  EXPECT_NE(m.find("plan.sampled"), std::string::npos) << m;
+  bad_doc = doc;
+  bad_doc["plan"] = "fast";
+  m = error([&] { kperflab::validate_probe(bad_doc, "/b/p.json"); });
+  EXPECT_NE(m.find("plan"), std::string::npos) << m;
 }
