@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <optional>
+#include <tuple>
 
 #include "plan.h"
 #include "results/bundle.h"
 #include "runner.h"
+#include "tests/common/tmpdir.h"
+
+namespace fs = std::filesystem;
 
 using kperflab::parse_run_args;
 
@@ -258,4 +265,53 @@ TEST(Plan, BundleFieldsValidate) {
   bad_doc["plan"] = "fast";
   m = error([&] { kperflab::validate_probe(bad_doc, "/b/p.json"); });
   EXPECT_NE(m.find("plan"), std::string::npos) << m;
+}
+
+// `run` prints the plan before the first measurement: the plan's lines come
+// before the probe's first progress line. Runs the kperflab next to this
+// test's build (a cheap find_vma point); SKIPs when it is not there.
+TEST(Plan, RunPrintsThePlanBeforeMeasuring) {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  fs::path kperflab;
+  for (fs::path d = exe.parent_path(); !d.empty() && d != d.root_path(); d = d.parent_path())
+    if (fs::exists(d / "kperflab") && fs::is_regular_file(d / "kperflab")) {
+      kperflab = d / "kperflab";
+      break;
+    }
+  if (kperflab.empty()) GTEST_SKIP() << "no kperflab binary above " << exe;
+  kperflab::testing::TmpDir t;
+  auto run = [&](const std::string& args) {
+    std::string cmd = kperflab.string() + " run --probe find_vma --profile quick " + args +
+                      " > " + (t.path / "out").string() + " 2> " + (t.path / "err").string();
+    int rc = std::system(cmd.c_str());
+    std::ifstream f(t.path / "err");
+    return std::make_pair(rc, std::string((std::istreambuf_iterator<char>(f)), {}));
+  };
+  // --plan: the plan alone, nothing measured, no bundle.
+  auto [rc, err] = run("--plan --out " + (t.path / "b0").string());
+  EXPECT_EQ(rc, 0) << err;
+  EXPECT_NE(err.find("plan, profile quick, budget"), std::string::npos) << err;
+  EXPECT_NE(err.find("find_vma"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(t.path / "b0"));
+  std::tie(rc, err) = run("--repeat 1 --set find_vma.duration_ms=50 --set 'find_vma.writer_rates=[0]' "
+                          "--out " + (t.path / "b1").string());
+  size_t plan = err.find("kperflab run: plan, profile quick");
+  size_t first = err.find("[kperflab] find_vma:");
+  ASSERT_NE(plan, std::string::npos) << err;
+  ASSERT_NE(first, std::string::npos) << err;
+  EXPECT_LT(plan, first) << err;
+  EXPECT_NE(err.find("budget overridden by --repeat 1, --set"), std::string::npos) << err;
+  // The bundle records estimate and actual.
+  std::ifstream m(t.path / "b1" / "meta.json");
+  ASSERT_TRUE(m) << err;
+  json meta = json::parse(m);
+  ASSERT_TRUE(meta.contains("plan")) << meta.dump();
+  EXPECT_GT(meta["plan"]["actual_s"].get<double>(), 0);
+  EXPECT_TRUE(meta["plan"]["budget_s"].is_number());
+  std::ifstream pf(t.path / "b1" / "find_vma.json");
+  json doc = json::parse(pf);
+  ASSERT_TRUE(doc.contains("plan")) << doc.dump();
+  EXPECT_EQ(doc["plan"]["repetitions"], 1);
+  EXPECT_EQ(doc["plan"]["overridden"], "--repeat 1, --set");
 }
