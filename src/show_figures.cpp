@@ -344,12 +344,12 @@ void per_cpu_lines(const std::map<std::string, Series>& all) {
     std::sort(v.begin(), v.end());
     std::vector<double> xs;
     for (auto& [x, c] : v) xs.push_back(x);
-    std::string line = "  " + f + "  " + std::to_string(v.size()) + " CPUs, p50 min " +
+    std::string line = f + "  " + std::to_string(v.size()) + " CPUs, p50 min " +
                        value_text(v.front().first, unit[f]) + " median " +
                        value_text(median(xs), unit[f]) + " max " +
                        value_text(v.back().first, unit[f]) + " (cpu " +
                        std::to_string(v.back().second) + ")";
-    out("%s", wrapped("", line, 6).c_str());
+    out("%s", wrapped("  ", line, 6).c_str());
   }
 }
 

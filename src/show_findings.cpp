@@ -127,9 +127,21 @@ void notes(const std::string& probe, const std::vector<JsonView>& reps, std::vec
       if (cols.size() != 1 || !cols[0].is_string() || cols[0].str() != "note") continue;
       for (auto& row : t.at("rows").elements()) {
         if (!row.at(size_t{0}).is_string()) continue;
+        // Free-standing numbers left out of the key ("missed 0.012"), not
+        // those of a name ("targets=1").
         std::string text = printable(row.at(size_t{0}).str()), key;
-        for (char c : text)
-          if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.') key += c;
+        for (size_t i = 0; i < text.size(); ++i) {
+          auto c = static_cast<unsigned char>(text[i]);
+          char before = key.empty() ? ' ' : key.back();
+          if (std::isdigit(c) && before != '=' && before != '_' && !std::isalpha(before)) {
+            while (i + 1 < text.size() && (std::isdigit(static_cast<unsigned char>(text[i + 1])) ||
+                                           text[i + 1] == '.'))
+              ++i;
+            key += '#';
+            continue;
+          }
+          key += text[i];
+        }
         if (!here.insert(key).second) continue;
         if (seen[key]++ == 0) order.emplace_back(key, text);
       }
@@ -211,8 +223,10 @@ std::string wrapped(const std::string& lead, const std::string& text, size_t ind
   std::string word;
   auto flush_word = [&] {
     if (word.empty()) return;
-    if (line.size() > start && line.size() + 1 + word.size() > kWidth) {
-      out += line + "\n";
+    // Past the end: on a new line, unless the word fills a line anyway.
+    if (line.size() + 1 + word.size() > kWidth && line.size() > indent &&
+        (line.size() > start || word.size() <= kWidth - indent)) {
+      out += line.substr(0, line.find_last_not_of(' ') + 1) + "\n";
       line = std::string(indent, ' ');
       start = line.size();
     }

@@ -100,19 +100,25 @@ void print_plan(const Bundle& b, const std::string& only) {
   std::printf("%s\n", cut(line).c_str());
 }
 
+// The probe's plan (runner): estimated and actual time, its points.
 std::string probe_plan(const JsonView& doc) {
   auto plan = doc.find_if("plan", J_OBJECT);
   auto est = number(plan, "estimated_s"), act = number(plan, "actual_s");
   if (!est || !act) return "";
-  std::string s = "; estimated " + show::format_duration(*est) + ", took " +
+  std::string s = "estimated " + show::format_duration(*est) + ", took " +
                   show::format_duration(*act);
-  if (auto budget = number(plan, "budget_s")) s += " of " + show::format_duration(*budget);
-  if (auto pts = number(plan, "points")) {
-    char b[32];
-    std::snprintf(b, sizeof b, ", %.0f points", *pts);
+  if (auto budget = number(plan, "budget_s")) s += " (budget " + show::format_duration(*budget) + ")";
+  auto pts = number(plan, "points"), reps = number(plan, "repetitions");
+  char b[64];
+  if (pts && reps) {
+    std::snprintf(b, sizeof b, "; %.0f points x %.0f repetitions", *pts, *reps);
     s += b;
   }
-  if (auto smp = plan->find("sampled"); smp && smp->is_string()) s += " (" + printable(smp->str()) + ")";
+  for (const char* k : {"sampled", "overridden"})
+    if (auto x = plan->find(k); x && x->is_string()) s += "; " + std::string(k) + ": " + printable(x->str());
+  if (auto c = plan->find("cuts"); c && c->is_array())
+    for (auto& x : c->elements())
+      if (x.is_string()) s += "; cut: " + printable(x.str());
   return s;
 }
 
@@ -173,7 +179,8 @@ void print_probe(const std::string& name, const JsonView& doc, const headline::P
   std::string head = "== " + printable(name) + ": " + printable(doc.at("status").str());
   if (doc.at("reason").is_string()) head += " (" + printable(doc.at("reason").str()) + ")";
   if (!reps.empty()) head += ", " + std::to_string(reps.size()) + " repetitions";
-  std::printf("\n%s\n", cut(head + probe_plan(doc)).c_str());
+  std::printf("\n%s\n", cut(head).c_str());
+  if (auto plan = probe_plan(doc); !plan.empty()) show::print_wrapped("  time: ", plan, 8);
   if (auto u = doc.find("until_ci"); u && u->is_object())
     std::printf(" --until-ci +-%.3g %% (this boot's median): %.0f repetitions in %.0f s, "
                 "stopped: %s; %.0f of %.0f wider\n",
@@ -211,6 +218,8 @@ std::string format_duration(double s) {
   char b[48];
   if (s < 1) std::snprintf(b, sizeof b, "%.0f ms", s * 1e3);
   else if (s < 120) std::snprintf(b, sizeof b, "%.0f s", s);
+  else if (s < 7200 && std::lround(std::fmod(s, 60)) % 60 == 0)
+    std::snprintf(b, sizeof b, "%.0f min", std::round(s / 60));
   else if (s < 7200) std::snprintf(b, sizeof b, "%.0f min %.0f s", std::floor(s / 60), std::fmod(s, 60));
   else std::snprintf(b, sizeof b, "%.0f h %.0f min", std::floor(s / 3600), std::fmod(s, 3600) / 60);
   return b;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # End to end on this host: `kperflab run` writes a complete, valid bundle with
-# this host's provenance; `show` prints topology, config options and the
-# hypervisor flag; bad input is refused with a clear message and exit 2.
+# this host's provenance; `show` prints a screen of at most 150 lines, findings
+# first, no line over 100 columns; `show --repetitions` prints topology,
+# config options, the hypervisor flag and every repetition; bad input is
+# refused with a clear message and exit 2.
 set -euo pipefail
 kperflab=$1
 tmp=$(mktemp -d)
@@ -30,14 +32,28 @@ set -e
 grep -q "(complete)" "$tmp/run" || fail "bundle not complete"
 "$kperflab" show "$tmp/b" > "$tmp/show"
 cat "$tmp/show"
+# The default screen (#26): short, findings before the figures, <= 100
+# columns of ASCII.
+lines=$(wc -l <"$tmp/show")
+[[ $lines -le 150 ]] || fail "default show prints $lines lines (at most 150)"
+f=$(grep -n -m1 '^findings: ' "$tmp/show" | cut -d: -f1)
+p=$(grep -n -m1 '^== ' "$tmp/show" | cut -d: -f1)
+[[ -n $f && -n $p && $f -lt $p ]] || fail "findings (line ${f:-none}) not before the probes (${p:-none})"
+! awk 'length > 100 {print; bad=1} END {exit !bad}' "$tmp/show" || fail "a line over 100 columns"
+! LC_ALL=C grep -q '[^ -~]' "$tmp/show" || fail "non-ASCII or control characters in show"
+# --repetitions: the per-repetition listing as before, with the provenance.
+"$kperflab" show --repetitions "$tmp/b" > "$tmp/reps"
+grep -q '^ repetition 1$' "$tmp/reps" || fail "--repetitions prints no per-repetition lines"
+grep -q '^  metric  *count  *p50  *p99  *max$' "$tmp/reps" || fail "--repetitions: no metric table"
 n=$(nproc)
-rows=$(awk '/^topology/{t=1;next} t&&/^ +[0-9]+ +(yes|no)/{c++} END{print c+0}' "$tmp/show")
-[[ $rows -ge $n ]] || fail "show lists $rows CPUs, host has $n online"
-grep -q "hypervisor=" "$tmp/show" || fail "hypervisor flag missing"
+rows=$(awk '/^topology/{t=1;next} t&&/^ +[0-9]+ +(yes|no)/{c++} END{print c+0}' "$tmp/reps")
+[[ $rows -ge $n ]] || fail "show --repetitions lists $rows CPUs, host has $n online"
+grep -q "hypervisor=" "$tmp/reps" || fail "hypervisor flag missing"
 if [[ -r /proc/config.gz || -r /boot/config-$(uname -r) ]]; then
-  grep -q "CONFIG_\|PREEMPT" "$tmp/show" || grep -q "HZ=" "$tmp/show" || fail "config options missing"
+  grep -q "CONFIG_\|PREEMPT" "$tmp/reps" || grep -q "HZ=" "$tmp/reps" || fail "config options missing"
   [[ -s $tmp/b/kconfig.gz ]] || fail "kconfig.gz missing"
 fi
+[[ $(wc -l <"$tmp/reps") -gt $lines ]] || fail "--repetitions no longer than the summary"
 
 # compare refuses numbers that would silently disable or distort verdicts.
 for bad in "--alpha nan" "--alpha inf" "--min-effect -5" "--min-effect-for x=nan" \
