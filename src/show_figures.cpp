@@ -225,6 +225,9 @@ void grid(const std::vector<std::string>& fams, const std::vector<std::string>& 
     for (size_t i = from; i < to; ++i) out("  %*s", static_cast<int>(cw[i]), label[i].c_str());
     out("  widest\n");
     for (auto& f : fams) {
+      bool any = false;  // a row with no point in this part of the table is left out
+      for (size_t i = from; i < to; ++i) any = any || by.at(f).count(points[i]);
+      if (!any) continue;
       std::string name = f.size() > fw ? "..." + f.substr(f.size() - fw + 3) : f;
       out("  %-*s", static_cast<int>(fw), name.c_str());
       double widest = -1;

@@ -111,48 +111,72 @@ void missed_ipis(const std::string& probe, const std::map<std::string, Series>& 
                                    " % of IPIs unexpected (sent where no target was)"});
 }
 
-// Notes the probe wrote (tables whose only column is "note"), each once,
-// with the repetitions it appeared in; notes alike but for their numbers
-// count as one, shown as first written.
+// A note's kind: its text less a leading point name ("global_expedited/
+// targets=1/spin: ...") and free-standing numbers ("missed 0.012"), not
+// those of a name ("targets=1").
+std::pair<std::string, std::string> note_kind(const std::string& text) {
+  std::string point, rest = text;
+  size_t colon = text.find(": ");
+  if (colon != std::string::npos && text.find(' ') > colon) {
+    point = text.substr(0, colon);
+    rest = text.substr(colon + 2);
+  }
+  std::string key;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    auto c = static_cast<unsigned char>(rest[i]);
+    char before = key.empty() ? ' ' : key.back();
+    if (std::isdigit(c) && before != '=' && before != '_' && !std::isalpha(before)) {
+      while (i + 1 < rest.size() &&
+             (std::isdigit(static_cast<unsigned char>(rest[i + 1])) || rest[i + 1] == '.'))
+        ++i;
+      key += '#';
+      continue;
+    }
+    key += rest[i];
+  }
+  return {point, key};
+}
+
+// Notes the probe wrote (tables whose only column is "note"): one finding
+// per kind, naming the points it was written for and in how many
+// repetitions, the first such note's text cut to ~3 lines.
 void notes(const std::string& probe, const std::vector<JsonView>& reps, std::vector<Finding>& out) {
-  std::vector<std::pair<std::string, std::string>> order;  // key, first text
-  std::map<std::string, size_t> seen;
-  for (auto& r : reps) {
-    auto extra = r.find("extra");
+  struct Kind {
+    std::string text;
+    std::vector<std::string> points;
+    std::set<size_t> reps;
+  };
+  std::vector<std::string> order;
+  std::map<std::string, Kind> kinds;
+  for (size_t r = 0; r < reps.size(); ++r) {
+    auto extra = reps[r].find("extra");
     auto tables = extra ? extra->find("tables") : std::nullopt;
     if (!tables || !tables->is_array()) continue;
-    std::set<std::string> here;
     for (auto& t : tables->elements()) {
       auto cols = t.at("columns").elements();
       if (cols.size() != 1 || !cols[0].is_string() || cols[0].str() != "note") continue;
       for (auto& row : t.at("rows").elements()) {
         if (!row.at(size_t{0}).is_string()) continue;
-        // Free-standing numbers left out of the key ("missed 0.012"), not
-        // those of a name ("targets=1").
-        std::string text = printable(row.at(size_t{0}).str()), key;
-        for (size_t i = 0; i < text.size(); ++i) {
-          auto c = static_cast<unsigned char>(text[i]);
-          char before = key.empty() ? ' ' : key.back();
-          if (std::isdigit(c) && before != '=' && before != '_' && !std::isalpha(before)) {
-            while (i + 1 < text.size() && (std::isdigit(static_cast<unsigned char>(text[i + 1])) ||
-                                           text[i + 1] == '.'))
-              ++i;
-            key += '#';
-            continue;
-          }
-          key += text[i];
-        }
-        if (!here.insert(key).second) continue;
-        if (seen[key]++ == 0) order.emplace_back(key, text);
+        std::string text = printable(row.at(size_t{0}).str());
+        auto [point, key] = note_kind(text);
+        Kind& k = kinds[key];
+        if (k.text.empty()) order.push_back(key), k.text = text;
+        if (!point.empty() &&
+            std::find(k.points.begin(), k.points.end(), point) == k.points.end())
+          k.points.push_back(point);
+        k.reps.insert(r);
       }
     }
   }
-  // Four lines at most on the screen; --repetitions prints them whole.
-  for (auto& [key, text] : order)
-    out.push_back({2, probe, "note (" + std::to_string(seen[key]) + " of " +
-                                 std::to_string(reps.size()) + " repetitions): " +
-                                 (text.size() > 250 ? text.substr(0, 230) + "... (--repetitions)"
-                                                    : text)});
+  for (auto& key : order) {
+    const Kind& k = kinds[key];
+    std::string text = k.text.size() > 200 ? k.text.substr(0, 185) + "..." : k.text;
+    std::string tail = std::to_string(k.reps.size()) + " of " + std::to_string(reps.size()) +
+                       " repetitions";
+    for (size_t i = 1; i < k.points.size(); ++i) tail += (i > 1 ? ", " : "; also ") + k.points[i];
+    if (tail.size() > 130) tail = tail.substr(0, 115) + "...";
+    out.push_back({2, probe, "note: " + text + " (" + tail + "; --repetitions)"});
+  }
 }
 
 void overflowed(const std::string& probe, const std::map<std::string, Series>& s,

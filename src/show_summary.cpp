@@ -101,7 +101,7 @@ void print_plan(const Bundle& b, const std::string& only) {
 }
 
 // The probe's plan (runner): estimated and actual time, its points.
-std::string probe_plan(const JsonView& doc) {
+std::string probe_plan(const JsonView& doc, bool cuts) {
   auto plan = doc.find_if("plan", J_OBJECT);
   auto est = number(plan, "estimated_s"), act = number(plan, "actual_s");
   if (!est || !act) return "";
@@ -116,9 +116,12 @@ std::string probe_plan(const JsonView& doc) {
   }
   for (const char* k : {"sampled", "overridden"})
     if (auto x = plan->find(k); x && x->is_string()) s += "; " + std::string(k) + ": " + printable(x->str());
-  if (auto c = plan->find("cuts"); c && c->is_array())
+  // What the plan cut to fit: listed for one probe (--probe), else counted.
+  if (auto c = plan->find("cuts"); c && c->is_array() && c->size()) {
+    if (!cuts) s += "; " + std::to_string(c->size()) + " settings cut to fit (--probe lists them)";
     for (auto& x : c->elements())
-      if (x.is_string()) s += "; cut: " + printable(x.str());
+      if (x.is_string() && cuts) s += "; cut: " + printable(x.str());
+  }
   return s;
 }
 
@@ -180,7 +183,8 @@ void print_probe(const std::string& name, const JsonView& doc, const headline::P
   if (doc.at("reason").is_string()) head += " (" + printable(doc.at("reason").str()) + ")";
   if (!reps.empty()) head += ", " + std::to_string(reps.size()) + " repetitions";
   std::printf("\n%s\n", cut(head).c_str());
-  if (auto plan = probe_plan(doc); !plan.empty()) show::print_wrapped("  time: ", plan, 8);
+  if (auto plan = probe_plan(doc, !a.probe.empty()); !plan.empty() && !reps.empty())
+    show::print_wrapped("  time: ", plan, 8);
   if (auto u = doc.find("until_ci"); u && u->is_object())
     std::printf(" --until-ci +-%.3g %% (this boot's median): %.0f repetitions in %.0f s, "
                 "stopped: %s; %.0f of %.0f wider\n",

@@ -60,7 +60,7 @@ std::string print_figures(const headline::Probe& p, const std::map<std::string, 
 
 // Lines of figures per probe on the default screen (all of them under
 // --probe): four probes and the findings fit ~150 lines.
-inline constexpr size_t kProbeLines = 26;
+inline constexpr size_t kProbeLines = 20;
 
 }  // namespace show
 }  // namespace kperflab
