@@ -108,7 +108,12 @@ int compare_main(const std::vector<std::string>& args) {
       ->type_name("FILE|none");
   app.add_option("--threads", opt.threads, "rows computed in parallel (default: online CPUs)")
       ->check(CLI::Range(1u, 1024u))->type_name("N");
-  app.add_flag("--all", all, "list unchanged metrics too");
+  size_t top = 20;
+  app.add_flag("--all", all, "list every row, unchanged ones too (default: every flagged row, "
+                             "the geometric means and the --top largest undecided)");
+  app.add_option("--top", top, "undecided rows listed without --all, largest change first "
+                               "(default 20)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 30))->type_name("N");
   app.add_option("--seed", opt.seed, "bootstrap seed (default 1)")->check(cli::unsigned_integer());
   app.add_option("--probe,-p", opt.probes, "compare only this probe (repeatable)")
       ->allow_extra_args(false)->type_name("NAME");
@@ -129,7 +134,7 @@ int compare_main(const std::vector<std::string>& args) {
   compare::Side base = side(paths[0]);
   std::vector<compare::Side> cands;
   for (size_t i = 1; i < paths.size(); ++i) cands.push_back(side(paths[i]));
-  report::Input in{&base, {}, {}, all, opt.alpha};
+  report::Input in{&base, {}, {}, all, opt.alpha, top};
   size_t regressions = 0;
   for (auto& c : cands) {
     in.cands.push_back(&c);
@@ -149,9 +154,10 @@ const char* kSeriesFooter =
     "Each SIDE is a bundle, a directory of bundles or a catalog selector, in the order\n"
     "of the series (e.g. kernel:6.1* kernel:6.12*cloud* kernel:*rt* tag:own). Every\n"
     "step (side i -> i+1) is a comparison with compare's rules (boots are the unit;\n"
-    "see kperflab compare --help); a line is listed when some step flags it, or with\n"
-    "--all every p50 and scalar. --format html writes a static site (index.html and\n"
-    "a page per probe) into the directory -o names.\n"
+    "see kperflab compare --help). Text and Markdown list every flagged step and the\n"
+    "--top largest undecided ones; --all lists every line with each side's value.\n"
+    "--format html writes a static site (index.html and a page per probe) into the\n"
+    "directory -o names.\n"
     "Exit: 0 done, 1 a regression with --fail-on regression, 2 error.";
 }  // namespace
 
@@ -178,7 +184,11 @@ int series::series_main(const std::vector<std::string>& args) {
       ->type_name("DIR");
   app.add_option("--noise", opt.compare.noise, "the host's noise model, or 'none'")
       ->type_name("FILE|none");
-  app.add_flag("--all", opt.all, "list every metric's median across the series");
+  app.add_flag("--all", opt.all, "list every metric's median across the series (default: "
+                                 "the flagged steps and the --top largest undecided)");
+  app.add_option("--top", opt.top, "undecided steps listed without --all, largest change "
+                                   "first (default 20)")
+      ->check(CLI::Range(size_t{0}, size_t{1} << 30))->type_name("N");
   app.add_option("--probe,-p", opt.compare.probes, "only this probe (repeatable)")
       ->allow_extra_args(false)->type_name("NAME");
   app.add_option("--seed", opt.compare.seed, "bootstrap seed (default 1)")

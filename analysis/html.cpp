@@ -151,9 +151,112 @@ void html_provenance(std::ostringstream& o, const compare::Result& r, const std:
   if (measured) o << "<p><b>Measured</b> values more than 1% apart:</p>", table(true);
 }
 
-namespace {
+Ticks linear_ticks(double lo, double hi, int want, bool integer) {
+  if (!(hi > lo)) {  // one value: an axis around it
+    double d = lo == 0 ? 1 : std::fabs(lo) * 0.1;
+    lo -= d, hi += d;
+  }
+  double raw = (hi - lo) / std::max(1, want - 1);
+  double p = std::pow(10, std::floor(std::log10(raw)));
+  double step = 10 * p;
+  for (double m : {1.0, 2.0, 5.0})
+    if (m * p >= raw * 0.999) {
+      step = m * p;
+      break;
+    }
+  if (integer) step = std::max(1.0, std::round(step));
+  Ticks t;
+  long a = static_cast<long>(std::floor(lo / step + 1e-9)),
+       b = static_cast<long>(std::ceil(hi / step - 1e-9));
+  for (long k = a; k <= b; ++k) {
+    double v = k * step;
+    // k * 0.1 is 0.30000000000000004: round to the step's digits.
+    double q = std::pow(10, std::floor(std::log10(step)) - 1);
+    t.at.push_back(std::round(v / q) * q);
+  }
+  t.lo = t.at.front(), t.hi = t.at.back();
+  return t;
+}
 
-constexpr int W = 460, H = 260, L = 64, R = 20, T = 24, B = 40;
+Ticks log_ticks(double lo, double hi) {
+  if (!(lo > 0) || !(hi > lo)) return linear_ticks(lo, hi);
+  Ticks t{lo, hi, {}};
+  int d0 = static_cast<int>(std::floor(std::log10(lo))), d1 = static_cast<int>(std::ceil(std::log10(hi)));
+  for (int every : {0, 1, 2, 3}) {  // 1-2-5, then powers of ten, every 2nd, 3rd decade
+    t.at.clear();
+    for (int d = d0; d <= d1; ++d) {
+      if (every > 1 && (d - d0) % every) continue;
+      for (double m : {1.0, 2.0, 5.0}) {
+        if (every && m != 1) continue;
+        double v = m * std::pow(10, d);
+        if (v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9)) t.at.push_back(v);
+      }
+    }
+    if (t.at.size() <= 7) break;
+  }
+  if (t.at.size() >= 2) return t;
+  // Less than a 1-2-5 step wide: round linear ticks inside lo..hi.
+  Ticks lin = linear_ticks(lo, hi, 4);
+  t.at.clear();
+  for (double v : lin.at)
+    if (v >= lo && v <= hi && v > 0) t.at.push_back(v);
+  return t;
+}
+
+double Frame::px(double v) const {
+  double a = xlog ? std::log10(x.lo) : x.lo, b = xlog ? std::log10(x.hi) : x.hi;
+  double u = xlog ? std::log10(v) : v;
+  return l + (u - a) / (b - a) * (w - l - r);
+}
+
+double Frame::py(double v) const {
+  double a = ylog ? std::log10(y.lo) : y.lo, b = ylog ? std::log10(y.hi) : y.hi;
+  double u = ylog ? std::log10(v) : v;
+  return h - this->b - (u - a) / (b - a) * (h - t - this->b);
+}
+
+std::string Frame::open() const {
+  std::ostringstream o;
+  int right = w - r;
+  o << "<figure><svg width='" << w << "' height='" << h << "' viewBox='0 0 " << w << " " << h
+    << "' xmlns='http://www.w3.org/2000/svg'><rect width='100%' height='100%' fill='#fff'/>"
+    << "<text x='" << l << "' y='15' font-size='12'>" << esc(title) << "</text>"
+    << "<rect class='plot-area' x='" << l << "' y='" << t << "' width='" << right - l
+    << "' height='" << h - b - t << "' fill='none' stroke='#444'/>";
+  for (size_t i = 0; i < x.at.size(); ++i) {
+    double v = px(x.at[i]);
+    o << "<line x1='" << v << "' x2='" << v << "' y1='" << t << "' y2='" << h - b
+      << "' stroke='#eee'/><text class='xtick' x='" << v << "' y='" << h - b + 13
+      << "' font-size='10' text-anchor='middle'>" << esc(xtick_text[i]) << "</text>";
+  }
+  for (size_t i = 0; i < y.at.size(); ++i) {
+    double v = py(y.at[i]);
+    o << "<line x1='" << l << "' x2='" << right << "' y1='" << v << "' y2='" << v
+      << "' stroke='#eee'/><text class='ytick' x='" << l - 4 << "' y='" << v + 3
+      << "' font-size='10' text-anchor='end'>" << esc(ytick_text[i]) << "</text>";
+  }
+  o << "<text class='xlabel' x='" << (l + right) / 2 << "' y='" << h - 6
+    << "' font-size='11' text-anchor='middle'>" << esc(xlabel)
+    << "</text><text class='ylabel' transform='translate(12," << (t + h - b) / 2
+    << ") rotate(-90)' font-size='11' text-anchor='middle'>" << esc(ylabel) << "</text>";
+  return o.str();
+}
+
+std::string Frame::close() const {
+  std::ostringstream o;
+  int x0 = w - r + 10;
+  for (size_t i = 0; i < legend.size(); ++i) {
+    int y0 = t + 8 + 16 * static_cast<int>(i);
+    o << "<g class='legend'><line x1='" << x0 << "' x2='" << x0 + 16 << "' y1='" << y0
+      << "' y2='" << y0 << "' stroke='" << legend[i].second
+      << "' stroke-width='2.5'/><text class='legend' x='" << x0 + 20 << "' y='" << y0 + 4
+      << "' font-size='11'>" << esc(legend[i].first) << "</text></g>";
+  }
+  o << "</svg></figure>";
+  return o.str();
+}
+
+namespace {
 
 struct Series {
   std::string name, color;
@@ -177,54 +280,41 @@ std::string axis_title(const std::string& label, const std::string& unit) {
 struct Axis {
   std::string label, unit;
   bool log = false;
+  bool integer = false;  // a count: integer ticks
 };
 
 // A line plot; log x for latency axes (only positive values are drawn).
 std::string plot(const std::string& title, const std::vector<Series>& s, const Axis& xa,
                  const Axis& ya) {
-  auto fx = [&](double x) { return xa.log ? std::log10(x) : x; };
   auto drawn = [&](double x) { return !xa.log || x > 0; };
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (auto& se : s)
     for (auto& [x, y] : se.pts) {
       if (!drawn(x)) continue;
-      x0 = std::min(x0, fx(x)), x1 = std::max(x1, fx(x));
+      x0 = std::min(x0, x), x1 = std::max(x1, x);
       y0 = std::min(y0, y), y1 = std::max(y1, y);
     }
   if (!std::isfinite(x0)) return "";
-  if (x1 == x0) x1 = x0 + 1;
   y0 = std::min(y0, 0.0);
-  if (y1 == y0) y1 = y0 + 1;
-  auto px = [&](double x) { return L + (x - x0) / (x1 - x0) * (W - L - R); };
-  auto py = [&](double y) { return H - B - (y - y0) / (y1 - y0) * (H - T - B); };
+  Frame f;
+  f.title = title;
+  f.xlabel = axis_title(xa.label, xa.unit);
+  f.ylabel = axis_title(ya.label, ya.unit);
+  f.xlog = xa.log && x1 > x0;
+  f.x = f.xlog ? log_ticks(x0, x1) : linear_ticks(x0, x1, 5, xa.integer);
+  f.y = linear_ticks(y0, y1);
+  for (double v : f.x.at) f.xtick_text.push_back(tick(v, xa.unit));
+  for (double v : f.y.at) f.ytick_text.push_back(tick(v, ya.unit));
   std::ostringstream o;
-  o << "<figure><svg width='" << W << "' height='" << H << "' viewBox='0 0 " << W << " " << H
-    << "' xmlns='http://www.w3.org/2000/svg'><rect width='100%' height='100%' fill='#fff'/>"
-    << "<text x='" << W / 2 << "' y='15' text-anchor='middle' font-size='12'>" << esc(title)
-    << "</text><line x1='" << L << "' y1='" << H - B << "' x2='" << W - R << "' y2='" << H - B
-    << "' stroke='#444'/><line x1='" << L << "' y1='" << T << "' x2='" << L << "' y2='"
-    << H - B << "' stroke='#444'/>";
-  for (int i = 0; i <= 4; ++i) {
-    double xv = x0 + (x1 - x0) * i / 4, yv = y0 + (y1 - y0) * i / 4;
-    o << "<text x='" << px(xv) << "' y='" << H - B + 14 << "' font-size='10' text-anchor='middle'>"
-      << esc(tick(xa.log ? std::pow(10, xv) : xv, xa.unit)) << "</text><text x='" << L - 4
-      << "' y='" << py(yv) + 3 << "' font-size='10' text-anchor='end'>" << esc(tick(yv, ya.unit))
-      << "</text>";
-  }
-  o << "<text x='" << (L + W - R) / 2 << "' y='" << H - 6
-    << "' font-size='11' text-anchor='middle'>" << esc(axis_title(xa.label, xa.unit))
-    << "</text><text transform='translate(12," << (T + H - B) / 2
-    << ") rotate(-90)' font-size='11' text-anchor='middle'>"
-    << esc(axis_title(ya.label, ya.unit)) << "</text>";
-  int legend = 0;
+  o << f.open();
   for (auto& se : s) {
     o << "<polyline fill='none' stroke='" << se.color << "' stroke-width='1.8' points='";
     for (auto& [x, y] : se.pts)
-      if (drawn(x)) o << px(fx(x)) << "," << py(y) << " ";
-    o << "'/><text x='" << W - R - 4 << "' y='" << T + 14 * ++legend << "' fill='" << se.color
-      << "' font-size='11' text-anchor='end'>" << esc(se.name) << "</text>";
+      if (drawn(x)) o << f.px(x) << "," << f.py(y) << " ";
+    o << "'/>";
+    f.legend.emplace_back(se.name, se.color);
   }
-  o << "</svg></figure>";
+  o << f.close();
   return o.str();
 }
 
@@ -281,7 +371,11 @@ std::string sweeps(const compare::Result& r) {
     g.first.name = "base", g.first.color = "#1f6fd0";
     g.second.name = "candidate", g.second.color = "#d0341f";
     std::string name = key.substr(0, key.find('\x1f')), unit = key.substr(key.find('\x1f') + 1);
-    out += plot(name + " (p50)", {g.first, g.second}, {"CPUs", "", false}, {"p50", unit, false});
+    // The sweep's own parameter names the axis: targets, callers, threads.
+    std::string param = name.substr(0, name.rfind("=*"));
+    param = param.substr(param.find_last_of("/") + 1);
+    out += plot(name + " (p50)", {g.first, g.second}, {param, "", false, true},
+                {"p50", unit, false});
   }
   return out.empty() ? "<p>No metric with a CPU count (targets=N, callers=N, threads=N) in its "
                        "name.</p>"
@@ -312,7 +406,8 @@ std::string cdfs(const Input& in, size_t i) {
 }
 
 void html_rows(std::ostringstream& o, const Input& in, const compare::Result& r) {
-  auto rows = ordered_rows(r, in.all_rows);
+  auto sel = selected_rows(r, in.all_rows, in.top);
+  const auto& rows = sel.rows;
   if (rows.empty()) return;
   o << "<table><tr><th>verdict</th><th>probe</th><th>metric</th><th>stat</th><th>base</th>"
        "<th>candidate</th><th>change</th><th>"
@@ -334,6 +429,7 @@ void html_rows(std::ostringstream& o, const Input& in, const compare::Result& r)
       << " vs " << fmt_spread(x->cand_spread) << "</td></tr>";
   }
   o << "</table>";
+  if (sel.left) o << "<p>" << esc(left_text(sel.left)) << "</p>";
 }
 
 }  // namespace
@@ -351,12 +447,17 @@ std::string html(const Input& in) {
     o << "<br><b>base</b>: " << esc(r.base_label) << " ("
       << side_counts(r.base_reps, r.base_boots) << ")<br><b>candidate</b>: "
       << esc(r.cand_label) << " (" << side_counts(r.cand_reps, r.cand_boots)
-      << ")<br><b>basis</b>: " << esc(basis_text(r.basis)) << "</p><h2>What differs</h2>";
-    html_provenance(o, r, "base", "candidate");
-    for (auto& w : r.warnings) o << "<p class='warn'>warning: " << esc(w) << "</p>";
-    o << "<h2>Results</h2><p>" << r.rows.size() << " comparisons, <b>" << r.regressions()
+      << ")<br><b>basis</b>: " << esc(basis_text(r.basis)) << "</p>";
+    // What was found and the flagged rows first, then what differs, then plots.
+    o << "<h2>Findings</h2><p>" << r.rows.size() << " comparisons, <b>" << r.regressions()
       << " regressions</b>, " << r.improvements() << " improvements.</p>";
+    for (auto& w : r.warnings) o << "<p class='warn'>warning: " << esc(w) << "</p>";
+    if (!r.shifts.empty())
+      o << "<p>Common shift per unit (median over its rows): " << esc(shifts_text(r)) << "</p>";
+    o << "<h2>Rows</h2>";
     html_rows(o, in, r);
+    o << "<h2>What differs</h2>";
+    html_provenance(o, r, "base", "candidate");
     o << "<h2>Latency distributions</h2>" << cdfs(in, i) << "<h2>Sweeps</h2>" << sweeps(r);
     std::string hm = heatmaps(*in.base, *in.cands[i]);
     if (!hm.empty()) o << "<h2>CPU matrices</h2>" << hm;

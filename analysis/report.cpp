@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "results/bundle.h"
@@ -165,9 +166,46 @@ std::vector<const Row*> ordered_rows(const compare::Result& res, bool all_rows) 
   };
   std::stable_sort(v.begin(), v.end(), [&](const Row* a, const Row* b) {
     if (rank(a) != rank(b)) return rank(a) < rank(b);
-    return std::fabs(a->change) > std::fabs(b->change);
+    return row_effect(*a) > row_effect(*b);
   });
   return v;
+}
+
+double row_effect(const Row& r) {
+  if (!std::isnan(r.change)) return effect_rank(r.change);
+  // No change computed (no variance on a side): the values shown, as ranked.
+  if (r.base_median != 0) return effect_rank(r.cand_median / r.base_median - 1);
+  return -1;
+}
+
+double effect_rank(double change) {
+  if (std::isnan(change)) return -1;
+  return std::isinf(change) ? HUGE_VAL : std::fabs(change);
+}
+
+Selection selected_rows(const compare::Result& r, bool all_rows, size_t top) {
+  Selection s;
+  s.rows = ordered_rows(r, all_rows);
+  if (all_rows) return s;
+  // Undecided rows come last, largest change first: keep the first `top`.
+  std::vector<const Row*> kept;
+  size_t undecided = 0;
+  for (const Row* x : s.rows) {
+    bool flagged = x->verdict == Verdict::regression || x->verdict == Verdict::improvement ||
+                   x->verdict == Verdict::change;
+    if (flagged || x->summary || undecided++ < top) kept.push_back(x);
+    else ++s.left;
+  }
+  // A probe's geometric-mean row is listed whatever its verdict.
+  for (auto& x : r.rows)
+    if (x.summary && x.verdict == Verdict::unchanged) kept.push_back(&x);
+  s.rows = std::move(kept);
+  return s;
+}
+
+std::string left_text(size_t left) {
+  return std::to_string(left) + " more undecided " + (left == 1 ? "row" : "rows") +
+         ", smaller changes: --all lists every row, unchanged ones too.";
 }
 
 std::string pval(double p) {
@@ -276,7 +314,21 @@ std::string text(const Input& in) {
              "spread: 1.4826 MAD / median of the units; min: the row's minimum effect.",
          "", "");
     o << "\n";
-    for (const Row* x : ordered_rows(r, in.all_rows)) {
+    auto sel = selected_rows(r, in.all_rows, in.top);
+    // A note on many rows (one unit a side, no variance) is said once.
+    std::map<std::string, size_t> note_rows;
+    for (const Row* x : sel.rows)
+      if (!x->note.empty()) ++note_rows[x->note];
+    std::map<std::string, size_t> note_no;
+    for (const Row* x : sel.rows)
+      if (!x->note.empty() && note_rows[x->note] >= 3 && !note_no.count(x->note)) {
+        size_t n = note_no.size() + 1;
+        note_no[x->note] = n;
+        wrap(o, "note " + std::to_string(n) + " (" + std::to_string(note_rows[x->note]) +
+                    " of the rows below): " + printable(x->note), "");
+      }
+    if (!note_no.empty()) o << "\n";
+    for (const Row* x : sel.rows) {
       std::string head = std::string(compare::to_string(x->verdict)) + " " + printable(x->probe) + " " +
                          printable(x->metric) + " (" + x->stat + ")";
       if (!x->aliases.empty()) head += " merged: " + aliases(*x);
@@ -291,9 +343,12 @@ std::string text(const Input& in) {
                fmt_spread(x->cand_spread) + ", min " + fmt_min_effect(*x) +
                (x->overflow ? ", OVERFLOW: values past the histogram's range, the tail is a "
                               "floor" : "") +
-               (x->note.empty() ? "" : "; " + x->note),
+               (x->note.empty()           ? ""
+                : note_no.count(x->note) ? "; note " + std::to_string(note_no[x->note])
+                                         : "; " + x->note),
            "    ");
     }
+    if (sel.left) o << "\n", wrap(o, left_text(sel.left), "");
     if (i + 1 < in.results.size()) o << "\n" << std::string(72, '-') << "\n\n";
   }
   return o.str();
@@ -353,7 +408,8 @@ std::string markdown(const Input& in) {
       o << "Common shift per unit (median over its rows): " << md(shifts_text(r)) << "\n\n";
     o << "### Results\n\n" << r.rows.size() << " comparisons, **" << r.regressions()
       << " regressions**, " << r.improvements() << " improvements.\n\n";
-    auto rows = ordered_rows(r, in.all_rows);
+    auto sel = selected_rows(r, in.all_rows, in.top);
+    const auto& rows = sel.rows;
     if (rows.empty()) continue;
     o << "| verdict | probe | metric | stat | base | candidate | change | " << ci_label(in.alpha)
       << " | p (adj.) | n (basis) | spread | min |\n"
@@ -369,6 +425,7 @@ std::string markdown(const Input& in) {
         << md(fmt_min_effect(*x)) << (x->overflow ? " (overflow)" : "") << " |\n";
     }
     o << "\n";
+    if (sel.left) o << left_text(sel.left) << "\n\n";
   }
   return o.str();
 }
@@ -401,7 +458,8 @@ std::string terminal(const Input& in) {
                   "verdict", "probe/metric", "stat", "base", "cand", "change",
                   ci_label(in.alpha).c_str(), "n (basis)", "spread");
     o << head;
-    for (const Row* x : ordered_rows(r, in.all_rows)) {
+    auto sel = selected_rows(r, in.all_rows, in.top);
+    for (const Row* x : sel.rows) {
       const char* c = x->verdict == Verdict::regression    ? red
                       : x->verdict == Verdict::improvement ? green
                       : x->verdict == Verdict::unchanged   ? dim
@@ -417,6 +475,7 @@ std::string terminal(const Input& in) {
       o << line;
       if (!x->aliases.empty()) o << dim << "             merged: " << aliases(*x) << off << "\n";
     }
+    if (sel.left) o << dim << left_text(sel.left) << off << "\n";
     o << "\n" << r.rows.size() << " comparisons: " << red << r.regressions() << " regressions"
       << off << ", " << green << r.improvements() << " improvements" << off << "\n";
     if (i + 1 < in.results.size()) o << "\n";

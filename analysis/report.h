@@ -16,8 +16,9 @@ struct Input {
   const compare::Side* base;
   std::vector<const compare::Side*> cands;
   std::vector<compare::Result> results;  // one per candidate
-  bool all_rows = false;                 // list unchanged rows too
+  bool all_rows = false;                 // list every row, unchanged ones too
   double alpha = 0.05;                   // the CIs are at 1 - alpha (compare::Options)
+  size_t top = 20;                       // undecided rows listed without all_rows
 };
 
 std::string text(const Input& in);
@@ -60,5 +61,21 @@ void wrap(std::ostringstream& o, const std::string& s, const std::string& indent
 void wrap(std::ostringstream& o, const std::string& s, const std::string& indent);
 bool listed(const compare::Row& r, bool all_rows);
 std::vector<const compare::Row*> ordered_rows(const compare::Result& r, bool all_rows);
+// A row's |change| for ranking: NaN last, "new" (inf) first.
+double effect_rank(double change);
+// The same of a row; where its change is NaN (no variance on a side), of the
+// ratio of the values shown.
+double row_effect(const compare::Row& r);
+// The rows a report lists. all_rows: every row. Otherwise every flagged row
+// (regression, improvement, change) whatever their number, every probe's
+// geometric-mean row, and the `top` undecided rows of largest |change|;
+// `left` counts the undecided rows not listed. Ordered as ordered_rows.
+struct Selection {
+  std::vector<const compare::Row*> rows;
+  size_t left = 0;
+};
+Selection selected_rows(const compare::Result& r, bool all_rows, size_t top);
+// "12 more undecided rows, smaller changes: --all lists every row".
+std::string left_text(size_t left);
 
 }  // namespace kperflab::report

@@ -31,6 +31,23 @@ bool Line::listed() const {
   return false;
 }
 
+double step_effect(const Line& l, size_t s) {
+  const Step& st = l.steps[s];
+  if (!std::isnan(st.change) || s + 1 >= l.cells.size()) return report::effect_rank(st.change);
+  // No change computed (no variance on a side): the medians shown, as ranked.
+  const Cell &a = l.cells[s], &b = l.cells[s + 1];
+  if (a.present && b.present && a.median != 0) return report::effect_rank(b.median / a.median - 1);
+  return -1;
+}
+
+double effect(const Line& l) {
+  double e = -1;
+  for (size_t s = 0; s < l.steps.size(); ++s)
+    if (l.steps[s].present && l.steps[s].verdict != Verdict::unchanged)
+      e = std::max(e, step_effect(l, s));
+  return e;
+}
+
 std::string Line::stats() const {
   std::string s = stat;
   for (auto& x : same_stats) s += " = " + x;
@@ -84,6 +101,7 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
   Result r;
   r.alpha = opt.compare.alpha;
   r.all = opt.all;
+  r.top = opt.top;
   std::vector<compare::Collected> col;
   for (const auto* s : sides) {
     r.labels.push_back(s->label);
@@ -138,9 +156,44 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
               line(probe, metric, stat, unit, "");
             }
       }
+  auto kept = [&](const Line& l) {
+    return l.listed() || (opt.all && (l.stat == "p50" || l.stat == "value"));
+  };
+  for (auto& [key, l] : lines)  // each side's value of every line listed
+    if (kept(l))
+      for (auto& c : col) l.cells.push_back(cell_of(c, l));
+  // The site plots a metric's p50 and p99 (p90 where p99 is too thin), or
+  // its value, together, for every metric with a line listed.
+  std::map<std::pair<std::string, std::string>, Family> fam;
   for (auto& [key, l] : lines) {
-    if (!l.listed() && !(opt.all && (l.stat == "p50" || l.stat == "value"))) continue;
-    for (auto& c : col) l.cells.push_back(cell_of(c, l));
+    if (!kept(l)) continue;
+    Family& f = fam[{l.probe, l.metric}];
+    if (f.probe.empty()) f = {l.probe, l.metric, l.unit, {}, -1, false};
+    f.flagged = f.flagged || l.flagged();
+    f.effect = std::max(f.effect, effect(l));
+  }
+  for (auto& [pm, f] : fam) {
+    // The tail: p99, or p90 where p99 was left out (fewer than 1000 samples).
+    auto has = [&](const char* stat) { return lines.count({pm.first, pm.second, stat}) > 0; };
+    for (const char* stat : {"p50", has("p99") ? "p99" : "p90", "value"})
+      if (auto it = lines.find({pm.first, pm.second, stat}); it != lines.end())
+        f.lines.push_back(it->second);
+    if (f.lines.empty())  // e.g. only the mean: the listed lines
+      for (auto it = lines.lower_bound({pm.first, pm.second, ""});
+           it != lines.end() && std::get<0>(it->first) == pm.first &&
+           std::get<1>(it->first) == pm.second; ++it)
+        if (kept(it->second)) f.lines.push_back(it->second);
+    for (auto& l : f.lines)
+      if (l.cells.empty())
+        for (auto& c : col) l.cells.push_back(cell_of(c, l));
+    r.families.push_back(std::move(f));
+  }
+  std::stable_sort(r.families.begin(), r.families.end(), [](const Family& a, const Family& b) {
+    if (a.flagged != b.flagged) return a.flagged;
+    return a.effect > b.effect;
+  });
+  for (auto& [key, l] : lines) {
+    if (!kept(l)) continue;
     // Lines are in (probe, metric, stat) order: an identical statistic of
     // the same metric is already in r.lines.
     Line* twin = nullptr;
@@ -164,6 +217,11 @@ const char* mark(const Step& s) {
     case Verdict::undecided: return "?";
     default: return "";
   }
+}
+
+bool flagged(const Step& s) {
+  return s.present && (s.verdict == Verdict::regression || s.verdict == Verdict::improvement ||
+                       s.verdict == Verdict::change);
 }
 
 std::string value_text(const Cell& c, const std::string& unit) {
@@ -196,10 +254,17 @@ std::string counts(const compare::Result& r) {
 }
 
 std::string side_tag(size_t i) { return "[" + std::to_string(i + 1) + "]"; }
+std::string step_tag(size_t s) { return side_tag(s) + "->" + side_tag(s + 1); }
 
 bool same_machine(const Result& r) {
   for (auto& m : r.machines)
     if (m != r.machines.front()) return false;
+  return true;
+}
+
+bool same_basis(const Result& r) {
+  for (auto& s : r.steps)
+    if (s.basis != r.steps.front().basis) return false;
   return true;
 }
 
@@ -209,6 +274,163 @@ constexpr const char* kLegend =
     "[min, max]]. A step i -> i+1 is a comparison of the two sides (kperflab compare); "
     "R regression, I improvement, C change (no better direction), ? undecided.";
 
+}  // namespace
+
+// Every line with a flagged step (its flagged steps), by probe, largest
+// change first.
+std::vector<Pick> flagged_picks(const Result& r) {
+  std::vector<std::pair<double, Pick>> v;
+  for (auto& l : r.lines) {
+    Pick p{&l, {}};
+    double e = -1;
+    for (size_t s = 0; s < l.steps.size(); ++s)
+      if (flagged(l.steps[s])) p.steps.push_back(s), e = std::max(e, step_effect(l, s));
+    if (!p.steps.empty()) v.emplace_back(e, p);
+  }
+  std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) {
+    if (a.second.line->probe != b.second.line->probe)
+      return a.second.line->probe < b.second.line->probe;
+    return a.first > b.first;
+  });
+  std::vector<Pick> out;
+  for (auto& [e, p] : v) out.push_back(p);
+  return out;
+}
+
+// The `top` undecided steps of largest |change| over every line, grouped by
+// line (largest first); `total`: the undecided steps of every line.
+std::vector<Pick> undecided_picks(const Result& r, size_t& total) {
+  std::vector<std::tuple<double, size_t, size_t>> v;  // effect, line, step
+  for (size_t i = 0; i < r.lines.size(); ++i)
+    for (size_t s = 0; s < r.lines[i].steps.size(); ++s)
+      if (r.lines[i].steps[s].present && r.lines[i].steps[s].verdict == Verdict::undecided)
+        v.emplace_back(step_effect(r.lines[i], s), i, s);
+  total = v.size();
+  std::stable_sort(v.begin(), v.end(),
+                   [](auto& a, auto& b) { return std::get<0>(a) > std::get<0>(b); });
+  if (v.size() > r.top) v.resize(r.top);
+  std::vector<Pick> out;
+  std::map<size_t, size_t> at;  // line -> index in out
+  for (auto& [e, i, s] : v) {
+    auto [it, fresh] = at.emplace(i, out.size());
+    if (fresh) out.push_back({&r.lines[i], {}});
+    out[it->second].steps.push_back(s);
+  }
+  for (auto& p : out) std::sort(p.steps.begin(), p.steps.end());
+  return out;
+}
+
+namespace {
+
+std::string pick_text(const Pick& p, bool with_probe) {
+  std::string s = (with_probe ? printable(p.line->probe) + " " : "") + printable(p.line->metric) +
+                  " (" + p.line->stats() + "):";
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    size_t st = p.steps[i];
+    s += (i ? "; " : " ") + step_tag(st) + " ";
+    const Cell &a = p.line->cells[st], &b = p.line->cells[st + 1];
+    if (a.present && b.present)
+      s += report::fmt_value(a.median, p.line->unit) + " -> " +
+           report::fmt_value(b.median, p.line->unit) + " ";
+    s += step_text(p.line->steps[st]);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> findings(const Result& r,
+                                                          const std::string& arrow) {
+  std::map<std::string, std::vector<std::string>> per;  // probe -> per step
+  for (size_t s = 0; s < r.steps.size(); ++s)
+    for (auto& x : r.steps[s].rows) per[x.probe].resize(r.steps.size());
+  for (auto& [probe, v] : per)
+    for (size_t s = 0; s < r.steps.size(); ++s) {
+      size_t n[3] = {0, 0, 0};
+      const compare::Row* gm = nullptr;
+      for (auto& x : r.steps[s].rows) {
+        if (x.probe != probe) continue;
+        if (x.summary) gm = &x;
+        else if (x.verdict == Verdict::regression) ++n[0];
+        else if (x.verdict == Verdict::improvement) ++n[1];
+        else if (x.verdict == Verdict::change) ++n[2];
+      }
+      std::string t;
+      const char* what[] = {" R", " I", " C"};
+      for (int k = 0; k < 3; ++k)
+        if (n[k]) t += (t.empty() ? "" : ", ") + std::to_string(n[k]) + what[k];
+      if (gm) {
+        Step st{true, gm->verdict, gm->change, gm->p_adj};
+        t += (t.empty() ? "" : ", ") + std::string("gm ") + step_text(st);
+      }
+      // A step with nothing flagged and no geometric mean says nothing.
+      if (!t.empty()) v[s] = side_tag(s) + arrow + side_tag(s + 1) + " " + t;
+    }
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string quiet;
+  for (auto& [probe, v] : per) {
+    std::string t;
+    for (auto& x : v)
+      if (!x.empty()) t += (t.empty() ? "" : "; ") + x;
+    if (t.empty()) quiet += (quiet.empty() ? "" : ", ") + printable(probe);
+    else out.emplace_back(probe, t);
+  }
+  if (!quiet.empty()) out.emplace_back("nothing flagged", quiet);
+  return out;
+}
+
+namespace {
+
+constexpr const char* kFindings =
+    "Findings per probe and step (rows flagged: R regressions, I improvements, C changes; gm: "
+    "the probe's geometric mean of its lower-is-better rows):";
+
+// Every line with the value of each side (--all; as the report always was).
+void text_lines(std::ostringstream& o, const Result& r) {
+  std::string probe;
+  for (auto& l : r.lines) {
+    if (l.probe != probe) {
+      probe = l.probe;
+      size_t n = 0;
+      for (auto& x : r.lines) n += x.probe == probe;
+      o << "\n== " << printable(probe) << " (" << n << (n == 1 ? " line" : " lines") << ")\n";
+    }
+    report::wrap(o, printable(l.metric) + " (" + stat_text(l) + ")", "", "    ");
+    for (size_t i = 0; i < l.cells.size(); ++i) {
+      std::string s = side_tag(i) + " " + value_text(l.cells[i], l.unit);
+      if (i > 0 && l.steps[i - 1].present) s += "  " + step_text(l.steps[i - 1]);
+      report::wrap(o, s, "  ", "      ");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::vector<size_t>>> step_warnings(const Result& r) {
+  std::vector<std::pair<std::string, std::vector<size_t>>> out;
+  for (size_t s = 0; s < r.steps.size(); ++s)
+    for (auto& w : r.steps[s].warnings) {
+      auto it = std::find_if(out.begin(), out.end(), [&](auto& x) { return x.first == w; });
+      if (it == out.end()) out.push_back({w, {s}});
+      else it->second.push_back(s);
+    }
+  return out;
+}
+
+std::string steps_text(const std::vector<size_t>& steps, size_t nsteps, const std::string& arrow) {
+  if (steps.size() == nsteps && nsteps > 1) return "every step";
+  std::string t;
+  for (size_t s : steps) t += (t.empty() ? "" : ", ") + side_tag(s) + arrow + side_tag(s + 1);
+  return t;
+}
+
+namespace {
+// A step's warning without its examples (kperflab compare of the two sides
+// names them): three steps of "e.g. <three metric names>" fill a screen.
+std::string brief(const std::string& w) {
+  auto eg = w.find(", e.g. ");
+  return printable(eg == std::string::npos ? w : w.substr(0, eg));
+}
 }  // namespace
 
 std::string text(const Result& r) {
@@ -225,45 +447,81 @@ std::string text(const Result& r) {
   }
   o << "\nSteps (alpha " << r.alpha << ", Benjamini-Hochberg over the rows of each step, of the probes\n"
        "chosen with --probe or all):\n";
+  auto warnings = step_warnings(r);
+  // The basis and the warnings that several steps share are said once.
+  if (same_basis(r) && r.steps.size() > 1)
+    report::wrap(o, "basis of every step: " + report::basis_text(r.steps.front().basis), "  ",
+                 "    ");
+  for (auto& [w, steps] : warnings)
+    if (steps.size() > 1)
+      report::wrap(o, "warning (" + steps_text(steps, r.steps.size()) + "): " + brief(w), "  ",
+                   "    ");
   for (size_t s = 0; s < r.steps.size(); ++s) {
     const auto& st = r.steps[s];
     report::wrap(o, side_tag(s) + " -> " + side_tag(s + 1) + ": " + counts(st), "  ", "      ");
-    report::wrap(o, "basis: " + report::basis_text(st.basis), "      ", "        ");
+    if (!same_basis(r) || r.steps.size() == 1)
+      report::wrap(o, "basis: " + report::basis_text(st.basis), "      ", "        ");
+    if (!st.shifts.empty())
+      report::wrap(o, "common shift per unit (median over its rows): " + report::shifts_text(st),
+                   "      ", "        ");
     size_t shown = 0;
     for (auto& d : st.provenance) {
       if (d.measured) continue;
-      if (shown++ == 6) {
+      if (shown++ == 4) {
         o << "      (more differences: kperflab compare " << "the two sides)\n";
         break;
       }
       report::wrap(o, "differs: " + printable(d.field) + ": " + report::fmt_diff(d), "      ",
                    "        ");
     }
-    for (auto& w : st.warnings) report::wrap(o, "warning: " + w, "      ", "        ");
+    for (auto& [w, steps] : warnings)
+      if (steps.size() == 1 && steps[0] == s)
+        report::wrap(o, "warning: " + brief(w), "      ", "        ");
   }
-  o << "\n";
-  report::wrap(o, kLegend, "", "");
-  std::string probe;
-  size_t listed = 0;
-  for (auto& l : r.lines) {
-    if (l.probe != probe) {
-      probe = l.probe;
-      size_t n = 0;
-      for (auto& x : r.lines) n += x.probe == probe;
-      o << "\n== " << printable(probe) << " (" << n << (n == 1 ? " line" : " lines")
-        << (r.all ? "" : " with a flagged or undecided step") << ")\n";
-    }
-    ++listed;
-    report::wrap(o, printable(l.metric) + " (" + stat_text(l) + ")", "", "    ");
-    for (size_t i = 0; i < l.cells.size(); ++i) {
-      std::string s = side_tag(i) + " " + value_text(l.cells[i], l.unit);
-      if (i > 0 && l.steps[i - 1].present) s += "  " + step_text(l.steps[i - 1]);
-      report::wrap(o, s, "  ", "      ");
+  auto found = findings(r, "->");
+  if (!found.empty()) {
+    o << "\n";
+    report::wrap(o, kFindings, "", "");
+    for (auto& [probe, t] : found) report::wrap(o, printable(probe) + ": " + t, "  ", "      ");
+  }
+  if (r.all) {
+    o << "\n";
+    report::wrap(o, kLegend, "", "");
+    text_lines(o, r);
+    if (r.lines.empty()) o << "\nNo metric in any side.\n";
+    return o.str();
+  }
+  auto flagged_lines = flagged_picks(r);
+  size_t undecided = 0;
+  auto open = undecided_picks(r, undecided);
+  if (!flagged_lines.empty()) {
+    o << "\n";
+    report::wrap(o, "Flagged steps, every one, largest change first (R regression, I "
+                    "improvement, C change; --all lists every side's value):", "", "");
+    std::string probe;
+    for (auto& p : flagged_lines) {
+      if (p.line->probe != probe) {
+        probe = p.line->probe;
+        size_t n = 0;
+        for (auto& x : flagged_lines) n += x.line->probe == probe;
+        o << "== " << printable(probe) << " (" << n << (n == 1 ? " line" : " lines") << ")\n";
+      }
+      report::wrap(o, pick_text(p, false), "", "    ");
     }
   }
-  if (!listed)
-    o << "\nNo step flagged a change or left one undecided"
-      << (r.all ? "" : " (--all lists every metric's median across the series)") << ".\n";
+  if (!open.empty()) {
+    o << "\n";
+    size_t shown = 0;
+    for (auto& p : open) shown += p.steps.size();
+    report::wrap(o, "Largest undecided steps (" + std::to_string(shown) + " of " +
+                        std::to_string(undecided) +
+                        "; changed by more than their minimum effect, not significant; --all "
+                        "lists every line):", "", "");
+    for (auto& p : open) report::wrap(o, pick_text(p, true), "", "    ");
+  }
+  if (flagged_lines.empty() && open.empty())
+    o << "\nNo step flagged a change or left one undecided (--all lists every metric's median "
+         "across\nthe series).\n";
   return o.str();
 }
 
@@ -275,6 +533,28 @@ std::string md(const std::string& s) {
     o += c;
   }
   return o;
+}
+
+void md_head(std::ostringstream& o, const Result& r, bool with_probe) {
+  o << "|" << (with_probe ? " probe |" : "") << " metric (stat) |";
+  for (size_t i = 0; i < r.labels.size(); ++i) o << " " << side_tag(i) << " |";
+  o << "\n|" << (with_probe ? "---|" : "") << "---|";
+  for (size_t i = 0; i < r.labels.size(); ++i) o << "---:|";
+  o << "\n";
+}
+
+void md_line(std::ostringstream& o, const Line& l, bool with_probe) {
+  o << "|" << (with_probe ? " " + md(l.probe) + " |" : "") << " `" << printable(l.metric)
+    << "` (" << stat_text(l) << ") |";
+  for (size_t i = 0; i < l.cells.size(); ++i) {
+    o << " " << md(value_text(l.cells[i], l.unit));
+    if (i > 0 && l.steps[i - 1].present && *mark(l.steps[i - 1]))
+      o << "<br>**" << step_text(l.steps[i - 1]) << "**";
+    else if (i > 0 && l.steps[i - 1].present)
+      o << "<br>" << step_text(l.steps[i - 1]);
+    o << " |";
+  }
+  o << "\n";
 }
 }  // namespace
 
@@ -294,32 +574,44 @@ std::string markdown(const Result& r) {
   for (size_t s = 0; s < r.steps.size(); ++s)
     o << "| " << side_tag(s) << " → " << side_tag(s + 1) << " | " << counts(r.steps[s]) << " | "
       << md(report::basis_text(r.steps[s].basis)) << " |\n";
-  for (size_t s = 0; s < r.steps.size(); ++s)
-    for (auto& w : r.steps[s].warnings)
-      o << "\n> " << side_tag(s) << " → " << side_tag(s + 1) << " warning: " << md(w) << "\n";
-  o << "\n" << kLegend << "\n";
-  std::string probe;
-  for (auto& l : r.lines) {
-    if (l.probe != probe) {
-      probe = l.probe;
-      o << "\n## " << md(probe) << "\n\n| metric (stat) |";
-      for (size_t i = 0; i < r.labels.size(); ++i) o << " " << side_tag(i) << " |";
-      o << "\n|---|";
-      for (size_t i = 0; i < r.labels.size(); ++i) o << "---:|";
-      o << "\n";
-    }
-    o << "| `" << printable(l.metric) << "` (" << stat_text(l) << ") |";
-    for (size_t i = 0; i < l.cells.size(); ++i) {
-      o << " " << md(value_text(l.cells[i], l.unit));
-      if (i > 0 && l.steps[i - 1].present && *mark(l.steps[i - 1]))
-        o << "<br>**" << step_text(l.steps[i - 1]) << "**";
-      else if (i > 0 && l.steps[i - 1].present)
-        o << "<br>" << step_text(l.steps[i - 1]);
-      o << " |";
-    }
-    o << "\n";
+  for (auto& [w, steps] : step_warnings(r))
+    o << "\n> " << steps_text(steps, r.steps.size(), " → ") << " warning: " << md(w) << "\n";
+  auto found = findings(r, " → ");
+  if (!found.empty()) {
+    o << "\n## Findings\n\n" << kFindings << "\n\n| probe | per step |\n|---|---|\n";
+    for (auto& [probe, t] : found) o << "| " << md(probe) << " | " << md(t) << " |\n";
   }
-  if (r.lines.empty()) o << "\nNo step flagged a change.\n";
+  o << "\n" << kLegend << "\n";
+  if (r.all) {
+    std::string probe;
+    for (auto& l : r.lines) {
+      if (l.probe != probe) {
+        probe = l.probe;
+        o << "\n## " << md(probe) << "\n\n";
+        md_head(o, r, false);
+      }
+      md_line(o, l, false);
+    }
+    if (r.lines.empty()) o << "\nNo metric in any side.\n";
+    return o.str();
+  }
+  auto flagged_lines = flagged_picks(r);
+  size_t undecided = 0;
+  auto open = undecided_picks(r, undecided);
+  if (!flagged_lines.empty()) {
+    o << "\n## Flagged\n\nEvery line with a flagged step, largest change first.\n\n";
+    md_head(o, r, true);
+    for (auto& p : flagged_lines) md_line(o, *p.line, true);
+  }
+  if (!open.empty()) {
+    size_t shown = 0;
+    for (auto& p : open) shown += p.steps.size();
+    o << "\n## Largest undecided\n\n" << shown << " of " << undecided
+      << " undecided steps, largest change first (--all lists every line).\n\n";
+    md_head(o, r, true);
+    for (auto& p : open) md_line(o, *p.line, true);
+  }
+  if (flagged_lines.empty() && open.empty()) o << "\nNo step flagged a change.\n";
   return o.str();
 }
 

@@ -19,6 +19,7 @@ namespace kperflab::series {
 struct Options {
   compare::Options compare;  // each step's comparison
   bool all = false;  // list every p50/value line, not only those with a flagged or undecided step
+  size_t top = 20;   // undecided steps listed by text and Markdown without `all`
 };
 
 // One side's value of a line: the median over its units (the boots when the
@@ -55,6 +56,22 @@ struct Line {
   std::string stats() const;
 };
 
+// A metric of a probe with the lines the site plots together: its p50 and
+// p99 (p90 where p99 was left out, too few samples), or its value; with the
+// largest effect among its listed lines.
+struct Family {
+  std::string probe, metric, unit;
+  std::vector<Line> lines;  // p50 and p99 (or p90), or value (those present)
+  double effect = 0;        // report::effect_rank of its largest flagged or undecided step
+  bool flagged = false;
+};
+
+// A step's |change| for ranking (report::effect_rank: NaN last); where the
+// change is NaN (no variance on a side), of the ratio of the medians shown.
+double step_effect(const Line& l, size_t step);
+// A line's largest step_effect over its flagged or undecided steps.
+double effect(const Line& l);
+
 struct Result {
   std::vector<std::string> labels;    // per side, as given (path or selector)
   std::vector<std::string> machines;  // per side (report::machine)
@@ -62,9 +79,37 @@ struct Result {
   std::vector<size_t> reps, boots;    // per side
   std::vector<compare::Result> steps;
   std::vector<Line> lines;  // by probe, metric, stat
+  // Every metric with a listed line, flagged first, then by effect.
+  std::vector<Family> families;
   double alpha = 0.05;
   bool all = false;
+  size_t top = 20;
 };
+
+// What the default text, Markdown and probe pages list of a line: some of
+// its steps.
+struct Pick {
+  const Line* line;
+  std::vector<size_t> steps;
+};
+// Every line with a flagged step (its flagged steps), by probe, largest
+// change first: all of them, whatever their number.
+std::vector<Pick> flagged_picks(const Result& r);
+// The r.top undecided steps of largest |change| over every line, grouped by
+// line, largest first; `total`: the undecided steps of every line.
+std::vector<Pick> undecided_picks(const Result& r, size_t& total);
+// Per probe, per step: the rows flagged and the probe's geometric-mean row
+// ("[1]->[2] 2 R, gm +3.1% ?; ..."); the probes with neither in any step
+// last, as one entry ("nothing flagged", "cpumask, ipi").
+std::vector<std::pair<std::string, std::string>> findings(const Result& r,
+                                                          const std::string& arrow);
+
+// Warnings of the steps, each said once: the text and the steps (indices)
+// that gave it, in the order first seen.
+std::vector<std::pair<std::string, std::vector<size_t>>> step_warnings(const Result& r);
+// "[1] -> [2], [3] -> [4]", or "every step".
+std::string steps_text(const std::vector<size_t>& steps, size_t nsteps,
+                       const std::string& arrow = " -> ");
 
 // Throws std::invalid_argument with fewer than two sides.
 Result build(const std::vector<const compare::Side*>& sides, const Options& opt);

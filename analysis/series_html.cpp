@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The series as a static HTML site: index.html (sides, steps, what differs
-// per step, a summary per probe) and one page per probe (a plot per line:
-// medians with their intervals across the series, the flagged steps
-// coloured; CPU matrices of every side on one colour scale). No scripts, no
+// The series as a static HTML site: index.html (sides, steps, warnings once,
+// what differs per step, a summary per probe) and one page per probe (its
+// findings and flagged lines first, then a plot per metric with its p50 and
+// p99 across the series, flagged metrics first and then by effect; CPU
+// matrices of every side on one colour scale). No scripts, no
 // external resources: the directory can be published as it is.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -39,65 +41,86 @@ std::string short_label(const std::string& s) {
   return p.size() > 16 ? p.substr(0, 15) + "~" : p;
 }
 
-// Medians (dots) with their intervals (whiskers) at evenly spaced sides;
-// each step a segment coloured by its verdict.
-std::string line_plot(const Line& l, const Result& r) {
-  const size_t n = l.cells.size();
-  const int L = 70, R = 16, T = 28, B = 46, W = std::max(360, L + R + 110 * static_cast<int>(n)),
-            H = 230;
+const char* stat_colour(size_t i) {
+  static const char* c[] = {"#1f4fa0", "#8e44ad", "#2a9d8f", "#6b6b6b"};
+  return c[std::min<size_t>(i, 3)];
+}
+
+// A metric's p50 and p99 (or its value) across the series: per line the
+// medians (dots) with their intervals (whiskers) joined by a line in the
+// statistic's colour; a flagged step drawn over in its verdict's colour
+// with its letter. Legend at the right, outside the plot area.
+std::string family_plot(const Family& fam, const Result& r) {
+  const size_t n = r.labels.size();
   double y0 = INFINITY, y1 = -INFINITY;
-  for (auto& c : l.cells)
-    if (c.present) y0 = std::min(y0, c.lo), y1 = std::max(y1, c.hi);
+  for (auto& l : fam.lines)
+    for (auto& c : l.cells)
+      if (c.present) y0 = std::min(y0, c.lo), y1 = std::max(y1, c.hi);
   if (!std::isfinite(y0)) return "";
-  double pad = (y1 - y0) * 0.1;
-  if (pad == 0) pad = std::fabs(y1) * 0.05 + 1e-9;
-  y0 = y0 >= 0 ? std::max(0.0, y0 - pad) : y0 - pad;  // no negative axis for positive values
-  y1 += pad;
-  auto px = [&](size_t i) { return L + (W - L - R) * (i + 0.5) / static_cast<double>(n); };
-  auto py = [&](double y) { return H - B - (y - y0) / (y1 - y0) * (H - T - B); };
+  report::Frame f;
+  f.w = std::max(520, f.l + f.r + 90 * static_cast<int>(n));
+  f.b = 54;
+  std::string stats;
+  for (auto& l : fam.lines) stats += (stats.empty() ? "" : ", ") + l.stats();
+  f.title = fam.metric + " (" + stats + ")";
+  f.xlabel = "side";
+  f.ylabel = report::is_time_unit(fam.unit) ? "latency"
+             : fam.unit.empty()            ? "value"
+                                           : "value (" + fam.unit + ")";
+  f.x = {0.5, n + 0.5, {}};
+  for (size_t i = 0; i < n; ++i) f.x.at.push_back(i + 1.0), f.xtick_text.push_back("[" + std::to_string(i + 1) + "]");
+  // Log scale when the statistics lie more than a factor 20 apart.
+  f.ylog = y0 > 0 && y1 / y0 > 20;
+  f.y = f.ylog ? report::log_ticks(y0, y1) : report::linear_ticks(y0, y1);
+  for (double v : f.y.at) f.ytick_text.push_back(report::fmt_value(v, fam.unit));
   std::ostringstream o;
-  o << "<figure><svg width='" << W << "' height='" << H << "' viewBox='0 0 " << W << " " << H
-    << "' xmlns='http://www.w3.org/2000/svg'><rect width='100%' height='100%' fill='#fff'/>"
-    << "<text x='" << L << "' y='16' font-size='12'>" << esc(l.metric + " (" + l.stats() + ")")
-    << "</text><line x1='" << L << "' y1='" << T << "' x2='" << L << "' y2='" << H - B
-    << "' stroke='#444'/><line x1='" << L << "' y1='" << H - B << "' x2='" << W - R << "' y2='"
-    << H - B << "' stroke='#444'/>";
-  for (int i = 0; i <= 4; ++i) {
-    double v = y0 + (y1 - y0) * i / 4;
-    o << "<text x='" << L - 4 << "' y='" << py(v) + 3 << "' font-size='10' text-anchor='end'>"
-      << esc(report::fmt_value(v, l.unit)) << "</text><line x1='" << L << "' x2='" << W - R
-      << "' y1='" << py(v) << "' y2='" << py(v) << "' stroke='#eee'/>";
-  }
-  for (size_t i = 0; i + 1 < n; ++i) {
-    const Cell &a = l.cells[i], &b = l.cells[i + 1];
-    if (!a.present || !b.present) continue;
-    bool flagged = l.steps[i].present && l.steps[i].verdict != Verdict::unchanged &&
-                   l.steps[i].verdict != Verdict::undecided;
-    o << "<line x1='" << px(i) << "' y1='" << py(a.median) << "' x2='" << px(i + 1) << "' y2='"
-      << py(b.median) << "' stroke='" << step_colour(l.steps[i]) << "' stroke-width='"
-      << (flagged ? 3 : 1.5) << "'><title>"
-      << esc(report::fmt_change(l.steps[i].change) + " " +
-             compare::to_string(l.steps[i].verdict))
-      << "</title></line>";
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const Cell& c = l.cells[i];
-    o << "<text x='" << px(i) << "' y='" << H - B + 14 << "' font-size='10' text-anchor='middle'>["
-      << i + 1 << "]</text><text x='" << px(i) << "' y='" << H - B + 27
+  o << f.open();
+  for (size_t i = 0; i < n; ++i)
+    o << "<text x='" << f.px(i + 1.0) << "' y='" << f.h - f.b + 25
       << "' font-size='9' text-anchor='middle'>" << esc(short_label(r.labels[i])) << "</text>";
-    if (!c.present) continue;
-    double x = px(i);
-    o << "<line x1='" << x << "' x2='" << x << "' y1='" << py(c.lo) << "' y2='" << py(c.hi)
-      << "' stroke='#1f4fa0'/><line x1='" << x - 5 << "' x2='" << x + 5 << "' y1='" << py(c.lo)
-      << "' y2='" << py(c.lo) << "' stroke='#1f4fa0'/><line x1='" << x - 5 << "' x2='" << x + 5
-      << "' y1='" << py(c.hi) << "' y2='" << py(c.hi) << "' stroke='#1f4fa0'/><circle cx='" << x
-      << "' cy='" << py(c.median) << "' r='3.5' fill='#1f4fa0'><title>"
-      << esc(report::fmt_value(c.median, l.unit) + (c.ci ? " (95% CI " : " (range ") +
-             report::fmt_value(c.lo, l.unit) + " .. " + report::fmt_value(c.hi, l.unit) +
-             ", n " + std::to_string(c.n) + ")")
-      << "</title></circle>";
+  std::set<Verdict> seen;
+  for (size_t k = 0; k < fam.lines.size(); ++k) {
+    const Line& l = fam.lines[k];
+    const char* colour = stat_colour(k);
+    for (size_t i = 0; i + 1 < n; ++i) {
+      const Cell &a = l.cells[i], &b = l.cells[i + 1];
+      if (!a.present || !b.present) continue;
+      const Step& st = l.steps[i];
+      bool flag = st.present && st.verdict != Verdict::unchanged && st.verdict != Verdict::undecided;
+      double xa = f.px(i + 1.0), ya = f.py(a.median), xb = f.px(i + 2.0), yb = f.py(b.median);
+      o << "<line x1='" << xa << "' y1='" << ya << "' x2='" << xb << "' y2='" << yb
+        << "' stroke='" << (flag ? step_colour(st) : colour) << "' stroke-width='"
+        << (flag ? 3.5 : 1.6) << "'><title>"
+        << esc(l.stats() + " " + report::fmt_change(st.change) + " " +
+               (st.present ? compare::to_string(st.verdict) : "not compared"))
+        << "</title></line>";
+      if (flag) {
+        seen.insert(st.verdict);
+        const char* letter = st.verdict == Verdict::regression    ? "R"
+                             : st.verdict == Verdict::improvement ? "I"
+                                                                  : "C";
+        o << "<text x='" << (xa + xb) / 2 << "' y='" << (ya + yb) / 2 - 6 << "' fill='"
+          << step_colour(st) << "' font-size='11' font-weight='bold' text-anchor='middle'>"
+          << letter << "</text>";
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const Cell& c = l.cells[i];
+      if (!c.present) continue;
+      double x = f.px(i + 1.0) + (k - (fam.lines.size() - 1) / 2.0) * 4;  // stats side by side
+      o << "<line x1='" << x << "' x2='" << x << "' y1='" << f.py(c.lo) << "' y2='" << f.py(c.hi)
+        << "' stroke='" << colour << "'/><circle cx='" << x << "' cy='" << f.py(c.median)
+        << "' r='3.5' fill='" << colour << "'><title>"
+        << esc(l.stats() + " " + report::fmt_value(c.median, l.unit) +
+               (c.ci ? " (95% CI " : " (range ") + report::fmt_value(c.lo, l.unit) + " .. " +
+               report::fmt_value(c.hi, l.unit) + ", n " + std::to_string(c.n) + ")")
+        << "</title></circle>";
+    }
+    f.legend.emplace_back(l.stats(), colour);
   }
-  o << "</svg></figure>";
+  for (Verdict v : seen)
+    f.legend.emplace_back(compare::to_string(v), step_colour(Step{true, v, 0, 1}));
+  o << f.close();
   return o.str();
 }
 
@@ -148,6 +171,26 @@ std::string heatmaps(const std::string& probe, const std::vector<const compare::
   return out;
 }
 
+// Lines with each side's median and each step's change, coloured by verdict.
+void line_table(std::ostringstream& p, const std::vector<const Line*>& lines, const Result& r) {
+  p << "<table><tr><th>metric</th><th>stat</th>";
+  for (size_t i = 0; i < r.labels.size(); ++i) p << "<th>[" << i + 1 << "]</th>";
+  p << "</tr>";
+  for (auto* l : lines) {
+    p << "<tr><td><code>" << esc(l->metric) << "</code></td><td>" << esc(l->stats()) << "</td>";
+    for (size_t i = 0; i < l->cells.size(); ++i) {
+      const Cell& c = l->cells[i];
+      p << "<td>" << (c.present ? esc(report::fmt_value(c.median, l->unit)) : std::string("-"));
+      if (i > 0 && l->steps[i - 1].present)
+        p << "<br><span class='" << compare::to_string(l->steps[i - 1].verdict) << "'>"
+          << report::fmt_change(l->steps[i - 1].change) << "</span>";
+      p << "</td>";
+    }
+    p << "</tr>";
+  }
+  p << "</table>";
+}
+
 }  // namespace
 
 std::vector<fs::path> html_site(const Result& r, const std::vector<const compare::Side*>& sides,
@@ -169,6 +212,12 @@ std::vector<fs::path> html_site(const Result& r, const std::vector<const compare
 
   std::map<std::string, std::vector<const Line*>> by_probe;
   for (auto& l : r.lines) by_probe[l.probe].push_back(&l);
+  // Ordered by effect, not by name: flagged lines first, then the largest change.
+  for (auto& [probe, lines] : by_probe)
+    std::stable_sort(lines.begin(), lines.end(), [](const Line* a, const Line* b) {
+      if (a->flagged() != b->flagged()) return a->flagged();
+      return effect(*a) > effect(*b);
+    });
   std::vector<fs::path> written;
   auto put = [&](const std::string& name, const std::string& text) {
     write_output_file(dir / name, text, true, inputs);
@@ -193,9 +242,10 @@ std::vector<fs::path> html_site(const Result& r, const std::vector<const compare
       << r.steps[s].rows.size() << "</td><td>" << esc(report::basis_text(r.steps[s].basis))
       << "</td></tr>";
   o << "</table>";
-  for (size_t s = 0; s < r.steps.size(); ++s)
-    for (auto& w : r.steps[s].warnings)
-      o << "<p class='warn'>" << step_name(s) << " warning: " << esc(w) << "</p>";
+  // A warning several steps gave is said once, with the steps.
+  for (auto& [w, steps] : step_warnings(r))
+    o << "<p class='warn'>" << esc(steps_text(steps, r.steps.size(), " → ")) << " warning: "
+      << esc(w) << "</p>";
   o << "<h2>Probes</h2><table><tr><th>probe</th><th>lines listed</th>";
   for (size_t s = 0; s < r.steps.size(); ++s) o << "<th>" << step_name(s) << " R / I</th>";
   o << "</tr>";
@@ -225,30 +275,48 @@ std::vector<fs::path> html_site(const Result& r, const std::vector<const compare
   o << "</body></html>\n";
   put("index.html", o.str());
 
+  auto found = findings(r, " → ");
+  auto flagged_all = flagged_picks(r);
   for (auto& [probe, lines] : by_probe) {
     std::ostringstream p;
     p << head("kperflab series: " + probe) << "<p><a href='index.html'>series index</a></p><h1>"
-      << esc(probe) << "</h1><p>Dots: the median over a side's units (boots when it has several, "
-         "else repetitions); whiskers: its 95% CI from 6 units on, else the range. Segments: "
-         "red regression, green improvement, orange change, grey unchanged or undecided.</p>";
-    for (auto* l : lines) p << line_plot(*l, r);
-    p << "<table><tr><th>metric</th><th>stat</th>";
-    for (size_t i = 0; i < r.labels.size(); ++i) p << "<th>[" << i + 1 << "]</th>";
-    p << "</tr>";
-    for (auto* l : lines) {
-      p << "<tr><td><code>" << esc(l->metric) << "</code></td><td>" << esc(l->stats()) << "</td>";
-      for (size_t i = 0; i < l->cells.size(); ++i) {
-        const Cell& c = l->cells[i];
-        p << "<td>"
-          << (c.present ? esc(report::fmt_value(c.median, l->unit)) : std::string("-"));
-        if (i > 0 && l->steps[i - 1].present)
-          p << "<br><span class='" << compare::to_string(l->steps[i - 1].verdict) << "'>"
-            << report::fmt_change(l->steps[i - 1].change) << "</span>";
-        p << "</td>";
-      }
-      p << "</tr>";
+      << esc(probe) << "</h1>";
+    // What was found and the flagged lines first, then the plots.
+    p << "<h2>Findings</h2>";
+    bool said = false;
+    for (auto& [fp, t] : found)
+      if (fp == probe) p << "<p>" << esc(t) << "</p>", said = true;
+    if (!said) p << "<p>No step flagged a row of this probe.</p>";
+    p << "<p><small>Rows flagged per step: R regressions, I improvements, C changes; gm: the "
+         "probe's geometric mean of its lower-is-better rows. Warnings of the steps: "
+         "<a href='index.html'>series index</a>.</small></p>";
+    std::vector<const Line*> flagged_lines, open_lines;
+    for (auto& pk : flagged_all)
+      if (pk.line->probe == probe) flagged_lines.push_back(pk.line);
+    for (auto* l : lines)  // this probe's undecided lines, largest first
+      if (!l->flagged() && l->listed()) open_lines.push_back(l);
+    std::stable_sort(open_lines.begin(), open_lines.end(),
+                     [](const Line* a, const Line* b) { return effect(*a) > effect(*b); });
+    size_t open_total = open_lines.size();
+    if (open_lines.size() > r.top) open_lines.resize(r.top);
+    p << "<h2>Flagged lines</h2>";
+    if (flagged_lines.empty()) p << "<p>No step flagged a line of this probe.</p>";
+    else line_table(p, flagged_lines, r);
+    if (!open_lines.empty()) {
+      p << "<h2>Largest undecided lines</h2><p>" << open_lines.size() << " of " << open_total
+        << ", largest change first (changed by more than their minimum effect, not "
+           "significant).</p>";
+      line_table(p, open_lines, r);
     }
-    p << "</table>";
+    p << "<h2>Plots</h2><p>One plot per metric, its p50 and p99 (or its value), flagged "
+         "metrics first, then by the largest change. Dots: the median over a side's units "
+         "(boots when it has several, else repetitions); whiskers: its 95% CI from 6 units on, "
+         "else the range. A flagged step is drawn in its verdict's colour: red regression, "
+         "green improvement, orange change.</p>";
+    for (auto& fam : r.families)
+      if (fam.probe == probe) p << family_plot(fam, r);
+    p << "<h2>Every line</h2>";
+    line_table(p, lines, r);
     std::string hm = heatmaps(probe, sides);
     if (!hm.empty()) p << "<h2>CPU matrices</h2>" << hm;
     p << "</body></html>\n";

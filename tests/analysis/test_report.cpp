@@ -6,13 +6,16 @@
 // bundle, measured values apart from provenance.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <regex>
 #include <sstream>
 
 #include "analysis/compare.h"
+#include "analysis/html_parts.h"
 #include "analysis/report.h"
 #include "golden.h"
+#include "plots.h"
 #include "synth.h"
 #include "tests/common/tmpdir.h"
 
@@ -352,7 +355,123 @@ TEST(Report, SweepPlotsKeepTheMetricUnit) {
   EXPECT_NE(html.find(">374.8ns<"), std::string::npos) << html;
   EXPECT_EQ(html.find("374.8us"), std::string::npos);
   EXPECT_NE(html.find(">p50 (1/s)<"), std::string::npos);
-  EXPECT_NE(html.find(">CPUs<"), std::string::npos);
+  // Each sweep's axis is named by its own parameter, never "CPUs".
+  EXPECT_NE(html.find("class='xlabel'") , std::string::npos);
+  EXPECT_NE(html.find(">threads</text>"), std::string::npos) << html;
+  EXPECT_NE(html.find(">targets</text>"), std::string::npos) << html;
+  EXPECT_EQ(html.find(">CPUs<"), std::string::npos);
+}
+
+using namespace kperflab::testing::plots;
+
+TEST(Report, TicksAreRound) {
+  auto t = report::linear_ticks(0.209, 0.9641);
+  for (double v : t.at) EXPECT_LE(sig_digits(std::to_string(v).substr(0, 8)), 2) << v;
+  EXPECT_LE(t.lo, 0.209);
+  EXPECT_GE(t.hi, 0.9641);
+  auto c = report::linear_ticks(1, 4, 5, true);  // CPU counts: 1, 2, 3, 4 or 0, 2, 4
+  for (double v : c.at) EXPECT_EQ(v, std::round(v)) << v;
+  auto l = report::log_ticks(0.209, 950);
+  for (double v : l.at) EXPECT_TRUE(one_two_five(v)) << v;
+  EXPECT_GE(l.at.size(), 3u);
+  auto narrow = report::log_ticks(372, 391);  // less than a 1-2-5 step: linear inside
+  EXPECT_GE(narrow.at.size(), 2u);
+  for (double v : narrow.at) EXPECT_TRUE(v >= 372 && v <= 391) << v;
+}
+
+// Chromium showed, on an A/A compare of two bundles: "CPUs" under a
+// threads=* sweep, ticks 1, 1.25, 1.5 for CPU counts, 0.4489ns, and the
+// legend on the curves. Every plot: its axis titles, round ticks (integers
+// for counts), the legend right of the plot area.
+TEST(Report, PlotsHaveRoundTicksNamedAxesAndTheLegendOutside) {
+  Tmp t;
+  Side a = Side::load(write_synth_bundle(t.p / "a", small()));
+  Side b = Side::load(write_synth_bundle(t.p / "b", small()));
+  Result r = kperflab::compare::compare(a, b, {});
+  auto proto = r.rows.front();
+  for (int n : {1, 2, 3}) {
+    auto x = proto;
+    x.probe = "cpumask", x.stat = "p50", x.unit = "ps";
+    x.metric = "create_release/threads=" + std::to_string(n);
+    x.base_median = 209 + n * 123.7, x.cand_median = 448.9 + n * 251.3;
+    r.rows.push_back(x);
+    x.probe = "membarrier", x.unit = "ns";
+    x.metric = "private_expedited/callers=" + std::to_string(n) + "/latency";
+    r.rows.push_back(x);
+  }
+  auto html = render(a, b, r).html;
+  auto ps = plots(html);
+  ASSERT_GE(ps.size(), 3u) << html;
+  bool sweep_threads = false, sweep_callers = false, cdf = false;
+  for (auto& p : ps) {
+    std::string what = "plot " + p.xl + " / " + p.yl;
+    EXPECT_FALSE(p.xl.empty()) << what;
+    EXPECT_FALSE(p.yl.empty()) << what;
+    EXPECT_NE(p.xl, "CPUs") << what;
+    expect_legend_outside(p, what);
+    expect_round_ticks(p.yt, false, what + " y");
+    if (p.xl == "threads" || p.xl == "callers") {
+      (p.xl == "threads" ? sweep_threads : sweep_callers) = true;
+      for (auto& x : p.xt) EXPECT_EQ(x.find('.'), std::string::npos) << what << ": count " << x;
+      expect_round_ticks(p.xt, false, what + " x");
+    } else {
+      cdf = true;
+      expect_round_ticks(p.xt, true, what + " x (log)");
+    }
+  }
+  EXPECT_TRUE(sweep_threads && sweep_callers && cdf);
+  // The findings and the rows come before any plot.
+  EXPECT_LT(html.find("<h2>Findings</h2>"), html.find("<svg"));
+  EXPECT_LT(html.find("<h2>Rows</h2>"), html.find("<svg"));
+}
+
+// Without --all: every flagged row whatever their number, the geometric
+// means, and the 20 largest undecided; with --all every row.
+TEST(Report, DefaultListsEveryFlaggedRowAndTheLargestUndecided) {
+  Tmp t;
+  Side a = Side::load(write_synth_bundle(t.p / "a", small()));
+  Side b = Side::load(write_synth_bundle(t.p / "b", small()));
+  Result r = kperflab::compare::compare(a, b, {});
+  auto proto = r.rows.front();
+  proto.note.clear();
+  r.rows.clear();
+  for (int i = 0; i < 600; ++i) {
+    auto x = proto;
+    x.metric = "m" + std::to_string(i) + "x";  // "m5x" is in no other name
+    x.verdict = i < 130 ? Verdict::regression : i < 150 ? Verdict::improvement
+              : i < 450 ? Verdict::undecided : Verdict::unchanged;
+    x.change = 0.001 * (i + 1);
+    if (x.verdict == Verdict::undecided) x.note = "one unit a side: not decided";
+    r.rows.push_back(x);
+  }
+  auto gm = proto;
+  gm.metric = "geomean", gm.stat = "gm", gm.summary = true, gm.verdict = Verdict::unchanged;
+  r.rows.push_back(gm);
+  report::Input in{&a, {&b}, {r}, false, 0.05};
+  for (auto* f : {&report::text, &report::markdown, &report::terminal, &report::html}) {
+    std::string out = (*f)(in);
+    for (int i = 0; i < 150; ++i)
+      EXPECT_NE(out.find("m" + std::to_string(i) + "x"), std::string::npos) << "flagged m" << i;
+    // The largest undecided (m449 .. m430) are listed, the smaller not.
+    EXPECT_NE(out.find("m449x"), std::string::npos);
+    EXPECT_NE(out.find("m430x"), std::string::npos);
+    EXPECT_EQ(out.find("m429x"), std::string::npos);
+    EXPECT_EQ(out.find("m450x"), std::string::npos);  // unchanged
+    EXPECT_NE(out.find("geomean"), std::string::npos);
+    EXPECT_NE(out.find("280 more undecided rows"), std::string::npos);
+  }
+  std::string text = report::text(in);
+  EXPECT_EQ(count(text, "\nundecided "), 20u);
+  EXPECT_EQ(count(text, "one unit a side: not decided"), 1u) << "a note said per row";
+  EXPECT_EQ(count(text, "; note 1"), 20u);
+  expect_text_fits(text, "text");
+  in.all_rows = true;
+  text = report::text(in);
+  for (int i = 0; i < 600; ++i)
+    EXPECT_NE(text.find("m" + std::to_string(i) + "x"), std::string::npos) << "--all: m" << i;
+  EXPECT_EQ(text.find("more undecided"), std::string::npos);
+  in.all_rows = false, in.top = 0;
+  EXPECT_NE(report::text(in).find("300 more undecided rows"), std::string::npos);
 }
 
 // Heatmaps: the per-cell median over every repetition of a side, both sides

@@ -14,6 +14,7 @@
 #include "analysis/compare.h"
 #include "analysis/series.h"
 #include "golden.h"
+#include "plots.h"
 #include "synth.h"
 #include "tests/common/tmpdir.h"
 
@@ -172,16 +173,121 @@ TEST(SeriesSite, IndexLinksAPagePerProbeAndRefusesToOverwrite) {
   EXPECT_EQ(page.find("http://") == std::string::npos ||
                 page.find("http://") == page.find("http://www.w3.org/2000/svg"),
             true) << "an external resource";
-  // One dot per side per listed line.
-  size_t dots = 0;
+  // One plot per metric (its p50 and p99 together), a dot per side and
+  // statistic.
+  size_t dots = 0, want = 0, svgs = 0;
   for (size_t at = 0; (at = page.find("<circle", at)) != std::string::npos; ++at) ++dots;
-  EXPECT_EQ(dots, r.lines.size() * 4);
+  for (size_t at = 0; (at = page.find("<svg", at)) != std::string::npos; ++at) ++svgs;
+  for (auto& fam : r.families)
+    for (auto& l : fam.lines)
+      for (auto& c : l.cells) want += c.present;
+  EXPECT_EQ(dots, want);
+  EXPECT_EQ(svgs, r.families.size());
   EXPECT_NE(page.find("stroke='#c0181c'"), std::string::npos) << "no regression segment";
   EXPECT_THROW(series::html_site(r, f.ptrs, site, false), std::invalid_argument);
   EXPECT_NO_THROW(series::html_site(r, f.ptrs, site, true));
   // Never into a bundle.
   fs::path bundle = f.sides[0].bundles[0].dir;
   EXPECT_THROW(series::html_site(r, f.ptrs, bundle / "site", true), std::invalid_argument);
+}
+
+// A probe page opens with its findings and flagged lines; then one plot per
+// metric with its p50 and p99 (here p90) as two lines, flagged metrics first, then by
+// effect; named axes, round ticks, the legend outside the plot area.
+TEST(SeriesSite, ProbePagesOpenWithFindingsAndPlotAMetricPerPlot) {
+  Fixture f;
+  auto r = series::build(f.ptrs, {});
+  fs::path site = f.tmp.path / "site";
+  series::html_site(r, f.ptrs, site, false);
+  std::string page = slurp(site / "probe-synth.html");
+  size_t svg = page.find("<svg");
+  ASSERT_NE(svg, std::string::npos);
+  EXPECT_LT(page.find("<h2>Findings</h2>"), svg);
+  EXPECT_LT(page.find("<h2>Flagged lines</h2>"), svg);
+  EXPECT_LT(page.find("op0/latency"), svg) << "the flagged lines come after the plots";
+  // op0/latency and op1/latency: their p50 and p99 in one plot each.
+  ASSERT_FALSE(r.families.empty());
+  for (size_t i = 1; i < r.families.size(); ++i) {
+    const auto &a = r.families[i - 1], &b = r.families[i];
+    EXPECT_TRUE(a.flagged >= b.flagged && (a.flagged != b.flagged || a.effect >= b.effect))
+        << a.metric << " before " << b.metric;
+  }
+  const series::Family* lat = nullptr;
+  for (auto& fam : r.families)
+    if (fam.metric == "op0/latency") lat = &fam;
+  ASSERT_TRUE(lat);
+  ASSERT_EQ(lat->lines.size(), 2u);
+  EXPECT_EQ(lat->lines[0].stat, "p50");
+  // 300 samples a repetition: p99 is left out (1000 needed), p90 is the tail.
+  EXPECT_EQ(lat->lines[1].stat, "p90");
+  EXPECT_EQ(page.find("op0/latency (p50)</text>"), std::string::npos) << "a plot per statistic";
+  EXPECT_NE(page.find("op0/latency (p50, p90"), std::string::npos);
+  // Plots in the order of r.families.
+  size_t last = 0;
+  for (auto& fam : r.families) {
+    size_t at = page.find(">" + fam.metric + " (", svg);
+    ASSERT_NE(at, std::string::npos) << fam.metric;
+    EXPECT_GT(at, last) << fam.metric << " out of order";
+    last = at;
+  }
+  using namespace kperflab::testing::plots;
+  auto ps = plots(page);
+  ASSERT_EQ(ps.size(), r.families.size());
+  for (auto& p : ps) {
+    EXPECT_EQ(p.xl, "side");
+    EXPECT_FALSE(p.yl.empty());
+    expect_legend_outside(p, p.yl);
+    bool log = p.yt.size() >= 2 && tick_value(p.yt.back()) / tick_value(p.yt.front()) > 20;
+    expect_round_ticks(p.yt, log, "series plot " + p.yl);
+  }
+  // Warnings: each once, with the steps that gave it.
+  std::string index = slurp(site / "index.html");
+  for (auto& [w, steps] : series::step_warnings(r)) {
+    size_t n = 0;
+    for (size_t at = 0; (at = index.find(w.substr(0, 40), at)) != std::string::npos; ++at) ++n;
+    EXPECT_EQ(n, 1u) << w;
+  }
+}
+
+// Text and Markdown without --all: every flagged step whatever their
+// number, the `top` largest undecided ones, no more; --all: every line with
+// each side's value.
+TEST(Series, DefaultListsEveryFlaggedStepAndTheLargestUndecided) {
+  Fixture f;
+  auto r = series::build(f.ptrs, {});
+  ASSERT_FALSE(r.lines.empty());
+  series::Line proto = r.lines.front();
+  r.lines.clear();
+  for (int i = 0; i < 400; ++i) {
+    series::Line l = proto;
+    l.metric = "m" + std::to_string(i) + "x";  // "m5x" is in no other name
+    l.same_stats.clear();
+    for (auto& st : l.steps) st = {true, Verdict::unchanged, 0.001, 1};
+    if (i < 150) l.steps[1] = {true, Verdict::regression, 0.5 + 0.001 * i, 0.001};
+    else if (i < 350) l.steps[2] = {true, Verdict::undecided, 0.001 * i, 0.5};
+    r.lines.push_back(l);
+  }
+  for (auto* out : {&series::text, &series::markdown}) {
+    std::string t = (*out)(r);
+    for (int i = 0; i < 150; ++i)
+      EXPECT_NE(t.find("m" + std::to_string(i) + "x"), std::string::npos) << "flagged m" << i;
+    for (int i = 330; i < 350; ++i)
+      EXPECT_NE(t.find("m" + std::to_string(i) + "x"), std::string::npos) << "undecided m" << i;
+    EXPECT_EQ(t.find("m329x"), std::string::npos) << "more than 20 undecided";
+    EXPECT_EQ(t.find("m350x"), std::string::npos) << "an unchanged line listed";
+    EXPECT_NE(t.find("20 of 200"), std::string::npos);
+  }
+  std::string text = series::text(r);
+  size_t lines = 0;
+  for (char c : text) lines += c == '\n';
+  EXPECT_LE(lines, 100u + 150 * 2 + 20 * 2) << "at most two lines a listed step";
+  r.top = 5;
+  EXPECT_EQ(series::text(r).find("m344x"), std::string::npos);
+  EXPECT_NE(series::text(r).find("5 of 200"), std::string::npos);
+  r.all = true;
+  text = series::text(r);
+  for (int i = 0; i < 400; ++i)
+    EXPECT_NE(text.find("m" + std::to_string(i) + "x"), std::string::npos) << "--all: m" << i;
 }
 
 // A real browser draws the site: headless Chromium screenshots of the index
@@ -227,6 +333,8 @@ TEST(SeriesSite, RendersInHeadlessChromium) {
     pclose(p);
   }
   EXPECT_NE(dom.find("<svg"), std::string::npos) << "the rendered page has no plot";
+  EXPECT_NE(dom.find("class=\"legend\""), std::string::npos) << "no legend in the rendered page";
+  EXPECT_NE(dom.find("class=\"plot-area\""), std::string::npos);
   EXPECT_NE(dom.find("series index"), std::string::npos);
 }
 

@@ -58,6 +58,13 @@ grep -q "^kperflab series: 3 sides, 2 steps" "$tmp/series.txt" || fail "series h
 for i in 1 2 3; do grep -q "^  \[$i\] tag:" "$tmp/series.txt" || fail "side $i"; done
 grep -q "3 boots" "$tmp/series.txt" || fail "sides do not count 3 boots"
 [[ $(awk 'length($0) > 80' "$tmp/series.txt" | wc -l) -eq 0 ]] || fail "lines over 80 columns"
+# The default lists the flagged and the largest undecided steps; --all every
+# line with each side's value (issue #26).
+"$kperflab" series --runs-dir "$tmp/runs" tag:base tag:nohz tag:rt --all >"$tmp/series-all.txt" ||
+  fail "series --all"
+[[ $(wc -l <"$tmp/series.txt") -le $(wc -l <"$tmp/series-all.txt") ]] ||
+  fail "the default lists more than --all"
+grep -q "^Findings per probe and step" "$tmp/series.txt" || fail "no findings"
 "$kperflab" series --runs-dir "$tmp/runs" tag:base tag:nohz tag:rt --format html -o "$tmp/site" \
   >/dev/null || fail "series site"
 [[ -s $tmp/site/index.html ]] || fail "no index.html"
