@@ -22,6 +22,7 @@
 namespace kperflab::show {
 
 double median(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
   size_t n = v.size(), m = n / 2;
   std::nth_element(v.begin(), v.begin() + m, v.end());
   double hi = v[m];
@@ -103,6 +104,7 @@ bool per_cpu(const std::string& name) {
 
 std::string value_text(double v, const std::string& unit) {
   char b[48];
+  if (!std::isfinite(v)) return "n/a";
   if (unit == "ns" || unit == "ps") return format_value(v, unit);
   if (unit == "ratio") std::snprintf(b, sizeof b, "%.3g", v);
   else if (unit.size() > 2 && unit.compare(unit.size() - 2, 2, "/s") == 0) {

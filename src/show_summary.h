@@ -34,7 +34,7 @@ struct Series {
 };
 std::map<std::string, Series> collect(const JsonView& doc);
 
-double median(std::vector<double> v);  // of a non-empty vector
+double median(std::vector<double> v);  // NaN for none
 
 // A finding: 0 a violation (the kernel broke a promise, or the run did not
 // finish), 1 a warning (the figures may mislead), 2 a note.
