@@ -126,6 +126,7 @@ RunPlan make_plan(const std::vector<Probe*>& probes, const HostInfo& host,
     if (!avail.ok) {
       pp.runnable = false;
       pp.reason = avail.reason;
+      set_reps(pp, 0, req.checks_every);
       continue;
     }
     try {

@@ -356,16 +356,16 @@ class MembarrierProbe : public Probe {
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
   ParamSpecs param_specs(unsigned online_cpus) const override { return specs(online_cpus); }
   // Measured on a 2-vCPU VM at load 5-8 (standard and quick, 20 points): a
-  // point ~15 us a timed call, ~60 us a traced one, 30 ms to start its
+  // point ~15 us a timed call, ~60 us a traced one, 0.1 s to start its
   // threads; a REGISTER sample ~33 ms (a fresh child process); GLOBAL
-  // ~30 ms (a grace period); the litmus cases 0.7 of
-  // order_estimate_seconds() (28 us a trial, it assumes 40).
+  // ~30 ms (a grace period); the litmus cases as order_estimate_seconds()
+  // (28 us a trial where it assumes 40, and ~0.3 s to start each case).
   double estimate_seconds(const json& p) const override {
     double pts = static_cast<double>(point_count(p, online_cpu_count()));
     double regs = 4.0 * static_cast<double>(p["register_threads"].size());
     return 0.5 + pts * (p["iterations"].get<double>() * 15e-6 +
-                        p["delivery_iterations"].get<double>() * 60e-6 + 0.03) +
-           0.7 * order_estimate_seconds(p) + p["global_calls"].get<double>() * 0.03 +
+                        p["delivery_iterations"].get<double>() * 60e-6 + 0.1) +
+           order_estimate_seconds(p) + p["global_calls"].get<double>() * 0.03 +
            regs * p["register_samples"].get<double>() * 0.033;
   }
   // The syscall-overhead figure (first repetition only): 2 x rounds x calls
@@ -376,30 +376,37 @@ class MembarrierProbe : public Probe {
   unsigned points(const json& p, const HostInfo& host) const override {
     return point_count(p, host.online_count());
   }
-  // Fewer litmus trials first (down to 50000, the control to 200000), then
-  // 10 REGISTER samples, then no half-spinning targets (where there are
-  // any), then fewer calls a point (down to 2000 timed, 500 traced), then
-  // 10000 litmus trials (the control 100000): the command latencies stay.
+  // The litmus cases check the kernel's ordering, the sweep points are the
+  // headline: fewer litmus trials first (down to 50000, the control to
+  // 200000), then 10 REGISTER samples and one thread count for them (the
+  // first), then no half-spinning targets (where there are any), then the
+  // litmus trials halved down to 10000 (the control 100000), and only then
+  // fewer calls a point (down to 2000 timed, 500 traced).
   std::optional<json> cheaper(const json& p, const HostInfo& host) const override {
     json c = p;
     const int64_t trials = p["litmus_trials"].get<int64_t>();
     const int64_t control = p["litmus_control_trials"].get<int64_t>();
     auto half = std::find(c["states"].begin(), c["states"].end(), "half");
-    bool litmus = !p["litmus"].empty();
+    const bool litmus = !p["litmus"].empty();
+    auto cut_litmus = [&](int64_t floor, int64_t control_floor) {
+      c["litmus_trials"] = std::max<int64_t>(std::min(floor, trials), trials / 2);
+      c["litmus_control_trials"] =
+          std::max<int64_t>(std::min(control_floor, control), control / 2);
+    };
     if (litmus && trials > 50000) {
-      c["litmus_trials"] = std::max<int64_t>(50000, trials / 2);
-      c["litmus_control_trials"] = std::max<int64_t>(std::min<int64_t>(200000, control), control / 2);
+      cut_litmus(50000, 200000);
     } else if (p["register_samples"].get<int>() > 10 && !p["register_threads"].empty()) {
       c["register_samples"] = 10;
+    } else if (p["register_threads"].size() > 1) {  // REGISTER in a 1-thread mm only
+      c["register_threads"] = {p["register_threads"].front()};
     } else if (c["states"].size() > 1 && half != c["states"].end() &&
                host.online_count() > 2) {  // no half point below 2 targets
       c["states"].erase(static_cast<size_t>(half - c["states"].begin()));
+    } else if (litmus && (trials > 10000 || control > 100000)) {
+      cut_litmus(10000, 100000);
     } else if (p["iterations"].get<int>() > 2000 || p["delivery_iterations"].get<int>() > 500) {
       c["iterations"] = std::max(2000, p["iterations"].get<int>() / 2);
       c["delivery_iterations"] = std::max(500, p["delivery_iterations"].get<int>() / 2);
-    } else if (litmus && (trials > 10000 || control > 100000)) {
-      c["litmus_trials"] = std::min<int64_t>(trials, 10000);
-      c["litmus_control_trials"] = std::min<int64_t>(control, 100000);
     } else {
       return std::nullopt;
     }
