@@ -163,7 +163,8 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
     if (kept(l))
       for (auto& c : col) l.cells.push_back(cell_of(c, l));
   // The site plots a metric's p50 and p99 (p90 where p99 is too thin), or
-  // its value, together, for every metric with a line listed.
+  // its value, together (and a flagged statistic besides), for every metric
+  // with a line listed.
   std::map<std::pair<std::string, std::string>, Family> fam;
   for (auto& [key, l] : lines) {
     if (!kept(l)) continue;
@@ -178,11 +179,17 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
     for (const char* stat : {"p50", has("p99") ? "p99" : "p90", "value"})
       if (auto it = lines.find({pm.first, pm.second, stat}); it != lines.end())
         f.lines.push_back(it->second);
-    if (f.lines.empty())  // e.g. only the mean: the listed lines
-      for (auto it = lines.lower_bound({pm.first, pm.second, ""});
-           it != lines.end() && std::get<0>(it->first) == pm.first &&
-           std::get<1>(it->first) == pm.second; ++it)
-        if (kept(it->second)) f.lines.push_back(it->second);
+    // A flagged statistic (the mean) is drawn too; with neither p50 nor a
+    // value, the listed ones are.
+    bool none = f.lines.empty();
+    for (auto it = lines.lower_bound({pm.first, pm.second, ""});
+         it != lines.end() && std::get<0>(it->first) == pm.first &&
+         std::get<1>(it->first) == pm.second; ++it) {
+      bool in = std::any_of(f.lines.begin(), f.lines.end(),
+                            [&](const Line& l) { return l.stat == it->second.stat; });
+      if (!in && kept(it->second) && (none || it->second.flagged()))
+        f.lines.push_back(it->second);
+    }
     for (auto& l : f.lines)
       if (l.cells.empty())
         for (auto& c : col) l.cells.push_back(cell_of(c, l));

@@ -57,8 +57,9 @@ struct Line {
 };
 
 // A metric of a probe with the lines the site plots together: its p50 and
-// p99 (p90 where p99 was left out, too few samples), or its value; with the
-// largest effect among its listed lines.
+// p99 (p90 where p99 was left out, too few samples), or its value, and any
+// other statistic of it that a step flagged; with the largest effect among
+// its listed lines.
 struct Family {
   std::string probe, metric, unit;
   std::vector<Line> lines;  // p50 and p99 (or p90), or value (those present)
