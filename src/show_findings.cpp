@@ -192,6 +192,29 @@ void overflowed(const std::string& probe, const std::map<std::string, Series>& s
                                                  "tracked range), e.g. " + first});
 }
 
+// The ipi probe's record of samples it could not measure
+// (extra.invalid_samples: {point: {failed, negative, ...}}): calls the
+// kernel failed, summed over points and repetitions.
+void failed_ipis(const std::string& probe, const std::vector<JsonView>& reps,
+                 std::vector<Finding>& out) {
+  double failed = 0;
+  std::string at;
+  for (auto& r : reps) {
+    auto e = r.find("extra");
+    auto inv = e ? e->find_if("invalid_samples", J_OBJECT) : std::nullopt;
+    if (!inv) continue;
+    for (auto& [point, x] : inv->members())
+      if (auto f = x.find("failed"); f && f->is_number() && f->num() > 0) {
+        failed += f->num();
+        if (at.empty()) at = printable(point);
+      }
+  }
+  if (failed > 0)
+    out.push_back({1, probe, num(failed, "%.0f") + " IPI calls failed over " +
+                                 std::to_string(reps.size()) + " repetitions (first at " + at +
+                                 "; not timed)"});
+}
+
 void until_ci(const std::string& probe, const JsonView& doc, std::vector<Finding>& out) {
   auto u = doc.find("until_ci");
   if (!u || !u->is_object() || u->at("above_target").num() <= 0) return;
@@ -223,6 +246,7 @@ std::vector<Finding> findings(const Bundle& b, const std::vector<headline::Probe
     auto s = collect(doc);
     missed_ipis(p.name, s, out);
     dropped(p.name, s, reps.size(), out);
+    failed_ipis(p.name, reps, out);
     overflowed(p.name, s, out);
     for (auto& r : reps)
       if (auto e = r.find("extra"); e && e->has("interrupted")) {

@@ -121,6 +121,7 @@ json repetition(int r) {
   rep.scalar("check/negative_samples", r == 1 ? 2 : 0, "samples");
   rep.scalar("op/rate", 12345.0 + 100 * r, "ops/s");
   rep.skip("wide/latency", "half-and-half needs at least 2 target CPUs");
+  if (r == 2) rep.extra()["invalid_samples"]["send/targets=1"] = {{"done", 100}, {"failed", 3}};
   rep.extra()["tables"] = json::array(
       {{{"title", "notes"},
         {"columns", {"note"}},
@@ -177,6 +178,7 @@ TEST(Show, SummaryGolden) {
             std::string::npos);
   EXPECT_NE(o.out.find("GLOBAL_EXPEDITED skips registered threads"), std::string::npos);
   EXPECT_NE(o.out.find("q: skipped: kperflab.ko not loaded"), std::string::npos);
+  EXPECT_NE(o.out.find("p: 3 IPI calls failed over 6 repetitions"), std::string::npos);
   EXPECT_EQ(o.out.find("thin/latency"), std::string::npos);
 }
 
