@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Self-contained HTML report (no scripts, no external resources) with SVG
-// plots: latency CDF overlays, sweep curves over CPU counts, CPU x CPU
-// heatmaps from repetition extra.matrices.
+// plots: latency CDF overlays, sweep curves over the sweep's own count
+// (targets, callers, threads), CPU x CPU heatmaps from repetition
+// extra.matrices. The page opens with the findings and the rows; plots have
+// round ticks and their legend outside the plot area (Frame).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -345,8 +347,9 @@ std::string heatmaps(const compare::Side& base, const compare::Side& cand) {
   return out;
 }
 
-// Sweep curves: p50 rows whose labels carry a CPU count, grouped by the
-// metric name with that count replaced by '*'.
+// Sweep curves: p50 rows whose names carry a count, grouped by the metric
+// name with that count replaced by '*'; the x axis is named by the count's
+// parameter and has integer ticks.
 std::string sweeps(const compare::Result& r) {
   static const std::regex count_re("(targets|callers|threads)=([0-9]+)");
   std::map<std::string, std::pair<Series, Series>> groups;

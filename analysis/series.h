@@ -4,7 +4,10 @@
 // side's median and its interval, and every step (side i -> i+1) tested by
 // the comparison engine, its significant ones flagged. Renderings: text for
 // a mailing list (<= 80 columns), Markdown, and a static HTML site (index
-// and a page per probe; series_html.cpp).
+// and a page per probe; series_html.cpp). Text and Markdown list every
+// flagged step and the `top` largest undecided ones (every line with each
+// side's value only with `all`): a four-kernel lab series is thousands of
+// lines otherwise.
 #pragma once
 
 #include <cmath>
