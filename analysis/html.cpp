@@ -154,7 +154,8 @@ void html_provenance(std::ostringstream& o, const compare::Result& r, const std:
 }
 
 Ticks linear_ticks(double lo, double hi, int want, bool integer) {
-  if (!(hi > lo)) {  // one value: an axis around it
+  // One value (or a span below double's resolution of it): an axis around it.
+  if (!(hi > lo) || hi - lo < 1e-9 * std::max(std::fabs(lo), std::fabs(hi))) {
     double d = lo == 0 ? 1 : std::fabs(lo) * 0.1;
     lo -= d, hi += d;
   }
