@@ -240,8 +240,8 @@ void grid(const std::vector<std::string>& fams, const std::vector<std::string>& 
         if (auto h = median_ci_half_width_pct(main_stat(*it->second))) widest = std::max(widest, *h);
       }
       char b[16] = "";
-      if (widest >= 0) std::snprintf(b, sizeof b, widest < 9.95 ? "+-%.1f%%" : "+-%.0f%%", widest);
-      out("  %s\n", b);
+      if (widest >= 0) std::snprintf(b, sizeof b, widest < 9.95 ? "  +-%.1f%%" : "  +-%.0f%%", widest);
+      out("%s\n", b);
     }
     from = to;
   }
@@ -332,14 +332,47 @@ void print_scalars(const std::vector<Item>& items) {
   for (auto& [leaf, v] : leaves) packed(leaf, v);
 }
 
-// Per-CPU families (".../cpu=N/..."): one line each, for 3 CPUs or more.
+// Families swept over CPU pairs ("src=A/dst=B", the ipi matrix's own
+// histograms): one line each, like the per-CPU ones.
+std::string pair_lines(std::vector<Item>& items) {
+  std::string text, *saved = g_sink;
+  g_sink = &text;
+  std::map<std::string, std::vector<std::pair<double, std::string>>> fam;
+  std::map<std::string, std::string> unit;
+  std::vector<Item> rest;
+  for (auto& i : items) {
+    auto parts = split(i.point);
+    if (parts.size() != 2 || parts[0].rfind("src=", 0) != 0 || parts[1].rfind("dst=", 0) != 0) {
+      rest.push_back(i);
+      continue;
+    }
+    fam[i.family].emplace_back(median(main_stat(*i.s)), parts[0].substr(4) + "->" + parts[1].substr(4));
+    unit[i.family] = i.s->unit;
+  }
+  items.swap(rest);
+  for (auto& [f, v] : fam) {
+    std::sort(v.begin(), v.end());
+    std::vector<double> xs;
+    for (auto& [x, p] : v) xs.push_back(x);
+    out("%s", wrapped("  ", f + "  " + std::to_string(v.size()) + " CPU pairs, p50 min " +
+                                value_text(v.front().first, unit[f]) + " median " +
+                                value_text(median(xs), unit[f]) + " max " +
+                                value_text(v.back().first, unit[f]) + " (" + v.back().second + ")",
+                      6).c_str());
+  }
+  g_sink = saved;
+  return text;
+}
+
+// Per-CPU histogram families (".../cpu=N/..."): one line each, for 3 CPUs
+// or more.
 void per_cpu_lines(const std::map<std::string, Series>& all) {
   static const std::regex re("(^|/)cpu=([0-9]+)(/|$)");
   std::map<std::string, std::vector<std::pair<double, int>>> fam;
   std::map<std::string, std::string> unit;
   for (auto& [name, s] : all) {
     std::smatch m;
-    if (!std::regex_search(name, m, re) || main_stat(s).empty()) continue;
+    if (!s.hist || !std::regex_search(name, m, re) || s.p50.empty()) continue;
     std::string f = m.prefix().str() + m[1].str() + "cpu=*" + m[3].str() + m.suffix().str();
     fam[f].emplace_back(median(main_stat(s)), std::stoi(m[2].str()));
     unit[f] = s.unit;
@@ -387,7 +420,9 @@ std::string print_figures(const headline::Probe& p, const std::map<std::string, 
     auto [f, pt] = family_point(name);
     (s.hist ? hists : scalars).push_back({name, f, pt, &s});
   }
+  std::string pairs = pair_lines(hists);
   print_group(hists, true);
+  out("%s", pairs.c_str());
   per_cpu_lines(all);
   print_scalars(scalars);
   if (zeros) out("  (%zu rates and ratios of 0 left out)\n", zeros);

@@ -9,6 +9,7 @@
 // every string is printed through printable().
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <regex>
@@ -81,8 +82,13 @@ bool print_matrix_summary(const JsonView& m, const HostInfo& host) {
       pairs.emplace_back(v.num(), a, b);
     }
   }
-  std::printf("  -- %s (%zu x %zu CPUs, by topology distance; --full prints it whole)\n",
-              title(m).c_str(), rows.size(), cols.size());
+  // Within 100 columns: a long title puts what follows on its own line.
+  char what[96];
+  std::snprintf(what, sizeof what, "(%zu x %zu CPUs, by topology distance; --full prints it whole)",
+                rows.size(), cols.size());
+  std::string t = title(m);
+  if (6 + t.size() + std::strlen(what) > 100) std::printf("  -- %s\n     %s\n", t.c_str(), what);
+  else std::printf("  -- %s %s\n", t.c_str(), what);
   std::printf("    %-10s %7s %10s %10s %10s\n", "distance", "pairs", "min", "median", "max");
   for (auto& [d, v] : by) {
     std::sort(v.begin(), v.end());
