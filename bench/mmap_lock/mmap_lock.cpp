@@ -845,11 +845,16 @@ class MmapLockProbe : public Probe {
   }
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
   ParamSpecs param_specs(unsigned online_cpus) const override { return specs(online_cpus); }
-  // Measured on a 2-vCPU VM (quick, 500 ms): a point takes its duration and
-  // ~0.2 s of setup; an overhead storm ~0.25 s more, ~1 s more under perf
-  // (perf record/trace start and stop); the cross-check ~1 s more.
+  // Measured on a 2-vCPU VM at load 6-7 (quick and standard, 500 ms): a
+  // point takes its duration and its setup, ~0.2 s for anon, ~0.65 s for
+  // file (the page cache), ~1.3 s for cow (fork, first writes); an overhead
+  // storm ~0.25 s more, ~1.5 s more under perf (perf record/trace start and
+  // stop); the cross-check ~1 s more.
   double estimate_seconds(const json& p) const override {
-    return double(points(p, 2)) * (p["duration_ms"].get<double>() / 1000 + 0.2) + 0.2;
+    double per_kind = 0;
+    for (auto& k : p["kinds"]) per_kind += k == "anon" ? 0.2 : k == "file" ? 0.65 : 1.3;
+    double kinds = static_cast<double>(std::max<size_t>(1, p["kinds"].size()));
+    return double(points(p, 2)) * (p["duration_ms"].get<double>() / 1000 + per_kind / kinds) + 0.2;
   }
   double estimate_checks_seconds(const json& p) const override {
     double d = p["duration_ms"].get<double>() / 1000;
