@@ -177,7 +177,7 @@ void print_matrices(const std::vector<JsonView>& reps, const HostInfo& host) {
 }
 
 void print_probe(const std::string& name, const JsonView& doc, const headline::Probe& p,
-                 const HostInfo& host, const ShowArgs& a) {
+                 const HostInfo& host, const ShowArgs& a, size_t share) {
   auto reps = doc.at("repetitions").elements();
   std::string head = "== " + printable(name) + ": " + printable(doc.at("status").str());
   if (doc.at("reason").is_string()) head += " (" + printable(doc.at("reason").str()) + ")";
@@ -194,7 +194,7 @@ void print_probe(const std::string& name, const JsonView& doc, const headline::P
   if (reps.empty()) return;
   std::string text = show::print_figures(p, show::collect(doc));
   size_t lines = 0, at = 0;
-  for (; at < text.size() && (lines < show::kProbeLines || !a.probe.empty()); ++lines)
+  for (; at < text.size() && (lines < share || !a.probe.empty()); ++lines)
     at = text.find('\n', at) + 1;
   std::printf("%s", text.substr(0, at).c_str());
   if (at < text.size()) {
@@ -244,9 +244,13 @@ void show_summary(const Bundle& b, const ShowArgs& a) {
   const HostInfo host = HostInfo::from_meta(b.meta);
   std::printf("\nfigures: median over the repetitions of each one's p50, p99 or value; +-: 95 %% "
               "interval of\nthat median, in %% of it (6+ repetitions); n: repetitions\n");
+  size_t ran = 0;
+  for (auto& [name, doc] : b.probes)
+    ran += (a.probe.empty() || name == a.probe) && !b.probe_view(name).at("repetitions").elements().empty();
+  size_t share = std::clamp<size_t>(show::kFigureLines / std::max<size_t>(ran, 1), 12, 30);
   for (auto& p : probes) {
     if ((!a.probe.empty() && p.name != a.probe) || !b.probes.count(p.name)) continue;
-    print_probe(p.name, b.probe_view(p.name), p, host, a);
+    print_probe(p.name, b.probe_view(p.name), p, host, a, share);
   }
   if (a.full) return;
   std::printf("\n--repetitions: every metric of every repetition and the probes' tables; "

@@ -58,9 +58,10 @@ std::string wrapped(const std::string& lead, const std::string& text, size_t ind
 // A probe's figures as text (show_figures.cpp).
 std::string print_figures(const headline::Probe& p, const std::map<std::string, Series>& all);
 
-// Lines of figures per probe on the default screen (all of them under
-// --probe): four probes and the findings fit ~150 lines.
-inline constexpr size_t kProbeLines = 20;
+// Lines of figures on the default screen, shared by the probes that ran
+// (12 to 30 each; all of them under --probe): four probes and the findings
+// fit ~150 lines.
+inline constexpr size_t kFigureLines = 80;
 
 }  // namespace show
 }  // namespace kperflab
