@@ -446,7 +446,11 @@ namespace {
 const char* kRunFooter =
     "Runs the probes (default: all this host can run) into one result bundle under\n"
     "results/runs/<host>/<kernel>/<UTC stamp>-<id>/ (or exactly DIR with --out).\n"
-    "--repeat N stores N independent repetitions of every metric. ^C stops cleanly,\n"
+    "Each profile has a time budget (quick 150 s, standard 500 s of probes on a 2-vCPU\n"
+    "machine; full and lab none) and the plan, printed before measuring (--plan: only\n"
+    "that), fits every probe into its share: sweeps cut before repetitions, method checks\n"
+    "in the first repetition only. --repeat N or a --set overrides the plan for the probes\n"
+    "it touches: N independent repetitions of every metric, as asked. ^C stops cleanly,\n"
     "also inside a sweep point, and keeps what was measured whole in a bundle marked\n"
     "partial. Every --set is checked (type, range, that the probe runs) before anything\n"
     "runs; `kperflab list --params` lists each probe's parameters.\n"
