@@ -173,9 +173,12 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
     f.flagged = f.flagged || l.flagged();
     f.effect = std::max(f.effect, effect(l));
   }
-  for (auto& [pm, f] : fam) {
+  for (auto& [key, f] : fam) {
+    const auto& pm = key;  // a structured binding cannot be captured (clang, C++20)
     // The tail: p99, or p90 where p99 was left out (fewer than 1000 samples).
-    auto has = [&](const char* stat) { return lines.count({pm.first, pm.second, stat}) > 0; };
+    auto has = [&lines, &pm](const char* stat) {
+      return lines.count({pm.first, pm.second, stat}) > 0;
+    };
     for (const char* stat : {"p50", has("p99") ? "p99" : "p90", "value"})
       if (auto it = lines.find({pm.first, pm.second, stat}); it != lines.end())
         f.lines.push_back(it->second);
