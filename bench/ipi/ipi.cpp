@@ -11,12 +11,16 @@
 // per point (`<point>/invalid`, breakdown in extra.invalid_samples), never
 // recorded. The module's handler delay (parameter or
 // `--set ipi.handler_delay_ns=N`) lets regression detection be tested end
-// to end.
+// to end. On a many-core host the singles, irq_work and the matrix measure
+// a topology sample of the CPUs (`ipi.sample_cpus`, src/cpu_sample.h: an
+// SMT sibling, the same LLC, another LLC, every other node kept) instead of
+// every CPU and every pair; broadcasts still reach every online CPU.
 #include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <system_error>
 
+#include "cpu_sample.h"
 #include "kmod_device.h"
 #include "probe.h"
 #include "runner.h"
@@ -30,10 +34,22 @@ namespace {
 json profile_params(Profile p) {
   json j = {{"handler_delay_ns", 0}, {"matrix", true}, {"targets", "idle,busy"}};
   switch (p) {
-    case Profile::quick: j.update({{"samples", 2000}, {"matrix_samples", 200}, {"matrix_budget_s", 10}}); break;
-    case Profile::standard: j.update({{"samples", 10000}, {"matrix_samples", 1000}, {"matrix_budget_s", 60}}); break;
-    case Profile::full: j.update({{"samples", 50000}, {"matrix_samples", 5000}, {"matrix_budget_s", 300}}); break;
-    case Profile::lab: j.update({{"samples", 200}, {"matrix_samples", 30}, {"matrix_budget_s", 8}}); break;
+    case Profile::quick:
+      j.update({{"samples", 2000}, {"matrix_samples", 200}, {"matrix_budget_s", 10},
+                {"sample_cpus", 8}});
+      break;
+    case Profile::standard:
+      j.update({{"samples", 10000}, {"matrix_samples", 1000}, {"matrix_budget_s", 60},
+                {"sample_cpus", 16}});
+      break;
+    case Profile::full:
+      j.update({{"samples", 50000}, {"matrix_samples", 5000}, {"matrix_budget_s", 300},
+                {"sample_cpus", 0}});
+      break;
+    case Profile::lab:  // every CPU: lab_cpus16 checks the whole 16 x 16 matrix
+      j.update({{"samples", 200}, {"matrix_samples", 30}, {"matrix_budget_s", 8},
+                {"sample_cpus", 0}});
+      break;
   }
   return j;
 }
@@ -65,6 +81,9 @@ ParamSpecs specs() {
       ParamSpec::integer("handler_delay_ns", 0, KPL_MAX_HANDLER_DELAY_NS,
                          "busy wait inside the IPI handler (A/B tests)"),
       ParamSpec::boolean("matrix", "measure the CPU x CPU matrix"),
+      ParamSpec::integer("sample_cpus", 0, 65536,
+                         "CPUs the singles, irq_work and the matrix measure, a topology "
+                         "sample (0: every online CPU)"),
       ParamSpec::text("targets", "what the target CPU does: a comma list of idle, busy")
           .with_rule([](const json& v) -> std::string {
             try {
@@ -88,15 +107,20 @@ class Session : public ProbeSession {
  public:
   Session(RunContext& ctx, json p)
       : p_(std::move(p)), targets_(parse_targets(p_["targets"])),
-        cpus_(ctx.host().online_cpus()) {
-    if (cpus_.size() < 2) throw std::runtime_error("needs at least 2 online CPUs");
+        online_(ctx.host().online_cpus()) {
+    if (online_.size() < 2) throw std::runtime_error("needs at least 2 online CPUs");
+    auto s = sample_cpus(ctx.host(), online_, online_.front(), p_["sample_cpus"].get<unsigned>());
+    cpus_ = s.cpus;
+    if (!s.whole()) ctx.parameters()["sampled_cpus"] = cpus_;
     ctx.parameters()["module_version"] = dev_.info().module_version;
     ctx.parameters()["module_handler_delay_ns"] = dev_.info().handler_delay_ns;
     // arm64 timers tick at 10-40 ns: coarser than the 1 ns buckets.
     ctx.parameters()["clock_granularity_ns"] = dev_.info().clock_granularity_ns;
   }
   unsigned steps() const override {
-    return static_cast<unsigned>(targets_.size() * (cpus_.size() + 1) + cpus_.size() + 1);
+    size_t broadcasts = counts_upto(static_cast<unsigned>(online_.size() - 1)).size();
+    return static_cast<unsigned>(targets_.size() * (cpus_.size() - 1 + broadcasts) +
+                                 cpus_.size() + 1);
   }
   void run_repetition(RunContext& ctx, Repetition& rep) override;
 
@@ -131,7 +155,8 @@ class Session : public ProbeSession {
 
   json p_;
   std::vector<std::pair<std::string, uint32_t>> targets_;
-  std::vector<int> cpus_;
+  std::vector<int> online_;  // every online CPU: broadcasts reach them all
+  std::vector<int> cpus_;    // the CPUs singles, irq_work and the matrix measure
   KmodDevice dev_;
 };
 
@@ -176,11 +201,11 @@ void Session::singles(RunContext& ctx, Repetition& rep, const std::string& tname
 
 void Session::broadcast(RunContext& ctx, Repetition& rep, const std::string& tname,
                         uint32_t target) {
-  for (unsigned n : counts_upto(static_cast<unsigned>(cpus_.size() - 1))) {
+  for (unsigned n : counts_upto(static_cast<unsigned>(online_.size() - 1))) {
     if (stop_requested()) return;
     ctx.progress().step("broadcast targets=" + std::to_string(n) + " " + tname);
     auto q = base(KPL_IPI_BROADCAST, p_["samples"]);
-    q.src_cpu = cpus_[0];
+    q.src_cpu = online_[0];
     q.nr_targets = n;
     q.target = target;
     json l = {{"targets", n}, {"target", tname}};
@@ -274,6 +299,14 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   if (p_["matrix"].get<bool>() && !stop_requested()) matrix(ctx, rep);
 }
 
+// CPUs the singles, irq_work and the matrix measure on this host.
+unsigned measured(const json& p, const HostInfo& host) {
+  auto online = host.online_cpus();
+  if (online.size() < 2) return static_cast<unsigned>(online.size());
+  return static_cast<unsigned>(
+      sample_cpus(host, online, online.front(), p["sample_cpus"].get<unsigned>()).cpus.size());
+}
+
 class IpiProbe : public Probe {
  public:
   std::string_view name() const override { return "ipi"; }
@@ -290,11 +323,21 @@ class IpiProbe : public Probe {
   double estimate_seconds(const json& p) const override {
     return 2.0 + (p["matrix"].get<bool>() ? p["matrix_budget_s"].get<double>() : 0);
   }
-  // Singles and broadcasts per target state, irq_work, the matrix.
+  // Singles and broadcasts per target state, irq_work, the matrix pairs.
   unsigned points(const json& p, const HostInfo& host) const override {
     unsigned states = 1 + static_cast<unsigned>(std::count(p["targets"].get<std::string>().begin(),
                                                            p["targets"].get<std::string>().end(), ','));
-    return 2 * states + 1 + (p["matrix"].get<bool>() ? host.online_count() * (host.online_count() - 1) : 0);
+    unsigned n = measured(p, host);
+    return 2 * states + 1 + (p["matrix"].get<bool>() ? n * (n - 1) : 0);
+  }
+  std::string sampled(const json& p, const HostInfo& host) const override {
+    auto online = host.online_cpus();
+    if (online.size() < 2) return "";
+    auto s = sample_cpus(host, online, online.front(), p["sample_cpus"].get<unsigned>());
+    if (s.whole()) return "";
+    size_t n = s.cpus.size(), all = online.size();
+    return "singles, irq_work and matrix on " + s.summary(host) + "; matrix " +
+           std::to_string(n * (n - 1)) + " of " + std::to_string(all * (all - 1)) + " pairs";
   }
   // The matrix's time first (it spreads over every pair), down to 5 s, then
   // fewer samples per point, down to 1000.
@@ -313,6 +356,8 @@ class IpiProbe : public Probe {
     if (params["handler_delay_ns"].get<uint64_t>() > KPL_MAX_HANDLER_DELAY_NS)
       throw std::invalid_argument("ipi.handler_delay_ns: at most " +
                                   std::to_string(KPL_MAX_HANDLER_DELAY_NS));
+    if (params["sample_cpus"].get<unsigned>() == 1)
+      throw std::invalid_argument("ipi.sample_cpus: 0 (every CPU) or at least 2");
     if (!params["targets"].is_string() || parse_targets(params["targets"]).empty())
       throw std::invalid_argument("ipi.targets: a list of idle,busy");
     return std::make_unique<Session>(ctx, params);

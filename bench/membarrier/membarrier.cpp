@@ -33,18 +33,21 @@ json profile_params(Profile p) {
             {"sweep_commands", {"private_expedited", "global_expedited",
                                 "private_expedited_sync_core", "private_expedited_rseq"}},
             {"register_threads", {1, 4}}, {"placement", true}, {"callers_sweep", true},
-            {"max_targets", 0}, {"delivery_mode", "auto"}, {"order_points", true},
+            {"max_targets", 0}, {"sweep_counts", 0}, {"delivery_mode", "auto"},
+            {"order_points", true},
             {"call_pad_ns", 0},
             {"litmus", {"control", "private_expedited", "global_expedited",
                         "private_expedited_rseq", "private_expedited_sync_core"}}};
   switch (p) {
     case Profile::quick:
       j.update({{"iterations", 2000}, {"delivery_iterations", 500}, {"global_calls", 20},
+                {"sweep_counts", 5},
                 {"register_samples", 10}, {"overhead_rounds", 5}, {"overhead_calls", 50000},
                 {"litmus_trials", 20000}, {"litmus_control_trials", 200000}, {"litmus_max_s", 3}});
       break;
     case Profile::standard:
       j.update({{"iterations", 10000}, {"delivery_iterations", 2000}, {"global_calls", 50},
+                {"sweep_counts", 6},
                 {"register_samples", 30}, {"overhead_rounds", 7}, {"overhead_calls", 100000},
                 {"litmus_trials", 200000}, {"litmus_control_trials", 1000000}, {"litmus_max_s", 20}});
       break;
@@ -89,6 +92,10 @@ ParamSpecs specs(unsigned online_cpus) {
       ParamSpec::boolean("callers_sweep", "time 1, 2, 4, ... concurrent callers"),
       ParamSpec::integer("max_targets", 0, online_cpus > 1 ? online_cpus - 1 : 0,
                          "at most this many target CPUs (0: every other online CPU)"),
+      ParamSpec::integer("sweep_counts", 0, 64,
+                         "at most this many target (and caller) counts a sweep, 0, 1 and all "
+                         "kept, powers of two between evenly spaced (0: every power of two; "
+                         "else at least 3)"),
       ParamSpec::choice("delivery_mode", {"auto", "csd", "send_fentry", "call_window"},
                         "how IPIs are paired with our sends (auto: best that loads)"),
       ParamSpec::boolean("order_points", "GLOBAL_EXPEDITED with registration before / after "
@@ -333,12 +340,14 @@ unsigned point_count(const json& p, unsigned cpus) {
   unsigned max_targets = p.value("max_targets", 0u);
   if (max_targets && others > max_targets) others = max_targets;
   unsigned n = 3;  // query, get_registrations, global
-  for (unsigned t : target_counts(others))
+  const unsigned max_counts = p.value("sweep_counts", 0u);
+  for (unsigned t : target_counts(others, max_counts))
     for (std::string st : p["states"])
       n += t == 0 ? st == "spin" : !(st == "half" && t < 2);
   n = 3 + (n - 3) * static_cast<unsigned>(p["sweep_commands"].size());
   if (p.value("placement", true)) n += std::min(others, 4u);  // SMT, LLC, package, NUMA at most
-  if (p.value("callers_sweep", true)) n += static_cast<unsigned>(target_counts(cpus).size()) - 1;
+  if (p.value("callers_sweep", true))
+    n += static_cast<unsigned>(target_counts(cpus, max_counts).size()) - 1;
   return n + 2;  // rseq flag_cpu own_mm, other_mm
 }
 
@@ -375,6 +384,27 @@ class MembarrierProbe : public Probe {
   }
   unsigned points(const json& p, const HostInfo& host) const override {
     return point_count(p, host.online_count());
+  }
+  // The sweeps' counts left out on many CPUs (sweep_counts).
+  std::string sampled(const json& p, const HostInfo& host) const override {
+    unsigned cpus = host.online_count(), others = cpus > 1 ? cpus - 1 : 0;
+    unsigned max_targets = p.value("max_targets", 0u);
+    if (max_targets && others > max_targets) others = max_targets;
+    auto list = [](const std::vector<unsigned>& v, bool zero) {
+      std::string s;
+      for (unsigned n : v)
+        if (n || zero) s += (s.empty() ? "" : ",") + std::to_string(n);
+      return s;
+    };
+    std::string out;
+    const unsigned max = p.value("sweep_counts", 0u);
+    auto t = target_counts(others, max), all_t = target_counts(others);
+    if (t != all_t) out = "targets " + list(t, true) + " of " + list(all_t, true);
+    auto c = target_counts(cpus, max), all_c = target_counts(cpus);
+    if (p.value("callers_sweep", true) && c != all_c)
+      out += (out.empty() ? "" : "; ") + std::string("callers ") + list(c, false) + " of " +
+             list(all_c, false);
+    return out;
   }
   // The litmus cases check the kernel's ordering, the sweep points are the
   // headline: fewer litmus trials first (down to 50000, the control to
@@ -414,6 +444,8 @@ class MembarrierProbe : public Probe {
   }
   double budget_weight() const override { return 3.5; }
   std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
+    if (unsigned n = params.value("sweep_counts", 0u); n == 1 || n == 2)
+      throw std::invalid_argument("membarrier.sweep_counts: 0 (every count) or at least 3");
     return std::make_unique<Session>(ctx, params);
   }
 };

@@ -8,11 +8,18 @@ namespace kperflab::membarrier {
 using nlohmann::json;
 using workloads::ThreadState;
 
-std::vector<unsigned> target_counts(unsigned others) {
+std::vector<unsigned> target_counts(unsigned others, unsigned max) {
   std::vector<unsigned> v = {0};
   for (unsigned n = 1; n < others; n *= 2) v.push_back(n);
   if (others > 0) v.push_back(others);
-  return v;
+  if (max == 0 || v.size() <= max || max < 3) return v;
+  // v = 0, 1, mid..., others: keep max - 3 of the middle, evenly spaced.
+  std::vector<unsigned> mid(v.begin() + 2, v.end() - 1), out = {0, 1};
+  const size_t k = max - 3, m = mid.size();
+  for (size_t i = 0; i < k; ++i)
+    out.push_back(mid[k == 1 ? m / 2 : (i * (m - 1) + (k - 1) / 2) / (k - 1)]);
+  out.push_back(others);
+  return out;
 }
 
 namespace {
@@ -28,7 +35,8 @@ struct Ctx {
 
 void add_targets_sweep(Ctx& c, const Command& cmd) {
   const unsigned iters = c.params["iterations"];
-  for (unsigned n : target_counts(static_cast<unsigned>(c.others.size()))) {
+  for (unsigned n : target_counts(static_cast<unsigned>(c.others.size()),
+                                  c.params.value("sweep_counts", 0u))) {
     for (std::string state : c.params["states"]) {
       if (n == 0 && state != "spin") continue;  // no threads: one point
       if (state == "half" && n < 2) {
@@ -90,7 +98,8 @@ void add_placement(Ctx& c) {
 void add_callers(Ctx& c) {
   std::vector<int> cpus = {c.caller};
   cpus.insert(cpus.end(), c.others.begin(), c.others.end());
-  for (unsigned n : target_counts(static_cast<unsigned>(cpus.size()))) {
+  for (unsigned n : target_counts(static_cast<unsigned>(cpus.size()),
+                                  c.params.value("sweep_counts", 0u))) {
     if (n == 0) continue;
     Point p;
     p.name = "private_expedited/callers=" + std::to_string(n);

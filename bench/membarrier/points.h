@@ -33,8 +33,11 @@ struct Skipped {
   std::string name, reason;
 };
 
-// Target counts 0, 1, 2, 4, ... and all other online CPUs.
-std::vector<unsigned> target_counts(unsigned others);
+// Target counts 0, 1, 2, 4, ... and all other online CPUs. With max > 0 and
+// more counts than that (many CPUs, issue #26), at most max of them: 0, 1
+// and `others` always, the rest evenly spaced among the powers of two
+// between (63 others, max 6: 0 1 2 8 32 63).
+std::vector<unsigned> target_counts(unsigned others, unsigned max = 0);
 
 // Every point of one repetition; points the host cannot have (no CPU at a
 // topology distance, too few CPUs for half-and-half) are listed in skipped.

@@ -88,3 +88,59 @@ TEST(Params, SetValuesAreTyped) {
   EXPECT_EQ(s["cpumask"]["densities"], (nlohmann::json{"half"}));
   EXPECT_DOUBLE_EQ(s["cpumask"]["sample_ms"].get<double>(), 2.5);
 }
+
+namespace {
+
+// nodes x llcs x cores x 2 SMT threads, numbered like a two-socket x86 box.
+HostInfo many_core_host(int nodes, int llcs, int cores) {
+  const int per_thread = nodes * llcs * cores;
+  nlohmann::json topo = nlohmann::json::array();
+  for (int t = 0; t < 2; ++t)
+    for (int core = 0; core < per_thread; ++core) {
+      int node = core / (llcs * cores);
+      topo.push_back({{"cpu", t * per_thread + core}, {"online", true}, {"core", core},
+                      {"package", node}, {"llc", core / cores}, {"node", node},
+                      {"smt_siblings", {core, per_thread + core}}});
+    }
+  return HostInfo::from_meta({{"cpu", {{"topology", topo}}}});
+}
+
+}  // namespace
+
+// Issue #26: under the standard profile no probe's points grow with the CPU
+// count like N^2; from 16 to 256 CPUs each stays within 1.5x (what grows is
+// said by the probe's sampled() text, which the plan prints).
+TEST(Params, StandardPointsHoldAsTheCpuCountGrows) {
+  HostInfo h16 = many_core_host(2, 1, 4), h256 = many_core_host(2, 8, 8);
+  ASSERT_EQ(h16.online_count(), 16u);
+  ASSERT_EQ(h256.online_count(), 256u);
+  for (Probe* p : ProbeRegistry::instance().all()) {
+    unsigned a = p->points(p->parameters(Profile::standard, h16), h16);
+    unsigned b = p->points(p->parameters(Profile::standard, h256), h256);
+    std::cout << p->name() << ": " << a << " points at 16 CPUs, " << b << " at 256\n";
+    EXPECT_LE(b, a + a / 2) << p->name();
+  }
+  Probe* ipi = ProbeRegistry::instance().find("ipi");
+  ASSERT_NE(ipi, nullptr);
+  EXPECT_EQ(ipi->sampled(ipi->parameters(Profile::standard, h16), h16), "");
+  std::string s = ipi->sampled(ipi->parameters(Profile::standard, h256), h256);
+  std::cout << "ipi sampled at 256 CPUs: " << s << "\n";
+  EXPECT_NE(s.find("16 of 256 CPUs"), std::string::npos) << s;
+  EXPECT_NE(s.find("matrix 240 of 65280 pairs"), std::string::npos) << s;
+  EXPECT_EQ(ipi->sampled(ipi->parameters(Profile::full, h256), h256), "");
+}
+
+// The sweeps' counts on many CPUs: 0, 1 and all kept, the powers of two
+// between thinned evenly, and said (issue #26).
+TEST(Params, MembarrierSweepCountsSampledOnManyCpus) {
+  Probe* m = ProbeRegistry::instance().find("membarrier");
+  ASSERT_NE(m, nullptr);
+  HostInfo h16 = many_core_host(2, 1, 4), h64 = many_core_host(2, 2, 8);
+  ASSERT_EQ(h64.online_count(), 64u);
+  EXPECT_EQ(m->sampled(m->parameters(Profile::standard, h16), h16), "");
+  EXPECT_EQ(m->sampled(m->parameters(Profile::standard, h64), h64),
+            "targets 0,1,2,8,32,63 of 0,1,2,4,8,16,32,63; callers 1,2,8,32,64 of 1,2,4,8,16,32,64");
+  EXPECT_EQ(m->sampled(m->parameters(Profile::full, h64), h64), "");
+  EXPECT_NE(set_error({"--set", "membarrier.sweep_counts=65"}).find("sweep_counts"),
+            std::string::npos);
+}
