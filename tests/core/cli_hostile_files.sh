@@ -38,10 +38,10 @@ check() {
   printf 'ok %6.2f s %7d KiB  kperflab %s\n' "$(echo "$t1 - $t0" | bc)" "$(tail -1 "$tmp/rss")" "$*"
 }
 
-bundle() {  # DIR [METRIC]: a valid bundle with one scalar metric
+bundle() {  # DIR: a valid bundle with one scalar metric
   python3 "$here/../common/make_bundle.py" "$1" <<EOF
 {"meta": {"host": {"hostname": "fixture-host", "virtualized": false, "hypervisor": null}},
- "probes": {"p": {"scalars": {"${2:-x/rate}": ["1/s", 1.5]}}}}
+ "probes": {"p": {"scalars": {"x/rate": ["1/s", 1.5]}}}}
 EOF
 }
 bomb() {  # FILE TEXT COUNT [PREFIX SUFFIX]
@@ -113,7 +113,18 @@ check 1 "not a regular file (a FIFO)" restore
 rm "$KPERFLAB_HOLD_DIR/proc_sys_kernel_numa_balancing.json"
 
 # --- 8. numbers in metric names --------------------------------------------
-bundle "$tmp/cpu" "x/cpu=99999999999/latency"
+# A histogram metric (a real one from cpumask), as in the issue's reproducer.
+bundle "$tmp/cpu"
+python3 - "$tmp/cpu/p.json" <<'PYEOF'
+import json, sys
+h = {"count": 10, "hist": "HISTFAAAACZ42pNpmSzMwMDAxwABTFCaEYyAwP4DROAxBxMY+AMxJxMAbpYD3w==",
+     "kind": "histogram", "max": 1863, "mean": 1596.0, "min": 1424, "overflow": 0, "p50": 1463,
+     "p90": 1815, "p99": 1863, "p99_9": 1863, "p99_99": 1863, "stddev": 182.25, "unit": "ps"}
+d = json.load(open(sys.argv[1]))
+for r in d["repetitions"]:
+    r["metrics"] = {"x/cpu=99999999999/latency": h}
+json.dump(d, open(sys.argv[1], "w"))
+PYEOF
 check 2 "field 'repetitions[0].metrics.x/cpu=99999999999/latency': the name's cpu=99999999999 is out of range" \
   show "$tmp/cpu"
 
