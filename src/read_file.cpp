@@ -70,8 +70,9 @@ std::string read_file(const fs::path& path, size_t max_bytes, const char* kind, 
     throw FileError(path, std::string("cannot stat: ") + std::strerror(e), e);
   }
   if (st_out) *st_out = st;
-  if (!S_ISREG(st.st_mode))
-    throw FileError(path, std::string("not a regular file (") + file_type(st.st_mode) + ")");
+  if (!S_ISREG(st.st_mode))  // errno as read(2) would say it for a directory
+    throw FileError(path, std::string("not a regular file (") + file_type(st.st_mode) + ")",
+                    S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
   if (st.st_size > 0 && static_cast<uintmax_t>(st.st_size) > max_bytes)
     throw FileError(path, too_large(max_bytes, kind));
   std::string out;
