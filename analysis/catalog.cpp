@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_args.h"
+#include "read_file.h"
+#include "results/bundle.h"
 #include "zlib_inflate.h"
 
 namespace kperflab::catalog {
@@ -101,17 +103,6 @@ class Stmt {
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
 };
-
-std::string read_file(const fs::path& p, size_t limit) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw std::runtime_error("cannot read " + p.string());
-  std::string s;
-  s.resize(limit + 1);
-  f.read(s.data(), static_cast<std::streamsize>(s.size()));
-  s.resize(static_cast<size_t>(f.gcount()));
-  if (s.size() > limit) throw std::runtime_error(p.string() + " is larger than " + std::to_string(limit) + " bytes");
-  return s;
-}
 
 int64_t mtime_ns(const fs::path& p) {
   auto t = fs::last_write_time(p).time_since_epoch();
@@ -254,7 +245,7 @@ void Catalog::sync(bool rebuild) {
       std::string host, release, sha, boot, started, status, error;
       json meta;
       try {
-        meta = json::parse(read_file(it->path(), 16u << 20));
+        meta = read_json(it->path(), limits::kMetaFile);  // bounded (src/read_file.h)
         if (!meta.is_object() || str_at(meta, {"schema"}).rfind("kperflab.meta/", 0) != 0)
           throw std::runtime_error("not a kperflab meta.json");
         host = str_at(meta, {"host", "hostname"});
@@ -289,7 +280,8 @@ void Catalog::sync(bool rebuild) {
       if (source == "kconfig.gz" || (!source.empty() && !full)) continue;
       std::map<std::string, std::string> opts;
       if (full) try {
-          opts = parse_kconfig(inflate_all(read_file(kc, 16u << 20), 15 + 32, 64u << 20));
+          opts = parse_kconfig(inflate_all(read_file(kc, 16u << 20, "a kconfig.gz"), 15 + 32,
+                                           64u << 20));
         } catch (const std::exception&) {
           opts.clear();
         }

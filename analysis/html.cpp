@@ -14,6 +14,7 @@
 
 #include "analysis/html_parts.h"
 #include "analysis/report.h"
+#include "number_text.h"
 
 namespace kperflab::report {
 
@@ -362,10 +363,11 @@ std::string sweeps(const compare::Result& r) {
     std::string key = row.probe + "/" + m.prefix().str() + m[1].str() + "=*" + m.suffix().str();
     units[key] = row.unit;
     key += '\x1f' + row.unit;
-    double x = std::stod(m[2].str());
+    auto x = number_from<double>(m[2].str());  // 400 digits: no bare "stod" (#27)
+    if (!x) continue;
     auto& g = groups[key];
-    g.first.pts.emplace_back(x, row.base_median);
-    g.second.pts.emplace_back(x, row.cand_median);
+    g.first.pts.emplace_back(*x, row.base_median);
+    g.second.pts.emplace_back(*x, row.cand_median);
   }
   std::string out;
   for (auto& [key, g] : groups) {

@@ -10,6 +10,7 @@
 #include "analysis/compare.h"
 #include "cli_args.h"
 #include "output_file.h"
+#include "read_file.h"
 #include "results/json_access.h"
 
 namespace kperflab::compare {
@@ -20,6 +21,9 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kFormat = "kperflab-noise/1";
+// A model holds 7 JSON values per metric statistic; real ones have a few
+// thousand statistics (under 1 MiB). Room for 100 times that.
+constexpr ReadLimits kNoiseFile{size_t{32} << 20, 16, size_t{2} << 20, "a noise model"};
 
 double sample_sd(const std::vector<double>& v) {
   double m = 0;
@@ -101,13 +105,14 @@ json NoiseModel::to_json() const {
 }
 
 NoiseModel NoiseModel::load(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::invalid_argument("noise model " + printable(file.string()) + ": cannot read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  json doc = json::parse(ss.str(), nullptr, false);
-  if (doc.is_discarded())
-    throw std::invalid_argument("noise model " + printable(file.string()) + ": not JSON");
+  // Through the one reader (src/read_file.h): a FIFO or /dev/zero given as
+  // --noise, or planted as <runs>/<host>/noise.json, is refused at once.
+  json doc;
+  try {
+    doc = read_json(file, kNoiseFile);
+  } catch (const FileError& e) {
+    throw std::invalid_argument("noise model " + printable(file.string()) + ": " + e.problem());
+  }
   try {
     JsonView j(doc, std::make_shared<const fs::path>(file));
     if (j.at("format").str() != kFormat)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "results/bundle.h"
 #include "results/json_access.h"
+#include "read_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +11,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <random>
 #include <sstream>
 
@@ -208,31 +208,14 @@ void BundleWriter::finish(bool complete) {
 
 namespace {
 
-// Bundle files are small (the largest real ones are a few MiB); anything
-// bigger, or not a regular file (a FIFO blocks, /dev/zero never ends), is
-// refused before it is read.
-constexpr std::uintmax_t kMaxBundleFile = 256u << 20;
-
-nlohmann::json read_json(const fs::path& file) {
-  std::error_code ec;
-  auto st = fs::status(file, ec);  // follows symlinks: judge what is read
-  if (ec || !fs::exists(st)) throw BundleError(file, "", "cannot open");
-  if (!fs::is_regular_file(st)) throw BundleError(file, "", "not a regular file");
-  auto size = fs::file_size(file, ec);
-  if (ec || size > kMaxBundleFile)
-    throw BundleError(file, "", "larger than " + std::to_string(kMaxBundleFile >> 20) + " MiB");
-  // One read of the whole file (a stringstream copy cost as much as the
-  // parse on fleets of bundles: analysis/README.md "Speed").
-  std::ifstream f(file, std::ios::binary);
-  if (!f) throw BundleError(file, "", "cannot open");
-  std::string text(static_cast<size_t>(size), '\0');
-  f.read(text.data(), static_cast<std::streamsize>(size));
-  text.resize(static_cast<size_t>(f.gcount()));
-  if (f.bad()) throw BundleError(file, "", "read error");
+// Through the one reader (src/read_file.h): a FIFO, /dev/zero or a symlink
+// loop is refused at open, a JSON bomb during the parse; the message names
+// the file.
+nlohmann::json read_bundle_json(const fs::path& file, const ReadLimits& limits) {
   try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw BundleError(file, "", std::string("not valid JSON: ") + e.what());
+    return kperflab::read_json(file, limits);
+  } catch (const FileError& e) {
+    throw BundleError(file, "", e.problem());
   }
 }
 
@@ -241,8 +224,12 @@ nlohmann::json read_json(const fs::path& file) {
 Bundle Bundle::load(const fs::path& dir) {
   Bundle b;
   b.dir = dir;
-  if (!fs::is_directory(dir)) throw BundleError(dir, "", "not a bundle directory");
-  b.meta = read_json(dir / "meta.json");
+  std::error_code ec;
+  auto st = fs::status(dir, ec);  // a symlink loop is ELOOP here, not an exception
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw BundleError(dir, "", "cannot read: " + ec.message());
+  if (!fs::is_directory(st)) throw BundleError(dir, "", "not a bundle directory");
+  b.meta = read_bundle_json(dir / "meta.json", limits::kMetaFile);
   validate_meta(b.meta, dir / "meta.json");
   LoadBudget budget;  // shared by all probe files: the bundle's work is bounded
   JsonView meta = b.meta_view();
@@ -253,11 +240,11 @@ Bundle Bundle::load(const fs::path& dir) {
       throw BundleError(dir / "meta.json", "probes",
                         "probe name is not [a-z0-9_]{1,64}: '" + name.substr(0, 64) + "'");
     fs::path file = dir / (name + ".json");
-    if (!fs::exists(file)) {
+    if (fs::status(file, ec).type() == fs::file_type::not_found) {
       if (meta.at("status").str() == "partial") continue;  // crashed before writing it
       throw BundleError(file, "", "listed in meta.json probes but missing");
     }
-    auto doc = read_json(file);
+    auto doc = read_bundle_json(file, limits::kProbeFile);
     validate_probe(doc, file, budget);
     if (doc.at("probe") != name) throw BundleError(file, "probe", "does not match the file name");
     b.probes[name] = std::move(doc);

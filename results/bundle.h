@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "read_file.h"
+
 namespace kperflab {
 
 inline constexpr const char* kMetaSchema = "kperflab.meta/1";
@@ -97,6 +99,17 @@ inline constexpr size_t kTableColumns = 4096;
 inline constexpr uint64_t kCells = uint64_t{1} << 24;  // table + matrix cells per bundle
 inline constexpr uint64_t kHistograms = 100000;     // histograms per bundle
 inline constexpr uint64_t kInflated = uint64_t{256} << 20;  // decoded histogram bytes per bundle
+// Per file, enforced while the file is read and parsed (src/read_file.h):
+// a JSON bomb stops at the budget instead of costing gigabytes first.
+// meta.json, measured (results/README.md "Reading bundles"): a real one of
+// this host inflated to 256 CPUs of topology, --tune governors for 256
+// policies and the noise check is 132 KB, 8,387 JSON values, 5 levels deep;
+// at 8192 CPUs (kCpus) 3.9 MB and 246,467 values. The cap admits 8192 CPUs:
+// 31 times what 256 CPUs need.
+inline constexpr ReadLimits kMetaFile{size_t{4} << 20, 64, size_t{1} << 18, "a meta.json"};
+// A probe file: the largest real ones are a few MiB; 4 Mi values hold a
+// 2048 x 2048 matrix. Text and tree together stay well under 1 GiB.
+inline constexpr ReadLimits kProbeFile{size_t{128} << 20, 64, size_t{1} << 22, "a probe file"};
 }  // namespace limits
 
 // The work one Bundle::load has done so far, across all of its files.

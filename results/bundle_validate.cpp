@@ -3,11 +3,14 @@
 // (kept in step by hand: every field a reader uses is checked here, with its
 // type, shape and caps; results/README.md lists them). Errors name file and
 // field. Tables, matrices and the text walk are in bundle_validate_extra.cpp.
+#include <cctype>
+#include <cstring>
 #include <memory>
 
 #include "hdr_codec.h"
 #include "histogram.h"
 #include "results/date_time.h"
+#include "number_text.h"
 #include "results/validate_internal.h"
 
 namespace kperflab {
@@ -21,6 +24,27 @@ using validate::req;
 namespace {
 
 constexpr unsigned kText = J_STRING | J_NULL;  // collected, or null with a reason
+
+// The numbers readers take from a metric's name ("membarrier/cpu=3/...",
+// ".../targets=8/..."), parsed in range here once, so that no reader meets
+// a bare "stoi" later (#27, item 8).
+std::string metric_name_problem(const std::string& name) {
+  for (const char* key : {"cpu=", "targets=", "callers=", "threads="}) {
+    for (size_t at = name.find(key); at != std::string::npos; at = name.find(key, at + 1)) {
+      if (at > 0 && name[at - 1] != '/' && std::isalnum(static_cast<unsigned char>(name[at - 1])))
+        continue;  // "xcpu=": another word
+      size_t b = at + std::strlen(key), e = b;
+      while (e < name.size() && std::isdigit(static_cast<unsigned char>(name[e]))) ++e;
+      if (e == b) continue;
+      auto v = number_from<uint32_t>(std::string_view(name).substr(b, e - b));
+      uint32_t max = std::string_view(key) == "cpu=" ? uint32_t(limits::kCpus - 1) : 1u << 20;
+      if (!v || *v > max)
+        return "the name's " + std::string(key) + name.substr(b, std::min<size_t>(e - b, 24)) +
+               " is out of range (at most " + std::to_string(max) + ")";
+    }
+  }
+  return "";
+}
 
 void validate_histogram(const JsonView& m, LoadBudget& budget) {
   const std::string hist_text = req(m, "hist", J_STRING).str();
@@ -295,7 +319,10 @@ void validate_probe(const json& doc, const fs::path& file, LoadBudget& budget) {
   if (auto p = d.find("plan")) validate_probe_plan(*p);
   for (auto& rep : req(d, "repetitions", J_ARRAY).elements()) {
     rep.need(J_OBJECT);
-    for (auto& [n, m] : req(rep, "metrics", J_OBJECT).members()) validate_metric(m, budget);
+    for (auto& [n, m] : req(rep, "metrics", J_OBJECT).members()) {
+      if (auto why = metric_name_problem(n); !why.empty()) m.fail(why);
+      validate_metric(m, budget);
+    }
     validate::each_member(req(rep, "skipped", J_OBJECT), J_STRING);
     if (auto extra = rep.find("extra")) validate::extra(*extra, budget);
   }

@@ -206,8 +206,9 @@ void install_ab_signals() {
   struct sigaction sa {};
   sa.sa_handler = ab_on_signal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  // SIGHUP and SIGPIPE as SIGTERM: the run in progress puts back what it
+  // holds (runner.cpp) instead of dying with it.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaction(sig, &sa, nullptr);
 }
 
 fs::path self_exe() {
@@ -228,8 +229,7 @@ int spawn(const fs::path& exe, const std::vector<std::string>& args) {
   std::fflush(nullptr);
   sigset_t block, old;
   sigemptyset(&block);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGTERM);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&block, sig);
   sigprocmask(SIG_BLOCK, &block, &old);  // until g_ab_child names the child
   const pid_t parent = getpid();
   pid_t pid = fork();
@@ -237,8 +237,7 @@ int spawn(const fs::path& exe, const std::vector<std::string>& args) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGTERM);  // ab killed: the run stops cleanly
     if (getppid() != parent) _exit(130);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) signal(sig, SIG_DFL);
     sigprocmask(SIG_SETMASK, &old, nullptr);
     execv(arg0.c_str(), argv.data());
     std::fprintf(stderr, "kperflab ab: cannot run %s: %s\n", arg0.c_str(), std::strerror(errno));

@@ -6,6 +6,7 @@
 // arguments and for errors before a verb's work starts.
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "ab.h"
 #include "cli_args.h"
 #include "kperflab_version.h"
+#include "read_file.h"
 #include "results/bundle.h"
 #include "runner.h"
 #include "sysctl_hold.h"
@@ -76,6 +78,18 @@ int run_verb(const Command& c, const std::vector<std::string>& args) {
     return 0;
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "kperflab %s: %s\n", c.name, kperflab::printable(e.what()).c_str());
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // Not "filesystem error: status: Too many levels of symbolic links
+    // [a] [b]": the path, then the problem.
+    std::string where = e.path1().string();
+    if (!e.path2().empty()) where += " -> " + e.path2().string();
+    std::fprintf(stderr, "kperflab %s: error: %s: %s\n", c.name, kperflab::printable(where).c_str(),
+                 kperflab::printable(e.code().message()).c_str());
+    return 2;
+  } catch (const nlohmann::json::exception& e) {
+    std::fprintf(stderr, "kperflab %s: error: %s\n", c.name,
+                 kperflab::printable(kperflab::json_error_text(e.what())).c_str());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kperflab %s: error: %s\n", c.name, kperflab::printable(e.what()).c_str());

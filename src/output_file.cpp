@@ -8,10 +8,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+
+#include "read_file.h"
+#include "results/bundle.h"
 
 namespace kperflab {
 
@@ -24,10 +26,13 @@ namespace {
 bool is_bundle_dir(const fs::path& dir) {
   std::error_code ec;
   fs::path meta = dir / "meta.json";
-  if (!fs::is_regular_file(meta, ec) || fs::file_size(meta, ec) > (64u << 20) || ec) return false;
-  std::ifstream f(meta);
-  auto j = nlohmann::json::parse(f, nullptr, false);
-  return j.is_object() && j.value("schema", "") == "kperflab.meta/1";
+  if (!fs::is_regular_file(meta, ec)) return false;
+  try {
+    auto j = read_json(meta, limits::kMetaFile);  // bounded (read_file.h)
+    return j.is_object() && j.value("schema", "") == "kperflab.meta/1";
+  } catch (const FileError&) {
+    return false;
+  }
 }
 
 [[noreturn]] void fail(const std::string& what, const fs::path& p, int err) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "params.h"
 
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -8,11 +9,16 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "read_file.h"
+
 namespace kperflab {
 
 using nlohmann::json;
 
 namespace {
+
+// A --set value: a JSON list on the command line (probe lists are short).
+constexpr ReadLimits kParamText{size_t{1} << 20, 4, 65536, "a --set value"};
 
 // Bounds are whole numbers for integers; print them without an exponent.
 std::string num(double v) {
@@ -49,8 +55,8 @@ bool parse_integer(const std::string& s, long long& out) {
   if (s.size() == i || s.size() - i > 18) return false;
   for (size_t k = i; k < s.size(); ++k)
     if (s[k] < '0' || s[k] > '9') return false;
-  out = std::stoll(s);
-  return true;
+  auto [end, err] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return err == std::errc() && end == s.data() + s.size();
 }
 
 bool parse_number(const std::string& s, double& out) {
@@ -78,8 +84,10 @@ json scalar_from_text(ParamType type, const std::string& s) {
       return json(json::value_t::discarded);
     default:  // text, choice: JSON-quoted or bare
       if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
-        auto j = json::parse(s, nullptr, false);
-        if (j.is_string()) return j;
+        try {
+          if (auto j = parse_json(s, kParamText, "the value"); j.is_string()) return j;
+        } catch (const FileError&) {
+        }
       }
       return s;
   }
@@ -217,7 +225,11 @@ json parse_param(const std::string& probe, const ParamSpec& spec, const std::str
   if (!is_list(spec.type)) {
     v = scalar_from_text(spec.type, text);
   } else if (!text.empty() && text.front() == '[') {
-    v = json::parse(text, nullptr, false);
+    try {
+      v = parse_json(text, kParamText, "the value");  // bounded: an argument may be a bomb too
+    } catch (const FileError& e) {
+      refuse(probe, spec, text.substr(0, 80), e.problem());
+    }
   } else {
     v = json::array();
     for (size_t pos = 0; !text.empty() && pos <= text.size();) {

@@ -50,8 +50,10 @@ void install_signal_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  // A closed terminal (SIGHUP) or a reader gone from our pipe (SIGPIPE,
+  // `kperflab run | head`) ends a run as SIGTERM does: the held settings
+  // come back. Their default action would kill us holding them (#27).
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaction(sig, &sa, nullptr);
 }
 
 std::string utc_now() {

@@ -15,6 +15,7 @@
 #include <regex>
 #include <set>
 
+#include "number_text.h"
 #include "show.h"
 #include "show_summary.h"
 #include "until_ci.h"
@@ -373,8 +374,10 @@ void per_cpu_lines(const std::map<std::string, Series>& all) {
   for (auto& [name, s] : all) {
     std::smatch m;
     if (!s.hist || !std::regex_search(name, m, re) || s.p50.empty()) continue;
+    auto cpu = number_from<int>(m[2].str());  // range-checked (the loader refuses worse)
+    if (!cpu) continue;
     std::string f = m.prefix().str() + m[1].str() + "cpu=*" + m[3].str() + m.suffix().str();
-    fam[f].emplace_back(median(main_stat(s)), std::stoi(m[2].str()));
+    fam[f].emplace_back(median(main_stat(s)), *cpu);
     unit[f] = s.unit;
   }
   for (auto& [f, v] : fam) {

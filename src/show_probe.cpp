@@ -16,6 +16,7 @@
 #include <set>
 #include <tuple>
 
+#include "number_text.h"
 #include "show.h"
 
 namespace kperflab {
@@ -186,8 +187,12 @@ std::optional<std::pair<std::string, int>> per_cpu(const std::string& name) {
   static const std::regex re("(^|/)cpu=([0-9]+)(/|$)");
   std::smatch m;
   if (!std::regex_search(name, m, re)) return std::nullopt;
+  // Range-checked: the loader refuses a CPU number past limits::kCpus with
+  // file and field; one that is no int here is no per-CPU metric.
+  auto cpu = number_from<int>(m[2].str());
+  if (!cpu) return std::nullopt;
   return std::make_pair(m.prefix().str() + m[1].str() + "cpu=*" + m[3].str() + m.suffix().str(),
-                        std::stoi(m[2].str()));
+                        *cpu);
 }
 
 // One line for a family of per-CPU metrics: how many, their p50 (or value)

@@ -19,7 +19,12 @@
 #include <set>
 #include <system_error>
 
+#include <charconv>
+
 #include <nlohmann/json.hpp>
+
+#include "hold_trust.h"
+#include "read_file.h"
 
 namespace kperflab {
 
@@ -44,7 +49,8 @@ std::string trim(std::string s) {
 // Writes with O_TRUNC and without O_CREAT, as `echo v > file` would minus the
 // creation: a setting that vanished must not come back as a regular file.
 void write_setting(const fs::path& path, const std::string& value) {
-  int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO standing there fails (ENXIO) instead of blocking.
+  int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) fail(errno, "open " + path.string() + " for writing");
   std::string line = value + "\n";
   ssize_t n = write(fd, line.data(), line.size());
@@ -94,13 +100,15 @@ bool holder_alive(pid_t pid, uint64_t start) {
 // A record is never seen half-written: it is written to a temporary file
 // (".NAME.PID.tmp") first, then linked or renamed into place.
 fs::path write_tmp(const fs::path& record, const json& doc) {
-  fs::create_directories(record.parent_path());
+  hold::make_record_dir(record.parent_path());
   fs::path tmp = record.parent_path() /
                  ("." + record.filename().string() + "." + std::to_string(getpid()) + ".tmp");
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // 0600 in a 0700 directory: what recovery trusts (hold_trust.h).
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) fail(errno, "create " + tmp.string());
   std::string text = doc.dump(2) + "\n";
-  bool ok = write(fd, text.data(), text.size()) == ssize_t(text.size()) && fsync(fd) == 0;
+  bool ok = fchmod(fd, 0600) == 0 && write(fd, text.data(), text.size()) == ssize_t(text.size()) &&
+            fsync(fd) == 0;
   int err = errno;
   close(fd);
   if (!ok) {
@@ -131,13 +139,31 @@ void replace_record(const fs::path& record, const json& doc) {
   }
 }
 
-std::optional<json> read_record(const fs::path& record) {
-  std::ifstream f(record);
-  auto doc = json::parse(f, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || doc.value("schema", "") != kRecordSchema ||
-      !doc["path"].is_string() || !doc["original"].is_string() || !doc["held"].is_string() ||
-      !doc["pid"].is_number_integer())
+// A record of a setting, checked (hold_trust.h); the error says why not.
+std::optional<json> read_record(const fs::path& record, std::string& error) {
+  json doc;
+  try {
+    doc = hold::read_record_file(record);
+  } catch (const FileError& e) {
+    error = e.problem();
     return std::nullopt;
+  }
+  if (!doc.is_object() || doc.value("schema", "") != kRecordSchema || !doc["path"].is_string() ||
+      !doc["original"].is_string() || !doc["held"].is_string() || !doc["pid"].is_number_integer() ||
+      doc["pid"].get<int64_t>() <= 0 || doc["pid"].get<int64_t>() > INT32_MAX) {
+    error = "not a " + std::string(kRecordSchema) + " record";
+    return std::nullopt;
+  }
+  fs::path setting = doc["path"].get<std::string>();
+  if (auto why = hold::refuse_setting(setting); !why.empty()) {
+    error = why;
+    return std::nullopt;
+  }
+  if (record.filename() != record_name(setting)) {
+    error = "names " + setting.string() + ", whose record kperflab would call " +
+            record_name(setting);
+    return std::nullopt;
+  }
   return doc;
 }
 
@@ -145,9 +171,11 @@ std::optional<json> read_record(const fs::path& record) {
 std::optional<RecoveredHold> apply_if_stale(const fs::path& record) {
   RecoveredHold r;
   r.record = record;
-  auto doc = read_record(record);
+  std::string why;
+  auto doc = read_record(record, why);
   if (!doc) {
-    r.error = "not a " + std::string(kRecordSchema) + " record (left in place; remove it by hand)";
+    r.action = RecoveredHold::Action::refused;
+    r.error = why;
     return r;
   }
   r.setting = (*doc)["path"].get<std::string>();
@@ -220,9 +248,9 @@ constexpr const char* kAutogroupPrefix = "autogroup-";
 class DirLock {
  public:
   explicit DirLock(const fs::path& dir) {
-    fs::create_directories(dir);
+    hold::make_record_dir(dir);
     fs::path lock = dir / ".lock";
-    fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0600);
     if (fd_ < 0) fail(errno, "open " + lock.string());
     while (flock(fd_, LOCK_EX) != 0) {
       if (errno == EINTR) continue;
@@ -258,9 +286,13 @@ std::vector<AutogroupRecord> autogroup_records(const fs::path& dir, long id) {
   for (auto& e : fs::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
     if (!name.starts_with(prefix) || e.path().extension() != ".json") continue;
-    std::ifstream f(e.path());
-    auto d = json::parse(f, nullptr, false);
-    if (d.is_discarded() || !d.is_object() || d.value("schema", "") != kRecordSchema ||
+    json d;
+    try {
+      d = hold::read_record_file(e.path());
+    } catch (const FileError&) {
+      continue;  // recover_stale_holds reports it
+    }
+    if (!d.is_object() || d.value("schema", "") != kRecordSchema ||
         !d["autogroup"].is_number_integer() || d["autogroup"].get<long>() != id ||
         !d["original"].is_number_integer() || !d["held"].is_number_integer() ||
         !d["pid"].is_number_integer())
@@ -402,14 +434,14 @@ void release_holds_now() noexcept {
     if (!s.state.compare_exchange_strong(armed, 1)) continue;
     char cur[256];
     ssize_t n = -1;
-    int fd = open(s.path, O_RDONLY | O_CLOEXEC);
+    int fd = open(s.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd >= 0) {
       n = read(fd, cur, sizeof cur - 1);
       close(fd);
     }
     while (n > 0 && (cur[n - 1] == '\n' || cur[n - 1] == ' ' || cur[n - 1] == '\t')) --n;
     if (n >= 0 && size_t(n) == strlen(s.held) && memcmp(cur, s.held, size_t(n)) == 0) {
-      fd = open(s.path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+      fd = open(s.path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK);
       bool ok = fd >= 0 && write(fd, s.original, strlen(s.original)) == ssize_t(strlen(s.original));
       if (fd >= 0) close(fd);
       if (ok) unlink(s.record);  // else the record stays for the next invocation
@@ -425,17 +457,15 @@ fs::path default_hold_dir() {
 }
 
 std::optional<std::string> read_setting(const fs::path& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    fail(errno, "open " + path.string());
+  // A sysctl or sysfs file is a regular file of at most a page or so; a
+  // FIFO or a device where a record says one is, is an error (read_file.h).
+  std::string s;
+  try {
+    s = read_file(path, size_t{64} << 10, "a sysctl or sysfs setting");
+  } catch (const FileError& e) {
+    if (e.err() == ENOENT) return std::nullopt;
+    fail(e.err() ? e.err() : EINVAL, path.string() + ": " + e.problem());
   }
-  char buf[4096];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  int err = errno;
-  close(fd);
-  if (n < 0) fail(err, "read " + path.string());
-  std::string s(buf, size_t(n));
   return trim(s.substr(0, s.find('\n')));
 }
 
@@ -454,7 +484,8 @@ SysctlHold::SysctlHold(fs::path path, std::string value, fs::path record_dir)
     if (!stale)
       throw std::runtime_error(path_.string() + " is already held by a live process (record " +
                                record_.string() + ")");
-    if (stale->action == RecoveredHold::Action::failed || attempt > 0)
+    if (stale->action == RecoveredHold::Action::failed ||
+        stale->action == RecoveredHold::Action::refused || attempt > 0)
       throw std::runtime_error("stale hold record " + record_.string() + ": " + describe(*stale));
   }
   try {
@@ -465,9 +496,11 @@ SysctlHold::SysctlHold(fs::path path, std::string value, fs::path record_dir)
     throw;
   }
   if (held_ != trim(value)) {  // the kernel shows it otherwise: record that too
-    json doc = *read_record(record_);
-    doc["held_read"] = held_;
-    replace_record(record_, doc);
+    std::string why;
+    auto doc = read_record(record_, why);
+    if (!doc) fail(EINVAL, "restore record " + record_.string() + ": " + why);
+    (*doc)["held_read"] = held_;
+    replace_record(record_, *doc);
   }
   slot_ = arm_slot(path_, original_, held_, record_);
 }
@@ -492,6 +525,13 @@ void SysctlHold::release() {
 
 std::vector<RecoveredHold> recover_stale_holds(const fs::path& dir) {
   std::vector<RecoveredHold> out;
+  if (auto why = hold::refuse_dir(dir); !why.empty()) {
+    RecoveredHold r;
+    r.record = dir;
+    r.action = RecoveredHold::Action::refused;
+    r.error = why;
+    return {r};
+  }
   std::set<long> autogroups;
   std::error_code ec;
   for (auto& e : fs::directory_iterator(dir, ec)) {
@@ -499,13 +539,29 @@ std::vector<RecoveredHold> recover_stale_holds(const fs::path& dir) {
     if (name.starts_with(".") && name.ends_with(".tmp")) {
       // A holder that died between creating and linking its record.
       auto dot = name.rfind('.', name.size() - 5);
-      pid_t pid = dot == std::string::npos ? 0 : std::atoi(name.c_str() + dot + 1);
-      if (!holder_alive(pid, 0)) fs::remove(e.path(), ec);
+      pid_t pid = 0;
+      if (dot != std::string::npos)
+        std::from_chars(name.data() + dot + 1, name.data() + name.size() - 4, pid);
+      if (pid > 0 && !holder_alive(pid, 0)) fs::remove(e.path(), ec);
       continue;
     }
     if (e.path().extension() != ".json") continue;
     if (name.starts_with(kAutogroupPrefix)) {
-      if (long id = std::atol(name.c_str() + strlen(kAutogroupPrefix)); id > 0) autogroups.insert(id);
+      long id = 0;
+      const char* p = name.data() + strlen(kAutogroupPrefix);
+      auto [end, err] = std::from_chars(p, name.data() + name.size(), id);
+      try {
+        if (err != std::errc() || id <= 0 || *end != '.')
+          throw FileError(e.path(), "not an autogroup record name");
+        (void)hold::read_record_file(e.path());  // what settle_autogroup will skip
+        autogroups.insert(id);
+      } catch (const FileError& fe) {
+        RecoveredHold r;
+        r.record = e.path();
+        r.action = RecoveredHold::Action::refused;
+        r.error = fe.problem();
+        out.push_back(std::move(r));
+      }
       continue;
     }
     if (auto r = apply_if_stale(e.path())) out.push_back(std::move(*r));
@@ -528,6 +584,9 @@ std::string describe(const RecoveredHold& r) {
       return "dropped the record of " + r.setting.string() + ", which no longer exists" + who;
     case RecoveredHold::Action::shared:
       return "dropped the record of " + r.setting.string() + ", still held by a live run" + who;
+    case RecoveredHold::Action::refused:
+      return "skipped " + r.record.string() + ": " + r.error +
+             " (not applied, left in place; remove it by hand)";
     case RecoveredHold::Action::failed: break;
   }
   return "could not apply " + r.record.string() + ": " + r.error;

@@ -126,7 +126,10 @@ struct RecoveredHold {
   // could not be applied (record kept, `error` says why).
   // shared (autogroups): another live run still holds it, the record is
   // dropped and the value stays until that run lets go.
-  enum class Action { restored, unchanged, absent, shared, failed } action = Action::failed;
+  // refused: not a record kperflab trusts (hold_trust.h: not a regular
+  // file, wrong owner or mode, a setting kperflab never holds); skipped,
+  // left in place, `error` says why.
+  enum class Action { restored, unchanged, absent, shared, refused, failed } action = Action::failed;
   std::string error;
 };
 

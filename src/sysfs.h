@@ -2,13 +2,17 @@
 // Small readers for /proc and /sys, shared by provenance and probes.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace kperflab::sysfs {
 
-// Whole file, or nullopt when it cannot be read.
+// /proc/cpuinfo of 8192 CPUs and a kernel config fit.
+inline constexpr size_t kMaxBytes = size_t{64} << 20;
+// Whole file (a regular file of at most kMaxBytes, read through
+// read_file.h), or nullopt when it cannot be read.
 std::optional<std::string> read(const std::string& path);
 // First line, trimmed.
 std::optional<std::string> line(const std::string& path);

@@ -173,13 +173,14 @@ int restore_main(const std::vector<std::string>& args) {
   app.add_option("--dir", dir, "the restore records (default $KPERFLAB_HOLD_DIR or "
                  "/run/kperflab/holds)")->type_name("DIR");
   cli::setup(app, "Records of runs still alive are left alone. Exit: 0 done (or nothing to do), "
-                  "1 a record could not be applied (it stays).");
+                  "1 a record could not be applied or was refused (it stays).");
   cli::parse(app, args);
   auto done = recover_stale_holds(dir);
   bool failed = false;
   for (auto& r : done) {
     std::cout << printable(describe(r)) << "\n";
-    failed = failed || r.action == RecoveredHold::Action::failed;
+    failed = failed || r.action == RecoveredHold::Action::failed ||
+             r.action == RecoveredHold::Action::refused;
   }
   if (done.empty()) std::cout << "nothing to restore in " << printable(dir) << "\n";
   return failed ? 1 : 0;

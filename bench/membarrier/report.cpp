@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include "commands.h"
+#include "read_file.h"
 #include "runner.h"
 
 namespace kperflab::membarrier {
@@ -253,8 +254,14 @@ std::string run_gbench(RunContext&) {
 }
 
 void merge_gbench(json& runs, json& context, const std::string& report, RunContext& ctx) {
-  auto j = json::parse(report, nullptr, false);
-  if (j.is_discarded() || !j.contains("benchmarks")) return;
+  json j;
+  try {  // our own in-memory report, through the one bounded parser all the same
+    j = parse_json(report, {size_t{256} << 20, 64, size_t{1} << 24, "google benchmark's report"},
+                   "google benchmark's report");
+  } catch (const FileError&) {
+    return;
+  }
+  if (!j.is_object() || !j.contains("benchmarks")) return;
   unsigned rep = 0;
   for (auto& b : runs) rep = std::max(rep, b.value("repetition_index", 0u) + 1);
   if (runs.empty()) rep = 0;

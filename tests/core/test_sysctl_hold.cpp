@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // SysctlHold and recover_stale_holds against a plain file standing in for a
-// /proc/sys entry, with the records in a temporary directory. A crash is a
+// /proc/sys entry (under $KPERFLAB_HOLD_ROOT, the temporary directory that
+// stands in for /), with the records in a temporary directory. A crash is a
 // forked child that takes a hold and leaves with _exit (no destructors run).
+// Hostile records (#27, item 9): a path kperflab never holds, a FIFO, a
+// directory named *.json, the wrong mode or owner are skipped and reported.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,11 +30,16 @@ class SysctlHoldTest : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "kperflab-hold-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     root_ = tmpl;
-    setting_ = root_ / "numa_balancing";
+    setting_ = root_ / "proc/sys/kernel/numa_balancing";
+    fs::create_directories(setting_.parent_path());
     dir_ = root_ / "holds";
+    setenv("KPERFLAB_HOLD_ROOT", root_.c_str(), 1);
     set("1");
   }
-  void TearDown() override { fs::remove_all(root_); }
+  void TearDown() override {
+    unsetenv("KPERFLAB_HOLD_ROOT");
+    fs::remove_all(root_);
+  }
 
   void set(const std::string& v) const { std::ofstream(setting_) << v << "\n"; }
   std::string value() const { return read_setting(setting_).value_or("<absent>"); }
@@ -178,7 +187,7 @@ TEST_F(SysctlHoldTest, UnreadableRecordIsReportedAndKept) {
   std::ofstream(dir_ / "garbage.json") << "{ not json";
   auto done = recover_stale_holds(dir_);
   ASSERT_EQ(done.size(), 1u);
-  EXPECT_EQ(done[0].action, RecoveredHold::Action::failed);
+  EXPECT_EQ(done[0].action, RecoveredHold::Action::refused);  // skipped, reported
   EXPECT_TRUE(fs::exists(dir_ / "garbage.json"));
   EXPECT_EQ(value(), "1");
 }
@@ -370,6 +379,125 @@ TEST_F(AutogroupHoldTest, ValueChangedMeanwhileIsKept) {
     EXPECT_EQ(nice_now(), 5);
     EXPECT_EQ(records(), 0u);
   });
+}
+
+// --- hostile records (#27, item 9) -----------------------------------------
+
+// A record as a crashed kperflab would leave it, but naming `setting`.
+void plant_record(const fs::path& dir, const std::string& name, const fs::path& setting) {
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+  nlohmann::json doc = {{"schema", "kperflab.hold/1"}, {"path", setting.string()},
+                        {"original", "PWNED"}, {"held", "0"}, {"pid", 999999999},
+                        {"pid_start", 0}};
+  std::ofstream(dir / name) << doc.dump();
+  fs::permissions(dir / name, fs::perms::owner_read | fs::perms::owner_write,
+                  fs::perm_options::replace);
+}
+
+bool skipped(const RecoveredHold& r) { return describe(r).starts_with("skipped "); }
+
+TEST_F(SysctlHoldTest, RecordNamingAFileOutsideIsNotApplied) {
+  fs::path victim = root_ / "etc/victim";
+  fs::create_directories(victim.parent_path());
+  std::ofstream(victim) << "0\n";
+  std::string name = victim.string();
+  for (char& c : name)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '_';
+  name.erase(0, name.find_first_not_of('_'));
+  plant_record(dir_, name + ".json", victim);
+  auto done = recover_stale_holds(dir_);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(skipped(done[0])) << describe(done[0]);
+  EXPECT_NE(describe(done[0]).find("not under /proc/sys"), std::string::npos) << describe(done[0]);
+  EXPECT_EQ(read_setting(victim), "0");  // not "PWNED"
+  EXPECT_TRUE(fs::exists(dir_ / (name + ".json")));  // reported, left for a human
+}
+
+TEST_F(SysctlHoldTest, RecordWhoseNameIsNotItsSettingsIsNotApplied) {
+  crash_while_holding("0");
+  plant_record(dir_, "other.json", setting_);  // a real setting, a foreign record name
+  auto done = recover_stale_holds(dir_);
+  ASSERT_EQ(done.size(), 2u);
+  size_t n_skipped = 0;
+  for (auto& r : done) n_skipped += skipped(r);
+  EXPECT_EQ(n_skipped, 1u);
+  EXPECT_EQ(value(), "1");  // the genuine record, never PWNED
+}
+
+TEST_F(SysctlHoldTest, DirectoryNamedLikeARecordBlocksNothing) {
+  crash_while_holding("0");
+  fs::create_directories(dir_ / "a.json");
+  auto done = recover_stale_holds(dir_);
+  ASSERT_EQ(done.size(), 2u);
+  size_t restored = 0, n_skipped = 0;
+  for (auto& r : done) {
+    restored += r.action == RecoveredHold::Action::restored;
+    n_skipped += skipped(r) && describe(r).find("a directory") != std::string::npos;
+  }
+  EXPECT_EQ(restored, 1u);
+  EXPECT_EQ(n_skipped, 1u);
+  EXPECT_EQ(value(), "1");
+}
+
+// A FIFO where a record should be: a reader that opens it blocks forever.
+// Run in a child with an alarm, so that a hang fails instead of stalling.
+TEST_F(SysctlHoldTest, FifoRecordIsSkippedAtOnce) {
+  crash_while_holding("0");
+  ASSERT_EQ(mkfifo((dir_ / "fifo.json").c_str(), 0600), 0);
+  ASSERT_EQ(mkfifo((dir_ / "autogroup-1.1.json").c_str(), 0600), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(10);
+    auto done = recover_stale_holds(dir_);
+    size_t n_skipped = 0;
+    for (auto& r : done) n_skipped += skipped(r) && describe(r).find("FIFO") != std::string::npos;
+    _exit(n_skipped == 2 && done.size() == 3 ? 0 : 3);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  ASSERT_TRUE(WIFEXITED(st)) << "killed by signal " << (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  EXPECT_EQ(value(), "1");
+}
+
+TEST_F(SysctlHoldTest, RecordWithLooseModeOrForeignOwnerIsNotApplied) {
+  crash_while_holding("0");
+  ASSERT_EQ(records().size(), 1u);
+  fs::path rec = records()[0];
+  fs::permissions(rec, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read,
+                  fs::perm_options::replace);
+  auto done = recover_stale_holds(dir_);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(skipped(done[0])) << describe(done[0]);
+  EXPECT_NE(describe(done[0]).find("mode 0604"), std::string::npos) << describe(done[0]);
+  EXPECT_EQ(value(), "0");
+  if (geteuid() != 0) GTEST_SKIP() << "chown to another user needs root";
+  fs::permissions(rec, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  ASSERT_EQ(chown(rec.c_str(), 4321, 4321), 0);
+  done = recover_stale_holds(dir_);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_NE(describe(done[0]).find("uid 4321"), std::string::npos) << describe(done[0]);
+  EXPECT_EQ(value(), "0");
+}
+
+TEST_F(SysctlHoldTest, RecordDirectoryOpenToOthersIsNotTrusted) {
+  crash_while_holding("0");
+  fs::permissions(dir_, fs::perms::owner_all | fs::perms::others_all, fs::perm_options::replace);
+  auto done = recover_stale_holds(dir_);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(skipped(done[0])) << describe(done[0]);
+  EXPECT_NE(describe(done[0]).find("not 0700"), std::string::npos) << describe(done[0]);
+  EXPECT_EQ(value(), "0");
+}
+
+TEST_F(SysctlHoldTest, RecordsAre0600InA0700Directory) {
+  SysctlHold h(setting_, "0", dir_);
+  struct stat st {};
+  ASSERT_EQ(stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_EQ(stat(h.record().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
 }  // namespace

@@ -44,9 +44,15 @@ class TuneTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     root_ = tmpl;
     dir_ = root_ / "holds";
+    // The fake root stands in for / in what a restore record may name
+    // (src/hold_trust.h); the kperflab children inherit it.
+    setenv("KPERFLAB_HOLD_ROOT", root_.c_str(), 1);
     for (auto& [rel, v] : kOriginal) set(rel, v);
   }
-  void TearDown() override { fs::remove_all(root_); }
+  void TearDown() override {
+    unsetenv("KPERFLAB_HOLD_ROOT");
+    fs::remove_all(root_);
+  }
 
   void set(const std::string& rel, const std::string& v) const {
     fs::create_directories((root_ / rel).parent_path());
