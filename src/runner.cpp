@@ -72,7 +72,8 @@ struct ProbeOutcome {
 
 // The repetition loop's stopping rule: opt.repeat repetitions, or with
 // --until-ci at least that many and then until every headline CI is narrow
-// enough, the budget would be overrun by the next repetition, or max_reps.
+// enough, the budget would be overrun by the next repetition, or max_reps
+// (until_ci_stop; an explicit --until-ci-budget also caps --repeat).
 class Adaptive {
  public:
   Adaptive(const RunOptions& opt, double estimate_s) : opt_(opt) {
@@ -82,22 +83,11 @@ class Adaptive {
   }
   bool wants(unsigned r) const {
     if (!opt_.until_ci) return r < opt_.repeat;
-    return r < opt_.repeat || (stopped_.empty() && r < opt_.until_ci->max_reps);
+    return stopped_.empty() && (r < opt_.repeat || r < opt_.until_ci->max_reps);
   }
   void after(const nlohmann::json& reps) {
-    const size_t n = reps.size();
-    double el = elapsed();
-    double per_rep = n ? el / static_cast<double>(n) : 0;
     last_ = assess_until_ci(reps, opt_.until_ci->pct);
-    if (n < opt_.repeat) return;
-    if (last_.headline == 0)
-      stopped_ = "no_headline_metric";
-    else if (last_.above == 0)
-      stopped_ = "converged";
-    else if (n >= opt_.until_ci->max_reps)
-      stopped_ = "max_repetitions";
-    else if (el + per_rep > budget_s_)
-      stopped_ = "budget";
+    stopped_ = until_ci_stop(*opt_.until_ci, budget_s_, reps.size(), elapsed(), last_);
   }
   nlohmann::json record(size_t n) const {
     std::string why = stopped_.empty() ? (stop_requested() ? "interrupted" : "max_repetitions")
