@@ -411,18 +411,19 @@ int run_main(const std::vector<std::string>& args) {
   if (ktap) {
     for (size_t i = ktap->reported(); i < probes.size(); ++i)
       ktap->not_run(std::string(probes[i]->name()), "not run: the run was interrupted");
-    ktap->diag("bundle: " + bw.dir().string() + " (" + (complete ? "complete" : "partial") + ")");
+    ktap->diag("bundle: " + printable(bw.dir().string()) + " (" +
+               (complete ? "complete" : "partial") + ")");
   } else {
-    std::cout << "bundle: " << bw.dir().string() << " (" << (complete ? "complete" : "partial")
-              << ")\n";
+    std::cout << "bundle: " << printable(bw.dir().string()) << " ("
+              << (complete ? "complete" : "partial") << ")\n";
     for (auto& [name, o] : bw.meta()["probes"].items()) {
-      std::cout << "  " << name << ": " << o["status"].get<std::string>();
-      if (o["reason"].is_string()) std::cout << " (" << o["reason"].get<std::string>() << ")";
+      std::cout << "  " << name << ": " << printable(o["status"].get<std::string>());
+      if (o["reason"].is_string()) std::cout << " (" << printable(o["reason"].get<std::string>()) << ")";
       std::cout << ", " << o["metrics"] << " metrics\n";
     }
   }
   if (!bw.write_failures().empty()) {
-    std::cerr << "kperflab run: the bundle " << bw.dir().string()
+    std::cerr << "kperflab run: the bundle " << printable(bw.dir().string())
               << " lacks what could not be written to it:\n";
     for (auto& f : bw.write_failures()) std::cerr << "  " << f << "\n";
     std::cerr << "  (free space, then copy the saved files into the bundle)\n";
@@ -459,15 +460,7 @@ std::string check_set(std::string& v) {
   return "";
 }
 
-// Tags go into selectors (tag:NAME, '+' joins terms): letters, digits and
-// . _ - only.
-std::string check_tag(const std::string& v) {
-  if (v.empty() || v.size() > 64) return "a tag is 1..64 characters, got '" + v.substr(0, 70) + "'";
-  for (char c : v)
-    if (!isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
-      return "a tag has letters, digits, '.', '_' and '-' only, got '" + v + "'";
-  return "";
-}
+std::string check_tag(const std::string& v) { return tag_problem(v); }
 
 }  // namespace
 
@@ -582,6 +575,14 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
   cli::parse(app, args);
   if (o.until_ci && !(o.until_ci->pct > 0))
     throw std::invalid_argument("--until-ci-budget needs --until-ci PCT (the target to reach)");
+  // The bundle's path is printed and its name stored in meta.json: a name
+  // the loader would refuse is refused now, before anything is measured.
+  for (auto [flag, p] : {std::pair{"--out", o.out},
+                         std::pair{"--runs-dir", std::optional(o.runs_root)}})
+    if (p)
+      if (auto why = refused_text(p->string(), true); !why.empty())
+        throw std::invalid_argument(std::string(flag) + " '" + printable(p->string()) + "' " + why +
+                                    " (every reader would refuse the bundle)");
   o.repeat_asked = o.repeat;
   if (o.until_ci) {
     o.repeat = std::max(o.repeat, UntilCi::kMinReps);
