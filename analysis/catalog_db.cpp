@@ -126,7 +126,22 @@ Verdict judge(Db& d, std::string& why) {
   Stmt q(d.h, "PRAGMA quick_check");
   if (q.row() && q.text(0) != "ok")
     throw SqlError(SQLITE_CORRUPT, "catalog: quick_check: " + q.text(0));
-  return ver == kSchemaVersion && app == kApplicationId ? Verdict::ours : Verdict::older;
+  if (ver != kSchemaVersion || app != kApplicationId) return Verdict::older;
+  // Ours by its id, but a table without the columns this schema reads (a
+  // damaged or hand-edited file): rebuilt, rather than failing every use.
+  for (const char* q : {"SELECT key, value FROM info",
+                        "SELECT path, mtime, host, release, config_sha, boot_id, started, status, "
+                        "error, note FROM bundles",
+                        "SELECT path, tag FROM tags", "SELECT path, probe, status FROM probes",
+                        "SELECT config_sha, key, value FROM kconfig"}) {
+    sqlite3_stmt* st = nullptr;
+    int rc = sqlite3_prepare_v2(d.h, (std::string(q) + " LIMIT 0").c_str(), -1, &st, nullptr);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+      fail(d.h, rc, "schema");
+    if (rc != SQLITE_OK) return Verdict::older;
+  }
+  return Verdict::ours;
 }
 
 bool parse_kconfig(std::string_view text, std::map<std::string, std::string>& opts) {

@@ -255,6 +255,19 @@ TEST_F(CatalogTest, AForeignDatabaseIsNamedAndNeverTouched) {
   sqlite3_finalize(s);
 }
 
+// Ours by its application_id but missing a column this schema reads (a
+// damaged or hand-edited file): rebuilt in place, not failing every use.
+TEST_F(CatalogTest, OursWithAMissingColumnIsRebuilt) {
+  { Catalog c(runs); }
+  {
+    RawDb other(runs / "catalog.sqlite");
+    ASSERT_EQ(other.exec("ALTER TABLE bundles DROP COLUMN note"), SQLITE_OK);
+  }
+  Catalog c(runs);
+  EXPECT_TRUE(c.sync_stats().rebuilt);
+  EXPECT_EQ(names(c.select("tag:base")), (std::vector<std::string>{"a1", "a2"}));
+}
+
 // (b) A kconfig.gz of millions of lines made a 586 MB catalog: options are
 // kept per config hash up to a bound; past it meta.json's selection serves.
 TEST_F(CatalogTest, AHugeKconfigKeepsTheCatalogSmall) {
