@@ -215,7 +215,7 @@ sanitized_tests() {
 fuzz() {
   local seconds=${1:-60} t corpus art rc=0
   [[ -x $SAN_DIR/fuzz/fuzz_hdr ]] || build_sanitized
-  for t in hdr bundle compare; do
+  for t in hdr bundle compare catalog; do
     corpus=$SAN_DIR/fuzz-corpus/$t art=$SAN_DIR/fuzz-findings/$t/
     mkdir -p "$corpus" "$art"
     log "fuzz_$t: ${seconds} s"
