@@ -214,7 +214,7 @@ sanitized_tests() {
 # what earlier runs in this tree found. A finding fails with its input saved.
 fuzz() {
   local seconds=${1:-60} t corpus art rc=0
-  [[ -x $SAN_DIR/fuzz/fuzz_hdr ]] || build_sanitized
+  [[ -x $SAN_DIR/fuzz/fuzz_hdr && -x $SAN_DIR/fuzz/fuzz_catalog ]] || build_sanitized
   for t in hdr bundle compare catalog; do
     corpus=$SAN_DIR/fuzz-corpus/$t art=$SAN_DIR/fuzz-findings/$t/
     mkdir -p "$corpus" "$art"
