@@ -151,19 +151,26 @@ int campaign_main(const std::vector<std::string>& args) {
              "on. This says how many boots each side has and needs, and what to do next.\n"
              "Exit: 0 both sides have enough boots, 3 more are needed, 2 error.");
   cli::parse(app, args);
-  for (auto& s : sels)
-    if (!catalog::is_selector(s))
-      throw std::invalid_argument("campaign: '" + s + "' is not a selector (tag:NAME, kernel:GLOB, ...)");
-  auto load = [&](const std::string& sel) {
-    try {
-      return compare::Side::select(sel, runs);
-    } catch (const std::invalid_argument&) {
-      compare::Side none;  // nothing selected yet: a campaign's start
-      none.label = sel;
-      return none;
-    }
+  // Errors are errors (exit 2), never "0 boots": a malformed selector, a
+  // missing runs directory or a file given as one. Only a selector that
+  // matches nothing yet is a campaign's start.
+  for (auto& s : sels) catalog::parse_selector(s);
+  catalog::Catalog cat(runs);
+  std::vector<compare::SideSource> src(2);
+  for (size_t i = 0; i < 2; ++i) {
+    src[i].arg = sels[i];
+    src[i].selector = true;
+    for (auto& e : cat.select(sels[i])) src[i].dirs.push_back(cat.root() / e.path);
+    src[i].dirs = compare::unique_dirs(std::move(src[i].dirs));
+  }
+  compare::check_bundle_limit(src, "campaign");
+  auto load = [&](const compare::SideSource& s) {
+    if (!s.dirs.empty()) return s.load();
+    compare::Side none;
+    none.label = s.arg;
+    return none;
   };
-  compare::Side a = load(sels[0]), b = load(sels[1]);
+  compare::Side a = load(src[0]), b = load(src[1]);
   utsname u{};
   uname(&u);
   State s = assess(sels[0], a, sels[1], b, opt, read_line("/proc/sys/kernel/random/boot_id"),

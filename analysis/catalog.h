@@ -5,14 +5,22 @@
 //
 // The bundle files stay the source of truth: the catalog is synced with them
 // whenever it is opened (new bundles indexed, changed meta.json re-indexed,
-// removed ones dropped) and rebuilt from scratch when missing, unreadable or
-// of another schema version. A bundle whose meta.json cannot be read is
-// listed as unreadable, never selected, never fatal.
+// removed ones dropped), in short transactions on a WAL journal, so that
+// selector verbs read while another process syncs. It is rebuilt when
+// missing or of an older schema of ours, and replaced (a new file renamed
+// into place) only on SQLite's verdict of corruption; a lock held by another
+// process is waited for, then reported; a file of another program (other
+// tables, application_id) is reported and never touched, not even by
+// --rebuild (analysis/catalog_db.h). A bundle whose meta.json cannot be read
+// is listed as unreadable, never selected, never fatal; a tag `run --tag`
+// would refuse is not indexed (the listing says so). Per config hash the
+// options of its kconfig.gz are kept, at most 40,000 of them.
 #pragma once
 
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kperflab::catalog {
@@ -24,20 +32,33 @@ namespace kperflab::catalog {
 //   config:OPT=VAL      kernel config option (CONFIG_ prefix optional); VAL n
 //                       matches an option that is not set
 //   probe:NAME          the bundle has this probe complete or partial
-//   boot:ID             kernel.boot_id (a prefix of it)
+//   boot:ID             kernel.boot_id (a prefix of it, '%' and '_' literal)
 // e.g. `tag:base+host:srv1`, `config:NO_HZ_FULL=y`.
+// is_selector: arg looks like one (a known KEY before the first ':'), so a
+// malformed selector is reported as such rather than as a missing path.
 bool is_selector(const std::string& arg);
+// The KEY, VALUE terms of a selector. Throws std::invalid_argument naming
+// the term: an empty one (a leading, trailing or doubled '+'), an unknown
+// key, no value, config: without OPTION=VALUE.
+std::vector<std::pair<std::string, std::string>> parse_selector(const std::string& selector);
+
+namespace detail {
+struct Parsed;  // analysis/catalog.cpp
+}
 
 struct Entry {
   std::string path;  // relative to the runs root
   std::string host, release, config_sha, boot_id, started, status;
   std::vector<std::string> tags;
   std::string error;  // unreadable meta.json: why
+  std::string note;   // what was not indexed (a tag `run --tag` refuses, an oversized kconfig)
 };
 
 struct SyncStats {
   size_t bundles = 0, added = 0, updated = 0, removed = 0, unreadable = 0;
+  size_t notes = 0;       // bundles indexed with a note (Entry::note)
   bool rebuilt = false;
+  std::string replaced;   // the file was corrupt and replaced: SQLite's verdict
   bool in_memory = false;  // the runs root is not writable: nothing kept
 };
 
@@ -63,6 +84,10 @@ class Catalog {
  private:
   struct Db;
   void sync(bool rebuild);
+  void write_batch(std::vector<std::pair<std::filesystem::path, detail::Parsed>>& todo,
+                   size_t from, size_t to);
+  void forget(const std::string& rel);
+  void replace_corrupt(const std::string& why);
   std::filesystem::path root_;
   std::unique_ptr<Db> db_;
   SyncStats stats_;

@@ -6,6 +6,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <set>
 #include <stdexcept>
 
 #include "analysis/compare.h"
@@ -127,13 +130,25 @@ int compare_main(const std::vector<std::string>& args) {
   }
   if (format.empty()) format = out.empty() && isatty(STDOUT_FILENO) ? "term" : "text";
   // A path that exists is a path; otherwise a selector goes to the catalog.
-  auto side = [&runs](const std::string& a) {
-    if (!std::filesystem::exists(a) && catalog::is_selector(a)) return compare::Side::select(a, runs);
-    return compare::Side::load(a);
-  };
-  compare::Side base = side(paths[0]);
+  // A candidate naming the same bundles as an earlier one is compared once;
+  // everything loaded counts against compare::kMaxBundles.
+  std::vector<compare::SideSource> src;
+  std::set<std::set<std::filesystem::path>> cands_seen;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    auto s = compare::SideSource::find(paths[i], runs);
+    std::set<std::filesystem::path> key;
+    for (auto& d : s.dirs) key.insert(std::filesystem::weakly_canonical(d));
+    if (i > 0 && !cands_seen.insert(key).second) {
+      std::fprintf(stderr, "kperflab compare: CAND %s names the same bundles as an earlier one: "
+                           "compared once\n", printable(paths[i]).c_str());
+      continue;
+    }
+    src.push_back(std::move(s));
+  }
+  compare::check_bundle_limit(src, "compare");
+  compare::Side base = src[0].load();
   std::vector<compare::Side> cands;
-  for (size_t i = 1; i < paths.size(); ++i) cands.push_back(side(paths[i]));
+  for (size_t i = 1; i < src.size(); ++i) cands.push_back(src[i].load());
   report::Input in{&base, {}, {}, all, opt.alpha, top};
   size_t regressions = 0;
   for (auto& c : cands) {
@@ -199,13 +214,12 @@ int series::series_main(const std::vector<std::string>& args) {
   cli::parse(app, args);
   if (format == "html" && out.empty())
     throw std::invalid_argument("series --format html: which directory? -o DIR");
-  auto side = [&runs](const std::string& a) {
-    if (!std::filesystem::exists(a) && catalog::is_selector(a)) return compare::Side::select(a, runs);
-    return compare::Side::load(a);
-  };
+  std::vector<compare::SideSource> src;
+  for (auto& p : paths) src.push_back(compare::SideSource::find(p, runs));
+  compare::check_bundle_limit(src, "series");
   std::vector<compare::Side> sides;
   sides.reserve(paths.size());
-  for (auto& p : paths) sides.push_back(side(p));
+  for (auto& s : src) sides.push_back(s.load());
   std::vector<const compare::Side*> ptrs;
   for (auto& s : sides) ptrs.push_back(&s);
   series::Result r = series::build(ptrs, opt);
@@ -213,8 +227,8 @@ int series::series_main(const std::vector<std::string>& args) {
   for (auto& s : r.steps) regressions += s.regressions();
   if (format == "html") {
     auto files = series::html_site(r, ptrs, out, force);
-    std::printf("series: %zu files in %s (open %s)\n", files.size(), out.c_str(),
-                (std::filesystem::path(out) / "index.html").c_str());
+    std::printf("series: %zu files in %s (open %s)\n", files.size(), printable(out).c_str(),
+                printable((std::filesystem::path(out) / "index.html").string()).c_str());
   } else {
     emit(out, format == "md" ? series::markdown(r) : series::text(r), force, paths);
   }
@@ -225,16 +239,23 @@ namespace {
 
 // A side given as paths or catalog selectors, merged into one (the baseline
 // may be several bundles, directories or selectors).
-compare::Side side_of(const std::vector<std::string>& args, const std::string& runs) {
-  compare::Side all;
+compare::Side side_of(const std::vector<std::string>& args, const std::string& runs,
+                      size_t others) {
+  std::vector<compare::SideSource> src;
+  std::vector<std::filesystem::path> dirs;
+  std::string label;
   for (const auto& a : args) {
-    compare::Side s = !std::filesystem::exists(a) && catalog::is_selector(a)
-                          ? compare::Side::select(a, runs)
-                          : compare::Side::load(a);
-    all.label += (all.label.empty() ? "" : " + ") + s.label;
-    for (auto& b : s.bundles) all.bundles.push_back(std::move(b));
+    src.push_back(compare::SideSource::find(a, runs));
+    dirs.insert(dirs.end(), src.back().dirs.begin(), src.back().dirs.end());
+    label += (label.empty() ? "" : " + ") + a;
   }
-  return all;
+  compare::SideSource all;
+  all.arg = label;
+  all.dirs = compare::unique_dirs(std::move(dirs));
+  compare::SideSource held;
+  held.dirs.resize(others);
+  compare::check_bundle_limit({all, held}, "export --kcidb");
+  return all.load();
 }
 
 // export --kcidb: the bundles, compared with the baseline when one is given.
@@ -244,13 +265,19 @@ int export_kcidb(const std::vector<std::string>& paths, const std::vector<std::s
   if (!kcidb::valid_origin(opt.origin))
     throw std::invalid_argument("--origin '" + printable(opt.origin) +
                                 "': KCIDB wants ^[a-z0-9_]+$ (lower case, digits, '_')");
-  std::vector<Bundle> bundles;
-  for (const auto& p : paths) bundles.push_back(Bundle::load(p));
+  std::vector<std::filesystem::path> dirs(paths.begin(), paths.end());
+  dirs = compare::unique_dirs(std::move(dirs));
   compare::Side base;
   if (!baseline.empty()) {
-    base = side_of(baseline, runs);
+    base = side_of(baseline, runs, dirs.size());
     opt.baseline = &base;
+  } else {
+    compare::SideSource held;
+    held.dirs = dirs;
+    compare::check_bundle_limit({held}, "export --kcidb");
   }
+  std::vector<Bundle> bundles;
+  for (const auto& p : dirs) bundles.push_back(Bundle::load(p));
   // Bundle text is printable() already; replace guards the dump anyway.
   std::string text =
       kcidb::report(bundles, opt).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -46,66 +46,6 @@ const char* to_string(Basis b) {
   return "?";
 }
 
-Side Side::load(const fs::path& p) {
-  if (!fs::exists(p)) throw std::invalid_argument("no such bundle or directory: " + p.string());
-  std::vector<fs::path> dirs;
-  if (fs::exists(p / "meta.json")) {
-    dirs.push_back(p);
-  } else {
-    for (auto& e : fs::recursive_directory_iterator(p))
-      if (e.is_regular_file() && e.path().filename() == "meta.json")
-        dirs.push_back(e.path().parent_path());
-    std::sort(dirs.begin(), dirs.end());
-  }
-  return load_dirs(std::move(dirs), p.string());
-}
-
-Side Side::select(const std::string& selector, const fs::path& runs_root) {
-  catalog::Catalog cat(runs_root);
-  std::vector<fs::path> dirs;
-  for (auto& e : cat.select(selector)) dirs.push_back(runs_root / e.path);
-  if (dirs.empty())
-    throw std::invalid_argument("'" + selector + "' matched no bundle in the catalog of " +
-                                runs_root.string() + " (" +
-                                std::to_string(cat.sync_stats().bundles) +
-                                " bundles; `kperflab catalog` lists them)");
-  Side s = load_dirs(std::move(dirs), selector);
-  s.label = selector + ": " + s.label;
-  return s;
-}
-
-Side Side::load_dirs(std::vector<fs::path> dirs, const std::string& what) {
-  Side s;
-  // Bundles load independently (parse + validation dominate compare on
-  // fleets): in parallel, kept in order; the first failure (in order) is
-  // rethrown.
-  std::vector<std::optional<Bundle>> loaded(dirs.size());
-  std::vector<std::exception_ptr> errors(dirs.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < dirs.size();) try {
-        loaded[i] = Bundle::load(dirs[i]);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-  };
-  unsigned n = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), dirs.size());
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
-  if (!dirs.empty()) work();
-  for (auto& t : pool) t.join();
-  for (size_t i = 0; i < dirs.size(); ++i) {
-    if (errors[i]) std::rethrow_exception(errors[i]);
-    s.bundles.push_back(std::move(*loaded[i]));
-  }
-  if (s.bundles.empty()) throw std::invalid_argument("no bundle (meta.json) under " + what);
-  std::set<std::string> rel;
-  for (auto& b : s.bundles) rel.insert(b.meta_view().at("kernel").at("release").str());
-  s.label = *rel.begin() + (rel.size() > 1 ? " (+" + std::to_string(rel.size() - 1) + " kernels)" : "");
-  if (s.bundles.size() > 1) s.label += " (" + std::to_string(s.bundles.size()) + " bundles)";
-  return s;
-}
-
 namespace {
 
 // Direction of "better" from the unit: time and cost units are lower-is-

@@ -62,6 +62,28 @@ struct Side {
   static Side load_dirs(std::vector<std::filesystem::path> dirs, const std::string& what);
 };
 
+// At most this many bundles are loaded by one command, over all its sides
+// (a bundle is held in memory whole, a few MB each; issue #27 item 5: 2000
+// candidates reached 5.8 GB). Past it the command refuses, saying so.
+inline constexpr size_t kMaxBundles = 256;
+
+// The same directories once each (by canonical path), in order.
+std::vector<std::filesystem::path> unique_dirs(std::vector<std::filesystem::path> dirs);
+
+// What a side argument names, before anything is loaded: a path (a bundle,
+// or every bundle below a directory) or a catalog selector.
+struct SideSource {
+  std::string arg;
+  bool selector = false;
+  std::vector<std::filesystem::path> dirs;  // each once
+  static SideSource find(const std::string& arg, const std::filesystem::path& runs_root);
+  Side load() const;
+};
+
+// Throws std::invalid_argument naming verb, the count and kMaxBundles when
+// the sources hold more bundles than that in all.
+void check_bundle_limit(const std::vector<SideSource>& sources, const std::string& verb);
+
 enum class Verdict { unchanged, regression, improvement, change, undecided };
 const char* to_string(Verdict v);
 

@@ -10,7 +10,6 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 #include <stdexcept>
 #include <tuple>
@@ -24,6 +23,14 @@ namespace kperflab::kcidb {
 using nlohmann::json;
 
 namespace {
+
+// ^[a-z0-9_]*$ by hand: std::regex recurses once per character and a
+// 50,000-character --origin overflowed the stack (issue #27 item 5).
+bool lower_word(const std::string& s) {
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
 
 // KCIDB forbids NUL in every text field and caps log excerpts; bundle text
 // also goes through printable() so a hostile bundle cannot smuggle terminal
@@ -97,10 +104,9 @@ Kernel kernel_of(const JsonView& meta, const std::string& origin) {
                                                     : ", config sha256 " + sha.substr(0, 12)))}};
   // KCIDB's architecture is ^[a-z0-9_]*$; uname -m values (x86_64, aarch64)
   // fit; one that does not stays in misc only.
-  static const std::regex arch_re("[a-z0-9_]*");
   if (!machine.empty()) {
     misc["kernel_machine"] = text(machine);
-    if (std::regex_match(machine, arch_re)) b["architecture"] = machine;
+    if (lower_word(machine)) b["architecture"] = machine;
   }
   b["misc"] = misc;
   // No build status: kperflab did not see the build, only the booted kernel.
@@ -180,10 +186,7 @@ std::string probe_status(const headline::Probe& p) {
 
 }  // namespace
 
-bool valid_origin(const std::string& origin) {
-  static const std::regex re("[a-z0-9_]+");
-  return std::regex_match(origin, re);
-}
+bool valid_origin(const std::string& origin) { return !origin.empty() && lower_word(origin); }
 
 json number(double value, const std::string& unit) {
   static const std::map<std::string, double> to_seconds = {

@@ -189,11 +189,17 @@ int noise_main(const std::vector<std::string>& args) {
   app.add_flag("--force", force, "replace FILE if it exists");
   cli::setup(app, kNoiseFooter);
   cli::parse(app, args);
-  Side all;
+  // Every bundle once, however often its path (or a directory above it) is
+  // given; at most kMaxBundles.
+  SideSource src;
   for (auto& p : paths) {
-    Side s = Side::load(p);
-    for (auto& b : s.bundles) all.bundles.push_back(std::move(b));
+    auto s = SideSource::find(p, "");
+    src.dirs.insert(src.dirs.end(), s.dirs.begin(), s.dirs.end());
   }
+  src.dirs = unique_dirs(std::move(src.dirs));
+  src.arg = paths.size() == 1 ? paths[0] : std::to_string(paths.size()) + " paths";
+  check_bundle_limit({src}, "noise");
+  Side all = src.load();
   NoiseModel nm = NoiseModel::build(all);
   if (nm.kernels.size() > 1)
     std::fprintf(stderr, "kperflab noise: warning: %zu kernels among the bundles; a noise model "
@@ -207,7 +213,8 @@ int noise_main(const std::vector<std::string>& args) {
     force = true;  // the host's model is rebuilt in place
   }
   write_output_file(out, nm.to_json().dump(1) + "\n", force, {paths.begin(), paths.end()});
-  std::printf("noise model: %s (%zu boots, %zu bundles, %zu metric statistics)\n", out.c_str(),
+  std::printf("noise model: %s (%zu boots, %zu bundles, %zu metric statistics)\n",
+              printable(out).c_str(),
               nm.boots, nm.bundles, nm.metrics.size());
   return 0;
 }

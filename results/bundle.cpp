@@ -63,6 +63,36 @@ std::string printable(std::string_view s) {
   return out;
 }
 
+std::string refused_text(std::string_view s, bool as_path) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    auto next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if ((c < 0x20 && (as_path || (c != '\t' && c != '\n'))) || c == 0x7f ||
+        (c == 0xc2 && next >= 0x80 && next < 0xa0)) {
+      char b[80];
+      std::snprintf(b, sizeof b, "contains the control character 0x%02x at byte %zu",
+                    c == 0xc2 ? next : c, i);
+      return b;
+    }
+    if (as_path && c >= 0x80) {
+      size_t n = utf8_length(s, i);
+      if (n == 0) return "is not UTF-8 at byte " + std::to_string(i);
+      i += n - 1;
+    }
+  }
+  return "";
+}
+
+std::string tag_problem(std::string_view v) {
+  if (v.empty() || v.size() > 64)
+    return "a tag is 1..64 characters, got '" + printable(v.substr(0, 70)) + "'";
+  for (char c : v)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      return "a tag has letters, digits, '.', '_' and '-' only, got '" +
+             printable(v.substr(0, 70)) + "'";
+  return "";
+}
+
 BundleError::BundleError(const fs::path& file, const std::string& field, const std::string& what)
     : std::runtime_error(printable(
           file.string() + (field.empty() ? "" : ": field '" + field + "'") + ": " + what)) {}
@@ -126,6 +156,9 @@ BundleWriter::BundleWriter(const fs::path& root, nlohmann::json meta, bool exact
   meta_["status"] = "partial";
   if (exact) {
     if (root.empty()) throw std::invalid_argument("--out: an empty path");
+    if (auto why = refused_text(root.string(), true); !why.empty())
+      throw std::invalid_argument("--out '" + printable(root.string()) + "' " + why +
+                                  " (readers refuse such a bundle)");
     dir_ = root.lexically_normal();
     if (!dir_.has_filename()) dir_ = dir_.parent_path();  // "DIR/" is DIR
     if (dir_.empty() || dir_ == "." || dir_ == ".." || dir_ == "/")

@@ -28,6 +28,19 @@ inline constexpr const char* kProbeSchema = "kperflab.probe/1";
 // hide lines (#12, items 1 and 11).
 std::string printable(std::string_view text);
 
+// The rule the bundle loader applies to every string (results/
+// bundle_validate_extra.cpp), for text before it goes into a bundle: "" when
+// text is acceptable, else what is wrong ("contains the control character
+// 0x1b at byte 5"). Control characters are C0 (but tab and newline), DEL and
+// C1; as_path: tab and newline too, and bytes that are not UTF-8 (a path is
+// printed on one line and stored as JSON text).
+std::string refused_text(std::string_view text, bool as_path = false);
+
+// Tags go into selectors (tag:NAME, '+' joins terms): 1..64 of letters,
+// digits, '.', '_' and '-'. "" when tag is one, else why not (`run --tag`
+// refuses it; the catalog does not index it from a hand-edited bundle).
+std::string tag_problem(std::string_view tag);
+
 // A bundle that cannot be read: names the file and the field (both, and the
 // message, passed through printable()).
 struct BundleError : std::runtime_error {

@@ -75,17 +75,7 @@ class TextWalk {
     if (s.size() > cap)
       fail(std::string(what) + "is " + std::to_string(s.size()) + " bytes long, at most " +
            std::to_string(cap));
-    for (size_t i = 0; i < s.size(); ++i) {
-      auto c = static_cast<unsigned char>(s[i]);
-      auto next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
-      if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ||
-          (c == 0xc2 && next >= 0x80 && next < 0xa0)) {
-        char b[80];
-        std::snprintf(b, sizeof b, "%scontains the control character 0x%02x at byte %zu", what,
-                      c == 0xc2 ? next : c, i);
-        fail(b);
-      }
-    }
+    if (auto why = refused_text(s); !why.empty()) fail(what + why);
   }
 
   [[noreturn]] void fail(const std::string& what) const {

@@ -178,6 +178,9 @@ std::string join(const std::set<std::string>& s) {
 }
 
 void check_out(const fs::path& dir) {
+  if (auto why = refused_text(dir.string(), true); !why.empty())
+    throw std::invalid_argument("--out '" + printable(dir.string()) + "' " + why +
+                                " (every reader would refuse the bundles)");
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
     throw std::invalid_argument("--out " + dir.string() + ": exists and is not a directory");

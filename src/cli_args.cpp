@@ -21,6 +21,19 @@ void parse(CLI::App& app, const std::vector<std::string>& args) {
   } catch (const CLI::ParseError& e) {
     throw std::invalid_argument(e.what());
   }
+  // An empty path is a mistake, never "the default" (issue #27: `export -o ''`
+  // wrote to standard output, `noise -o ''` to the default path). CLI11 takes
+  // "" for a separator and skips validators on it: checked here for every
+  // option whose value names a FILE, DIR or PATH.
+  for (const CLI::Option* o : app.get_options()) {
+    const std::string& t = o->get_type_name();
+    if (!o->count() || (t.find("FILE") == std::string::npos && t.find("DIR") == std::string::npos &&
+                        t.find("PATH") == std::string::npos))
+      continue;
+    for (const auto& r : o->results())
+      if (r.empty())
+        throw std::invalid_argument(o->get_name() + ": an empty path (name a " + t + ")");
+  }
 }
 
 void setup(CLI::App& app, const std::string& footer) {

@@ -4,9 +4,15 @@
 // `kperflab VERB --help` is that verb's help. Errors are caught here,
 // printed with what was wrong, and turned into a non-zero exit: 2 for bad
 // arguments and for errors before a verb's work starts.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -70,10 +76,36 @@ void recover_for(const char* verb) {
   }
 }
 
+// A standard stream that is closed (`kperflab show B >&-`) is made a
+// descriptor every write to fails on: output then errs instead of vanishing,
+// and no file opened later (a report, the catalog) takes its number and
+// receives what was meant for the terminal.
+void guard_standard_fds() {
+  for (int fd : {0, 1, 2}) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    int n = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+    if (n >= 0 && n != fd) {
+      dup2(n, fd);
+      close(n);
+    }
+  }
+}
+
+// Whatever a verb printed must have arrived (issue #27: `show >&-` and
+// `catalog >&-` exited 0): a failed write to standard output is an error.
+int check_stdout(const char* verb, int rc) {
+  errno = 0;
+  bool bad = std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout.flush();
+  if (!bad) return rc;
+  std::fprintf(stderr, "kperflab %s: error: cannot write standard output: %s\n", verb,
+               std::strerror(errno ? errno : EIO));
+  return 2;
+}
+
 int run_verb(const Command& c, const std::vector<std::string>& args) {
   recover_for(c.name);
   try {
-    return c.fn(args);
+    return check_stdout(c.name, c.fn(args));
   } catch (const kperflab::cli::HelpShown&) {
     return 0;
   } catch (const std::invalid_argument& e) {
@@ -100,6 +132,7 @@ int run_verb(const Command& c, const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  guard_standard_fds();
   CLI::App app("kperflab " KPERFLAB_VERSION " (" KPERFLAB_GIT_SHA
                "): performance lab for kernel synchronization paths",
                "kperflab");

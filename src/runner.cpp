@@ -74,7 +74,8 @@ struct ProbeOutcome {
 
 // The repetition loop's stopping rule: opt.repeat repetitions, or with
 // --until-ci at least that many and then until every headline CI is narrow
-// enough, the budget would be overrun by the next repetition, or max_reps.
+// enough, the budget would be overrun by the next repetition, or max_reps
+// (until_ci_stop; an explicit --until-ci-budget also caps --repeat).
 class Adaptive {
  public:
   Adaptive(const RunOptions& opt, double estimate_s) : opt_(opt) {
@@ -84,22 +85,11 @@ class Adaptive {
   }
   bool wants(unsigned r) const {
     if (!opt_.until_ci) return r < opt_.repeat;
-    return r < opt_.repeat || (stopped_.empty() && r < opt_.until_ci->max_reps);
+    return stopped_.empty() && (r < opt_.repeat || r < opt_.until_ci->max_reps);
   }
   void after(const nlohmann::json& reps) {
-    const size_t n = reps.size();
-    double el = elapsed();
-    double per_rep = n ? el / static_cast<double>(n) : 0;
     last_ = assess_until_ci(reps, opt_.until_ci->pct);
-    if (n < opt_.repeat) return;
-    if (last_.headline == 0)
-      stopped_ = "no_headline_metric";
-    else if (last_.above == 0)
-      stopped_ = "converged";
-    else if (n >= opt_.until_ci->max_reps)
-      stopped_ = "max_repetitions";
-    else if (el + per_rep > budget_s_)
-      stopped_ = "budget";
+    stopped_ = until_ci_stop(*opt_.until_ci, budget_s_, reps.size(), elapsed(), last_);
   }
   nlohmann::json record(size_t n) const {
     std::string why = stopped_.empty() ? (stop_requested() ? "interrupted" : "max_repetitions")
@@ -423,18 +413,19 @@ int run_main(const std::vector<std::string>& args) {
   if (ktap) {
     for (size_t i = ktap->reported(); i < probes.size(); ++i)
       ktap->not_run(std::string(probes[i]->name()), "not run: the run was interrupted");
-    ktap->diag("bundle: " + bw.dir().string() + " (" + (complete ? "complete" : "partial") + ")");
+    ktap->diag("bundle: " + printable(bw.dir().string()) + " (" +
+               (complete ? "complete" : "partial") + ")");
   } else {
-    std::cout << "bundle: " << bw.dir().string() << " (" << (complete ? "complete" : "partial")
-              << ")\n";
+    std::cout << "bundle: " << printable(bw.dir().string()) << " ("
+              << (complete ? "complete" : "partial") << ")\n";
     for (auto& [name, o] : bw.meta()["probes"].items()) {
-      std::cout << "  " << name << ": " << o["status"].get<std::string>();
-      if (o["reason"].is_string()) std::cout << " (" << o["reason"].get<std::string>() << ")";
+      std::cout << "  " << name << ": " << printable(o["status"].get<std::string>());
+      if (o["reason"].is_string()) std::cout << " (" << printable(o["reason"].get<std::string>()) << ")";
       std::cout << ", " << o["metrics"] << " metrics\n";
     }
   }
   if (!bw.write_failures().empty()) {
-    std::cerr << "kperflab run: the bundle " << bw.dir().string()
+    std::cerr << "kperflab run: the bundle " << printable(bw.dir().string())
               << " lacks what could not be written to it:\n";
     for (auto& f : bw.write_failures()) std::cerr << "  " << f << "\n";
     std::cerr << "  (free space, then copy the saved files into the bundle)\n";
@@ -471,15 +462,7 @@ std::string check_set(std::string& v) {
   return "";
 }
 
-// Tags go into selectors (tag:NAME, '+' joins terms): letters, digits and
-// . _ - only.
-std::string check_tag(const std::string& v) {
-  if (v.empty() || v.size() > 64) return "a tag is 1..64 characters, got '" + v.substr(0, 70) + "'";
-  for (char c : v)
-    if (!isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
-      return "a tag has letters, digits, '.', '_' and '-' only, got '" + v + "'";
-  return "";
-}
+std::string check_tag(const std::string& v) { return tag_problem(v); }
 
 }  // namespace
 
@@ -594,6 +577,14 @@ RunOptions parse_run_args(const std::vector<std::string>& args) {
   cli::parse(app, args);
   if (o.until_ci && !(o.until_ci->pct > 0))
     throw std::invalid_argument("--until-ci-budget needs --until-ci PCT (the target to reach)");
+  // The bundle's path is printed and its name stored in meta.json: a name
+  // the loader would refuse is refused now, before anything is measured.
+  for (auto [flag, p] : {std::pair{"--out", o.out},
+                         std::pair{"--runs-dir", std::optional(o.runs_root)}})
+    if (p)
+      if (auto why = refused_text(p->string(), true); !why.empty())
+        throw std::invalid_argument(std::string(flag) + " '" + printable(p->string()) + "' " + why +
+                                    " (every reader would refuse the bundle)");
   o.repeat_asked = o.repeat;
   if (o.until_ci) {
     o.repeat = std::max(o.repeat, UntilCi::kMinReps);

@@ -78,6 +78,17 @@ CiAssessment assess_until_ci(const json& repetitions, double pct) {
   return a;
 }
 
+std::string until_ci_stop(const UntilCi& u, double budget_s, size_t n, double elapsed_s,
+                          const CiAssessment& a) {
+  double per_rep = n ? elapsed_s / static_cast<double>(n) : 0;
+  bool over = elapsed_s + per_rep > budget_s;
+  if (n < u.min_reps) return over && u.budget_s > 0 ? "budget" : "";
+  if (a.headline == 0) return "no_headline_metric";
+  if (a.above == 0) return "converged";
+  if (n >= u.max_reps) return "max_repetitions";
+  return over ? "budget" : "";
+}
+
 json until_ci_record(const UntilCi& u, double budget_s, const CiAssessment& a, size_t repetitions,
                      double elapsed_s, const std::string& stopped) {
   json widest = json::array();

@@ -52,6 +52,14 @@ struct CiAssessment {
 // Over a probe document's "repetitions" array (the bundle format).
 CiAssessment assess_until_ci(const nlohmann::json& repetitions, double pct);
 
+// Why the repetition loop stops after n repetitions that took elapsed_s, or
+// "" to go on: converged, no_headline_metric, max_repetitions or budget
+// (the next repetition, at the mean pace so far, would overrun budget_s).
+// Below u.min_reps (--repeat) only a budget given with --until-ci-budget
+// stops it: an explicit budget is a cap, --repeat never overrides it.
+std::string until_ci_stop(const UntilCi& u, double budget_s, size_t n, double elapsed_s,
+                          const CiAssessment& a);
+
 // The record stored as <probe>.json "until_ci".
 nlohmann::json until_ci_record(const UntilCi& u, double budget_s, const CiAssessment& a,
                                size_t repetitions, double elapsed_s, const std::string& stopped);

@@ -3,8 +3,11 @@
 // bundles, sync with the files (added, changed, removed, unreadable), a
 // rebuild from a missing or corrupt database, and compare sides by selector.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "analysis/catalog.h"
@@ -161,6 +164,156 @@ TEST_F(CatalogTest, CompareSidesBySelector) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("matched no bundle"), std::string::npos) << e.what();
   }
+}
+
+// Issue #27 item 3: the catalog's file. A raw SQLite connection stands for
+// another process (SQLite locks between connections of one process too).
+struct RawDb {
+  sqlite3* h = nullptr;
+  explicit RawDb(const fs::path& f) { EXPECT_EQ(sqlite3_open(f.c_str(), &h), SQLITE_OK); }
+  ~RawDb() { sqlite3_close(h); }
+  int exec(const char* sql) { return sqlite3_exec(h, sql, nullptr, nullptr, nullptr); }
+};
+
+ino_t inode(const fs::path& f) {
+  struct stat st {};
+  EXPECT_EQ(stat(f.c_str(), &st), 0);
+  return st.st_ino;
+}
+
+// (a) Another process holds the write lock: kperflab waits, then says so;
+// the file is never deleted (it took "database is locked" for corruption).
+TEST_F(CatalogTest, ALockedDatabaseIsWaitedForAndNeverDeleted) {
+  { Catalog c(runs); }
+  fs::path db = runs / "catalog.sqlite";
+  ino_t before = inode(db);
+  RawDb other(db);
+  ASSERT_EQ(other.exec("BEGIN EXCLUSIVE; INSERT INTO info VALUES('held', 'by a test')"), SQLITE_OK);
+  bundle(runs, "n1", "srv1", "6.1.0-9-amd64", {"new"}, "aaaa");  // a sync must write
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    Catalog c(runs);
+    FAIL() << "a catalog held by another process was synced";
+  } catch (const std::runtime_error& e) {
+    std::string w = e.what();
+    EXPECT_NE(w.find("held by another process"), std::string::npos) << w;
+    EXPECT_NE(w.find(db.string()), std::string::npos) << w;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+  EXPECT_EQ(inode(db), before);
+  ASSERT_EQ(other.exec("ROLLBACK"), SQLITE_OK);
+  Catalog c(runs);  // the lock gone, the same file is synced
+  EXPECT_EQ(names(c.select("tag:new")), (std::vector<std::string>{"n1"}));
+  EXPECT_EQ(inode(db), before);
+}
+
+// (c) A sync holds the write lock in short transactions on a WAL journal:
+// a selector verb reads meanwhile (it waited 10 s and failed).
+TEST_F(CatalogTest, ReadersAreNotBlockedByAWriter) {
+  { Catalog c(runs); }
+  fs::path db = runs / "catalog.sqlite";
+  RawDb writer(db);
+  ASSERT_EQ(writer.exec("BEGIN IMMEDIATE; DELETE FROM tags WHERE tag = 'nohz'"), SQLITE_OK);
+  auto t0 = std::chrono::steady_clock::now();
+  Catalog c(runs);  // nothing changed in the files: nothing to write
+  EXPECT_EQ(names(c.select("tag:nohz")), (std::vector<std::string>{"b1"}));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  writer.exec("ROLLBACK");
+}
+
+// (d) Another program's database: named with the fix, never touched, not
+// even by --rebuild (it failed forever, or was filled with our tables).
+TEST_F(CatalogTest, AForeignDatabaseIsNamedAndNeverTouched) {
+  fs::path db = runs / "catalog.sqlite";
+  {
+    RawDb other(db);
+    ASSERT_EQ(other.exec("CREATE TABLE people(name TEXT); INSERT INTO people VALUES('ada'); "
+                         "PRAGMA user_version = 7"),
+              SQLITE_OK);
+  }
+  ino_t before = inode(db);
+  auto size = fs::file_size(db);
+  for (bool rebuild : {false, true}) {
+    try {
+      Catalog c(runs, rebuild);
+      FAIL() << "a foreign database was used (rebuild " << rebuild << ")";
+    } catch (const std::invalid_argument& e) {
+      std::string w = e.what();
+      EXPECT_NE(w.find("not a kperflab catalog: " + db.string()), std::string::npos) << w;
+      EXPECT_NE(w.find("people"), std::string::npos) << w;
+      EXPECT_NE(w.find("move it away"), std::string::npos) << w;
+    }
+  }
+  EXPECT_EQ(inode(db), before);
+  EXPECT_EQ(fs::file_size(db), size);
+  RawDb check(db);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(check.h, "SELECT COUNT(*) FROM sqlite_master", -1, &s, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 1);  // people only: none of ours added
+  sqlite3_finalize(s);
+}
+
+// Ours by its application_id but missing a column this schema reads (a
+// damaged or hand-edited file): rebuilt in place, not failing every use.
+TEST_F(CatalogTest, OursWithAMissingColumnIsRebuilt) {
+  { Catalog c(runs); }
+  {
+    RawDb other(runs / "catalog.sqlite");
+    ASSERT_EQ(other.exec("ALTER TABLE bundles DROP COLUMN note"), SQLITE_OK);
+  }
+  Catalog c(runs);
+  EXPECT_TRUE(c.sync_stats().rebuilt);
+  EXPECT_EQ(names(c.select("tag:base")), (std::vector<std::string>{"a1", "a2"}));
+}
+
+// (b) A kconfig.gz of millions of lines made a 586 MB catalog: options are
+// kept per config hash up to a bound; past it meta.json's selection serves.
+TEST_F(CatalogTest, AHugeKconfigKeepsTheCatalogSmall) {
+  std::string big;
+  big.reserve(3'100'000 * 17);
+  for (int i = 0; i < 3'000'000; ++i) big += "CONFIG_X" + std::to_string(i) + "=y\n";
+  std::string mid;  // under the inflate cap, over the option cap
+  for (int i = 0; i < 100'000; ++i) mid += "CONFIG_Y" + std::to_string(i) + "=m\n";
+  bundle(runs, "h1", "srv1", "6.1.0-9-amd64", {"huge"}, "hhhh", big);
+  bundle(runs, "h2", "srv1", "6.1.0-9-amd64", {"mid"}, "mmmm", mid);
+  big.clear();
+  big.shrink_to_fit();
+  { Catalog first(runs); }  // closed: its WAL is checkpointed into the file
+  Catalog c(runs);
+  auto bytes = fs::file_size(runs / "catalog.sqlite");
+  EXPECT_LT(bytes, 1u << 20) << "catalog of " << bytes << " bytes";
+  // meta.json's options still select them.
+  auto hz = names(c.select("config:HZ=250"));
+  EXPECT_NE(std::find(hz.begin(), hz.end(), "h1"), hz.end());
+  EXPECT_NE(std::find(hz.begin(), hz.end(), "h2"), hz.end());
+  EXPECT_TRUE(c.select("config:Y7=m").empty());
+}
+
+// Item 4: a tag `run --tag` refuses is not indexed from a hand-edited
+// bundle; item 7: a trailing '+' is an error, '%' and '_' are literal.
+TEST_F(CatalogTest, RefusedTagsAndLiteralBootPrefixes) {
+  fs::path b = runs / "srv1" / "6.1.0-9-amd64" / "a1" / "meta.json";
+  json m = json::parse(std::ifstream(b));
+  m["tags"] = {"base", "red\u001b[31m", "a+b", "", std::string(80, 'x')};
+  std::ofstream(b) << m.dump();
+  fs::last_write_time(b, fs::file_time_type::clock::now() + std::chrono::seconds(5));
+  Catalog c(runs);
+  for (auto& e : c.all()) {
+    if (fs::path(e.path).filename() == "a1") {
+      EXPECT_EQ(e.tags, (std::vector<std::string>{"base"}));
+    }
+  }
+  EXPECT_TRUE(c.select("tag:a").empty());
+  EXPECT_THROW(c.select("tag:base+"), std::invalid_argument);
+  EXPECT_THROW(c.select("tag:base++host:srv1"), std::invalid_argument);
+  EXPECT_THROW(c.select("+tag:base"), std::invalid_argument);
+  EXPECT_TRUE(kperflab::catalog::is_selector("tag:base+"));
+  EXPECT_TRUE(c.select("boot:%").empty());
+  EXPECT_TRUE(c.select("boot:_").empty());
+  EXPECT_TRUE(c.select("boot:b%t").empty());
+  EXPECT_EQ(names(c.select("boot:boot")), (std::vector<std::string>{"a1", "a2", "b1"}));
 }
 
 }  // namespace

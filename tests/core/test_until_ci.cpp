@@ -102,3 +102,28 @@ TEST(UntilCiArgs, RepeatIsTheMinimumAndTheBudgetNeedsATarget) {
 }
 
 }  // namespace
+
+// Issue #27 item 10: `--repeat 20 --until-ci-budget 2` ran 90 s; an explicit
+// budget caps the repetitions --repeat asks for, the default one does not.
+TEST(UntilCiStop, AnExplicitBudgetCapsRepeat) {
+  UntilCi u;
+  u.pct = 1;
+  u.min_reps = 20;
+  CiAssessment wide;
+  wide.headline = 3;
+  wide.above = 3;
+  u.budget_s = 2;
+  EXPECT_EQ(until_ci_stop(u, 2, 1, 0.5, wide), "");       // 0.5 + 0.5 <= 2
+  EXPECT_EQ(until_ci_stop(u, 2, 3, 1.8, wide), "budget");  // 1.8 + 0.6 > 2, 3 < 20
+  u.budget_s = 0;                                          // the default budget of 60 s
+  EXPECT_EQ(until_ci_stop(u, 60, 3, 59, wide), "");        // --repeat 20 stands
+  EXPECT_EQ(until_ci_stop(u, 60, 20, 100, wide), "budget");
+  CiAssessment narrow;
+  narrow.headline = 3;
+  EXPECT_EQ(until_ci_stop(u, 60, 20, 1, narrow), "converged");
+  EXPECT_EQ(until_ci_stop(u, 60, 5, 1, narrow), "");  // converged, but --repeat 20 asked
+  CiAssessment none;
+  EXPECT_EQ(until_ci_stop(u, 60, 20, 1, none), "no_headline_metric");
+  u.max_reps = 20;
+  EXPECT_EQ(until_ci_stop(u, 1e9, 20, 1, wide), "max_repetitions");
+}
