@@ -10,17 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# expect RC PATTERN ARGS...: exit status RC and PATTERN (fixed) on stderr.
-expect() {
-  local want=$1 pat=$2 rc
-  shift 2
-  set +e
-  "$kperflab" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
-  set -e
-  [[ $rc -eq $want ]] || fail "kperflab $*: exit $rc, wanted $want ($(head -c 300 "$tmp/err"))"
-  [[ -z $pat ]] || grep -qF -- "$pat" "$tmp/err" ||
-    fail "kperflab $*: stderr lacks '$pat': $(head -c 300 "$tmp/err")"
-}
+. "$(dirname "$0")/expect_exit.sh"
 
 for verb in list run show compare series campaign export; do
   "$kperflab" "$verb" --help >"$tmp/help" || fail "$verb --help exit $?"

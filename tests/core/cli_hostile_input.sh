@@ -14,17 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 
-# expect RC PATTERN ARGS...: exit status RC and PATTERN (fixed) on stderr.
-expect() {
-  local want=$1 pat=$2 rc
-  shift 2
-  set +e
-  "$kperflab" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
-  set -e
-  [[ $rc -eq $want ]] || fail "kperflab ${*:0:4}...: exit $rc, wanted $want ($(head -c 300 "$tmp/err"))"
-  [[ -z $pat ]] || grep -qF -- "$pat" "$tmp/err" ||
-    fail "kperflab ${*:0:4}...: stderr lacks '$pat': $(head -c 300 "$tmp/err")"
-}
+. "$here/expect_exit.sh"
 # No escape, carriage return or other C0 byte but tab and newline in a file.
 clean() { ! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$1"; }
 mk() {  # mk DIR [META-JSON] (show wants host.virtualized)

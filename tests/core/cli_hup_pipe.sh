@@ -21,14 +21,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 [[ $(id -u) -eq 0 ]] || { echo "SKIP: --tune needs root"; exit 77; }
 "$kperflab" list | grep -q "^cpumask *yes" || { echo "SKIP: cpumask not runnable here"; exit 77; }
-settings() {
-  local f
-  for f in /proc/sys/kernel/nmi_watchdog "$nb" /sys/devices/system/cpu/cpufreq/policy*/scaling_governor \
-           /sys/devices/system/cpu/cpu[0-9]*/cpufreq/scaling_governor; do
-    [[ -e $f ]] && echo "$f=$(cat "$f" 2>&1)"
-  done
-  return 0
-}
+. "$(dirname "$0")/tuned_settings.sh"
 if [[ $nb_orig == 0 ]]; then echo 1 >"$nb" 2>/dev/null || true; fi
 [[ $(cat "$nb" 2>/dev/null) == 1 ]] || { echo "SKIP: kernel.numa_balancing cannot be 1 here"; exit 77; }
 settings >"$tmp/before"

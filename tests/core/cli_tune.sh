@@ -22,17 +22,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 [[ $(id -u) -eq 0 ]] || { echo "SKIP: --tune needs root"; exit 77; }
 "$kperflab" list | grep -q "^cpumask *yes" || { echo "SKIP: cpumask not runnable here"; exit 77; }
 
-# Everything --tune (with --tune-boost-off) may write, and the PM QoS limit.
-settings() {
-  local f
-  for f in /proc/sys/kernel/nmi_watchdog "$nb" /sys/devices/system/cpu/intel_pstate/no_turbo \
-           /sys/devices/system/cpu/cpufreq/boost /sys/devices/system/cpu/cpufreq/policy*/scaling_governor \
-           /sys/devices/system/cpu/cpu[0-9]*/cpufreq/scaling_governor; do
-    [[ -e $f ]] && echo "$f=$(cat "$f" 2>&1)"
-  done
-  [[ -e /dev/cpu_dma_latency ]] && echo "cpu_dma_latency=$(od -An -td4 /dev/cpu_dma_latency)"
-  return 0
-}
+. "$(dirname "$0")/tuned_settings.sh"
 meaningful=0
 if [[ $nb_orig == 0 ]] && echo 1 >"$nb" 2>/dev/null && [[ $(cat "$nb") == 1 ]]; then meaningful=1; fi
 [[ $nb_orig == 1 ]] && meaningful=1
