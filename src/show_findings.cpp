@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "show.h"
@@ -79,36 +80,51 @@ void dropped(const std::string& probe, const std::map<std::string, Series>& s, s
 // IPIs a membarrier command should have sent and did not: the registration
 // order points (GLOBAL_EXPEDITED skipping registered, running threads,
 // judged against the PRIVATE_EXPEDITED control) and any other point that
-// missed more than a tenth of them.
-void missed_ipis(const std::string& probe, const std::map<std::string, Series>& s,
-                 std::vector<Finding>& out) {
-  for (auto& [name, x] : s) {
-    if (last_part(name) != "missed_ipi_fraction" || x.value.empty()) continue;
-    double m = median(x.value);
-    if (m <= 0.1) continue;
-    std::string point = parent(name);
-    std::string text = point + " missed " + num(100 * m, "%.0f") + " % of its IPIs (median of " +
-                       std::to_string(x.value.size()) + " repetitions)";
-    int level = 1;
-    auto c = s.find(point + "/control_private_expedited_ipis_per_call");
-    if (name.find("registered=") != std::string::npos && c != s.end() && !c->second.value.empty()) {
-      double ctl = median(c->second.value);
-      if (ctl >= 0.5) {
-        level = 0;
-        text = "GLOBAL_EXPEDITED skips registered threads: " + text +
-               ", while the PRIVATE_EXPEDITED control reached the same running target (" +
-               num(ctl) + " IPIs/call)";
-      } else {
-        text += "; the control missed too (" + num(ctl) + " IPIs/call): the target was not "
-                "running (a loaded machine)";
+// missed more than a tenth of them. Once the skip is a finding, the sweep's
+// own global_expedited points that missed (the probe registers while single
+// threaded, the same cause) are named in it, not said again. Returns the
+// points named, whose notes then say nothing new.
+std::set<std::string> missed_ipis(const std::string& probe, const std::map<std::string, Series>& s,
+                                  std::vector<Finding>& out) {
+  std::set<std::string> named;
+  std::optional<size_t> skip;  // the GLOBAL_EXPEDITED skip finding in out
+  for (bool registered : {true, false})
+    for (auto& [name, x] : s) {
+      if (last_part(name) != "missed_ipi_fraction" || x.value.empty()) continue;
+      if ((name.find("registered=") != std::string::npos) != registered) continue;
+      double m = median(x.value);
+      if (m <= 0.1) continue;
+      std::string point = parent(name);
+      std::string missed = " missed " + num(100 * m, "%.0f") + " % of its IPIs";
+      named.insert(point);
+      if (!registered && skip && point.rfind("global_expedited/", 0) == 0) {
+        out[*skip].text += "; in the sweep " + point + missed;
+        continue;
       }
+      std::string text = point + missed + " (median of " + std::to_string(x.value.size()) +
+                         " repetitions)";
+      int level = 1;
+      auto c = s.find(point + "/control_private_expedited_ipis_per_call");
+      if (registered && c != s.end() && !c->second.value.empty()) {
+        double ctl = median(c->second.value);
+        if (ctl >= 0.5) {
+          level = 0;
+          text = "GLOBAL_EXPEDITED skips registered threads: " + text +
+                 ", while the PRIVATE_EXPEDITED control reached the same running target (" +
+                 num(ctl) + " IPIs/call)";
+          if (!skip) skip = out.size();
+        } else {
+          text += "; the control missed too (" + num(ctl) + " IPIs/call): the target was not "
+                  "running (a loaded machine)";
+        }
+      }
+      out.push_back({level, probe, text});
     }
-    out.push_back({level, probe, text});
-  }
   for (auto& [name, x] : s)
     if (last_part(name) == "unexpected_ipi_fraction" && !x.value.empty() && median(x.value) > 0)
       out.push_back({1, probe, parent(name) + ": " + num(100 * median(x.value)) +
                                    " % of IPIs unexpected (sent where no target was)"});
+  return named;
 }
 
 // A note's kind: its text less a leading point name ("global_expedited/
@@ -140,7 +156,10 @@ std::pair<std::string, std::string> note_kind(const std::string& text) {
 // Notes the probe wrote (tables whose only column is "note"): one finding
 // per kind, naming the points it was written for and in how many
 // repetitions, the first such note's text cut to ~3 lines.
-void notes(const std::string& probe, const std::vector<JsonView>& reps, std::vector<Finding>& out) {
+// The probes' own notes, one line per kind; notes only about points a
+// finding above already names (`covered`) are left to --repetitions.
+void notes(const std::string& probe, const std::vector<JsonView>& reps,
+           const std::set<std::string>& covered, std::vector<Finding>& out) {
   struct Kind {
     std::string text;
     std::vector<std::string> points;
@@ -170,6 +189,10 @@ void notes(const std::string& probe, const std::vector<JsonView>& reps, std::vec
   }
   for (auto& key : order) {
     const Kind& k = kinds[key];
+    if (!k.points.empty() && std::all_of(k.points.begin(), k.points.end(), [&](auto& p) {
+          return covered.count(p) > 0;
+        }))
+      continue;
     std::string text = k.text.size() > 200 ? k.text.substr(0, 185) + "..." : k.text;
     std::string tail = std::to_string(k.reps.size()) + " of " + std::to_string(reps.size()) +
                        " repetitions";
@@ -244,7 +267,7 @@ std::vector<Finding> findings(const Bundle& b, const std::vector<headline::Probe
     JsonView doc = b.probe_view(p.name);
     auto reps = doc.at("repetitions").elements();
     auto s = collect(doc);
-    missed_ipis(p.name, s, out);
+    auto covered = missed_ipis(p.name, s, out);
     dropped(p.name, s, reps.size(), out);
     failed_ipis(p.name, reps, out);
     overflowed(p.name, s, out);
@@ -254,7 +277,7 @@ std::vector<Finding> findings(const Bundle& b, const std::vector<headline::Probe
         break;
       }
     until_ci(p.name, doc, out);
-    notes(p.name, reps, out);
+    notes(p.name, reps, covered, out);
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const Finding& x, const Finding& y) { return x.level < y.level; });
