@@ -325,8 +325,8 @@ class IpiProbe : public Probe {
   }
   // Singles and broadcasts per target state, irq_work, the matrix pairs.
   unsigned points(const json& p, const HostInfo& host) const override {
-    unsigned states = 1 + static_cast<unsigned>(std::count(p["targets"].get<std::string>().begin(),
-                                                           p["targets"].get<std::string>().end(), ','));
+    const std::string targets = p["targets"].get<std::string>();  // one string, both ends
+    unsigned states = 1 + static_cast<unsigned>(std::count(targets.begin(), targets.end(), ','));
     unsigned n = measured(p, host);
     return 2 * states + 1 + (p["matrix"].get<bool>() ? n * (n - 1) : 0);
   }
