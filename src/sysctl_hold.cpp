@@ -139,6 +139,14 @@ void replace_record(const fs::path& record, const json& doc) {
   }
 }
 
+// A record's schema, checked without json::value() (which throws when the
+// key holds another type: a record must never make recovery throw).
+bool record_schema(const json& d) {
+  if (!d.is_object()) return false;
+  auto it = d.find("schema");
+  return it != d.end() && it->is_string() && it->get<std::string>() == kRecordSchema;
+}
+
 // A record of a setting, checked (hold_trust.h); the error says why not.
 std::optional<json> read_record(const fs::path& record, std::string& error) {
   json doc;
@@ -148,7 +156,7 @@ std::optional<json> read_record(const fs::path& record, std::string& error) {
     error = e.problem();
     return std::nullopt;
   }
-  if (!doc.is_object() || doc.value("schema", "") != kRecordSchema || !doc["path"].is_string() ||
+  if (!record_schema(doc) || !doc["path"].is_string() ||
       !doc["original"].is_string() || !doc["held"].is_string() || !doc["pid"].is_number_integer() ||
       doc["pid"].get<int64_t>() <= 0 || doc["pid"].get<int64_t>() > INT32_MAX) {
     error = "not a " + std::string(kRecordSchema) + " record";
@@ -292,13 +300,16 @@ std::vector<AutogroupRecord> autogroup_records(const fs::path& dir, long id) {
     } catch (const FileError&) {
       continue;  // recover_stale_holds reports it
     }
-    if (!d.is_object() || d.value("schema", "") != kRecordSchema ||
+    if (!record_schema(d) ||
         !d["autogroup"].is_number_integer() || d["autogroup"].get<long>() != id ||
         !d["original"].is_number_integer() || !d["held"].is_number_integer() ||
         !d["pid"].is_number_integer())
       continue;
     v.push_back({e.path(), id, d["original"].get<int>(), d["held"].get<int>(),
-                 d["pid"].get<pid_t>(), d.value("pid_start", uint64_t{0})});
+                 d["pid"].get<pid_t>(),
+                 d.contains("pid_start") && d["pid_start"].is_number_unsigned()
+                     ? d["pid_start"].get<uint64_t>()
+                     : uint64_t{0}});
   }
   return v;
 }
