@@ -100,4 +100,10 @@ nlohmann::json read_record_file(const fs::path& record) {
   return parse_json(text, kRecord, record);
 }
 
+bool record_schema(const nlohmann::json& d) {
+  if (!d.is_object()) return false;
+  auto it = d.find("schema");
+  return it != d.end() && it->is_string() && it->get<std::string>() == kRecordSchema;
+}
+
 }  // namespace kperflab::hold

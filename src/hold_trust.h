@@ -41,4 +41,10 @@ std::string refuse_dir(const std::filesystem::path& dir);
 // it (type, owner, mode, size, JSON).
 nlohmann::json read_record_file(const std::filesystem::path& record);
 
+// The schema every record of ours names, and whether `d` names it (checked
+// without json::value(), which throws when the key holds another type: a
+// record must never make recovery throw).
+inline constexpr const char* kRecordSchema = "kperflab.hold/1";
+bool record_schema(const nlohmann::json& d);
+
 }  // namespace kperflab::hold

@@ -33,7 +33,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kRecordSchema = "kperflab.hold/1";
+using hold::kRecordSchema;
+using hold::record_schema;
 
 [[noreturn]] void fail(int err, const std::string& what) {
   throw std::system_error(err, std::generic_category(), what);
@@ -137,14 +138,6 @@ void replace_record(const fs::path& record, const json& doc) {
     unlink(tmp.c_str());
     fail(err, "rename to " + record.string());
   }
-}
-
-// A record's schema, checked without json::value() (which throws when the
-// key holds another type: a record must never make recovery throw).
-bool record_schema(const json& d) {
-  if (!d.is_object()) return false;
-  auto it = d.find("schema");
-  return it != d.end() && it->is_string() && it->get<std::string>() == kRecordSchema;
 }
 
 // A record of a setting, checked (hold_trust.h); the error says why not.
