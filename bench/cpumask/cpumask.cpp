@@ -13,8 +13,11 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include <bpf/libbpf.h>
 
@@ -32,6 +35,7 @@ namespace {
 
 json profile_params(Profile p) {
   json j = {{"densities", {"empty", "half", "full"}},
+            {"ops", json::array()},
             {"threads", json::array()},
             {"prog_type", "auto"}};
   switch (p) {
@@ -41,6 +45,27 @@ json profile_params(Profile p) {
     case Profile::lab: j.update({{"samples", 5}, {"sample_ms", 2}, {"densities", {"half"}}}); break;
   }
   return j;
+}
+
+// Whether params p measure op (an empty "ops" list measures every one).
+bool selected(const json& p, std::string_view op) {
+  const json& o = p.contains("ops") ? p["ops"] : json::array();
+  if (o.empty()) return true;
+  for (const json& v : o)
+    if (v.get<std::string>() == op) return true;
+  return false;
+}
+
+unsigned selected_count(const json& p) {
+  unsigned n = 0;
+  for (const Op& op : ops()) n += selected(p, op.name);
+  return n;
+}
+
+std::vector<std::string> op_names() {
+  std::vector<std::string> v;
+  for (const Op& op : ops()) v.push_back(op.name);
+  return v;
 }
 
 uint32_t density_of(const std::string& d) {
@@ -61,6 +86,10 @@ ParamSpecs specs(unsigned online_cpus) {
       ParamSpec::number("sample_ms", 0.1, 100, "target duration of one batch, ms"),
       ParamSpec::choice_list("densities", {"empty", "half", "full"}, 0,
                              "cpumask densities swept where density matters"),
+      // One kfunc or a few, e.g. --set 'cpumask.ops=["test_cpu","weight"]'.
+      ParamSpec::choice_list("ops", op_names(), 0,
+                             "kfuncs measured (empty: every one); the create_release "
+                             "thread sweep runs with create_release"),
       ParamSpec::integer_list("threads", 1, std::max(1u, online_cpus), 0, 64,
                               "thread counts of the create_release concurrency sweep "
                               "(empty: 1, 2, 4, ... every online CPU)"),
@@ -113,16 +142,16 @@ class Session : public ProbeSession {
     native_reason_ = KmodDevice::unavailable_reason();
     if (native_reason_.empty()) dev_.emplace();
     thread_points_ = static_cast<unsigned>(p_["threads"].size());
-    if (!thread_points_) {  // 1, 2, 4, ... and every online CPU
+    if (!selected(p_, "create_release")) {
+      thread_points_ = 0;
+    } else if (!thread_points_) {  // 1, 2, 4, ... and every online CPU
       const unsigned cpus = ctx.host().online_count();
       for (unsigned k = 1; k < cpus; k *= 2) ++thread_points_;
       ++thread_points_;
     }
   }
-  // Every op, the setall+weight check, each thread count of concurrency().
-  unsigned steps() const override {
-    return static_cast<unsigned>(ops().size()) + 1 + thread_points_;
-  }
+  // Every op measured, the setall+weight check, each thread count of concurrency().
+  unsigned steps() const override { return selected_count(p_) + 1 + thread_points_; }
   void run_repetition(RunContext& ctx, Repetition& rep) override;
 
  private:
@@ -386,6 +415,7 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   invalid_first_.clear();
   const uint32_t last = nr_cpus_ - 1;
   for (const Op& op : ops()) {
+    if (!selected(p_, op.name)) continue;
     ctx.progress().step(op.name);
     if (stop_requested()) break;
     std::string base = op.name;
@@ -409,7 +439,7 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   rep.scalar("check/setall_weight", static_cast<double>(chk.result), "cpus",
              {{"nr_cpu_ids", nr_cpus_}});
   if (!dev_) rep.skip("native_baseline", "native cpumask baseline: " + native_reason_);
-  if (!stop_requested()) concurrency(ctx, rep);
+  if (!stop_requested() && selected(p_, "create_release")) concurrency(ctx, rep);
   sched_setaffinity(0, sizeof saved, &saved);
   // Short batches that a rerun replaced: 0 on a sound kernel and build.
   uint64_t bad = invalid_.load();
@@ -434,12 +464,15 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
 unsigned metric_count(const json& p, unsigned online_cpus = 2) {
   unsigned n = 0;
   for (const Op& op : ops()) {
+    if (!selected(p, op.name)) continue;
     n += 1 + (op.uses_cpu ? 1 : 0);
     if (op.density_matters)
       for (auto& d : p["densities"]) n += d != "half";
   }
   unsigned counts = static_cast<unsigned>(p["threads"].size());
-  if (!counts) {  // 1, 2, 4, ... and every online CPU (concurrency())
+  if (!selected(p, "create_release")) {
+    counts = 0;
+  } else if (!counts) {  // 1, 2, 4, ... and every online CPU (concurrency())
     for (unsigned k = 1; k < online_cpus; k *= 2) ++counts;
     ++counts;
   }
@@ -465,13 +498,13 @@ class CpumaskProbe : public Probe {
   double estimate_seconds(const json& p) const override {
     const double ms = p["sample_ms"].get<double>() / 1000, samples = p["samples"].get<double>();
     double metrics = static_cast<double>(metric_count(p));
-    if (KmodDevice::unavailable_reason().empty()) metrics += static_cast<double>(ops().size());
+    if (KmodDevice::unavailable_reason().empty()) metrics += selected_count(p);
     return metrics * (samples * 1.7 + 4) * ms + 0.5;
   }
   // The 2N/N check and the calibration of every n (first repetition): 7
   // pairs of samples at n and 2n per op; 6 s at 5 ms on the same VM.
   double estimate_checks_seconds(const json& p) const override {
-    return static_cast<double>(ops().size()) * 7 * 7 * p["sample_ms"].get<double>() / 1000;
+    return selected_count(p) * 7 * 7 * p["sample_ms"].get<double>() / 1000;
   }
   unsigned points(const json& p, const HostInfo& host) const override {
     return metric_count(p, host.online_count());

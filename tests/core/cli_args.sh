@@ -48,6 +48,7 @@ done
 expect 2 "cpumask.sample_ms=inf" run --set cpumask.sample_ms=inf --out "$out"
 expect 2 "true|false" run --set membarrier.placement=maybe --out "$out"
 expect 2 "item bogus" run --set membarrier.states=spin,bogus --out "$out"
+expect 2 "item bogus" run --set cpumask.ops=test_cpu,bogus --out "$out"
 expect 2 "no probe 'nosuch'" run --set nosuch.k=1 --out "$out"
 expect 2 "has no parameter 'iteration'" run --set membarrier.iteration=5 --out "$out"
 grep -qF "iterations, delivery_iterations" "$tmp/err" || fail "valid keys not listed"

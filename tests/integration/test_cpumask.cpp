@@ -142,14 +142,17 @@ TEST_F(CpumaskTest, ConcurrencySweepCoversEveryOnlineCpu) {
 // batch, so those batches timed an empty loop and stored a cost of 0 and a
 // 2n/n ratio of 0 (or 1), silently. The programs now nest the loop and
 // report the iterations run; a batch that ran short is never a sample.
-// Three samples keep both flavours to about 4.5 minutes here; TRACING uses
-// 50 ms (its batch holds the CPU with preemption off), where the 2n batches
-// still pass 2^23 iterations on this VM.
+// Three samples of four of the fastest kfuncs (1.4-2.5 ns here; every op
+// took both flavours to 4.5 minutes): a bit op, a whole-mask write, a read
+// whose cost depends on the density, and a search. TRACING uses 50 ms (its
+// batch holds the CPU with preemption off), where the 2n batches still pass
+// 2^23 iterations on this VM.
 const json& long_batches_doc(const std::string& prog_type) {
   return bundle_doc(std::string("--profile quick --repeat 2 --set cpumask.samples=3 ") +
                     "--set cpumask.sample_ms=" + (prog_type == "tracing" ? "50" : "100") +
                     " --set cpumask.densities='[\"half\"]' --set cpumask.prog_type=" +
-                    prog_type);
+                    prog_type +
+                    " --set cpumask.ops='[\"test_cpu\",\"clear\",\"weight\",\"first\"]'");
 }
 
 void expect_long_batches_scale(const std::string& prog_type) {
@@ -179,6 +182,13 @@ void expect_long_batches_scale(const std::string& prog_type) {
     EXPECT_TRUE(ok) << name << " (n " << m["labels"]["n"] << "): " << a << " and " << b;
   }
   EXPECT_GT(checked, 0u) << "no proportionality_2n_n metric";
+  // cpumask.ops measured those four and nothing else (no thread sweep
+  // without create_release).
+  for (auto& [name, m] : reps[0]["metrics"].items()) {
+    if (name.rfind("check/", 0) == 0) continue;
+    std::string op = name.substr(0, name.find('/'));
+    EXPECT_TRUE(op == "test_cpu" || op == "clear" || op == "weight" || op == "first") << name;
+  }
   for (const json& r : reps) {
     for (auto& [name, m] : r["metrics"].items()) {
       if (name.size() > 5 && name.compare(name.size() - 5, 5, "/cost") == 0) {
