@@ -111,12 +111,18 @@ int compare_main(const std::vector<std::string>& args) {
       ->type_name("FILE|none");
   app.add_option("--threads", opt.threads, "rows computed in parallel (default: online CPUs)")
       ->check(CLI::Range(1u, 1024u))->type_name("N");
-  size_t top = 20;
-  app.add_flag("--all", all, "list every row, unchanged ones too (default: every flagged row, "
-                             "the geometric means and the --top largest undecided)");
+  size_t top = 20, top_flagged = 30;
+  app.add_flag("--all", all, "list every row, unchanged ones too (default: the --top-flagged "
+                             "largest flagged rows, the geometric means and the --top largest "
+                             "undecided)");
   app.add_option("--top", top, "undecided rows listed without --all, largest change first "
                                "(default 20)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 30))->type_name("N");
+  app.add_option("--top-flagged", top_flagged,
+                 "flagged rows listed without --all, regressions first, largest change first "
+                 "(default 30; the others are counted by probe, and all of them decide "
+                 "--fail-on)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30))->type_name("N");
   app.add_option("--seed", opt.seed, "bootstrap seed (default 1)")->check(cli::unsigned_integer());
   app.add_option("--probe,-p", opt.probes, "compare only this probe (repeatable)")
       ->allow_extra_args(false)->type_name("NAME");
@@ -149,7 +155,7 @@ int compare_main(const std::vector<std::string>& args) {
   compare::Side base = src[0].load();
   std::vector<compare::Side> cands;
   for (size_t i = 1; i < src.size(); ++i) cands.push_back(src[i].load());
-  report::Input in{&base, {}, {}, all, opt.alpha, top};
+  report::Input in{&base, {}, {}, all, opt.alpha, top, top_flagged};
   size_t regressions = 0;
   for (auto& c : cands) {
     in.cands.push_back(&c);
@@ -204,6 +210,11 @@ int series::series_main(const std::vector<std::string>& args) {
   app.add_option("--top", opt.top, "undecided steps listed without --all, largest change "
                                    "first (default 20)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 30))->type_name("N");
+  app.add_option("--top-flagged", opt.top_flagged,
+                 "lines with a flagged step listed by text and Markdown without --all, largest "
+                 "change first (default 40; the others are counted by probe; the site lists "
+                 "every one)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30))->type_name("N");
   app.add_option("--probe,-p", opt.compare.probes, "only this probe (repeatable)")
       ->allow_extra_args(false)->type_name("NAME");
   app.add_option("--seed", opt.compare.seed, "bootstrap seed (default 1)")

@@ -412,7 +412,7 @@ std::string cdfs(const Input& in, size_t i) {
 }
 
 void html_rows(std::ostringstream& o, const Input& in, const compare::Result& r) {
-  auto sel = selected_rows(r, in.all_rows, in.top);
+  auto sel = selected_rows(r, in.all_rows, in.top, in.top_flagged);
   const auto& rows = sel.rows;
   if (rows.empty()) return;
   o << "<table><tr><th>verdict</th><th>probe</th><th>metric</th><th>stat</th><th>base</th>"
@@ -435,6 +435,7 @@ void html_rows(std::ostringstream& o, const Input& in, const compare::Result& r)
       << " vs " << fmt_spread(x->cand_spread) << "</td></tr>";
   }
   o << "</table>";
+  if (!sel.left_flagged.empty()) o << "<p>" << esc(left_flagged_text(sel.left_flagged, "rows")) << "</p>";
   if (sel.left) o << "<p>" << esc(left_text(sel.left)) << "</p>";
 }
 

@@ -183,17 +183,20 @@ double effect_rank(double change) {
   return std::isinf(change) ? HUGE_VAL : std::fabs(change);
 }
 
-Selection selected_rows(const compare::Result& r, bool all_rows, size_t top) {
+Selection selected_rows(const compare::Result& r, bool all_rows, size_t top,
+                        size_t top_flagged) {
   Selection s;
   s.rows = ordered_rows(r, all_rows);
   if (all_rows) return s;
-  // Undecided rows come last, largest change first: keep the first `top`.
+  // Flagged rows come first and undecided ones last, each largest change
+  // first: keep the first `top_flagged` and `top` of them.
   std::vector<const Row*> kept;
-  size_t undecided = 0;
+  size_t undecided = 0, flagged_n = 0;
   for (const Row* x : s.rows) {
     bool flagged = x->verdict == Verdict::regression || x->verdict == Verdict::improvement ||
                    x->verdict == Verdict::change;
-    if (flagged || x->summary || undecided++ < top) kept.push_back(x);
+    if (flagged && !x->summary && flagged_n++ >= top_flagged) ++s.left_flagged[x->probe];
+    else if (flagged || x->summary || undecided++ < top) kept.push_back(x);
     else ++s.left;
   }
   // A probe's geometric-mean row is listed whatever its verdict.
@@ -206,6 +209,19 @@ Selection selected_rows(const compare::Result& r, bool all_rows, size_t top) {
 std::string left_text(size_t left) {
   return std::to_string(left) + " more undecided " + (left == 1 ? "row" : "rows") +
          ", smaller changes: --all lists every row, unchanged ones too.";
+}
+
+std::string left_flagged_text(const std::map<std::string, size_t>& left,
+                              const std::string& what) {
+  if (left.empty()) return "";
+  size_t n = 0;
+  std::string by;
+  for (auto& [probe, k] : left) {
+    n += k;
+    by += (by.empty() ? "" : ", ") + printable(probe) + " " + std::to_string(k);
+  }
+  return std::to_string(n) + " more flagged " + what + ", smaller changes (" + by +
+         "): --top-flagged N or --all lists them.";
 }
 
 std::string pval(double p) {
@@ -314,7 +330,7 @@ std::string text(const Input& in) {
              "spread: 1.4826 MAD / median of the units; min: the row's minimum effect.",
          "", "");
     o << "\n";
-    auto sel = selected_rows(r, in.all_rows, in.top);
+    auto sel = selected_rows(r, in.all_rows, in.top, in.top_flagged);
     // A note on many rows (one unit a side, no variance) is said once.
     std::map<std::string, size_t> note_rows;
     for (const Row* x : sel.rows)
@@ -348,6 +364,7 @@ std::string text(const Input& in) {
                                          : "; " + x->note),
            "    ");
     }
+    if (!sel.left_flagged.empty()) o << "\n", wrap(o, left_flagged_text(sel.left_flagged, "rows"), "");
     if (sel.left) o << "\n", wrap(o, left_text(sel.left), "");
     if (i + 1 < in.results.size()) o << "\n" << std::string(72, '-') << "\n\n";
   }
@@ -408,7 +425,7 @@ std::string markdown(const Input& in) {
       o << "Common shift per unit (median over its rows): " << md(shifts_text(r)) << "\n\n";
     o << "### Results\n\n" << r.rows.size() << " comparisons, **" << r.regressions()
       << " regressions**, " << r.improvements() << " improvements.\n\n";
-    auto sel = selected_rows(r, in.all_rows, in.top);
+    auto sel = selected_rows(r, in.all_rows, in.top, in.top_flagged);
     const auto& rows = sel.rows;
     if (rows.empty()) continue;
     o << "| verdict | probe | metric | stat | base | candidate | change | " << ci_label(in.alpha)
@@ -425,6 +442,7 @@ std::string markdown(const Input& in) {
         << md(fmt_min_effect(*x)) << (x->overflow ? " (overflow)" : "") << " |\n";
     }
     o << "\n";
+    if (!sel.left_flagged.empty()) o << left_flagged_text(sel.left_flagged, "rows") << "\n\n";
     if (sel.left) o << left_text(sel.left) << "\n\n";
   }
   return o.str();
@@ -458,7 +476,7 @@ std::string terminal(const Input& in) {
                   "verdict", "probe/metric", "stat", "base", "cand", "change",
                   ci_label(in.alpha).c_str(), "n (basis)", "spread");
     o << head;
-    auto sel = selected_rows(r, in.all_rows, in.top);
+    auto sel = selected_rows(r, in.all_rows, in.top, in.top_flagged);
     for (const Row* x : sel.rows) {
       const char* c = x->verdict == Verdict::regression    ? red
                       : x->verdict == Verdict::improvement ? green
@@ -475,6 +493,8 @@ std::string terminal(const Input& in) {
       o << line;
       if (!x->aliases.empty()) o << dim << "             merged: " << aliases(*x) << off << "\n";
     }
+    if (!sel.left_flagged.empty())
+      o << dim << left_flagged_text(sel.left_flagged, "rows") << off << "\n";
     if (sel.left) o << dim << left_text(sel.left) << off << "\n";
     o << "\n" << r.rows.size() << " comparisons: " << red << r.regressions() << " regressions"
       << off << ", " << green << r.improvements() << " improvements" << off << "\n";

@@ -4,6 +4,8 @@
 // SVG plots (html.cpp).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@ struct Input {
   bool all_rows = false;                 // list every row, unchanged ones too
   double alpha = 0.05;                   // the CIs are at 1 - alpha (compare::Options)
   size_t top = 20;                       // undecided rows listed without all_rows
+  size_t top_flagged = 30;               // flagged rows listed without all_rows
 };
 
 std::string text(const Input& in);
@@ -66,16 +69,23 @@ double effect_rank(double change);
 // The same of a row; where its change is NaN (no variance on a side), of the
 // ratio of the values shown.
 double row_effect(const compare::Row& r);
-// The rows a report lists. all_rows: every row. Otherwise every flagged row
-// (regression, improvement, change) whatever their number, every probe's
-// geometric-mean row, and the `top` undecided rows of largest |change|;
-// `left` counts the undecided rows not listed. Ordered as ordered_rows.
+// The rows a report lists. all_rows: every row. Otherwise the `top_flagged`
+// flagged rows (regression, improvement, change) of largest |change| (by
+// verdict: regressions first), every probe's geometric-mean row, and the
+// `top` undecided rows of largest |change|; `left` counts the undecided rows
+// not listed, `left_flagged` the flagged ones by probe. Ordered as
+// ordered_rows.
 struct Selection {
   std::vector<const compare::Row*> rows;
   size_t left = 0;
+  std::map<std::string, size_t> left_flagged;
 };
-Selection selected_rows(const compare::Result& r, bool all_rows, size_t top);
+Selection selected_rows(const compare::Result& r, bool all_rows, size_t top,
+                        size_t top_flagged = SIZE_MAX);
 // "12 more undecided rows, smaller changes: --all lists every row".
 std::string left_text(size_t left);
+// "37 more flagged rows, smaller changes (ipi 30, membarrier 7): ..."; "" when
+// none was left out. `what`: "rows" or "lines".
+std::string left_flagged_text(const std::map<std::string, size_t>& left, const std::string& what);
 
 }  // namespace kperflab::report

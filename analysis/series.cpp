@@ -102,6 +102,7 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
   r.alpha = opt.compare.alpha;
   r.all = opt.all;
   r.top = opt.top;
+  r.top_flagged = opt.top_flagged;
   std::vector<compare::Collected> col;
   for (const auto* s : sides) {
     r.labels.push_back(s->label);
@@ -124,7 +125,7 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
                   const std::string& unit, const std::string& better) -> Line& {
     Line& l = lines[{probe, metric, stat}];
     if (l.probe.empty()) {
-      l = {probe, metric, stat, unit, better, {}, std::vector<Step>(nsteps)};
+      l = {probe, metric, stat, unit, better, {}, std::vector<Step>(nsteps), {}};
     }
     return l;
   };
@@ -288,7 +289,8 @@ constexpr const char* kLegend =
 
 // Every line with a flagged step (its flagged steps), by probe, largest
 // change first.
-std::vector<Pick> flagged_picks(const Result& r) {
+std::vector<Pick> flagged_picks(const Result& r, size_t limit,
+                                std::map<std::string, size_t>* left) {
   std::vector<std::pair<double, Pick>> v;
   for (auto& l : r.lines) {
     Pick p{&l, {}};
@@ -296,6 +298,12 @@ std::vector<Pick> flagged_picks(const Result& r) {
     for (size_t s = 0; s < l.steps.size(); ++s)
       if (flagged(l.steps[s])) p.steps.push_back(s), e = std::max(e, step_effect(l, s));
     if (!p.steps.empty()) v.emplace_back(e, p);
+  }
+  if (v.size() > limit) {  // the largest changes over every probe
+    std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.first > b.first; });
+    if (left)
+      for (size_t i = limit; i < v.size(); ++i) ++(*left)[v[i].second.line->probe];
+    v.resize(limit);
   }
   std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) {
     if (a.second.line->probe != b.second.line->probe)
@@ -501,13 +509,16 @@ std::string text(const Result& r) {
     if (r.lines.empty()) o << "\nNo metric in any side.\n";
     return o.str();
   }
-  auto flagged_lines = flagged_picks(r);
+  std::map<std::string, size_t> left;
+  auto flagged_lines = flagged_picks(r, r.top_flagged, &left);
   size_t undecided = 0;
   auto open = undecided_picks(r, undecided);
   if (!flagged_lines.empty()) {
     o << "\n";
-    report::wrap(o, "Flagged steps, every one, largest change first (R regression, I "
-                    "improvement, C change; --all lists every side's value):", "", "");
+    report::wrap(o, std::string("Flagged steps, ") +
+                        (left.empty() ? "every one" : "the lines of largest change") +
+                        ", largest change first (R regression, I improvement, C change; --all "
+                        "lists every side's value):", "", "");
     std::string probe;
     for (auto& p : flagged_lines) {
       if (p.line->probe != probe) {
@@ -518,6 +529,7 @@ std::string text(const Result& r) {
       }
       report::wrap(o, pick_text(p, false), "", "    ");
     }
+    if (!left.empty()) report::wrap(o, report::left_flagged_text(left, "lines"), "", "");
   }
   if (!open.empty()) {
     o << "\n";
@@ -605,13 +617,17 @@ std::string markdown(const Result& r) {
     if (r.lines.empty()) o << "\nNo metric in any side.\n";
     return o.str();
   }
-  auto flagged_lines = flagged_picks(r);
+  std::map<std::string, size_t> left;
+  auto flagged_lines = flagged_picks(r, r.top_flagged, &left);
   size_t undecided = 0;
   auto open = undecided_picks(r, undecided);
   if (!flagged_lines.empty()) {
-    o << "\n## Flagged\n\nEvery line with a flagged step, largest change first.\n\n";
+    o << "\n## Flagged\n\n"
+      << (left.empty() ? "Every line" : "The lines of largest change")
+      << " with a flagged step, largest change first.\n\n";
     md_head(o, r, true);
     for (auto& p : flagged_lines) md_line(o, *p.line, true);
+    if (!left.empty()) o << "\n" << md(report::left_flagged_text(left, "lines")) << "\n";
   }
   if (!open.empty()) {
     size_t shown = 0;

@@ -11,7 +11,9 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,7 @@ struct Options {
   compare::Options compare;  // each step's comparison
   bool all = false;  // list every p50/value line, not only those with a flagged or undecided step
   size_t top = 20;   // undecided steps listed by text and Markdown without `all`
+  size_t top_flagged = 40;  // lines with a flagged step listed by text and Markdown
 };
 
 // One side's value of a line: the median over its units (the boots when the
@@ -88,6 +91,7 @@ struct Result {
   double alpha = 0.05;
   bool all = false;
   size_t top = 20;
+  size_t top_flagged = 40;
 };
 
 // What the default text, Markdown and probe pages list of a line: some of
@@ -97,8 +101,10 @@ struct Pick {
   std::vector<size_t> steps;
 };
 // Every line with a flagged step (its flagged steps), by probe, largest
-// change first: all of them, whatever their number.
-std::vector<Pick> flagged_picks(const Result& r);
+// change first; at most `limit` of them (those of largest change over every
+// probe), the others counted by probe in `left` when given.
+std::vector<Pick> flagged_picks(const Result& r, size_t limit = SIZE_MAX,
+                                std::map<std::string, size_t>* left = nullptr);
 // The r.top undecided steps of largest |change| over every line, grouped by
 // line, largest first; `total`: the undecided steps of every line.
 std::vector<Pick> undecided_picks(const Result& r, size_t& total);

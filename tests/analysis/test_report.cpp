@@ -425,9 +425,10 @@ TEST(Report, PlotsHaveRoundTicksNamedAxesAndTheLegendOutside) {
   EXPECT_LT(html.find("<h2>Rows</h2>"), html.find("<svg"));
 }
 
-// Without --all: every flagged row whatever their number, the geometric
-// means, and the 20 largest undecided; with --all every row.
-TEST(Report, DefaultListsEveryFlaggedRowAndTheLargestUndecided) {
+// Without --all: the 30 flagged rows of largest change, regressions first
+// (the others counted by probe), the geometric means, and the 20 largest
+// undecided; --top-flagged lists more; with --all every row.
+TEST(Report, DefaultListsTheLargestFlaggedAndUndecidedRows) {
   Tmp t;
   Side a = Side::load(write_synth_bundle(t.p / "a", small()));
   Side b = Side::load(write_synth_bundle(t.p / "b", small()));
@@ -450,8 +451,11 @@ TEST(Report, DefaultListsEveryFlaggedRowAndTheLargestUndecided) {
   report::Input in{&a, {&b}, {r}, false, 0.05};
   for (auto* f : {&report::text, &report::markdown, &report::terminal, &report::html}) {
     std::string out = (*f)(in);
-    for (int i = 0; i < 150; ++i)
-      EXPECT_NE(out.find("m" + std::to_string(i) + "x"), std::string::npos) << "flagged m" << i;
+    for (int i = 0; i < 150; ++i)  // regressions m129 .. m100
+      EXPECT_EQ(out.find("m" + std::to_string(i) + "x") != std::string::npos, i >= 100 && i < 130)
+          << "flagged m" << i;
+    EXPECT_NE(out.find("120 more flagged rows, smaller changes (" + proto.probe + " 120)"),
+              std::string::npos);
     // The largest undecided (m449 .. m430) are listed, the smaller not.
     EXPECT_NE(out.find("m449x"), std::string::npos);
     EXPECT_NE(out.find("m430x"), std::string::npos);
@@ -472,6 +476,11 @@ TEST(Report, DefaultListsEveryFlaggedRowAndTheLargestUndecided) {
   EXPECT_EQ(text.find("more undecided"), std::string::npos);
   in.all_rows = false, in.top = 0;
   EXPECT_NE(report::text(in).find("300 more undecided rows"), std::string::npos);
+  in.top_flagged = 150;
+  text = report::text(in);
+  for (int i = 0; i < 150; ++i)
+    EXPECT_NE(text.find("m" + std::to_string(i) + "x"), std::string::npos) << "flagged m" << i;
+  EXPECT_EQ(text.find("more flagged"), std::string::npos);
 }
 
 // Heatmaps: the per-cell median over every repetition of a side, both sides
