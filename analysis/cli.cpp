@@ -208,11 +208,11 @@ int series::series_main(const std::vector<std::string>& args) {
   app.add_flag("--all", opt.all, "list every metric's median across the series (default: "
                                  "the flagged steps and the --top largest undecided)");
   app.add_option("--top", opt.top, "undecided steps listed without --all, largest change "
-                                   "first (default 20)")
+                                   "first (default 15)")
       ->check(CLI::Range(size_t{0}, size_t{1} << 30))->type_name("N");
   app.add_option("--top-flagged", opt.top_flagged,
                  "lines with a flagged step listed by text and Markdown without --all, largest "
-                 "change first (default 40; the others are counted by probe; the site lists "
+                 "change first (default 20; the others are counted by probe; the site lists "
                  "every one)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30))->type_name("N");
   app.add_option("--probe,-p", opt.compare.probes, "only this probe (repeatable)")

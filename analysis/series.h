@@ -24,8 +24,8 @@ namespace kperflab::series {
 struct Options {
   compare::Options compare;  // each step's comparison
   bool all = false;  // list every p50/value line, not only those with a flagged or undecided step
-  size_t top = 20;   // undecided steps listed by text and Markdown without `all`
-  size_t top_flagged = 40;  // lines with a flagged step listed by text and Markdown
+  size_t top = 15;   // undecided steps listed by text and Markdown without `all`
+  size_t top_flagged = 20;  // lines with a flagged step listed by text and Markdown
 };
 
 // One side's value of a line: the median over its units (the boots when the
@@ -90,8 +90,8 @@ struct Result {
   std::vector<Family> families;
   double alpha = 0.05;
   bool all = false;
-  size_t top = 20;
-  size_t top_flagged = 40;
+  size_t top = 15;
+  size_t top_flagged = 20;
 };
 
 // What the default text, Markdown and probe pages list of a line: some of
