@@ -35,7 +35,7 @@ lab_mode_script() {
     lab_ab_script
     return
   fi
-  echo "{ kperflab run --profile lab --runs-dir /out/runs ${LAB_RUN_ARGS:-}; echo \$? >/out/kperflab.rc; } 2>&1 |"
+  echo "{ kperflab run --profile ${LAB_PROFILE:-lab} --runs-dir /out/runs ${LAB_RUN_ARGS:-}; echo \$? >/out/kperflab.rc; } 2>&1 |"
   echo '  tee /out/kperflab-run.log >/dev/console'
 }
 
@@ -51,7 +51,7 @@ lab_ab_script() {
       args=${LAB_RUN_ARGS:-}
       [[ $side == b ]] && args+=" $LAB_AB_ARGS"
       echo "echo 'kperflab-lab: A/B round $i side $side' >/dev/console"
-      echo "{ kperflab run --profile lab --runs-dir /out/ab/$side $args; echo \$? >>/out/kperflab.rcs; } 2>&1 |"
+      echo "{ kperflab run --profile ${LAB_PROFILE:-lab} --runs-dir /out/ab/$side $args; echo \$? >>/out/kperflab.rcs; } 2>&1 |"
       echo '  tee -a /out/kperflab-run.log >/dev/console'
     done
   done

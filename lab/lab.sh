@@ -4,7 +4,7 @@
 # suite inside them. See lab/README.md.
 #   lab/lab.sh [--kernel NAME]... [--mode run|test|smoke|lava] [--cache DIR]
 #              [--timeout S] [--accel auto|kvm|tcg] [--runs-dir DIR] [--work DIR]
-#              [--host-kperflab BIN] [--run-args "ARGS"]
+#              [--host-kperflab BIN] [--run-args "ARGS"] [--profile P]
 #              [--ab "B-ARGS" [--rounds N]] [--soak]
 # NAME: 6.1-cloud-amd64 6.12-cloud-amd64 6.12-rt-amd64 6.12-cloud-arm64 (default:
 # all four) or custom:IMAGE:HEADERS_OR_BUILDDIR.
@@ -15,6 +15,8 @@
 #              runs lab/lava/kperflab.yaml; every test case is checked (lab/lava/lava.sh)
 # --run-args: more arguments for the guest's `kperflab run`, e.g.
 #        "--probe ipi --repeat 10 --set ipi.handler_delay_ns=20000"
+# --profile: the guest's profile (default lab; quick, standard and full are
+#        planned for the host's speed, and take several times longer under TCG)
 # --soak: in test mode, also the module's longest runs of every command under
 #        tight lockup/stall detectors (~50 s per guest; tests/kmod/guest-tests.sh)
 # --ab: A/B in one boot: N rounds (default 4) of the lab profile with
@@ -31,7 +33,7 @@ source "$lab_dir/build-suite.sh"
 
 usage() { sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
-kernels=() mode=run timeout="" accel=auto host_kperflab="" run_args="" ab_args="" rounds=4 soak=0
+kernels=() mode=run timeout="" accel=auto host_kperflab="" run_args="" ab_args="" rounds=4 soak=0 profile=lab
 cache=${KPERFLAB_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kperflab/lab}
 runs_dir=$src_root/results/runs
 work=${KPERFLAB_BUILD_DIR:-$src_root/build}/lab
@@ -49,6 +51,7 @@ while [[ $# -gt 0 ]]; do
     --run-args) run_args=${2?--run-args needs a value}; shift 2 ;;
     --ab) ab_args=${2:?--ab needs the arguments of side b}; shift 2 ;;
     --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
+    --profile) profile=${2:?--profile needs quick, standard, full or lab}; shift 2 ;;
     --soak) soak=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) lab_die "unknown argument '$1' (lab/lab.sh --help)" ;;
@@ -60,9 +63,11 @@ done
 [[ $ab_args =~ ^[A-Za-z0-9_.,=/:\ +-]*$ ]] ||
   lab_die "--ab may hold letters, digits, spaces and _.,=/:+- only, got '$ab_args'"
 [[ $rounds =~ ^[1-9][0-9]?$ ]] || lab_die "--rounds must be 1..99, got '$rounds'"
+case $profile in quick | standard | full | lab) ;; *) lab_die "--profile must be quick, standard, full or lab, got '$profile'" ;; esac
 [[ -z $ab_args || $mode != smoke ]] || lab_die "--ab needs --mode run or test (smoke runs no probes)"
 [[ $soak -eq 0 || $mode == test ]] || lab_die "--soak needs --mode test (it adds to the guest tests)"
-export LAB_RUN_ARGS=$run_args LAB_AB_ARGS=$ab_args LAB_AB_ROUNDS=$rounds LAB_SOAK=$soak
+export LAB_RUN_ARGS=$run_args LAB_AB_ARGS=$ab_args LAB_AB_ROUNDS=$rounds LAB_SOAK=$soak \
+  LAB_PROFILE=$profile
 case $mode in run | test | smoke | lava) ;; *) lab_die "--mode must be run, test, smoke or lava, got '$mode'" ;; esac
 [[ -z $ab_args || $mode != lava ]] || lab_die "--ab and --mode lava do not mix"
 case $accel in auto | kvm | tcg) ;; *) lab_die "--accel must be auto, kvm or tcg, got '$accel'" ;; esac

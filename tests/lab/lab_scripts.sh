@@ -31,6 +31,7 @@ check "bad accel refused" refuses "--accel must be auto, kvm or tcg" --accel hvf
 check "bad timeout refused" refuses "--timeout must be seconds" --timeout soon
 check "bad A/B arguments refused" refuses "--ab may hold" --ab 'x;reboot'
 check "bad A/B rounds refused" refuses "--rounds must be 1..99" --ab "--repeat 2" --rounds 0
+check "bad profile refused" refuses "--profile must be quick, standard, full or lab" --profile fast
 check "A/B without probes refused" refuses "--ab needs --mode run or test" --mode smoke --ab "--repeat 2"
 check "unknown kernel refused" refuses "unknown kernel '5.10-cloud-amd64'" --kernel 5.10-cloud-amd64 --mode smoke
 check "--soak outside test mode refused" refuses "--soak needs --mode test" --mode run --soak
