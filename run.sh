@@ -4,8 +4,10 @@
 #   ./run.sh [--profile P] [--no-install] [--tune [--tune-boost-off]] [--strict]
 #                                           install deps, build, run the default profile
 #                                           (--tune etc.: README.md "A quiet machine")
-#   ./run.sh test                           install deps, build, run the whole test suite,
-#                                           then its ASan+UBSan build and 30 s per fuzzer
+#   ./run.sh test                           install deps, build, run the whole test suite
+#                                           (the lab's tests with the ASan+UBSan build and
+#                                           30 s per fuzzer beside them), then the sanitized
+#                                           tests
 #   ./run.sh deps [--no-install]            install (or list) missing Debian/Ubuntu packages
 #   ./run.sh build                          configure + build into build/
 #   ./run.sh fuzz [SECONDS]                 each libFuzzer harness for SECONDS (default 600)
@@ -148,36 +150,75 @@ main_job() {
   kperflab show "$out"
 }
 
-# The slowest tests of the last ctest run in build tree $1 (its LastTest.log
-# holds every test's own time), and the stage's wall time. A report only: it
-# never fails the run. awk reads to the end where head would close the pipe
-# early, and under pipefail sort's SIGPIPE (141) would end ./run.sh test.
+# The slowest tests of the ctest logs given (each LastTest.log holds every
+# test's own time), after the stage's wall time. A report only: it never
+# fails the run. awk reads to the end where head would close the pipe early,
+# and under pipefail sort's SIGPIPE (141) would end ./run.sh test.
 slowest_tests() {
-  local dir=$1 stage=$2 t0=$3 log=$1/Testing/Temporary/LastTest.log
+  local stage=$1 t0=$2 f logs=()
+  shift 2
   log "$stage: $(($(date +%s) - t0)) s wall; slowest tests:"
-  [[ -f $log ]] || return 0
+  for f in "$@"; do [[ -f $f ]] && logs+=("$f"); done
+  [[ ${#logs[@]} -gt 0 ]] || return 0
   awk '/^[0-9]+\/[0-9]+ Testing: /{name=$3} /^[0-9]+\/[0-9]+ Test: /{name=$3}
-       /Test time = /{printf "%9.1f s  %s\n", $(NF-1), name}' "$log" |
+       /Test time = /{printf "%9.1f s  %s\n", $(NF-1), name}' "${logs[@]}" |
     sort -rn | awk 'NR <= 15' >&2 || true
 }
 
+# The whole suite, in three stages:
+#  1. the main tree's tests but the lab's;
+#  2. the lab's (QEMU TCG guests, one at a time), and beside them, at low
+#     priority, the sanitizer tree's build and each fuzzer for 30 s: a TCG
+#     guest keeps about one of this machine's two CPUs busy (its user + sys
+#     time is the wall time of the entry), and a compile or a fuzzer asserts
+#     nothing about time, while the lab's checks are made to hold on a loaded
+#     host (A/A boots interleaved a b d);
+#  3. the sanitized unit and CLI tests, alone (some of them run probes on
+#     every CPU).
+# With arguments (./run.sh test -R x): ctest with them in the main tree only.
 run_tests() {
-  local t0 rc=0 started
+  local t0 rc=0 started side side_rc=0 side_log kept
   started=$(date +%s)
   deps
   build
   log "build: $(($(date +%s) - started)) s wall (set-up included)"
   t0=$(date +%s)
-  (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 3000 "$@") || rc=$?
-  slowest_tests "$BUILD_DIR" "tests" "$t0"
+  if [[ $# -gt 0 ]]; then
+    (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 3000 "$@") || rc=$?
+    slowest_tests "tests" "$t0" "$BUILD_DIR/Testing/Temporary/LastTest.log"
+    return "$rc"
+  fi
+  kept=$BUILD_DIR/Testing/Temporary/LastTest-but-lab.log
+  (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 3000 -LE '^lab$') || rc=$?
+  cp "$BUILD_DIR/Testing/Temporary/LastTest.log" "$kept" 2>/dev/null || true
+  slowest_tests "tests but the lab" "$t0" "$kept"
   [[ $rc -eq 0 ]] || return "$rc"
-  # A filtered run (./run.sh test -R x) is for one test, not the whole suite.
-  [[ $# -eq 0 ]] || return 0
-  sanitized_tests
+
   t0=$(date +%s)
-  fuzz "${KPERFLAB_FUZZ_SECONDS:-30}"
-  log "fuzz: $(($(date +%s) - t0)) s wall"
-  log "./run.sh test: $(($(date +%s) - started)) s wall in all"
+  side_log=$BUILD_DIR/sanitizer-build-and-fuzz.log
+  log "the lab's tests; beside them (nice 10, log $side_log): the sanitizer build, then" \
+      "each fuzzer for ${KPERFLAB_FUZZ_SECONDS:-30} s"
+  (
+    renice -n 10 -p "$BASHPID" >/dev/null
+    build_sanitized
+    s=$(date +%s)
+    fuzz "${KPERFLAB_FUZZ_SECONDS:-30}" || exit 1
+    log "fuzz: $(($(date +%s) - s)) s wall"
+  ) >"$side_log" 2>&1 &
+  side=$!
+  trap 'kill "$side" 2>/dev/null || true' INT TERM
+  (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 3000 -L '^lab$') || rc=$?
+  slowest_tests "the lab's tests" "$t0" "$BUILD_DIR/Testing/Temporary/LastTest.log"
+  wait "$side" || side_rc=$?
+  trap - INT TERM
+  log "beside the lab, $(($(date +%s) - t0)) s after it began (exit $side_rc):"
+  sed 's/^/    /' "$side_log" | grep -vE '^    (\[ *[0-9]+%\]|-- )' >&2 || true
+  [[ $rc -eq 0 ]] || return "$rc"
+  [[ $side_rc -eq 0 ]] || { log "the sanitizer build or a fuzzer failed (log: $side_log)"; return 1; }
+
+  sanitized_tests || return $?
+  slowest_tests "./run.sh test, slowest of every stage" "$started" "$kept" \
+    "$BUILD_DIR/Testing/Temporary/LastTest.log" "$SAN_DIR/Testing/Temporary/LastTest.log"
 }
 
 # The same unit and CLI tests built with ASan+UBSan (clang), in their own
@@ -201,12 +242,12 @@ build_sanitized() {
 }
 sanitized_tests() {
   local t0 rc=0
-  log "sanitizer build (ASan+UBSan): unit and CLI tests"
-  build_sanitized
+  log "sanitizer tree (ASan+UBSan): unit and CLI tests"
+  build_sanitized  # built beside the lab already: a no-op then
   t0=$(date +%s)
   (cd "$SAN_DIR" && ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
      ctest --output-on-failure --timeout 1200 -E '^(lab_|integration_|kmod_|hist_h_|sim_verdicts|cli_ab_verdicts)') || rc=$?
-  slowest_tests "$SAN_DIR" "sanitized tests" "$t0"
+  slowest_tests "sanitized tests" "$t0" "$SAN_DIR/Testing/Temporary/LastTest.log"
   return "$rc"
 }
 
@@ -248,6 +289,6 @@ case $verb in
     shift
     [[ -x $here/lab/lab.sh ]] || die "the QEMU lab is not built yet (lab/README.md)"
     exec "$here/lab/lab.sh" "$@" ;;
-  -h | --help) sed -n '3,15p' "$0" ;;
+  -h | --help) sed -n '3,18p' "$0" ;;
   *) die "unknown verb '$verb' (see ./run.sh --help)" ;;
 esac
