@@ -4,6 +4,8 @@
 // "unknown" with the reason.
 #include "preflight.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -349,10 +351,18 @@ std::vector<BusyProcess> busiest_between(const std::map<pid_t, ProcCpu>& before,
 std::optional<IdleState> deepest_idle_state(const fs::path& root, const std::vector<int>& cpus) {
   // The global PM QoS CPU latency limit: /dev/cpu_dma_latency reads back as
   // a binary s32 (us) for root; 2000000000 is "no limit".
+  // Opened without blocking (a FIFO planted in a fixture tree returns at
+  // once) and read only when it is the character device, or a regular file
+  // (fixture trees): one 4-byte read, whatever else the path is (#27).
   std::optional<long> qos;
-  if (std::ifstream f(root / "dev/cpu_dma_latency", std::ios::binary); f) {
+  std::string dev = (root / "dev/cpu_dma_latency").string();
+  if (int fd = ::open(dev.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY); fd >= 0) {
+    struct stat st{};
     int32_t v = 0;
-    if (f.read(reinterpret_cast<char*>(&v), sizeof v) && v >= 0 && v < 2000000000) qos = v;
+    if (::fstat(fd, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISREG(st.st_mode)) &&
+        ::read(fd, &v, sizeof v) == static_cast<ssize_t>(sizeof v) && v >= 0 && v < 2000000000)
+      qos = v;
+    ::close(fd);
   }
   std::optional<IdleState> best;
   for (int c : cpus) {

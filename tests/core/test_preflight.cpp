@@ -2,6 +2,8 @@
 // Preflight (src/preflight.h) on fixture sysfs/procfs trees: a noisy
 // bare-metal x86 host, an empty tree (a container: everything unknown,
 // nothing fails), PM QoS limits, and the busiest-process arithmetic.
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -170,6 +172,18 @@ TEST_F(PreflightTest, PmQosLimitsTheDeepestState) {
   put("sys/devices/system/cpu/cpu0/power/pm_qos_resume_latency_us", "0\n");  // no constraint
   EXPECT_EQ(deepest_idle_state(root_, {0})->name, "C6");
   EXPECT_FALSE(deepest_idle_state(root_ / "nothing", {0}));
+}
+
+// A FIFO where the device should be (#27: nothing a file can do): read as
+// no limit at once, never a blocked open or read.
+TEST_F(PreflightTest, PmQosFifoIsNoLimitAndNoHang) {
+  noisy_host();
+  fs::create_directories(root_ / "dev");
+  ASSERT_EQ(mkfifo((root_ / "dev/cpu_dma_latency").c_str(), 0600), 0);
+  auto st = deepest_idle_state(root_, {0});
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->name, "C6");
+  EXPECT_FALSE(st->qos_limit_us);
 }
 
 TEST_F(PreflightTest, ProcStatAndBusiest) {
