@@ -317,6 +317,10 @@ void validate_probe(const json& doc, const fs::path& file, LoadBudget& budget) {
   req(d, "parameters", J_OBJECT);
   if (auto u = d.find("until_ci")) validate_until_ci(*u);
   if (auto p = d.find("plan")) validate_probe_plan(*p);
+  if (auto l = d.find("bpf_links_left")) {
+    l->need(J_INT);
+    if (l->num() < 0) l->fail("must be a count (0 ..), is " + l->raw().dump());
+  }
   for (auto& rep : req(d, "repetitions", J_ARRAY).elements()) {
     rep.need(J_OBJECT);
     for (auto& [n, m] : req(rep, "metrics", J_OBJECT).members()) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "runner.h"
+#include "bpf_links.h"
 #include "sysctl_hold.h"
 
 #include <unistd.h>
@@ -147,6 +148,7 @@ ProbeOutcome run_probe(const ProbePlan& plan, const RunOptions& opt, const HostI
   }
   const bool checks_every = plan.check_repetitions >= plan.repetitions;
   RunContext ctx(opt.profile, plan.repetitions, host, progress);
+  const int links_before = open_bpf_links();
   try {
     if (!plan.reason.empty()) throw std::invalid_argument(plan.reason);
     const nlohmann::json& params = plan.params;
@@ -194,6 +196,14 @@ ProbeOutcome run_probe(const ProbePlan& plan, const RunOptions& opt, const HostI
     out.status = doc["repetitions"].empty() && !stop_requested() ? "failed" : "partial";
     out.reason = stop_requested() ? std::string("interrupted") : printable(e.what());
     progress.note(name + ": " + out.status + ": " + out.reason);
+  }
+  // The session is gone (reset above, or unwound): every link it attached
+  // must be closed, or its programs stay on the host's paths (#28).
+  if (int after = open_bpf_links(); links_before >= 0 && after >= 0) {
+    doc["bpf_links_left"] = std::max(0, after - links_before);
+    if (after > links_before)
+      progress.note(name + ": " + std::to_string(after - links_before) +
+                    " BPF links still attached after the probe ended (a probe bug)");
   }
   for (auto& [k, v] : ctx.parameters().items()) doc["parameters"][k] = v;
   doc["plan"] = probe_plan_json(plan, seconds_since(t0));

@@ -277,6 +277,10 @@ std::vector<Finding> findings(const Bundle& b, const std::vector<headline::Probe
         break;
       }
     until_ci(p.name, doc, out);
+    if (auto l = doc.find("bpf_links_left"); l && l->is_number() && l->num() > 0)
+      out.push_back({0, p.name, num(l->num(), "%.0f") +
+                                    " BPF links stayed attached after the probe ended: its "
+                                    "programs ran on during the probes after it (a probe bug)"});
     notes(p.name, reps, covered, out);
   }
   std::stable_sort(out.begin(), out.end(),

@@ -244,9 +244,15 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
+  // The programs go on the tracepoints (and fexit lock_vma_under_rcu)
+  // only while a point measures (#28): on kernels up to 6.13 any program
+  // there makes every process's mmap_lock events format a memcg path, and
+  // an fexit trampoline taxes every page fault of the host.
   void attach() {
     if (!links_.empty()) return;
-    for (bpf_program* p : progs_) {
+    std::vector<bpf_program*> progs = progs_;
+    if (vma_fexit_) progs.push_back(skel_->progs.vma_exit);
+    for (bpf_program* p : progs) {
       bpf_link* l = bpf_program__attach(p);
       if (!l) {
         int e = errno;
@@ -260,6 +266,7 @@ class Tracer {
     for (bpf_link* l : links_) bpf_link__destroy(l);
     links_.clear();
   }
+  bool attached() const { return !links_.empty(); }
   void arm(bool on) { __atomic_store_n(&skel_->bss->armed, on ? 1u : 0u, __ATOMIC_SEQ_CST); }
 
   void reset() {
@@ -376,25 +383,25 @@ class Tracer {
       mmap_lock_bpf__destroy(s);
       return rc < 0 ? rc : -rc;
     }
-    skel_ = s;
-    progs_ = keep;
-    if (vma) {
-      vma_link_ = bpf_program__attach(s->progs.vma_exit);
-      if (!vma_link_) {
+    if (vma) {  // attaches here (not every kernel with BTF has trampolines): tried, then let go
+      bpf_link* l = bpf_program__attach(s->progs.vma_exit);
+      if (!l) {
         int e = errno;
         mmap_lock_bpf__destroy(s);
-        skel_ = nullptr;
-        progs_.clear();
         return -e;
       }
+      bpf_link__destroy(l);
     }
+    skel_ = s;
+    progs_ = keep;
+    vma_fexit_ = vma;
     return 0;
   }
 
   Skel* skel_ = nullptr;
   std::vector<bpf_program*> progs_;
   std::vector<bpf_link*> links_;
-  bpf_link* vma_link_ = nullptr;  // destroyed with the skeleton's object
+  bool vma_fexit_ = false;  // vma_exit is loaded: attach() adds it
   int ncpus_ = 0;
   long mmap_lock_offset_ = -1;
   Flavour flavour_ = Flavour::none;
@@ -450,7 +457,6 @@ class Session : public ProbeSession {
   }
 
   void run_repetition(RunContext& ctx, Repetition& rep) override {
-    tracer_->attach();
     for (auto& pt : points_) {
       if (stop_requested()) break;
       ctx.progress().step(pt.name());
@@ -466,7 +472,7 @@ class Session : public ProbeSession {
       ctx.progress().step("crosscheck");
       crosscheck(ctx, rep);
     }
-    tracer_->attach();
+    tracer_->detach();  // nothing of ours stays on the host between repetitions
   }
 
  private:
@@ -521,15 +527,18 @@ class Session : public ProbeSession {
     workloads::FaultStormResult r;
     try {
       r = storm(pt, p_["duration_ms"].get<uint64_t>(), [&] {
+        tracer_->attach();  // at go: the storm's set-up ran untraced
         before = read_vmstat();
         tracer_->arm(true);
       });
     } catch (const std::exception& e) {
       tracer_->arm(false);
+      tracer_->detach();
       rep.skip(base, e.what());
       return;
     }
     tracer_->arm(false);
+    tracer_->detach();  // the storm has stopped
     auto after = read_vmstat();
     if (stop_requested()) {
       rep.skip(base, "interrupted (^C) during the point (discarded)");
@@ -713,6 +722,7 @@ class Session : public ProbeSession {
                   log, "", 1000);
             auto r = storm(pt, ms);
             tracer_->arm(false);
+            tracer_->detach();
             if (ps) ps->stop();
             ps.reset();
             if (r.seconds > 0) {
@@ -721,10 +731,10 @@ class Session : public ProbeSession {
             }
           } catch (const std::exception& e) {
             tracer_->arm(false);
+            tracer_->detach();
             refused[cfg] = e.what();
           }
         }
-      tracer_->attach();
       std::string base = "overhead/" + pt.name();
       auto median = [](std::vector<double> v) {
         std::sort(v.begin(), v.end());
@@ -789,6 +799,7 @@ class Session : public ProbeSession {
       tracer_->arm(true);
       auto r = storm(pt, p_["duration_ms"].get<uint64_t>());
       tracer_->arm(false);
+      tracer_->detach();
       int rc = ps.stop();
       if (rc != 0) throw std::runtime_error("perf record failed: " + log_tail(log));
       if (run_perf({"script", "-i", data, "-F", "tid,time,event,trace", "--ns"}, script) != 0)
@@ -820,6 +831,7 @@ class Session : public ProbeSession {
       if (r.seconds <= 0) rep.skip(base + "/workload", "no time elapsed");
     } catch (const std::exception& e) {
       tracer_->arm(false);
+      tracer_->detach();
       rep.skip(base, e.what());
     }
     std::error_code ec;

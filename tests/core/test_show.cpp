@@ -142,6 +142,7 @@ fs::path write(const fs::path& dir) {
   for (int r = 0; r < kReps; ++r) reps.push_back(repetition(r));
   json p = {{"schema", kperflab::kProbeSchema}, {"probe", "p"}, {"status", "complete"},
             {"reason", nullptr}, {"parameters", {{"n", 1}}}, {"repetitions", reps},
+            {"bpf_links_left", 1},
             {"plan", {{"estimated_s", 100}, {"actual_s", 110}, {"budget_s", 120},
                       {"points", 8}, {"repetitions", kReps}, {"sampled", "every other point"}}}};
   std::ofstream(dir / "p.json") << p.dump();
@@ -189,6 +190,7 @@ TEST(Show, SummaryGolden) {
   EXPECT_EQ(o.out.find("note: global_expedited/targets=2/spin"), std::string::npos);
   EXPECT_NE(o.out.find("q: skipped: kperflab.ko not loaded"), std::string::npos);
   EXPECT_NE(o.out.find("p: 3 IPI calls failed over 6 repetitions"), std::string::npos);
+  EXPECT_NE(o.out.find("p: 1 BPF links stayed attached after the probe ended"), std::string::npos);
   EXPECT_EQ(o.out.find("thin/latency"), std::string::npos);
 }
 

@@ -428,4 +428,11 @@ TEST_F(MembarrierForeignTest, SyscallOverheadFigureFinite) {
   expect_overhead_figure(doc());
 }
 
+TEST_F(MembarrierTest, NoBpfLinkOutlivesTheProbe) {
+  // #28: the runner counts this process's BPF link fds before and after
+  // the probe; every link the probe attached is gone when it ends.
+  ASSERT_TRUE(doc().contains("bpf_links_left")) << "the runner did not count the links";
+  EXPECT_EQ(doc()["bpf_links_left"].get<int>(), 0) << "links still attached after the probe";
+}
+
 }  // namespace

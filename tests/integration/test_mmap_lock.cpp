@@ -118,4 +118,11 @@ TEST(MmapLock, CrossCheckAgainstPerfContention) {
   EXPECT_GE(value("crosscheck/ours/wait_max_ns"), 0.9 * value("crosscheck/perf/wait_max_ns"));
 }
 
+TEST(MmapLock, NoBpfLinkOutlivesTheProbe) {
+  // #28: the runner counts this process's BPF link fds before and after
+  // the probe; every link the probe attached is gone when it ends.
+  ASSERT_TRUE(doc().contains("bpf_links_left")) << "the runner did not count the links";
+  EXPECT_EQ(doc()["bpf_links_left"].get<int>(), 0) << "links still attached after the probe";
+}
+
 }  // namespace
