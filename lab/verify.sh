@@ -32,6 +32,16 @@ lab_check_bundles() {
       lab_fail "bundle $meta is not filed under the guest's release $krel"
     grep -q '"status": *"complete"' "$meta" ||
       lab_fail "bundle $(dirname "$meta") is not complete"
+    # #28: every probe's BPF links were gone when it ended (the runner
+    # counts them; a probe that ran and was not counted is a failure too).
+    local pj left
+    for pj in "$(dirname "$meta")"/*.json; do
+      [[ $(basename "$pj") == meta.json ]] && continue
+      grep -q '"status": *"\(complete\|partial\)"' "$pj" || continue
+      left=$(grep -o '"bpf_links_left": *[0-9]*' "$pj" | grep -o '[0-9]*$' || true)
+      [[ $left == 0 ]] ||
+        lab_fail "$(basename "$pj" .json): ${left:-no count of} BPF links left attached after the probe ended"
+    done
     if [[ -n ${LAB_HOST_KPERFLAB:-} ]]; then
       "$LAB_HOST_KPERFLAB" show "$(dirname "$meta")" >"$out/show.txt" 2>&1 ||
         lab_fail "kperflab show refused the bundle: $(tail -n 3 "$out/show.txt")"

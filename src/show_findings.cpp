@@ -277,6 +277,20 @@ std::vector<Finding> findings(const Bundle& b, const std::vector<headline::Probe
         break;
       }
     until_ci(p.name, doc, out);
+    // The host's other processes paid more than 5 % while points were armed.
+    std::vector<double> by;
+    for (auto& r : reps)
+      if (auto m = r.at("metrics").find("effect/bystander/ratio"))
+        if (auto v = m->find("value"); v && v->is_number()) by.push_back(v->num());
+    if (!by.empty()) {
+      std::sort(by.begin(), by.end());
+      double ratio = by[by.size() / 2];
+      if (ratio < 0.95)
+        out.push_back({1, p.name, "a bystander process ran " + num(100 * (1 - ratio), "%.0f") +
+                                      " % slower while this probe's programs were attached "
+                                      "(effect/bystander/ratio " + num(ratio) +
+                                      "): the host's other processes pay it while it measures"});
+    }
     if (auto l = doc.find("bpf_links_left"); l && l->is_number() && l->num() > 0)
       out.push_back({0, p.name, num(l->num(), "%.0f") +
                                     " BPF links stayed attached after the probe ended: its "

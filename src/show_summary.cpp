@@ -125,6 +125,42 @@ std::string probe_plan(const JsonView& doc, bool cuts) {
   return s;
 }
 
+// What observing cost (#28), from the probe's effect/* metrics: the
+// bystander's rate with our programs attached over detached, our programs'
+// CPU time per second of the points and their ns per run (medians over the
+// repetitions); "" when the probe recorded none.
+std::string probe_effect(const std::vector<JsonView>& reps) {
+  std::map<std::string, std::vector<double>> v;
+  for (auto& r : reps)
+    for (auto& [n, m] : r.at("metrics").members())
+      if (n.rfind("effect/", 0) == 0)
+        if (auto x = m.find("value"); x && x->is_number()) v[n].push_back(x->num());
+  std::string s;
+  char b[160];
+  if (auto it = v.find("effect/bystander/ratio"); it != v.end()) {
+    std::snprintf(b, sizeof b, "a bystander process ran at %.3fx its rate with our programs "
+                  "attached", show::median(it->second));
+    s += b;
+  }
+  if (auto it = v.find("effect/bpf/cpu_share"); it != v.end()) {
+    std::snprintf(b, sizeof b, "our BPF programs took %.2g %% of a CPU while points ran",
+                  100 * show::median(it->second));
+    s += (s.empty() ? "" : "; ") + std::string(b);
+  }
+  double lo = HUGE_VAL, hi = 0;
+  for (auto& [n, x] : v)
+    if (n.size() > 11 && n.compare(n.size() - 11, 11, "/ns_per_run") == 0) {
+      double m = show::median(x);
+      lo = std::min(lo, m);
+      hi = std::max(hi, m);
+    }
+  if (hi > 0) {
+    std::snprintf(b, sizeof b, ", %.0f-%.0f ns per run", lo, hi);
+    s += b;
+  }
+  return s;
+}
+
 // Skipped metrics by reason, three reasons at most.
 void print_skipped(const std::vector<JsonView>& reps) {
   std::map<std::string, std::set<std::string>> why;
@@ -185,6 +221,7 @@ void print_probe(const std::string& name, const JsonView& doc, const headline::P
   std::printf("\n%s\n", cut(head).c_str());
   if (auto plan = probe_plan(doc, !a.probe.empty()); !plan.empty() && !reps.empty())
     show::print_wrapped("  time: ", plan, 8);
+  if (auto e = probe_effect(reps); !e.empty()) show::print_wrapped("  probe effect: ", e, 8);
   if (auto u = doc.find("until_ci"); u && u->is_object())
     std::printf(" --until-ci +-%.3g %% (this boot's median): %.0f repetitions in %.0f s, "
                 "stopped: %s; %.0f of %.0f wider\n",

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -23,11 +24,13 @@
 #include <stdexcept>
 
 #include "bpf_percpu.h"
+#include "bpf_prog_stats.h"
 #include "mmap_lock.h"
 #include "mmap_lock.skel.h"
 #include "perf_tool.h"
 #include "probe.h"
 #include "runner.h"
+#include "workloads/bystander.h"
 #include "workloads/fault_storm.h"
 
 namespace kperflab::mmap_lock {
@@ -143,7 +146,9 @@ json profile_params(Profile p) {
             {"writer_rate", 0},
             {"overhead", true},
             {"overhead_rounds", 3},
-            {"crosscheck", true}};
+            {"crosscheck", true},
+            {"bystander_rounds", 5},
+            {"bystander_window_ms", 200}};
   switch (p) {
     case Profile::quick:
       j.update({{"kinds", {"anon"}}, {"duration_ms", 500}, {"overhead_rounds", 2}});
@@ -184,6 +189,11 @@ ParamSpecs specs(unsigned online_cpus) {
       ParamSpec::integer("overhead_rounds", 1, 50, "interleaved rounds of the overhead runs"),
       ParamSpec::boolean("crosscheck",
                          "our waits against perf's lock:contention_begin/end on our mmap_lock"),
+      ParamSpec::integer("bystander_rounds", 0, 50,
+                         "interleaved rounds of a bystander process's fault rate with our "
+                         "programs attached and detached (0: not measured)"),
+      ParamSpec::integer("bystander_window_ms", 50, 2000,
+                         "length of each bystander window, ms"),
   };
 }
 
@@ -267,6 +277,13 @@ class Tracer {
     links_.clear();
   }
   bool attached() const { return !links_.empty(); }
+  // The kernel's run statistics of every program we loaded, by name.
+  bpf::ProgRuns runs() const {
+    bpf::ProgRuns r;
+    for (bpf_program* p : progs_) r[bpf_program__name(p)] = bpf::prog_run(p);
+    if (vma_fexit_) r["vma_exit"] = bpf::prog_run(skel_->progs.vma_exit);
+    return r;
+  }
   void arm(bool on) { __atomic_store_n(&skel_->bss->armed, on ? 1u : 0u, __ATOMIC_SEQ_CST); }
 
   void reset() {
@@ -453,14 +470,28 @@ class Session : public ProbeSession {
     return static_cast<unsigned>(points_.size()) + check_steps();
   }
   unsigned check_steps() const override {
-    return (p_["overhead"].get<bool>() ? 1 : 0) + (p_["crosscheck"].get<bool>() ? 1 : 0);
+    return (p_["overhead"].get<bool>() ? 1 : 0) + (p_["crosscheck"].get<bool>() ? 1 : 0) +
+           (p_["bystander_rounds"].get<int>() > 0 ? 1 : 0);
   }
 
   void run_repetition(RunContext& ctx, Repetition& rep) override {
-    for (auto& pt : points_) {
-      if (stop_requested()) break;
-      ctx.progress().step(pt.name());
-      measure_point(ctx, rep, pt);
+    // The kernel's run time and count of our programs, for this
+    // repetition's points (on only while they run: two clock reads per run
+    // of every BPF program on the host).
+    {
+      bpf::RunStats stats;
+      point_runs_.clear();
+      point_seconds_ = 0;
+      for (auto& pt : points_) {
+        if (stop_requested()) break;
+        ctx.progress().step(pt.name());
+        measure_point(ctx, rep, pt);
+      }
+      program_costs(rep, stats);
+    }
+    if (p_["bystander_rounds"].get<int>() > 0 && ctx.run_checks() && !stop_requested()) {
+      ctx.progress().step("bystander");
+      bystander(rep);
     }
     // What tracing costs and the cross-check with perf validate the method:
     // once per run (RunContext::run_checks).
@@ -525,6 +556,7 @@ class Session : public ProbeSession {
     tracer_->reset();
     std::map<std::string, uint64_t> before;
     workloads::FaultStormResult r;
+    const bpf::ProgRuns runs0 = tracer_->runs();
     try {
       r = storm(pt, p_["duration_ms"].get<uint64_t>(), [&] {
         tracer_->attach();  // at go: the storm's set-up ran untraced
@@ -539,6 +571,11 @@ class Session : public ProbeSession {
     }
     tracer_->arm(false);
     tracer_->detach();  // the storm has stopped
+    for (auto& [prog, d] : tracer_->runs() - runs0) {
+      point_runs_[prog].run_time_ns += d.run_time_ns;
+      point_runs_[prog].run_cnt += d.run_cnt;
+    }
+    point_seconds_ += r.seconds;
     auto after = read_vmstat();
     if (stop_requested()) {
       rep.skip(base, "interrupted (^C) during the point (discarded)");
@@ -838,10 +875,84 @@ class Session : public ProbeSession {
     fs::remove_all(tmp, ec);
   }
 
+  // ---- what observing costs (#28) ----------------------------------------
+
+  // Per program, the kernel's ns per run over this repetition's points, and
+  // all of them together as CPU time per second of the points.
+  void program_costs(Repetition& rep, const bpf::RunStats& stats) {
+    if (!stats.enabled()) {
+      rep.skip("effect/bpf", stats.why());
+      return;
+    }
+    uint64_t total_ns = 0, total_runs = 0;
+    for (auto& [prog, d] : point_runs_) {
+      total_ns += d.run_time_ns;
+      total_runs += d.run_cnt;
+      if (!d.run_cnt) continue;
+      rep.scalar("effect/bpf/" + prog + "/ns_per_run",
+                 static_cast<double>(d.run_time_ns) / static_cast<double>(d.run_cnt), "ns",
+                 {{"runs", d.run_cnt}, {"run_time_ns", d.run_time_ns}, {"better", "lower"}});
+    }
+    if (point_seconds_ > 0)
+      rep.scalar("effect/bpf/cpu_share", static_cast<double>(total_ns) / 1e9 / point_seconds_,
+                 "CPUs",
+                 {{"runs", total_runs}, {"run_time_ns", total_ns},
+                  {"seconds", point_seconds_}, {"better", "lower"}});
+  }
+
+  // A process that is not ours faulting on the last CPU: its round rate
+  // with our programs attached and armed, and detached, in interleaved
+  // windows; the ratio is what the host's other processes pay while a
+  // point measures (on the memcg_path flavour, the path formatting of
+  // every mmap_lock event).
+  void bystander(Repetition& rep) {
+    const std::string base = "effect/bystander";
+    const uint64_t ms = p_["bystander_window_ms"].get<uint64_t>();
+    workloads::BystanderRates rates;
+    try {
+      rates = workloads::bystander_rates(
+          cpus_.back(), p_["bystander_rounds"].get<int>(), ms,
+          [&](bool on) {
+            tracer_->arm(false);
+            if (on) {
+              tracer_->reset();
+              tracer_->attach();
+              tracer_->arm(true);
+            } else {
+              tracer_->detach();
+            }
+          },
+          [] { return stop_requested(); });
+    } catch (const std::exception& e) {
+      rep.skip(base, e.what());
+      return;
+    }
+    if (stop_requested()) {
+      rep.skip(base, "interrupted (^C) during the bystander windows (discarded)");
+      return;
+    }
+    auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      return v.empty() ? NAN : v.size() % 2 ? v[v.size() / 2]
+                                            : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    };
+    double off = median(rates.off), on = median(rates.on);
+    json l = {{"cpu", rates.cpu}, {"rounds", rates.on.size()}, {"window_ms", ms},
+              {"flavour", to_string(tracer_->flav())}, {"better", "higher"}};
+    rep.scalar(base + "/rounds_per_s_detached", off, "rounds/s", l);
+    rep.scalar(base + "/rounds_per_s_attached", on, "rounds/s", l);
+    if (off > 0)
+      rep.scalar(base + "/ratio", on / off, "ratio", l);
+    else
+      rep.skip(base + "/ratio", "the bystander completed no round with our programs detached");
+  }
+
   json p_;
   std::vector<int> cpus_;
   std::unique_ptr<Tracer> tracer_;
   std::vector<Point> points_;
+  bpf::ProgRuns point_runs_;  // this repetition's points, per program
+  double point_seconds_ = 0;
 };
 
 class MmapLockProbe : public Probe {
@@ -875,7 +986,9 @@ class MmapLockProbe : public Probe {
                       ? 2 * p["overhead_rounds"].get<double>() * (2 * (d + 0.25) + (perf ? 3 * (d + 1.5) : 0))
                       : 0;
     double x = p["crosscheck"].get<bool>() && perf ? d + 1 : 0;
-    return over + x;
+    double by = p["bystander_rounds"].get<double>() * 2 *
+                (p["bystander_window_ms"].get<double>() + 25) / 1000;
+    return over + x + by;
   }
   unsigned points(const json& p, const HostInfo& host) const override {
     return points(p, host.online_count());

@@ -123,6 +123,11 @@ json repetition(int r) {
   rep.scalar("send/targets=2/spin/ipis_per_call", 2.0 - 0.01 * r, "ratio");
   rep.scalar("check/negative_samples", r == 1 ? 2 : 0, "samples");
   rep.scalar("op/rate", 12345.0 + 100 * r, "ops/s");
+  // What observing cost (#28): a 10 % bystander slowdown is a finding.
+  rep.scalar("effect/bystander/ratio", 0.90 + 0.001 * r, "ratio");
+  rep.scalar("effect/bpf/cpu_share", 0.054, "CPUs");
+  rep.scalar("effect/bpf/start_id_btf/ns_per_run", 275.0, "ns");
+  rep.scalar("effect/bpf/release_id_btf/ns_per_run", 128.0 + r, "ns");
   rep.skip("wide/latency", "half-and-half needs at least 2 target CPUs");
   if (r == 2) rep.extra()["invalid_samples"]["send/targets=1"] = {{"done", 100}, {"failed", 3}};
   rep.extra()["tables"] = json::array(
@@ -191,6 +196,13 @@ TEST(Show, SummaryGolden) {
   EXPECT_NE(o.out.find("q: skipped: kperflab.ko not loaded"), std::string::npos);
   EXPECT_NE(o.out.find("p: 3 IPI calls failed over 6 repetitions"), std::string::npos);
   EXPECT_NE(o.out.find("p: 1 BPF links stayed attached after the probe ended"), std::string::npos);
+  EXPECT_NE(o.out.find("p: a bystander process ran 10 % slower while this probe's programs"),
+            std::string::npos);
+  EXPECT_NE(o.out.find("  probe effect: a bystander process ran at 0.903x its rate with our "
+                       "programs attached; our BPF"),
+            std::string::npos);
+  EXPECT_NE(o.out.find("programs took 5.4 % of a CPU while points ran, 130-275 ns per run"),
+            std::string::npos);
   EXPECT_EQ(o.out.find("thin/latency"), std::string::npos);
 }
 

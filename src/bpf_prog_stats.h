@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// What our BPF programs cost while attached (#28): the kernel's own run
+// statistics (bpf_prog_info run_time_ns and run_cnt), which it keeps only
+// while statistics are enabled. BPF_ENABLE_STATS (5.8+) enables them for as
+// long as the fd it returns is open: reference counted with other users,
+// and off again when we close it or die, so no sysctl is left changed
+// (kernel.bpf_stats_enabled is the same switch, and needs a restore record
+// when we write it). Header-only: the probes that use it link libbpf.
+#pragma once
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <string>
+
+namespace kperflab::bpf {
+
+class RunStats {
+ public:
+  // Enables the statistics; enabled() false (and why()) when the kernel
+  // refuses (before 5.8, or not permitted).
+  RunStats() {
+    fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (fd_ < 0) why_ = std::string("BPF_ENABLE_STATS: ") + std::strerror(errno);
+  }
+  ~RunStats() {
+    if (fd_ >= 0) close(fd_);
+  }
+  RunStats(const RunStats&) = delete;
+  RunStats& operator=(const RunStats&) = delete;
+  bool enabled() const { return fd_ >= 0; }
+  const std::string& why() const { return why_; }
+
+ private:
+  int fd_ = -1;
+  std::string why_;
+};
+
+struct ProgRun {
+  uint64_t run_time_ns = 0, run_cnt = 0;
+};
+
+// The kernel's counts for one program; all zero when unknown.
+inline ProgRun prog_run(const bpf_program* p) {
+  ProgRun r;
+  bpf_prog_info info{};
+  uint32_t len = sizeof info;
+  int fd = bpf_program__fd(p);
+  if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+    r.run_time_ns = info.run_time_ns;
+    r.run_cnt = info.run_cnt;
+  }
+  return r;
+}
+
+// Counts of each named program, to subtract one snapshot from another.
+using ProgRuns = std::map<std::string, ProgRun>;
+
+inline ProgRuns operator-(const ProgRuns& after, const ProgRuns& before) {
+  ProgRuns d;
+  for (auto& [name, a] : after) {
+    auto it = before.find(name);
+    ProgRun b = it == before.end() ? ProgRun{} : it->second;
+    d[name] = {a.run_time_ns - b.run_time_ns, a.run_cnt - b.run_cnt};
+  }
+  return d;
+}
+
+}  // namespace kperflab::bpf

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "bystander.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <string>
+#include <system_error>
+
+#include "child.h"
+
+namespace kperflab::workloads {
+
+namespace {
+
+struct SharedPage {
+  uint64_t rounds;
+  int state;  // 0 starting, 1 running, 2 failed
+  int err;    // the child's errno when it failed
+};
+
+constexpr size_t kRegion = size_t{1} << 20;
+
+[[noreturn]] void bystander_main(int cpu, SharedPage* sh) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) {
+    sh->err = errno;
+    __atomic_store_n(&sh->state, 2, __ATOMIC_RELEASE);
+    _exit(1);
+  }
+  __atomic_store_n(&sh->state, 1, __ATOMIC_RELEASE);
+  const long page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+  for (;;) {
+    void* p = mmap(nullptr, kRegion, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      timespec ts{0, 1000000};  // memory pressure: try again shortly
+      nanosleep(&ts, nullptr);
+      continue;
+    }
+    for (size_t off = 0; off < kRegion; off += static_cast<size_t>(page))
+      static_cast<volatile char*>(p)[off] = 1;
+    munmap(p, kRegion);
+    __atomic_add_fetch(&sh->rounds, 1, __ATOMIC_RELAXED);
+  }
+}
+
+}  // namespace
+
+Bystander::Bystander(int cpu) : cpu_(cpu) {
+  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "bystander: mmap");
+  shared_ = page;
+  auto* sh = static_cast<SharedPage*>(page);
+  pid_ = fork_bound_child();
+  if (pid_ < 0) {
+    int e = errno;
+    munmap(page, 4096);
+    throw std::system_error(e, std::generic_category(), "bystander: fork");
+  }
+  if (pid_ == 0) bystander_main(cpu, sh);
+  // Started when it has pinned itself (or failed to): at most ~1 s.
+  for (int i = 0; i < 1000 && __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE) == 0; ++i) {
+    timespec ts{0, 1000000};
+    nanosleep(&ts, nullptr);
+  }
+  int st = __atomic_load_n(&sh->state, __ATOMIC_ACQUIRE);
+  if (st != 1) {
+    int e = st == 2 ? sh->err : ETIMEDOUT;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    munmap(page, 4096);
+    throw std::system_error(e, std::generic_category(),
+                            "bystander: pinning the process to CPU " + std::to_string(cpu));
+  }
+}
+
+Bystander::~Bystander() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (shared_) munmap(shared_, 4096);
+}
+
+namespace {
+// Sleeps ms in 20 ms slices while !stop().
+void sleep_ms(uint64_t ms, const std::function<bool()>& stop) {
+  for (uint64_t done = 0; done < ms && !stop(); done += 20) {
+    uint64_t slice = std::min<uint64_t>(20, ms - done);
+    timespec ts{0, static_cast<long>(slice * 1000000)};
+    nanosleep(&ts, nullptr);
+  }
+}
+}  // namespace
+
+BystanderRates bystander_rates(int cpu, int rounds, uint64_t window_ms,
+                               const std::function<void(bool on)>& set,
+                               const std::function<bool()>& stop) {
+  BystanderRates out;
+  out.cpu = cpu;
+  Bystander b(cpu);
+  sleep_ms(50, stop);  // its first rounds fault its page tables in
+  try {
+    for (int r = 0; r < rounds && !stop(); ++r)
+      for (int k = 0; k < 2 && !stop(); ++k) {
+        const bool on = (r % 2) ? k == 0 : k == 1;
+        set(on);
+        sleep_ms(20, stop);
+        uint64_t c0 = b.rounds();
+        auto t0 = std::chrono::steady_clock::now();
+        sleep_ms(window_ms, stop);
+        uint64_t c1 = b.rounds();
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (s > 0 && !stop()) (on ? out.on : out.off).push_back(static_cast<double>(c1 - c0) / s);
+      }
+  } catch (...) {
+    set(false);
+    throw;
+  }
+  set(false);
+  return out;
+}
+
+uint64_t Bystander::rounds() const {
+  return __atomic_load_n(&static_cast<SharedPage*>(shared_)->rounds, __ATOMIC_RELAXED);
+}
+
+}  // namespace kperflab::workloads
