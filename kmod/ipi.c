@@ -432,11 +432,18 @@ long kpl_ipi_ioctl(void __user *u)
 		ret = kpl_ipi_check(r);
 	if (ret)
 		goto out;
-	/* (out) fields start from zero whatever the caller left there */
-	memset(&r->overflow, 0, offsetof(struct kpl_ipi_req, target) -
-				 offsetof(struct kpl_ipi_req, overflow));
-	memset(&r->failed, 0, offsetof(struct kpl_ipi_req, reserved) -
-			       offsetof(struct kpl_ipi_req, failed));
+	/*
+	 * (out) fields start from zero whatever the caller left there: one
+	 * by one (a memset across fields is a FORTIFY_SOURCE write past the
+	 * first field on 6.1).
+	 */
+	r->overflow = 0;
+	r->overflow2 = 0;
+	r->done = 0;
+	r->failed = 0;
+	r->negative = 0;
+	r->after_return = 0;
+	r->migrated = 0;
 	ret = kpl_ipi_alloc(j);
 	if (ret)
 		goto out;

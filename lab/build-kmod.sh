@@ -56,14 +56,22 @@ lab_build_kmod() {
   fi
   [[ -f $out/kmod/kperflab.ko ]] || lab_die "the kmod build produced no kperflab.ko"
   local own
-  own=$(grep -E "(kmod|include/kperflab)/[^:]*:[0-9]+(:[0-9]+)?: (warning|error)|WARNING: modpost" \
-        "$out/build.log" || true)
+  own=$(lab_kmod_own_warnings "$out/build.log")
   if [[ -n $own ]]; then
     printf '%s\n' "$own" >&2
     lab_die "kperflab.ko builds with warnings against $kdir (log: $out/build.log)"
   fi
   echo "$key" >"$out/build.key"
   echo "$out/kmod/kperflab.ko"
+}
+
+# The lines of a kbuild log that are warnings or errors of our own code: in
+# our files, from modpost, or reported in a kernel header for code inlined
+# from ours (FORTIFY_SOURCE's __write_overflow_field names fortify-string.h;
+# the "inlined from ... at .../kmod/x.c:N" line before it names us).
+lab_kmod_own_warnings() {
+  grep -E "(kmod|include/kperflab)/[^:]*:[0-9]+(:[0-9]+)?: (warning|error)|WARNING: modpost|inlined from .* at [^ ]*/(kmod|include/kperflab)/[^:]*:[0-9]+" \
+    "$1" || true
 }
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
