@@ -29,7 +29,7 @@ static __always_inline bool kpl_cm_stop(struct kpl_cm *c, u64 i)
 {
 	if (likely(i & 4095))
 		return false;
-	cond_resched();
+	cond_resched_tasks_rcu_qs();
 	return ktime_get_ns() > c->deadline || signal_pending(current);
 }
 

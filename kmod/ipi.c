@@ -107,7 +107,7 @@ static int kpl_ipi_spin(void *arg)
 	/* Stops spinning if hotplug moved it off its target CPU. */
 	while (!kthread_should_stop() && raw_smp_processor_id() == cpu) {
 		cpu_relax();
-		cond_resched();
+		cond_resched_tasks_rcu_qs();
 	}
 	kpl_ipi_wait_stop();
 	return 0;
@@ -266,7 +266,7 @@ static int kpl_ipi_run(struct kpl_ipi_job *j)
 		if (ret)
 			return ret;
 		if (!(r->done & 63))
-			cond_resched();
+			cond_resched_tasks_rcu_qs();
 	}
 	return 0;
 }

@@ -83,21 +83,33 @@ bool kpl_reserved_zero(const __u32 *r, size_t n)
 	return true;
 }
 
-/* Smallest non-zero step between two reads of the timestamp clock. */
+/*
+ * Smallest non-zero step between two reads of the timestamp clock: up to
+ * 10000 reads, with preemption off for at most 100 us at a time (a TCG
+ * guest's clock read can take microseconds), 2 ms in all.
+ */
 static u32 kperflab_clock_granularity(void)
 {
-	u64 prev, now, best = U32_MAX;
-	int i;
+	u64 prev, now, best = U32_MAX, start, slice;
+	int i = 0;
 
-	preempt_disable();
-	prev = ktime_get_mono_fast_ns();
-	for (i = 0; i < 10000; i++) {
-		now = ktime_get_mono_fast_ns();
-		if (now > prev && now - prev < best)
-			best = now - prev;
-		prev = now;
+	start = ktime_get_mono_fast_ns();
+	while (i < 10000) {
+		preempt_disable();
+		prev = slice = ktime_get_mono_fast_ns();
+		for (; i < 10000; i++) {
+			now = ktime_get_mono_fast_ns();
+			if (now > prev && now - prev < best)
+				best = now - prev;
+			prev = now;
+			if (now - slice > 100 * NSEC_PER_USEC)
+				break;
+		}
+		preempt_enable();
+		if (prev - start > 2 * NSEC_PER_MSEC)
+			break;
+		cond_resched();
 	}
-	preempt_enable();
 	return best;
 }
 

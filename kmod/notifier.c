@@ -201,7 +201,7 @@ static bool kpl_nt_read_once(struct kpl_nt_reader *r)
 		retries++;
 		if (kthread_should_stop())
 			return false;
-		cond_resched();
+		cond_resched_tasks_rcu_qs();
 	}
 	r->st.successes++;
 	kpl_nt_rec(r, H_RETRIES, retries);
@@ -218,7 +218,7 @@ static int kpl_nt_reader_fn(void *arg)
 			kpl_nt_read_once(r);
 		else
 			schedule_timeout_idle(1);
-		cond_resched();
+		cond_resched_tasks_rcu_qs();
 	}
 	return 0;
 }
@@ -340,7 +340,7 @@ static int kpl_nt_insert(struct kpl_nt *nt)
 		atomic64_inc(&kpl_nt_live);
 		if (signal_pending(current))
 			return -EINTR;
-		cond_resched();
+		cond_resched_tasks_rcu_qs();
 	}
 	return 0;
 }
