@@ -10,13 +10,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
+#include <string>
 
 #include "find_vma.h"
 #include "probe.h"
 #include "runner.h"
 #include "sampler.h"
+#include "sysctl_hold.h"
 
 namespace kperflab::find_vma {
 
@@ -179,14 +183,51 @@ class Session : public ProbeSession {
   unsigned steps() const override { return static_cast<unsigned>(points_.size()); }
 
   void run_repetition(RunContext& ctx, Repetition& rep) override {
+    const auto rate_before = max_sample_rate();
     for (auto& pt : points_) {
       if (stop_requested()) break;
       ctx.progress().step(pt.name());
       measure(rep, pt);
     }
+    check_sample_rate(ctx, rep, rate_before);
   }
 
  private:
+  static constexpr const char* kMaxRate = "/proc/sys/kernel/perf_event_max_sample_rate";
+  static std::optional<long> max_sample_rate() {
+    try {
+      if (auto v = read_setting(kMaxRate)) return std::stol(*v);
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+  }
+  // The cycles events sample from NMIs, and a slow NMI handler (ours runs
+  // in it) makes the kernel lower kernel.perf_event_max_sample_rate for
+  // every perf user of the host, for good. Compared before and after the
+  // repetition's points; lowered, it is put back and the bundle says so.
+  void check_sample_rate(RunContext& ctx, Repetition& rep, std::optional<long> before) {
+    auto after = max_sample_rate();
+    if (!before || !after) {
+      rep.skip("check/perf_event_max_sample_rate", std::string(kMaxRate) + " unreadable");
+      return;
+    }
+    json l = {{"before", *before}, {"after", *after}, {"better", "lower"}};
+    if (*after < *before) {
+      {
+        std::ofstream f(kMaxRate);
+        f << *before << "\n";
+      }
+      auto now = max_sample_rate();
+      l["restored"] = now && *now == *before;
+      ctx.progress().note("find_vma: the kernel lowered perf_event_max_sample_rate from " +
+                          std::to_string(*before) + " to " + std::to_string(*after) +
+                          (l["restored"].get<bool>() ? " during the points; put back"
+                                                      : " during the points; could not put it back"));
+    }
+    rep.scalar("check/perf_event_max_sample_rate_lowered_by",
+               static_cast<double>(*after < *before ? *before - *after : 0), "Hz", l);
+  }
+
   void measure(Repetition& rep, const Point& pt) {
     const std::string base = pt.name();
     LoadConfig lc;

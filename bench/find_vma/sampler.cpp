@@ -143,6 +143,7 @@ void Sampler::attach(const std::vector<pid_t>& tids, unsigned freq_hz) {
   cycles_reason_.clear();
   for (const Ev& ev : evs) {
     const bool hw = ev.type == PERF_TYPE_HARDWARE;
+    const size_t first_link = links_.size(), first_fd = fds_.size();
     for (pid_t tid : tids) {
       int fd = perf_open(ev.type, ev.config, tid, freq_hz);
       if (fd < 0) {
@@ -152,6 +153,18 @@ void Sampler::attach(const std::vector<pid_t>& tids, unsigned freq_hz) {
           throw std::runtime_error(err("perf_event_open cpu-clock", e));
         }
         cycles_reason_ = err("perf_event_open PERF_COUNT_HW_CPU_CYCLES", e);
+        // All threads or none: the cycles events of the threads before
+        // this one are detached again (a partial attach would sample some
+        // threads and report none).
+        const size_t had = fds_.size() - first_fd;
+        for (size_t i = first_link; i < links_.size(); ++i) bpf_link__destroy(links_[i]);
+        links_.resize(first_link);
+        for (size_t i = first_fd; i < fds_.size(); ++i) close(fds_[i]);
+        fds_.resize(first_fd);
+        if (had)
+          cycles_reason_ += " on thread " + std::to_string(had + 1) + " of " +
+                            std::to_string(tids.size()) + " (the " + std::to_string(had) +
+                            " attached before it were detached)";
         break;
       }
       fds_.push_back(fd);

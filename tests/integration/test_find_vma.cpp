@@ -5,6 +5,8 @@
 // Relations only: no writer, (nearly) every find_vma succeeds and its
 // oracle is busy; a busy writer makes -EBUSY appear, more than a slow one;
 // every call is counted once.
+#include <fstream>
+
 #include "probe_fixture.h"
 
 using nlohmann::json;
@@ -113,6 +115,20 @@ TEST(FindVma, SleepableStacksFallBackLess) {
               value(u + "/stack/fallback_ratio"), value(kBusy + "/stack/fallback_ratio"));
   EXPECT_LT(value(u + "/stack/fallback_ratio"), value(kBusy + "/stack/fallback_ratio"));
   EXPECT_EQ(value(u + "/find_vma/other"), 0);
+}
+
+// #28: the NMI sampling's host-wide side effect is watched. The kernel
+// lowers perf_event_max_sample_rate when NMI handlers run long; the probe
+// compares it before and after its points and puts it back. Here: counted,
+// and the host's value after the run is not below the one before.
+TEST(FindVma, MaxSampleRateComparedAndKept) {
+  const json& m = metrics();
+  ASSERT_TRUE(m.contains("check/perf_event_max_sample_rate_lowered_by")) << skipped().dump();
+  const json& l = m["check/perf_event_max_sample_rate_lowered_by"]["labels"];
+  std::ifstream f("/proc/sys/kernel/perf_event_max_sample_rate");
+  long now = 0;
+  ASSERT_TRUE(f >> now);
+  EXPECT_GE(now, l["before"].get<long>()) << "left lowered after the probe";
 }
 
 TEST(FindVma, NoBpfLinkOutlivesTheProbe) {
