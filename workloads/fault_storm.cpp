@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -412,7 +413,43 @@ std::string fault_storm_unavailable(const FaultStormConfig& cfg) {
       return std::string(e.what()) + " (a mapping right above the heap?)";
     }
   }
+  // Never more than 90 % of what the kernel says is available: past it the
+  // OOM killer picks a victim, kperflab or a process of the host.
+  if (uint64_t avail = mem_available_bytes(); avail && fault_storm_peak_bytes(cfg) > avail / 10 * 9)
+    return "the storm would hold " + std::to_string(fault_storm_peak_bytes(cfg) >> 20) +
+           " MiB at its peak, MemAvailable is " + std::to_string(avail >> 20) +
+           " MiB (a smaller region_mib fits)";
   return "";
+}
+
+uint64_t fault_storm_peak_bytes(const FaultStormConfig& cfg) {
+  const uint64_t r = cfg.region_bytes;
+  switch (cfg.kind) {
+    case FaultKind::anon: return r * cfg.threads;
+    case FaultKind::cow: return 2 * r * cfg.threads;
+    case FaultKind::file: return r;
+  }
+  return r * cfg.threads;
+}
+
+uint64_t mem_available_bytes() {
+  FILE* f = std::fopen("/proc/meminfo", "re");
+  if (!f) return 0;
+  char line[256];
+  unsigned long long kb = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+  std::fclose(f);
+  return static_cast<uint64_t>(kb) * 1024;
+}
+
+size_t fault_storm_region_that_fits(const FaultStormConfig& cfg, uint64_t budget) {
+  FaultStormConfig one = cfg;
+  one.region_bytes = kPage;
+  const uint64_t per_page = fault_storm_peak_bytes(one);  // bytes per page of region
+  if (per_page == 0 || budget < per_page) return 0;
+  const uint64_t pages = std::min<uint64_t>(budget / per_page, cfg.region_bytes / kPage);
+  return static_cast<size_t>(pages * kPage);
 }
 
 struct FaultStorm::State {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,5 +138,18 @@ class FaultStorm {
 // "" if the kind and writer can run here, else the reason (file_dir not
 // writable, a program break that cannot grow).
 std::string fault_storm_unavailable(const FaultStormConfig& cfg);
+
+// Memory a storm keeps resident at its peak: each anon thread its region,
+// each cow thread its region and its child's copy, a file storm the file's
+// page cache once (its threads map the same pages).
+uint64_t fault_storm_peak_bytes(const FaultStormConfig& cfg);
+// MemAvailable of /proc/meminfo in bytes; 0 when unknown.
+uint64_t mem_available_bytes();
+// The largest region, a page multiple of at most cfg.region_bytes, whose
+// peak fits in `budget` bytes; 0 when not even one page per thread does. A
+// 32-thread anonymous storm of 128 MiB regions holds 4 GiB: on a many-core
+// machine (or a small guest) the probe shrinks the region to fit, and says
+// so, rather than let the OOM killer end kperflab or a process of the host.
+size_t fault_storm_region_that_fits(const FaultStormConfig& cfg, uint64_t budget);
 
 }  // namespace kperflab::workloads

@@ -25,6 +25,7 @@
 #include "kmod_device.h"
 #include "probe.h"
 #include "runner.h"
+#include "workloads/fault_storm.h"
 #include "workloads/spinner.h"
 
 namespace kperflab::cpumask {
@@ -368,8 +369,21 @@ void Session::concurrency(RunContext& ctx, Repetition& rep) {
   }
   const Setting s{0, KPL_CM_EMPTY};
   uint64_t n = calibrated("create_release", s);
+  // Released masks are freed after RCU grace periods: N CPUs creating and
+  // releasing back to back can outrun them (a 64-vCPU TCG guest's
+  // unreclaimable slab reached 1.2 GB and the OOM killer took kperflab).
+  // The sweep stops when the memory available falls below half of what it
+  // was when the sweep began, or below 128 MiB.
+  const uint64_t avail0 = workloads::mem_available_bytes();
+  const uint64_t floor = std::max<uint64_t>(avail0 / 2, uint64_t{128} << 20);
+  std::atomic<bool> low{false};
+  std::string low_text;
   for (unsigned k : counts) {
     if (stop_requested()) break;
+    if (low.load()) {
+      rep.skip("create_release/threads=" + std::to_string(k) + "/cost", low_text);
+      continue;
+    }
     ctx.progress().step("create_release/threads=" + std::to_string(k));
     Histogram h;
     std::mutex lock;
@@ -383,9 +397,22 @@ void Session::concurrency(RunContext& ctx, Repetition& rep) {
           ready.fetch_add(1);
           while (ready.load() < k) std::this_thread::yield();  // start together
           Histogram mine;
-          for (int i = 0; i < p_["samples"].get<int>() && !stop_requested(); ++i)
+          for (int i = 0; i < p_["samples"].get<int>() && !stop_requested() && !low.load(); ++i) {
+            if (t == 0 && avail0) {
+              uint64_t a = workloads::mem_available_bytes();
+              if (a && a < floor) {
+                std::lock_guard<std::mutex> g(lock);
+                low_text = "stopped: MemAvailable fell to " + std::to_string(a >> 20) +
+                           " MiB (from " + std::to_string(avail0 >> 20) +
+                           " MiB): released cpumasks wait for RCU grace periods faster than "
+                           "they pass";
+                low.store(true);
+                break;
+              }
+            }
             if (auto ps = sample("create_release", n, s))
               mine.record(static_cast<uint64_t>(*ps + 0.5));
+          }
           std::lock_guard<std::mutex> g(lock);
           h.merge(mine);
         } catch (const std::exception& e) {
@@ -396,7 +423,9 @@ void Session::concurrency(RunContext& ctx, Repetition& rep) {
       });
     for (auto& t : th) t.join();
     std::string metric = "create_release/threads=" + std::to_string(k) + "/cost";
-    if (stop_requested())  // some thread stopped before its last sample
+    if (low.load())
+      rep.skip(metric, low_text);
+    else if (stop_requested())  // some thread stopped before its last sample
       rep.skip(metric, "interrupted (^C) before every thread took its samples (discarded)");
     else if (!error.empty())
       rep.skip(metric, error);

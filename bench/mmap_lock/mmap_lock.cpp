@@ -450,6 +450,7 @@ class Session : public ProbeSession {
   Session(RunContext& ctx, const json& p) : p_(p) {
     cpus_ = ctx.host().online_cpus();
     if (cpus_.empty()) throw std::runtime_error("no online CPUs");
+    mem_budget_ = workloads::mem_available_bytes() / 2;
     tracer_ = std::make_unique<Tracer>(true);
     for (std::string k : p_["kinds"])
       for (unsigned t : thread_counts())
@@ -464,6 +465,7 @@ class Session : public ProbeSession {
     if (tracer_->vma_source().empty()) pr["per_vma_lock_unavailable"] = tracer_->vma_reason();
     pr["points"] = json::array();
     for (auto& pt : points_) pr["points"].push_back(pt.name());
+    pr["storm_memory_budget_mib"] = mem_budget_ >> 20;
   }
 
   unsigned steps() const override {
@@ -523,6 +525,11 @@ class Session : public ProbeSession {
     c.kind = pt.kind;
     c.threads = pt.threads;
     c.region_bytes = p_["region_mib"].get<size_t>() << 20;
+    // Many threads of large regions: shrunk to half of the memory available
+    // when the run began (the point's region_mib label says by how much).
+    if (mem_budget_)
+      if (size_t fit = workloads::fault_storm_region_that_fits(c, mem_budget_); fit && fit < c.region_bytes)
+        c.region_bytes = std::max<size_t>(fit >> 20, 1) << 20;
     c.rate = p_["rate"].get<double>();
     c.writer = pt.writer;
     c.writers = pt.writer == workloads::WriterKind::none ? 0 : 1;
@@ -583,7 +590,8 @@ class Session : public ProbeSession {
     }
     json labels = {{"kind", workloads::to_string(pt.kind)},
                    {"threads", pt.threads},
-                   {"writer", workloads::to_string(pt.writer)}};
+                   {"writer", workloads::to_string(pt.writer)},
+                   {"region_mib", storm_config(pt).region_bytes >> 20}};
     static const char* who_name[] = {"ours", "other"};
     static const char* op_name[] = {"read", "write"};
     for (int kind = 0; kind < 2; ++kind)
@@ -951,6 +959,7 @@ class Session : public ProbeSession {
   std::vector<int> cpus_;
   std::unique_ptr<Tracer> tracer_;
   std::vector<Point> points_;
+  uint64_t mem_budget_ = 0;   // bytes a storm may hold (0: unknown, no cap)
   bpf::ProgRuns point_runs_;  // this repetition's points, per program
   double point_seconds_ = 0;
 };

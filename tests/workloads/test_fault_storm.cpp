@@ -91,6 +91,34 @@ void expect_prompt_stop(FaultKind k, std::chrono::milliseconds after) {
 
 }  // namespace
 
+// What a storm holds at its peak, the region that fits a budget, and a
+// storm past the memory available refused before it runs (#26: a 32-vCPU
+// guest's standard profile was OOM-killed: 32 threads x 128 MiB).
+TEST(FaultStorm, MemoryPeakAndTheRegionThatFits) {
+  const uint64_t mib = 1 << 20;
+  FaultStormConfig c;
+  c.kind = FaultKind::anon;
+  c.threads = 32;
+  c.region_bytes = 128 * mib;
+  EXPECT_EQ(fault_storm_peak_bytes(c), 4096 * mib);
+  EXPECT_EQ(fault_storm_region_that_fits(c, 1024 * mib), 32 * mib);
+  EXPECT_EQ(fault_storm_region_that_fits(c, 100000 * mib), 128 * mib) << "never grown";
+  EXPECT_EQ(fault_storm_region_that_fits(c, 4096), 0u) << "not a page per thread";
+  c.kind = FaultKind::cow;
+  EXPECT_EQ(fault_storm_peak_bytes(c), 8192 * mib);
+  EXPECT_EQ(fault_storm_region_that_fits(c, 1024 * mib), 16 * mib);
+  c.kind = FaultKind::file;
+  EXPECT_EQ(fault_storm_peak_bytes(c), 128 * mib) << "one page cache for every thread";
+  const uint64_t avail = mem_available_bytes();
+  ASSERT_GT(avail, 0u) << "/proc/meminfo has no MemAvailable";
+  c.kind = FaultKind::anon;
+  c.threads = 2;
+  c.region_bytes = (avail / 2 / 4096 + 1) * 4096;  // two of them: more than there is
+  std::string why = fault_storm_unavailable(c);
+  EXPECT_NE(why.find("MemAvailable is"), std::string::npos) << why;
+  EXPECT_THROW(FaultStorm{c}, std::runtime_error);
+}
+
 TEST(FaultStorm, NamesRoundTripAndUnknownIsNamed) {
   for (auto k : kAllFaultKinds) EXPECT_EQ(parse_fault_kind(to_string(k)), k);
   for (auto k : kAllWriterKinds) EXPECT_EQ(parse_writer_kind(to_string(k)), k);
