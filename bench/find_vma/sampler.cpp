@@ -93,26 +93,31 @@ Sampler::Sampler() {
   rc = try_load(uprobe_ok(), fentry_ok());
   if (!debug) libbpf_set_print(old);
   if (rc) throw std::runtime_error(err("find_vma BPF programs: load", rc));
+  // Both attach here once to learn whether they can (the reason goes in
+  // the bundle), then go: attach() puts them on for a point's window only
+  // (#28: the fentry trampoline is on a path every deferred mmap unlock of
+  // the host takes).
   if (fentry_ok()) {
-    fentry_link_ = bpf_program__attach(skel_->progs.deferred_unlock);
-    if (!fentry_link_) fentry_reason_ = err("fentry do_mmap_read_unlock: attach", errno);
+    if (bpf_link* l = attach_fentry()) bpf_link__destroy(l);
+    else fentry_reason_ = err("fentry do_mmap_read_unlock: attach", errno);
   }
   if (uprobe_ok()) {
-    LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = "kperflab_find_vma_mark");
-    std::string exe = self_exe();
-    bpf_link* l = bpf_program__attach_uprobe_opts(skel_->progs.mark_sleepable, getpid(),
-                                                  exe.c_str(), 0, &o);
-    if (!l)
-      uprobe_reason_ = err("uprobe.s on kperflab_find_vma_mark in " + exe + ": attach", errno);
-    else
-      links_.push_back(l);  // stays attached; the program filters on `armed`
+    if (bpf_link* l = attach_uprobe()) bpf_link__destroy(l);
+    else uprobe_reason_ = err("uprobe.s on kperflab_find_vma_mark in " + self_exe() + ": attach", errno);
   }
+}
+
+bpf_link* Sampler::attach_fentry() { return bpf_program__attach(skel_->progs.deferred_unlock); }
+
+bpf_link* Sampler::attach_uprobe() {
+  LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = "kperflab_find_vma_mark");
+  std::string exe = self_exe();
+  return bpf_program__attach_uprobe_opts(skel_->progs.mark_sleepable, getpid(), exe.c_str(), 0,
+                                         &o);
 }
 
 Sampler::~Sampler() {
   detach();
-  for (bpf_link* l : links_) bpf_link__destroy(l);
-  if (fentry_link_) bpf_link__destroy(fentry_link_);
   if (skel_) find_vma_bpf__destroy(skel_);
 }
 
@@ -133,6 +138,17 @@ int Sampler::try_load(bool uprobe, bool fentry) {
 
 void Sampler::attach(const std::vector<pid_t>& tids, unsigned freq_hz) {
   detach();
+  for (bool fentry : {true, false}) {
+    if (fentry ? !fentry_ok() : !uprobe_ok()) continue;
+    bpf_link* l = fentry ? attach_fentry() : attach_uprobe();
+    if (!l) {
+      int e = errno;
+      detach();
+      throw std::runtime_error(err(fentry ? "fentry do_mmap_read_unlock: attach"
+                                          : "uprobe.s on kperflab_find_vma_mark: attach", e));
+    }
+    links_.push_back(l);
+  }
   struct Ev {
     uint32_t type;
     uint64_t config;
@@ -180,10 +196,8 @@ void Sampler::attach(const std::vector<pid_t>& tids, unsigned freq_hz) {
 }
 
 void Sampler::detach() {
-  // links_[0] is the uprobe's when it attached: it stays.
-  size_t keep = uprobe_ok() && !links_.empty() ? 1 : 0;
-  for (size_t i = keep; i < links_.size(); ++i) bpf_link__destroy(links_[i]);
-  links_.resize(keep);
+  for (bpf_link* l : links_) bpf_link__destroy(l);
+  links_.clear();
   for (int fd : fds_) close(fd);
   fds_.clear();
 }

@@ -41,8 +41,10 @@ class Sampler {
 
   // Opens one sampling event per thread and source (cpu-clock always,
   // cycles where perf_event_open accepts it) at freq_hz and attaches the
-  // program; the uprobe on the marker when it loaded. Throws when the
-  // cpu-clock event cannot be opened.
+  // program; the uprobe on the marker and the fentry on
+  // do_mmap_read_unlock when they loaded: all of it for one point's window,
+  // detach() takes every link off. Throws when the cpu-clock event cannot
+  // be opened or a program that attached at load no longer does.
   void attach(const std::vector<pid_t>& tids, unsigned freq_hz);
   void detach();
   void arm(bool on);
@@ -61,11 +63,12 @@ class Sampler {
 
  private:
   int try_load(bool uprobe, bool fentry);
+  bpf_link* attach_fentry();
+  bpf_link* attach_uprobe();
   find_vma_bpf* skel_ = nullptr;
   int ncpus_ = 0;
   std::vector<int> fds_;
   std::vector<bpf_link*> links_;
-  bpf_link* fentry_link_ = nullptr;
   std::string cycles_reason_, uprobe_reason_, fentry_reason_;
 };
 
