@@ -277,15 +277,21 @@ std::vector<Finding> findings(const Bundle& b, const std::vector<headline::Probe
         break;
       }
     until_ci(p.name, doc, out);
-    // The host's other processes paid more than 5 % while points were armed.
-    std::vector<double> by;
+    // The host's other processes paid more than 5 % while points were
+    // armed, and more than twice the windows' own noise.
+    std::vector<double> by, noise;
     for (auto& r : reps)
-      if (auto m = r.at("metrics").find("effect/bystander/ratio"))
+      if (auto m = r.at("metrics").find("effect/bystander/ratio")) {
         if (auto v = m->find("value"); v && v->is_number()) by.push_back(v->num());
+        if (auto l = m->find("labels"))
+          if (auto n = l->find("noise"); n && n->is_number()) noise.push_back(n->num());
+      }
     if (!by.empty()) {
       std::sort(by.begin(), by.end());
+      std::sort(noise.begin(), noise.end());
       double ratio = by[by.size() / 2];
-      if (ratio < 0.95)
+      double floor = noise.empty() ? 0 : 2 * noise[noise.size() / 2];
+      if (ratio < 0.95 && 1 - ratio > floor)
         out.push_back({1, p.name, "a bystander process ran " + num(100 * (1 - ratio), "%.0f") +
                                       " % slower while this probe's programs were attached "
                                       "(effect/bystander/ratio " + num(ratio) +

@@ -945,7 +945,17 @@ class Session : public ProbeSession {
                                             : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
     };
     double off = median(rates.off), on = median(rates.on);
+    // The windows' own noise: 1.4826 MAD / median of each state's rates,
+    // the larger of the two (a TCG guest's bystander moves 10 % between
+    // windows of one state; show flags a slowdown only past twice it).
+    auto spread = [&](const std::vector<double>& v) {
+      double m = median(v);
+      std::vector<double> dev;
+      for (double x : v) dev.push_back(std::fabs(x - m));
+      return m > 0 ? 1.4826 * median(dev) / m : NAN;
+    };
     json l = {{"cpu", rates.cpu}, {"rounds", rates.on.size()}, {"window_ms", ms},
+              {"noise", std::max(spread(rates.off), spread(rates.on))},
               {"flavour", to_string(tracer_->flav())}, {"better", "higher"}};
     rep.scalar(base + "/rounds_per_s_detached", off, "rounds/s", l);
     rep.scalar(base + "/rounds_per_s_attached", on, "rounds/s", l);
