@@ -413,12 +413,6 @@ std::string fault_storm_unavailable(const FaultStormConfig& cfg) {
       return std::string(e.what()) + " (a mapping right above the heap?)";
     }
   }
-  // Never more than 90 % of what the kernel says is available: past it the
-  // OOM killer picks a victim, kperflab or a process of the host.
-  if (uint64_t avail = mem_available_bytes(); avail && fault_storm_peak_bytes(cfg) > avail / 10 * 9)
-    return "the storm would hold " + std::to_string(fault_storm_peak_bytes(cfg) >> 20) +
-           " MiB at its peak, MemAvailable is " + std::to_string(avail >> 20) +
-           " MiB (a smaller region_mib fits)";
   return "";
 }
 

@@ -149,7 +149,9 @@ uint64_t mem_available_bytes();
 // peak fits in `budget` bytes; 0 when not even one page per thread does. A
 // 32-thread anonymous storm of 128 MiB regions holds 4 GiB: on a many-core
 // machine (or a small guest) the probe shrinks the region to fit, and says
-// so, rather than let the OOM killer end kperflab or a process of the host.
+// so, rather than let the OOM killer end kperflab or a process of the host
+// (the storm itself maps what it is told: its tests make a thread's mmap
+// fail on purpose).
 size_t fault_storm_region_that_fits(const FaultStormConfig& cfg, uint64_t budget);
 
 }  // namespace kperflab::workloads
