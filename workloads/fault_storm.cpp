@@ -16,7 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -27,6 +27,7 @@
 
 #include "child.h"
 #include "spinner.h"
+#include "sysfs.h"
 
 namespace kperflab::workloads {
 namespace {
@@ -427,13 +428,11 @@ uint64_t fault_storm_peak_bytes(const FaultStormConfig& cfg) {
 }
 
 uint64_t mem_available_bytes() {
-  FILE* f = std::fopen("/proc/meminfo", "re");
-  if (!f) return 0;
-  char line[256];
-  unsigned long long kb = 0;
-  while (std::fgets(line, sizeof line, f))
-    if (std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
-  std::fclose(f);
+  auto mi = sysfs::read("/proc/meminfo");  // the one reader of /proc (read_file.h)
+  if (!mi) return 0;
+  size_t at = mi->find("MemAvailable:");
+  if (at == std::string::npos) return 0;
+  unsigned long long kb = std::strtoull(mi->c_str() + at + 13, nullptr, 10);
   return static_cast<uint64_t>(kb) * 1024;
 }
 

@@ -435,6 +435,13 @@ void sleep_ms_interruptible(uint64_t ms) {
   }
 }
 
+// NaN for none.
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? NAN : v.size() % 2 ? v[v.size() / 2]
+                                        : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
 struct Point {
   workloads::FaultKind kind;
   unsigned threads;
@@ -781,25 +788,20 @@ class Session : public ProbeSession {
           }
         }
       std::string base = "overhead/" + pt.name();
-      auto median = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        return v.empty() ? NAN : v.size() % 2 ? v[v.size() / 2]
-                                              : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-      };
-      double none_f = median(faults["none"]), none_w = median(writer["none"]);
+      double none_f = median_of(faults["none"]), none_w = median_of(writer["none"]);
       for (const std::string& cfg : configs) {
         if (refused.count(cfg)) {
           rep.skip(base + "/" + cfg, refused[cfg]);
           continue;
         }
         if (faults[cfg].empty()) continue;
-        double f = median(faults[cfg]);
+        double f = median_of(faults[cfg]);
         json l = {{"config", cfg}, {"rounds", faults[cfg].size()}, {"better", "higher"}};
         rep.scalar(base + "/" + cfg + "/faults_per_s", f, "faults/s", l);
         if (cfg != "none" && none_f > 0)
           rep.scalar(base + "/" + cfg + "/faults_ratio", f / none_f, "ratio", l);
         if (pt.writer != workloads::WriterKind::none) {
-          double w = median(writer[cfg]);
+          double w = median_of(writer[cfg]);
           rep.scalar(base + "/" + cfg + "/writer_ops_per_s", w, "ops/s", l);
           if (cfg != "none" && none_w > 0)
             rep.scalar(base + "/" + cfg + "/writer_ratio", w / none_w, "ratio", l);
@@ -939,20 +941,15 @@ class Session : public ProbeSession {
       rep.skip(base, "interrupted (^C) during the bystander windows (discarded)");
       return;
     }
-    auto median = [](std::vector<double> v) {
-      std::sort(v.begin(), v.end());
-      return v.empty() ? NAN : v.size() % 2 ? v[v.size() / 2]
-                                            : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-    };
-    double off = median(rates.off), on = median(rates.on);
+    double off = median_of(rates.off), on = median_of(rates.on);
     // The windows' own noise: 1.4826 MAD / median of each state's rates,
     // the larger of the two (a TCG guest's bystander moves 10 % between
     // windows of one state; show flags a slowdown only past twice it).
     auto spread = [&](const std::vector<double>& v) {
-      double m = median(v);
+      double m = median_of(v);
       std::vector<double> dev;
       for (double x : v) dev.push_back(std::fabs(x - m));
-      return m > 0 ? 1.4826 * median(dev) / m : NAN;
+      return m > 0 ? 1.4826 * median_of(dev) / m : NAN;
     };
     json l = {{"cpu", rates.cpu}, {"rounds", rates.on.size()}, {"window_ms", ms},
               {"noise", std::max(spread(rates.off), spread(rates.on))},
