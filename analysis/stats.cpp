@@ -228,6 +228,14 @@ double var_of(const std::vector<double>& v, double m) {
 
 }  // namespace
 
+double f_sf(double f, double d1, double d2) {
+  if (std::isnan(f) || !(d1 > 0) || !(d2 > 0)) return NAN;
+  if (f <= 0) return 1;
+  if (std::isinf(f)) return 0;
+  d2 = std::min(d2, 1e5);  // past this F(d1, d2) is chi-square(d1) / d1 to 1e-5
+  return inc_beta(d2 / 2, d1 / 2, d2 / (d2 + d1 * f));
+}
+
 double student_t_sf(double t, double df) {
   if (std::isnan(t) || !(df > 0)) return NAN;
   if (std::isinf(t)) return t > 0 ? 0 : 1;

@@ -36,6 +36,10 @@ double student_t_sf(double t, double df);
 double student_t_quantile(double q, double df);
 double student_t_quantile_uncached(double q, double df);
 
+// Snedecor's F distribution: P(F > f) for d1, d2 > 0 degrees of freedom
+// (d2 past 1e5 is taken as 1e5: the chi-square limit).
+double f_sf(double f, double d1, double d2);
+
 // t test of mean(b) - mean(a). Welch's (unequal variances) when both sides
 // have 2 or more values; when one side has a single value, the variance is
 // the other side's (df = its n - 1). NaN p when neither side has 2 values.
