@@ -398,6 +398,7 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
         r.stat = stat;
         r.unit = m.at("unit").str();
         r.labels = m.has("labels") ? m.at("labels").raw() : json::object();
+
         r.better = better_of(name, m);
         r.base = bs.v;
         r.cand = cs.v;
@@ -412,6 +413,17 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
         in.cand = &cs;
         in.basis = r.basis = res.basis;
         in.quantised = stat != "mean" && stat != "value";
+        // The sides say they measured different things (label
+        // comparable_with, e.g. mmap_lock's hold and wait on kernels that
+        // format the memcg path inside the hold, and on those that do not).
+        auto comparable_with = [](const JsonView& meta) {
+          return meta.has("labels") && meta.at("labels").has("comparable_with")
+                     ? meta.at("labels").at("comparable_with").str()
+                     : std::string();
+        };
+        if (std::string cwb = comparable_with(m), cwc = comparable_with(mc); cwb != cwc)
+          in.not_comparable = printable((cwb.empty() ? "unlabelled" : cwb) + " vs " +
+                                        (cwc.empty() ? "unlabelled" : cwc));
         if (noise) in.noise = noise->find(key);
         if (r.basis == Basis::noise && (!in.noise || in.noise->boots < 2)) {
           r.basis = in.basis = Basis::confounded;

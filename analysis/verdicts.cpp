@@ -392,6 +392,7 @@ void add_geomeans(Result& res, std::vector<Prep>& preps, std::vector<RowInput>& 
     const Prep& p = preps[i];
     const Row& r = res.rows[i];
     if (p.units && p.log && r.better == "lower" && ins[i].basis != Basis::noise &&
+        ins[i].not_comparable.empty() &&
         p.xb.size() == (p.paired ? u.pair.size() : u.base.size()) &&
         p.xc.size() == u.cand.size() && p.xb.size() >= 2 && p.xc.size() >= 2)
       by_probe[r.probe].push_back(i);
@@ -538,6 +539,11 @@ void test_rows(Result& res, const std::vector<RowInput>& in_rows, const Units& u
     Row& r = res.rows[i];
     if (preps[i].units) test_units(r, preps[i], o);
     else test_repetitions(r, o, o.seed + i);
+    if (!in[i].not_comparable.empty()) {
+      r.verdict = Verdict::undecided;
+      r.note = "not comparable: " + in[i].not_comparable;
+      return;
+    }
     if (forbidden_metric(r.metric) && r.better == "lower") {  // not a control (better: none)
       bool base_none = std::all_of(r.base.begin(), r.base.end(), [](double x) { return x == 0; });
       bool cand_some = std::any_of(r.cand.begin(), r.cand.end(), [](double x) { return x > 0; });
@@ -576,9 +582,18 @@ void test_rows(Result& res, const std::vector<RowInput>& in_rows, const Units& u
                            "one unit (one boot, or one run): cannot decide, and nothing here "
                            "fails CI. Compare several boots (or `kperflab ab` runs) a side, or "
                            "pass --trust-one-boot to take the repetitions as units");
-  size_t thin = 0;
-  for (auto& r : res.rows)
+  size_t thin = 0, incomparable = 0;
+  std::string incomparable_eg;
+  for (auto& r : res.rows) {
     thin += r.note.rfind("fewer than 2 units", 0) == 0;
+    if (r.note.rfind("not comparable: ", 0) == 0) {
+      if (!incomparable++) incomparable_eg = r.probe + " " + r.note.substr(16);
+    }
+  }
+  if (incomparable)
+    res.warnings.push_back(std::to_string(incomparable) +
+                           " rows measured different things on each side and are not decided: " +
+                           incomparable_eg);
   if (thin)
     res.warnings.push_back(std::to_string(thin) +
                            " rows have fewer than 2 units on a side (a metric missing in some "

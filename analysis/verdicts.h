@@ -22,6 +22,10 @@ struct RowInput {
   Basis basis = Basis::confounded;
   const NoiseEntry* noise = nullptr;  // this row's entry in the noise model, if any
   bool quantised = false;             // a quantile of an HDR histogram (values are bucket edges)
+  // Why the sides measured different things (compare: label comparable_with
+  // differs), or "": such a row is shown, never decided, and stays out of
+  // its probe's geometric mean.
+  std::string not_comparable;
 };
 
 // The units of each side (boots or runs, by the report's basis) and, with

@@ -173,22 +173,32 @@ static long kperflab_measure(unsigned int cmd, void __user *u)
 	return ret;
 }
 
+/*
+ * An ioctl number made with _IOWR(..., struct X) carries sizeof(X): a
+ * caller built against a longer or a shorter struct (a newer or older
+ * uapi.h) has another number for the same command. The struct's own size
+ * field is what the extension rule checks (kpl_copy_req), so commands are
+ * told apart by type, number and direction, never by the size bits.
+ */
+#define KPL_CMD_KEY(cmd) ((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
 static long kperflab_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *u = (void __user *)arg;
 
 	if (!perfmon_capable())
 		return -EPERM;
-	switch (cmd) {
-	case KPL_IOC_INFO:
+	switch (KPL_CMD_KEY(cmd)) {
+	case KPL_CMD_KEY(KPL_IOC_INFO):
 		return kperflab_info(u);
-	case KPL_IOC_IPI:
-	case KPL_IOC_CPUMASK:
-		return kperflab_measure(cmd, u);
-	case KPL_IOC_NOTIFIER:
+	case KPL_CMD_KEY(KPL_IOC_IPI):
+		return kperflab_measure(KPL_IOC_IPI, u);
+	case KPL_CMD_KEY(KPL_IOC_CPUMASK):
+		return kperflab_measure(KPL_IOC_CPUMASK, u);
+	case KPL_CMD_KEY(KPL_IOC_NOTIFIER):
 		if (!IS_ENABLED(CONFIG_MMU_NOTIFIER))
 			return -EOPNOTSUPP;
-		return kperflab_measure(cmd, u);
+		return kperflab_measure(KPL_IOC_NOTIFIER, u);
 	default:
 		return -ENOTTY;
 	}

@@ -41,6 +41,16 @@ lab_check_bundles() {
       left=$(grep -o '"bpf_links_left": *[0-9]*' "$pj" | grep -o '[0-9]*$' || true)
       [[ $left == 0 ]] ||
         lab_fail "$(basename "$pj" .json): ${left:-no count of} BPF links left attached after the probe ended"
+      # #28: the probes that attach programs say what observing cost:
+      # a bystander's ratio and their programs' run time, or why not.
+      case $(basename "$pj" .json) in
+        membarrier | mmap_lock | find_vma)
+          grep -q '"effect/bystander' "$pj" ||
+            lab_fail "$(basename "$pj" .json): no bystander figure (effect/bystander) nor a reason"
+          grep -q '"effect/bpf' "$pj" ||
+            lab_fail "$(basename "$pj" .json): no program cost (effect/bpf) nor a reason"
+          ;;
+      esac
     done
     if [[ -n ${LAB_HOST_KPERFLAB:-} ]]; then
       "$LAB_HOST_KPERFLAB" show "$(dirname "$meta")" >"$out/show.txt" 2>&1 ||

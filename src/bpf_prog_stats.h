@@ -18,6 +18,8 @@
 #include <map>
 #include <string>
 
+#include "probe.h"
+
 namespace kperflab::bpf {
 
 class RunStats {
@@ -61,6 +63,16 @@ inline ProgRun prog_run(const bpf_program* p) {
 // Counts of each named program, to subtract one snapshot from another.
 using ProgRuns = std::map<std::string, ProgRun>;
 
+// The counts of every program of obj that was loaded, by name.
+inline ProgRuns loaded_runs(const bpf_object* obj) {
+  ProgRuns r;
+  bpf_program* p;
+  bpf_object__for_each_program(p, obj) {
+    if (bpf_program__autoload(p)) r[bpf_program__name(p)] = prog_run(p);
+  }
+  return r;
+}
+
 inline ProgRuns operator-(const ProgRuns& after, const ProgRuns& before) {
   ProgRuns d;
   for (auto& [name, a] : after) {
@@ -69,6 +81,39 @@ inline ProgRuns operator-(const ProgRuns& after, const ProgRuns& before) {
     d[name] = {a.run_time_ns - b.run_time_ns, a.run_cnt - b.run_cnt};
   }
   return d;
+}
+
+// Records what our programs cost while armed (#28): per program the
+// kernel's ns per run (effect/bpf/<prog>/ns_per_run), and all of them
+// together as CPUs' worth of time over the `seconds` they were armed
+// (effect/bpf/cpu_share). Without statistics, a skip saying why.
+inline void record_program_costs(Repetition& rep, const RunStats& stats, const ProgRuns& runs,
+                                 double seconds) {
+  if (!stats.enabled()) {
+    rep.skip("effect/bpf", stats.why());
+    return;
+  }
+  uint64_t total_ns = 0, total_runs = 0;
+  for (auto& [prog, d] : runs) {
+    total_ns += d.run_time_ns;
+    total_runs += d.run_cnt;
+    if (!d.run_cnt) continue;
+    rep.scalar("effect/bpf/" + prog + "/ns_per_run",
+               static_cast<double>(d.run_time_ns) / static_cast<double>(d.run_cnt), "ns",
+               {{"runs", d.run_cnt}, {"run_time_ns", d.run_time_ns}, {"better", "lower"}});
+  }
+  if (seconds > 0)
+    rep.scalar("effect/bpf/cpu_share", static_cast<double>(total_ns) / 1e9 / seconds, "CPUs",
+               {{"runs", total_runs}, {"run_time_ns", total_ns}, {"seconds", seconds},
+                {"better", "lower"}});
+}
+
+// Adds after - before of each program into `into` (a probe's armed windows).
+inline void add_runs(ProgRuns& into, const ProgRuns& after, const ProgRuns& before) {
+  for (auto& [prog, d] : after - before) {
+    into[prog].run_time_ns += d.run_time_ns;
+    into[prog].run_cnt += d.run_cnt;
+  }
 }
 
 }  // namespace kperflab::bpf

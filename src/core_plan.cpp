@@ -138,6 +138,12 @@ RunPlan make_plan(const std::vector<Probe*>& probes, const HostInfo& host,
       pp.reason = e.what();  // run_probe reports it as the probe's failure
       continue;
     }
+    if (std::string why = p->refused(pp.params, host); !why.empty()) {
+      pp.runnable = false;
+      pp.reason = why;
+      set_reps(pp, 0, req.checks_every);
+      continue;
+    }
     if (req.repeat)
       pp.overridden =
           req.repeat_by.empty() ? "--repeat " + std::to_string(req.repeat) : req.repeat_by;

@@ -136,6 +136,11 @@ class Probe {
   virtual Availability check(const HostInfo& host) const = 0;
   // Parameters for a profile; sizes follow host.online_cpus().
   virtual nlohmann::json parameters(Profile profile, const HostInfo& host) const = 0;
+  // Why these parameters must not run on this host without the user's
+  // consent (a probe whose programs would tax every process here: #28), or
+  // "" to run. The plan skips the probe with this reason, which names the
+  // --set that gives consent.
+  virtual std::string refused(const nlohmann::json&, const HostInfo&) const { return ""; }
   // Every parameter parameters() may return, typed and ranged; bounds that
   // depend on the host take its online CPU count. `--set` is checked against
   // this before anything runs (src/params.h).

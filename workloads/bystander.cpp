@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <chrono>
 #include <string>
 #include <system_error>
 
 #include "child.h"
+#include "probe.h"
 
 namespace kperflab::workloads {
 
@@ -129,6 +131,46 @@ BystanderRates bystander_rates(int cpu, int rounds, uint64_t window_ms,
   }
   set(false);
   return out;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? NAN : v.size() % 2 ? v[v.size() / 2]
+                                        : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+double record_bystander(Repetition& rep, int cpu, int rounds, uint64_t window_ms,
+                      const std::function<void(bool on)>& set, const std::function<bool()>& stop,
+                      const nlohmann::json& labels, const std::string& base) {
+  BystanderRates rates;
+  try {
+    rates = bystander_rates(cpu, rounds, window_ms, set, stop);
+  } catch (const std::exception& e) {
+    rep.skip(base, e.what());
+    return NAN;
+  }
+  if (stop()) {
+    rep.skip(base, "interrupted (^C) during the bystander windows (discarded)");
+    return NAN;
+  }
+  double off = median_of(rates.off), on = median_of(rates.on);
+  auto spread = [](const std::vector<double>& v) {
+    double m = median_of(v);
+    std::vector<double> dev;
+    for (double x : v) dev.push_back(std::fabs(x - m));
+    return m > 0 ? 1.4826 * median_of(dev) / m : NAN;
+  };
+  nlohmann::json l = labels;
+  l.update({{"cpu", rates.cpu}, {"rounds", rates.on.size()}, {"window_ms", window_ms},
+            {"noise", std::max(spread(rates.off), spread(rates.on))}, {"better", "higher"}});
+  rep.scalar(base + "/rounds_per_s_detached", off, "rounds/s", l);
+  rep.scalar(base + "/rounds_per_s_attached", on, "rounds/s", l);
+  if (off > 0) {
+    rep.scalar(base + "/ratio", on / off, "ratio", l);
+    return on / off;
+  }
+  rep.skip(base + "/ratio", "the bystander completed no round with our programs detached");
+  return NAN;
 }
 
 uint64_t Bystander::rounds() const {

@@ -14,7 +14,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace kperflab::workloads {
 
@@ -49,5 +52,29 @@ struct BystanderRates {
 BystanderRates bystander_rates(int cpu, int rounds, uint64_t window_ms,
                                const std::function<void(bool on)>& set,
                                const std::function<bool()>& stop);
+
+// Median of v; NaN for none.
+double median_of(std::vector<double> v);
+
+}  // namespace kperflab::workloads
+
+namespace kperflab {
+class Repetition;
+}
+
+namespace kperflab::workloads {
+
+// Runs bystander_rates on cpu and records, under `base` (effect/bystander):
+// rounds_per_s_detached, rounds_per_s_attached and ratio (attached over
+// detached), labelled with the cpu, rounds, window, the windows' own noise
+// (1.4826 MAD / median, the larger state's: show flags a slowdown only past
+// twice it) and `labels`. A failure or ^C is a skip of `base` with the reason:
+// nothing half-measured is stored. Returns the ratio (NaN: none). Every
+// probe that attaches programs measures its cost to the host's other
+// processes with this (#28).
+double record_bystander(Repetition& rep, int cpu, int rounds, uint64_t window_ms,
+                      const std::function<void(bool on)>& set, const std::function<bool()>& stop,
+                      const nlohmann::json& labels = nlohmann::json::object(),
+                      const std::string& base = "effect/bystander");
 
 }  // namespace kperflab::workloads

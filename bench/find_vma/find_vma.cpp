@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <memory>
@@ -16,11 +17,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "bpf_prog_stats.h"
 #include "find_vma.h"
 #include "probe.h"
 #include "runner.h"
 #include "sampler.h"
 #include "sysctl_hold.h"
+#include "workloads/bystander.h"
 
 namespace kperflab::find_vma {
 
@@ -38,7 +41,9 @@ json profile_params(Profile p) {
             {"writer", "mmap_munmap"},
             {"writers", 1},
             {"duration_ms", 2000},
-            {"mark_rate", 1000}};
+            {"mark_rate", 1000},
+            {"bystander_rounds", 5},
+            {"bystander_window_ms", 200}};
   switch (p) {
     case Profile::quick:
       j.update({{"freqs_hz", {1000}}, {"writer_rates", {0, kBackToBack}}, {"duration_ms", 500}});
@@ -54,7 +59,8 @@ json profile_params(Profile p) {
       j.update({{"freqs_hz", {1000}},
                 {"writer_rates", {0, kBackToBack}},
                 {"duration_ms", 600},
-                {"mark_rate", 200}});
+                {"mark_rate", 200},
+                {"bystander_rounds", 3}});
       break;
   }
   return j;
@@ -75,6 +81,11 @@ ParamSpecs specs(unsigned online_cpus) {
       ParamSpec::integer("duration_ms", 50, 600000, "time per sweep point, ms"),
       ParamSpec::number("mark_rate", 0, 100000,
                         "calls per second of the sleepable uprobe's function (0: none)"),
+      ParamSpec::integer("bystander_rounds", 0, 50,
+                         "interleaved rounds of a bystander process's fault rate with our "
+                         "programs detached and attached (one sampled spinner), once per run "
+                         "(0: none)"),
+      ParamSpec::integer("bystander_window_ms", 50, 2000, "length of each bystander window, ms"),
   };
 }
 
@@ -180,14 +191,26 @@ class Session : public ProbeSession {
     for (auto& pt : points_) pr["points"].push_back(pt.name());
   }
 
-  unsigned steps() const override { return static_cast<unsigned>(points_.size()); }
+  unsigned steps() const override { return static_cast<unsigned>(points_.size()) + check_steps(); }
+  unsigned check_steps() const override { return p_["bystander_rounds"].get<int>() > 0 ? 1 : 0; }
 
   void run_repetition(RunContext& ctx, Repetition& rep) override {
     const auto rate_before = max_sample_rate();
-    for (auto& pt : points_) {
-      if (stop_requested()) break;
-      ctx.progress().step(pt.name());
-      measure(rep, pt);
+    {
+      // The kernel's run time and count of our programs over the points.
+      bpf::RunStats stats;
+      point_runs_.clear();
+      point_seconds_ = 0;
+      for (auto& pt : points_) {
+        if (stop_requested()) break;
+        ctx.progress().step(pt.name());
+        measure(rep, pt);
+      }
+      bpf::record_program_costs(rep, stats, point_runs_, point_seconds_);
+    }
+    if (p_["bystander_rounds"].get<int>() > 0 && ctx.run_checks() && !stop_requested()) {
+      ctx.progress().step("bystander");
+      bystander(rep);
     }
     check_sample_rate(ctx, rep, rate_before);
   }
@@ -239,14 +262,18 @@ class Session : public ProbeSession {
     lc.cpus = cpus_;
     workloads::FaultStormResult wr;
     uint64_t marks = 0;
+    const bpf::ProgRuns runs0 = sampler_->runs();
     try {
       Load load(lc);
       sampler_->attach(load.spinner_tids(), pt.freq);
       sampler_->reset();
       sampler_->arm(true);
+      auto t0 = std::chrono::steady_clock::now();
       sleep_ms_interruptible(p_["duration_ms"].get<uint64_t>());
       sampler_->arm(false);
       sampler_->detach();
+      point_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      bpf::add_runs(point_runs_, sampler_->runs(), runs0);
       wr = load.stop();
       marks = load.marks();
     } catch (const std::exception& e) {
@@ -286,6 +313,39 @@ class Session : public ProbeSession {
       rep.scalar(base + "/writer_ops_per_s", double(wr.writer_ops) / wr.seconds, "ops/s", l);
     }
     rep.extra()[base] = {{"marks", marks}, {"writer_ops", wr.writer_ops}, {"seconds", wr.seconds}};
+  }
+
+  // A process that is not ours faulting on the last CPU, with our programs
+  // detached and attached in turn around one sampled spinner on the first
+  // CPU at the first frequency (#28): the fentry on do_mmap_read_unlock
+  // runs for every process, the sampling NMIs and timers for our spinner's
+  // CPU. Once per run.
+  void bystander(Repetition& rep) {
+    LoadConfig lc;
+    lc.threads = 1;
+    lc.mark_rate = sampler_->uprobe_ok() ? p_["mark_rate"].get<double>() : 0;
+    lc.cpus = cpus_;
+    const unsigned freq = p_["freqs_hz"].empty() ? 1000 : p_["freqs_hz"][0].get<unsigned>();
+    try {
+      Load load(lc);
+      workloads::record_bystander(
+          rep, cpus_.back(), p_["bystander_rounds"].get<int>(),
+          p_["bystander_window_ms"].get<uint64_t>(),
+          [&](bool on) {
+            sampler_->arm(false);
+            sampler_->detach();
+            if (on) {
+              sampler_->attach(load.spinner_tids(), freq);
+              sampler_->arm(true);
+            }
+          },
+          [] { return stop_requested(); }, {{"freq_hz", freq}, {"threads", 1}});
+      load.stop();
+    } catch (const std::exception& e) {
+      sampler_->arm(false);
+      sampler_->detach();
+      rep.skip("effect/bystander", e.what());
+    }
   }
 
   // Deferred unlocks (the irq_work ran do_mmap_read_unlock) against the
@@ -329,6 +389,8 @@ class Session : public ProbeSession {
   std::vector<int> cpus_;
   std::unique_ptr<Sampler> sampler_;
   std::vector<Point> points_;
+  bpf::ProgRuns point_runs_;  // this repetition's points, per program
+  double point_seconds_ = 0;
 };
 
 std::string unavailable_reason() {
@@ -354,6 +416,13 @@ class FindVmaProbe : public Probe {
     double pts = double(p["freqs_hz"].size()) * double(p["writer_rates"].size()) *
                  double(std::max<size_t>(1, p["threads"].empty() ? 2 : p["threads"].size()));
     return pts * (p["duration_ms"].get<double>() / 1000 + 0.1);
+  }
+  // The bystander (once per run): 2 x rounds windows, each with a 25 ms
+  // settle, and the spinner's start.
+  double estimate_checks_seconds(const json& p) const override {
+    return 2.0 * p["bystander_rounds"].get<double>() *
+               (p["bystander_window_ms"].get<double>() + 25) / 1000 +
+           0.1;
   }
   unsigned points(const json& p, const HostInfo& host) const override {
     size_t threads = p["threads"].empty() ? (host.online_count() > 1 ? 2 : 1) : p["threads"].size();

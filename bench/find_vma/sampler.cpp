@@ -195,6 +195,8 @@ void Sampler::attach(const std::vector<pid_t>& tids, unsigned freq_hz) {
   }
 }
 
+bpf::ProgRuns Sampler::runs() const { return bpf::loaded_runs(skel_->obj); }
+
 void Sampler::detach() {
   for (bpf_link* l : links_) bpf_link__destroy(l);
   links_.clear();

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "bpf_prog_stats.h"
 #include "find_vma.h"
 #include "histogram.h"
 #include "workloads/fault_storm.h"
@@ -49,6 +50,8 @@ class Sampler {
   void detach();
   void arm(bool on);
   void reset();
+  // The kernel's run time and count of each of our programs (#28).
+  bpf::ProgRuns runs() const;
 
   SourceCounts counts(int src) const;
   Histogram hist(int src, int call) const;

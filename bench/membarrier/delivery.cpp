@@ -344,6 +344,9 @@ void DeliveryTracer::arm(pid_t tgid) {
     }
     links_.push_back(l);
   }
+  runs_at_arm_ = runs();
+  armed_at_ = std::chrono::steady_clock::now();
+  armed_ = true;
   __atomic_store_n(&skel_->bss->armed, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -351,6 +354,20 @@ void DeliveryTracer::disarm() {
   if (skel_) __atomic_store_n(&skel_->bss->armed, 0, __ATOMIC_SEQ_CST);
   for (bpf_link* l : links_) bpf_link__destroy(l);
   links_.clear();
+  if (armed_) {
+    armed_ = false;
+    bpf::add_runs(armed_total_.runs, runs(), runs_at_arm_);
+    armed_total_.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - armed_at_).count();
+  }
+}
+
+bpf::ProgRuns DeliveryTracer::runs() const { return bpf::loaded_runs(skel_->obj); }
+
+DeliveryTracer::Armed DeliveryTracer::take_armed() {
+  Armed a = std::move(armed_total_);
+  armed_total_ = {};
+  return a;
 }
 
 std::vector<CpuDelivery> DeliveryTracer::read() const {

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bpf_prog_stats.h"
 #include "histogram.h"
 
 struct membarrier_bpf;
@@ -58,6 +60,15 @@ class DeliveryTracer {
   void disarm();  // stop recording, detach
   std::vector<CpuDelivery> read() const;
 
+  // The kernel's run time and count of our programs (BPF_ENABLE_STATS on)
+  // and the seconds armed, summed over the arm/disarm windows since the
+  // last call; clears them (#28: the points' cost, apart from the checks').
+  struct Armed {
+    bpf::ProgRuns runs;
+    double seconds = 0;
+  };
+  Armed take_armed();
+
   // Measured once per run: rounds × (off, on) of calls getppid() each, in a
   // child pinned to cpu.
   SyscallOverhead measure_syscall_overhead(int cpu, unsigned rounds, uint64_t calls);
@@ -78,6 +89,11 @@ class DeliveryTracer {
   std::vector<std::string> not_attachable_;
   std::vector<std::string> programs_;
   int ncpus_ = 0;
+  bpf::ProgRuns runs() const;
+  bool armed_ = false;
+  bpf::ProgRuns runs_at_arm_;
+  std::chrono::steady_clock::time_point armed_at_;
+  Armed armed_total_;
 };
 
 }  // namespace kperflab::membarrier

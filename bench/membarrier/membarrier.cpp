@@ -20,6 +20,7 @@
 #include "probe.h"
 #include "report.h"
 #include "runner.h"
+#include "workloads/bystander.h"
 #include "workloads/cpu_relax.h"
 
 namespace kperflab::membarrier {
@@ -36,6 +37,8 @@ json profile_params(Profile p) {
             {"max_targets", 0}, {"sweep_counts", 0}, {"delivery_mode", "auto"},
             {"order_points", true},
             {"call_pad_ns", 0},
+            {"bystander_rounds", 5},
+            {"bystander_window_ms", 200},
             {"litmus", {"control", "private_expedited", "global_expedited",
                         "private_expedited_rseq", "private_expedited_sync_core"}}};
   switch (p) {
@@ -60,7 +63,7 @@ json profile_params(Profile p) {
       j.update({{"iterations", 200}, {"delivery_iterations", 50}, {"global_calls", 5},
                 {"register_samples", 3}, {"states", {"spin", "sleep"}}, {"overhead_rounds", 3},
                 {"overhead_calls", 2000}, {"litmus_trials", 500}, {"litmus_control_trials", 20000},
-                {"litmus_max_s", 5}});
+                {"litmus_max_s", 5}, {"bystander_rounds", 3}});
       break;
   }
   return j;
@@ -108,6 +111,10 @@ ParamSpecs specs(unsigned online_cpus) {
                          "trials of the control (no membarrier: cheap)"),
       ParamSpec::number("litmus_max_s", 0.1, 600, "seconds one litmus case may take at most "
                                                   "(the trials done are stored, capped)"),
+      ParamSpec::integer("bystander_rounds", 0, 50,
+                         "interleaved rounds of a bystander process's fault rate with the "
+                         "delivery programs detached and attached, once per run (0: none)"),
+      ParamSpec::integer("bystander_window_ms", 50, 2000, "length of each bystander window, ms"),
       ParamSpec::integer("call_pad_ns", 0, 1000000,
                          "busy-wait after each timed call of the sweep points, inside the timed "
                          "region: a known change, to check that compare finds one (0: none)"),
@@ -150,7 +157,10 @@ class Session : public ProbeSession {
 
   unsigned steps() const override {
     return static_cast<unsigned>(points_.size() + params_["register_threads"].size() * 3) +
-           order_steps(params_);
+           order_steps(params_) + check_steps();
+  }
+  unsigned check_steps() const override {
+    return params_.value("bystander_rounds", 0) > 0 ? 1 : 0;
   }
 
   void run_repetition(RunContext& ctx, Repetition& rep) override;
@@ -159,6 +169,7 @@ class Session : public ProbeSession {
   void register_point_benchmark(RunContext& ctx, const Point& p, PointResult& r);
   void register_registration_benchmarks(RunContext& ctx, std::list<RegResult>& regs);
   void measure_overhead(RunContext& ctx, Repetition& rep);
+  void bystander(RunContext& ctx, Repetition& rep);
 
   json params_;
   Clock clock_;
@@ -303,8 +314,36 @@ void Session::measure_overhead(RunContext& ctx, Repetition& rep) {
   }
 }
 
+// A process that is not ours faulting on the last CPU, with the delivery
+// programs detached and attached in turn (#28): what every process on the
+// host pays while a point is traced (sys_enter/sys_exit and CSD programs
+// run for everyone and filter inside). Once per run.
+void Session::bystander(RunContext& ctx, Repetition& rep) {
+  if (params_.value("bystander_rounds", 0) <= 0 || !ctx.run_checks() || stop_requested()) return;
+  if (!tracer_) {
+    rep.skip("effect/bystander", "nothing to attach: IPI delivery tracing unavailable (" +
+                                     delivery_reason_ + ")");
+    return;
+  }
+  ctx.progress().step("bystander");
+  auto online = ctx.host().online_cpus();
+  workloads::record_bystander(
+      rep, online.empty() ? 0 : online.back(), params_["bystander_rounds"].get<int>(),
+      params_["bystander_window_ms"].get<uint64_t>(),
+      [&](bool on) {
+        if (on) tracer_->arm();
+        else tracer_->disarm();
+      },
+      [] { return stop_requested(); }, {{"mode", tracer_->mode()}});
+  tracer_->take_armed();  // the bystander's windows are not the points' cost
+}
+
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   measure_overhead(ctx, rep);
+  // The kernel's run time and count of the delivery programs over this
+  // repetition's traced points (statistics on only while it runs).
+  bpf::RunStats stats;
+  if (tracer_) tracer_->take_armed();  // the overhead figure's windows
   cpu_set_t saved;
   sched_getaffinity(0, sizeof saved, &saved);
   std::vector<PointResult> results(points_.size());
@@ -327,6 +366,13 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   for (auto& s : skipped_) rep.skip(s.name, s.reason);
   if (!tracer_) rep.extra()["delivery_unavailable"] = delivery_reason_;
   rep.scalar("clock/overhead", clock_.overhead_ns(), "ns", {{"clock", to_string(clock_.source())}});
+  if (tracer_) {
+    auto armed = tracer_->take_armed();
+    bpf::record_program_costs(rep, stats, armed.runs, armed.seconds);
+  } else {
+    rep.skip("effect/bpf", "no programs: IPI delivery tracing unavailable");
+  }
+  bystander(ctx, rep);
   report.finish();
   merge_gbench(gbench_runs_, gbench_context_, gbench, ctx);
   ctx.attach_file("gbench.json", json{{"context", gbench_context_}, {"benchmarks", gbench_runs_}}.dump(2));
@@ -379,8 +425,10 @@ class MembarrierProbe : public Probe {
   }
   // The syscall-overhead figure (first repetition only): 2 x rounds x calls
   // getppid() at ~1-2 us on a VM.
+  // The bystander: 2 x rounds windows, each with a 25 ms settle.
   double estimate_checks_seconds(const json& p) const override {
-    return 2.0 * p.value("overhead_rounds", 0.0) * p.value("overhead_calls", 0.0) * 2e-6;
+    return 2.0 * p.value("overhead_rounds", 0.0) * p.value("overhead_calls", 0.0) * 2e-6 +
+           2.0 * p.value("bystander_rounds", 0.0) * (p.value("bystander_window_ms", 0.0) + 25) / 1000;
   }
   unsigned points(const json& p, const HostInfo& host) const override {
     return point_count(p, host.online_count());

@@ -148,7 +148,8 @@ json profile_params(Profile p) {
             {"overhead_rounds", 3},
             {"crosscheck", true},
             {"bystander_rounds", 5},
-            {"bystander_window_ms", 200}};
+            {"bystander_window_ms", 200},
+            {"memcg_path", "refuse"}};
   switch (p) {
     case Profile::quick:
       j.update({{"kinds", {"anon"}}, {"duration_ms", 500}, {"overhead_rounds", 2}});
@@ -164,7 +165,9 @@ json profile_params(Profile p) {
       break;
     case Profile::lab:
       // TCG: absolute rates mean nothing; counts per fault and the pairing do.
-      j.update({{"duration_ms", 300}, {"region_mib", 16}, {"overhead_rounds", 1}});
+      // A lab guest is ours alone: its tax is measured, not spared.
+      j.update({{"duration_ms", 300}, {"region_mib", 16}, {"overhead_rounds", 1},
+                {"memcg_path", "allow"}});
       break;
   }
   return j;
@@ -194,6 +197,10 @@ ParamSpecs specs(unsigned online_cpus) {
                          "programs attached and detached (0: not measured)"),
       ParamSpec::integer("bystander_window_ms", 50, 2000,
                          "length of each bystander window, ms"),
+      ParamSpec::choice("memcg_path", {"refuse", "allow"},
+                        "on kernels whose mmap_lock tracepoints format the memcg path (up to "
+                        "6.13), every process pays for it while we are attached: run there "
+                        "only when allowed (the lab profile allows it)"),
   };
 }
 
@@ -435,13 +442,6 @@ void sleep_ms_interruptible(uint64_t ms) {
   }
 }
 
-// NaN for none.
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? NAN : v.size() % 2 ? v[v.size() / 2]
-                                        : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
 struct Point {
   workloads::FaultKind kind;
   unsigned threads;
@@ -496,11 +496,11 @@ class Session : public ProbeSession {
         ctx.progress().step(pt.name());
         measure_point(ctx, rep, pt);
       }
-      program_costs(rep, stats);
+      bpf::record_program_costs(rep, stats, point_runs_, point_seconds_);
     }
     if (p_["bystander_rounds"].get<int>() > 0 && ctx.run_checks() && !stop_requested()) {
       ctx.progress().step("bystander");
-      bystander(rep);
+      bystander(ctx, rep);
     }
     // What tracing costs and the cross-check with perf validate the method:
     // once per run (RunContext::run_checks).
@@ -585,10 +585,7 @@ class Session : public ProbeSession {
     }
     tracer_->arm(false);
     tracer_->detach();  // the storm has stopped
-    for (auto& [prog, d] : tracer_->runs() - runs0) {
-      point_runs_[prog].run_time_ns += d.run_time_ns;
-      point_runs_[prog].run_cnt += d.run_cnt;
-    }
+    bpf::add_runs(point_runs_, tracer_->runs(), runs0);
     point_seconds_ += r.seconds;
     auto after = read_vmstat();
     if (stop_requested()) {
@@ -608,6 +605,10 @@ class Session : public ProbeSession {
           if (h.empty()) continue;  // e.g. no writer: no write waits
           json l = labels;
           l.update({{"who", who_name[w]}, {"op", op_name[op]}});
+          // Up to 6.13 the tracepoints format the memcg path while the lock
+          // is held (acquire_returned, released): holds include it. compare
+          // never decides a row across the two (analysis/compare.cpp).
+          l["comparable_with"] = std::string("tracepoints=") + to_string(tracer_->flav());
           rep.histogram(base + "/" + (kind ? "hold/" : "wait/") + who_name[w] + "/" + op_name[op],
                         h, "ns", l);
         }
@@ -788,20 +789,21 @@ class Session : public ProbeSession {
           }
         }
       std::string base = "overhead/" + pt.name();
-      double none_f = median_of(faults["none"]), none_w = median_of(writer["none"]);
+      double none_f = workloads::median_of(faults["none"]);
+      double none_w = workloads::median_of(writer["none"]);
       for (const std::string& cfg : configs) {
         if (refused.count(cfg)) {
           rep.skip(base + "/" + cfg, refused[cfg]);
           continue;
         }
         if (faults[cfg].empty()) continue;
-        double f = median_of(faults[cfg]);
+        double f = workloads::median_of(faults[cfg]);
         json l = {{"config", cfg}, {"rounds", faults[cfg].size()}, {"better", "higher"}};
         rep.scalar(base + "/" + cfg + "/faults_per_s", f, "faults/s", l);
         if (cfg != "none" && none_f > 0)
           rep.scalar(base + "/" + cfg + "/faults_ratio", f / none_f, "ratio", l);
         if (pt.writer != workloads::WriterKind::none) {
-          double w = median_of(writer[cfg]);
+          double w = workloads::median_of(writer[cfg]);
           rep.scalar(base + "/" + cfg + "/writer_ops_per_s", w, "ops/s", l);
           if (cfg != "none" && none_w > 0)
             rep.scalar(base + "/" + cfg + "/writer_ratio", w / none_w, "ratio", l);
@@ -887,79 +889,33 @@ class Session : public ProbeSession {
 
   // ---- what observing costs (#28) ----------------------------------------
 
-  // Per program, the kernel's ns per run over this repetition's points, and
-  // all of them together as CPU time per second of the points.
-  void program_costs(Repetition& rep, const bpf::RunStats& stats) {
-    if (!stats.enabled()) {
-      rep.skip("effect/bpf", stats.why());
-      return;
-    }
-    uint64_t total_ns = 0, total_runs = 0;
-    for (auto& [prog, d] : point_runs_) {
-      total_ns += d.run_time_ns;
-      total_runs += d.run_cnt;
-      if (!d.run_cnt) continue;
-      rep.scalar("effect/bpf/" + prog + "/ns_per_run",
-                 static_cast<double>(d.run_time_ns) / static_cast<double>(d.run_cnt), "ns",
-                 {{"runs", d.run_cnt}, {"run_time_ns", d.run_time_ns}, {"better", "lower"}});
-    }
-    if (point_seconds_ > 0)
-      rep.scalar("effect/bpf/cpu_share", static_cast<double>(total_ns) / 1e9 / point_seconds_,
-                 "CPUs",
-                 {{"runs", total_runs}, {"run_time_ns", total_ns},
-                  {"seconds", point_seconds_}, {"better", "lower"}});
-  }
-
   // A process that is not ours faulting on the last CPU: its round rate
   // with our programs attached and armed, and detached, in interleaved
   // windows; the ratio is what the host's other processes pay while a
   // point measures (on the memcg_path flavour, the path formatting of
   // every mmap_lock event).
-  void bystander(Repetition& rep) {
-    const std::string base = "effect/bystander";
-    const uint64_t ms = p_["bystander_window_ms"].get<uint64_t>();
-    workloads::BystanderRates rates;
-    try {
-      rates = workloads::bystander_rates(
-          cpus_.back(), p_["bystander_rounds"].get<int>(), ms,
-          [&](bool on) {
-            tracer_->arm(false);
-            if (on) {
-              tracer_->reset();
-              tracer_->attach();
-              tracer_->arm(true);
-            } else {
-              tracer_->detach();
-            }
-          },
-          [] { return stop_requested(); });
-    } catch (const std::exception& e) {
-      rep.skip(base, e.what());
-      return;
+  void bystander(RunContext& ctx, Repetition& rep) {
+    double ratio = workloads::record_bystander(
+        rep, cpus_.back(), p_["bystander_rounds"].get<int>(),
+        p_["bystander_window_ms"].get<uint64_t>(),
+        [&](bool on) {
+          tracer_->arm(false);
+          if (on) {
+            tracer_->reset();
+            tracer_->attach();
+            tracer_->arm(true);
+          } else {
+            tracer_->detach();
+          }
+        },
+        [] { return stop_requested(); }, {{"flavour", to_string(tracer_->flav())}});
+    if (tracer_->flav() == Flavour::memcg_path && std::isfinite(ratio)) {
+      char b[64];
+      std::snprintf(b, sizeof b, "%.3fx", ratio);
+      ctx.progress().note(std::string("mmap_lock: this kernel formats the memcg path of every "
+                                      "mmap_lock event while we are attached; a bystander "
+                                      "process ran at ") + b + " its rate meanwhile");
     }
-    if (stop_requested()) {
-      rep.skip(base, "interrupted (^C) during the bystander windows (discarded)");
-      return;
-    }
-    double off = median_of(rates.off), on = median_of(rates.on);
-    // The windows' own noise: 1.4826 MAD / median of each state's rates,
-    // the larger of the two (a TCG guest's bystander moves 10 % between
-    // windows of one state; show flags a slowdown only past twice it).
-    auto spread = [&](const std::vector<double>& v) {
-      double m = median_of(v);
-      std::vector<double> dev;
-      for (double x : v) dev.push_back(std::fabs(x - m));
-      return m > 0 ? 1.4826 * median_of(dev) / m : NAN;
-    };
-    json l = {{"cpu", rates.cpu}, {"rounds", rates.on.size()}, {"window_ms", ms},
-              {"noise", std::max(spread(rates.off), spread(rates.on))},
-              {"flavour", to_string(tracer_->flav())}, {"better", "higher"}};
-    rep.scalar(base + "/rounds_per_s_detached", off, "rounds/s", l);
-    rep.scalar(base + "/rounds_per_s_attached", on, "rounds/s", l);
-    if (off > 0)
-      rep.scalar(base + "/ratio", on / off, "ratio", l);
-    else
-      rep.skip(base + "/ratio", "the bystander completed no round with our programs detached");
   }
 
   json p_;
@@ -981,6 +937,18 @@ class MmapLockProbe : public Probe {
   Availability check(const HostInfo&) const override {
     auto why = unavailable_reason();
     return why.empty() ? Availability::yes() : Availability::no(why);
+  }
+  // Up to 6.13 (the tracepoints' memcg_path argument, found in BTF), any
+  // program on them makes every mmap_lock event of every process format
+  // its memcg path under the global kernfs_rename_lock; upstream removed it
+  // in 6.14 for the fleet-wide cost. Outside the lab, only when allowed.
+  std::string refused(const json& p, const HostInfo&) const override {
+    if (p.value("memcg_path", std::string("refuse")) == "allow") return "";
+    KernelBtf btf;
+    if (!btf.ok() || flavour(btf) != Flavour::memcg_path) return "";
+    return "this kernel's mmap_lock tracepoints format the memcg path of every lock event of "
+           "every process while any program is attached (up to 6.13): the host pays for it "
+           "while we measure; --set mmap_lock.memcg_path=allow runs it and measures that tax";
   }
   json parameters(Profile p, const HostInfo&) const override { return profile_params(p); }
   ParamSpecs param_specs(unsigned online_cpus) const override { return specs(online_cpus); }

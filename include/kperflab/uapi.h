@@ -8,6 +8,10 @@
  *   shorter struct gets the new fields zeroed; a longer struct is accepted
  *   only when its unknown tail is zero (-E2BIG otherwise). A version other
  *   than KPL_UAPI_VERSION gets -EINVAL. Only the caller's size is copied out.
+ * - The ioctl numbers below encode today's struct sizes; the module
+ *   ignores the size bits (it dispatches on type, number and direction), so
+ *   a caller built against an older or newer struct reaches the same
+ *   command and the size field decides.
  * - User pointers travel as __u64; reserved fields must be zero (-EINVAL);
  *   (out) fields are ignored on input and start from zero; unknown commands
  *   get -ENOTTY.

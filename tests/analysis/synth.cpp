@@ -51,7 +51,9 @@ std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const
                                      : static_cast<uint64_t>(d(rng)));
       if (s.overflow_samples) h.record(uint64_t{1} << 50, s.overflow_samples);
       std::string name = "op" + std::to_string(i);
-      rep.histogram(name + "/latency", h, s.latency_unit, {{"op", i}});
+      nlohmann::json l = {{"op", i}};
+      if (!s.latency_labels.is_null()) l.update(s.latency_labels);
+      rep.histogram(name + "/latency", h, s.latency_unit, l);
       std::normal_distribution<double> rate(1e6, 1e3);
       rep.scalar(name + "/rate", rate(rng) * boot[i], "1/s", {{"better", "higher"}});
     }

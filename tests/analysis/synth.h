@@ -37,6 +37,7 @@ struct SynthSpec {
   std::map<std::string, double> scalars;
   nlohmann::json meta_patch = nullptr;    // merge-patched into meta.json
   nlohmann::json params_patch = nullptr;  // merge-patched into the probe's parameters
+  nlohmann::json latency_labels = nullptr;  // more labels of every latency histogram
   // > 0: every repetition r carries extra.matrices: one 2x2 "round trip"
   // matrix (unit ns) {{null, v*(r+1)}, {v, v}}.
   double matrix = 0;

@@ -422,7 +422,11 @@ TEST(Verdicts, OutlierBootRowKeepsItsOwnVariance) {
     r.base = base[i].v;
     r.cand = cand[i].v;
     res.rows.push_back(r);
-    in.push_back({&base[i], &cand[i], Basis::boots, nullptr, false});
+    RowInput x;
+    x.base = &base[i];
+    x.cand = &cand[i];
+    x.basis = Basis::boots;
+    in.push_back(x);
   }
   Units u;
   u.base = {"b0", "b1", "b2"};
@@ -443,6 +447,38 @@ TEST(Verdicts, OutlierBootRowKeepsItsOwnVariance) {
   // F tail: P(F(4, 10) > 3.478) = 0.05; P(F(4, inf) > 2.372) = 0.05.
   EXPECT_NEAR(kperflab::stats::f_sf(3.478, 4, 10), 0.05, 1e-3);
   EXPECT_NEAR(kperflab::stats::f_sf(2.372, 4, INFINITY), 0.05, 1e-3);
+}
+
+// #28: a metric whose sides say they measured different things (label
+// comparable_with: mmap_lock's holds on kernels that format the memcg path
+// inside the hold, and on those that do not) is shown, never decided, even
+// when it moved far; the report says why.
+TEST(Verdicts, NotComparableRowsAreNotDecided) {
+  Tmp t;
+  SynthSpec s;
+  s.metrics = 4;
+  s.repetitions = 4;
+  s.boot_noise = 0.01;
+  s.latency_labels = {{"comparable_with", "tracepoints=memcg_path"}};
+  boots(t.p / "a", "a", 3, s, 1);
+  s.scale = 2.0;  // twice as slow: flagged if it were decided
+  s.latency_labels = {{"comparable_with", "tracepoints=memcg_id"}};
+  boots(t.p / "b", "b", 3, s, 20);
+  auto r = run(t.p / "a", t.p / "b");
+  const Row* x = find(r, "op0/latency", "p50");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->verdict, Verdict::undecided);
+  EXPECT_EQ(x->note, "not comparable: tracepoints=memcg_path vs tracepoints=memcg_id");
+  EXPECT_TRUE(warned(r, "measured different things on each side"));
+  EXPECT_EQ(r.regressions(), 0u);
+  // The rates carry no such label: still decided (not moved here).
+  const Row* rate = find(r, "op0/rate", "value");
+  ASSERT_NE(rate, nullptr);
+  EXPECT_TRUE(rate->note.empty());
+  kperflab::compare::Side a = Side::load(t.p / "a"), b = Side::load(t.p / "b");
+  kperflab::report::Input in{&a, {&b}, {r}, false, 0.05};
+  std::string text = kperflab::report::text(in);
+  EXPECT_NE(text.find("not comparable: tracepoints=memcg_path"), std::string::npos) << text;
 }
 
 // #25.9: a histogram that overflowed has floors for tails: its rows say so.

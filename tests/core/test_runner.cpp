@@ -95,6 +95,10 @@ class FakeProbe : public Probe {
     return c;
   }
   double budget_weight() const override { return weight_; }
+  // Wide sweeps need consent here (as mmap_lock on memcg_path kernels).
+  std::string refused(const json& p, const HostInfo&) const override {
+    return p["width"].get<unsigned>() > 500 ? "too wide without consent" : "";
+  }
   std::unique_ptr<kperflab::ProbeSession> prepare(kperflab::RunContext&, const json&) override {
     return nullptr;
   }
@@ -204,6 +208,27 @@ TEST(Plan, RepeatAndSetOverrideThePlan) {
   EXPECT_EQ(plan.probes[0].repetitions, 20u);
   EXPECT_EQ(plan.probes[0].check_repetitions, 20u);
   EXPECT_DOUBLE_EQ(plan.estimated_s, 64.0 * 20);
+}
+
+// #28: a probe that would tax the host runs only with consent: skipped
+// with its reason, no repetitions, nothing estimated; --set changes it.
+TEST(Plan, RefusedWithoutConsentIsSkippedWithTheReason) {
+  FakeProbe p("p", 64, 1, 0), wide("wide", 600, 0.01, 0);
+  auto plan = kperflab::make_plan({&p, &wide}, host(), request(Profile::standard, 100));
+  const auto* w = plan.find("wide");
+  ASSERT_NE(w, nullptr);
+  EXPECT_FALSE(w->runnable);
+  EXPECT_EQ(w->reason, "too wide without consent");
+  EXPECT_EQ(w->repetitions, 0u);
+  EXPECT_TRUE(plan.find("p")->runnable);
+  EXPECT_NE(kperflab::format_plan(plan).find("wide: skipped: too wide without consent"),
+            std::string::npos)
+      << kperflab::format_plan(plan);
+  auto req = request(Profile::standard, 100);
+  req.sets = {{"wide", {{"width", 400}}}};
+  plan = kperflab::make_plan({&wide}, host(), req);
+  EXPECT_TRUE(plan.find("wide")->runnable);
+  EXPECT_TRUE(plan.find("wide")->reason.empty());
 }
 
 TEST(Plan, BundleFieldsValidate) {

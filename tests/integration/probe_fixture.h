@@ -61,4 +61,39 @@ inline const nlohmann::json& probe_doc(const std::string& probe, const std::stri
   return d;
 }
 
+// #28: a probe that attaches programs records what observing cost, in the
+// first repetition: the bystander's rates and ratio (or a skip naming why),
+// and its programs' run time (or a skip of effect/bpf naming why, e.g. a
+// kernel without BPF_ENABLE_STATS); some of ours must have run.
+inline void expect_probe_effect(const nlohmann::json& doc) {
+  const nlohmann::json& rep = doc["repetitions"][0];
+  const nlohmann::json& m = rep["metrics"];
+  const nlohmann::json& sk = rep["skipped"];
+  if (sk.contains("effect/bystander")) {
+    std::printf("bystander skipped: %s\n", sk["effect/bystander"].dump().c_str());
+  } else {
+    ASSERT_TRUE(m.contains("effect/bystander/ratio")) << "no bystander ratio; skipped: " << sk.dump();
+    double r = m["effect/bystander/ratio"].value("value", -1.0);
+    double off = m["effect/bystander/rounds_per_s_detached"].value("value", -1.0);
+    std::printf("bystander: %.3fx (%.0f rounds/s detached)\n", r, off);
+    EXPECT_GT(off, 0);
+    EXPECT_GT(r, 0.2) << "a bystander 5x slower while armed";
+    EXPECT_TRUE(m["effect/bystander/ratio"]["labels"].contains("noise"));
+  }
+  if (sk.contains("effect/bpf")) {
+    std::printf("program costs skipped: %s\n", sk["effect/bpf"].dump().c_str());
+    return;
+  }
+  ASSERT_TRUE(m.contains("effect/bpf/cpu_share")) << "no program cost; skipped: " << sk.dump();
+  size_t progs = 0;
+  for (auto& [name, v] : m.items())
+    if (const std::string tail = "/ns_per_run";
+        name.rfind("effect/bpf/", 0) == 0 && name.size() > tail.size() &&
+        name.compare(name.size() - tail.size(), tail.size(), tail) == 0) {
+      ++progs;
+      EXPECT_GT(v.value("value", -1.0), 0) << name;
+    }
+  EXPECT_GT(progs, 0u) << "no program of ours ran during the points";
+}
+
 }  // namespace kperflab::testing

@@ -435,4 +435,9 @@ TEST_F(MembarrierTest, NoBpfLinkOutlivesTheProbe) {
   EXPECT_EQ(doc()["bpf_links_left"].get<int>(), 0) << "links still attached after the probe";
 }
 
+TEST_F(MembarrierTest, ProbeEffectIsRecorded) {
+  // #28: the bystander's ratio and our programs' run time, every run.
+  kperflab::testing::expect_probe_effect(doc());
+}
+
 }  // namespace

@@ -70,6 +70,22 @@ void test_info(int fd) {
   CHECK(xioctl(fd, KPL_IOC_INFO, &grown) == 0, "longer struct with a zero tail refused");
   grown.tail[2] = 1;
   CHECK(xioctl(fd, KPL_IOC_INFO, &grown) == -E2BIG, "non-zero unknown tail not E2BIG");
+  // A binary built against a newer (longer) or older (shorter) uapi.h has
+  // the size of its struct in the ioctl number: the same command (#28).
+  grown.tail[2] = 0;
+  CHECK(xioctl(fd, _IOWR(KPL_IOC_MAGIC, 0x00, decltype(grown)), &grown) == 0,
+        "INFO numbered with a longer struct's size: %s", strerror(errno));
+  CHECK(grown.info.nr_cpu_ids == info.nr_cpu_ids, "longer struct: INFO not filled");
+  const size_t older = offsetof(kpl_info, clock_granularity_ns);
+  std::memset(&grown, 0xab, sizeof grown);
+  grown.info.size = static_cast<uint32_t>(older);
+  grown.info.version = KPL_UAPI_VERSION;
+  CHECK(xioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, KPL_IOC_MAGIC, 0x00, older), &grown) == 0,
+        "INFO numbered with an older struct's size: %s", strerror(errno));
+  CHECK(grown.info.nr_cpu_ids == info.nr_cpu_ids && grown.info.clock_granularity_ns == 0xabababab,
+        "older struct: not filled, or written past its size");
+  CHECK(xioctl(fd, _IOW(KPL_IOC_MAGIC, 0x00, kpl_info), &info) == -ENOTTY,
+        "INFO with a write-only direction accepted");
   bad = info;
   bad.version = 99;
   CHECK(xioctl(fd, KPL_IOC_INFO, &bad) == -EINVAL, "unknown version accepted");
