@@ -185,6 +185,9 @@ class Session : public ProbeSession {
         for (unsigned t : threads) points_.push_back({f, w, t});
     auto& pr = ctx.parameters();
     pr["sleepable_uprobe"] = sampler_->uprobe_ok() ? json("loaded") : json(sampler_->uprobe_reason());
+    // The path by the kernel's capability, not by whether it loaded (6.1
+    // loads sleepable uprobes, and takes their stacks without faulting).
+    pr["sleepable_stack"] = Sampler::sleepable_stack();
     pr["fentry_do_mmap_read_unlock"] =
         sampler_->fentry_ok() ? json("loaded") : json(sampler_->fentry_reason());
     pr["points"] = json::array();
@@ -301,9 +304,14 @@ class Session : public ProbeSession {
       report_source(rep, base + "/cycles", labels, KPL_FV_CYCLES, c[KPL_FV_CYCLES], *sampler_);
     else
       rep.skip(base + "/cycles", sampler_->cycles_reason());
-    if (sampler_->uprobe_ok())
-      report_source(rep, base + "/uprobe_s", labels, KPL_FV_UPROBE_S, c[KPL_FV_UPROBE_S],
-                    *sampler_);
+    if (sampler_->uprobe_ok()) {
+      json ul = labels;
+      ul["stack_path"] = Sampler::sleepable_stack();
+      // A faultable stack and a page-cache-only one are different
+      // measurements: compare never decides across them.
+      ul["comparable_with"] = "sleepable_stack=" + Sampler::sleepable_stack();
+      report_source(rep, base + "/uprobe_s", ul, KPL_FV_UPROBE_S, c[KPL_FV_UPROBE_S], *sampler_);
+    }
     else
       rep.skip(base + "/uprobe_s", sampler_->uprobe_reason());
     unlocks(rep, base, labels, c);

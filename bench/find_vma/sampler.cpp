@@ -107,6 +107,10 @@ Sampler::Sampler() {
   }
 }
 
+std::string Sampler::sleepable_stack() {
+  return kernel_has_func("build_id_parse_nofault") ? "faultable" : "nofault";
+}
+
 bpf_link* Sampler::attach_fentry() { return bpf_program__attach(skel_->progs.deferred_unlock); }
 
 bpf_link* Sampler::attach_uprobe() {

@@ -62,6 +62,12 @@ class Sampler {
   bool uprobe_ok() const { return uprobe_reason_.empty(); }
   const std::string& uprobe_reason() const { return uprobe_reason_; }
   bool fentry_ok() const { return fentry_reason_.empty(); }
+  // What the kernel does for a build-id stack in a sleepable program,
+  // from its BTF (build_id_parse_nofault, the 6.12 split): "faultable"
+  // (build_id_parse may fault the ELF note in, under a blocking
+  // mmap_read_lock) or "nofault" (the page-cache-only parse, as with IRQs
+  // off: a sleepable program loads there too, e.g. 6.1, but gains nothing).
+  static std::string sleepable_stack();
   const std::string& fentry_reason() const { return fentry_reason_; }
 
  private:
