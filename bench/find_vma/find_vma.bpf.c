@@ -58,6 +58,17 @@ struct {
 	__type(value, struct kpl_fv_unlocks);
 } unlocks SEC(".maps");
 
+/* The sleepable program runs with migration off but preemptible: a task
+ * that preempts it on the same CPU and enters it too would share the
+ * per-CPU slots (counts, histograms, frames). 1 while a run owns this
+ * CPU's slots; a second run skips, counted (busy_skipped). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sleepable_owner SEC(".maps");
+
 /* Build-id frames: 512 bytes, too large for the BPF stack. */
 struct frames {
 	struct bpf_stack_build_id f[KPL_FV_MAX_FRAMES];
@@ -209,24 +220,33 @@ int sample_cycles(struct bpf_perf_event_data *ctx)
 
 /*
  * Sleepable uprobe on kperflab_find_vma_mark() (find_vma.cpp): task
- * context, IRQs on. bpf_find_vma unlocks directly; bpf_get_stack reads
- * build ids with faults allowed where the kernel has the sleepable variant
- * (6.12+; older kernels refuse to load the program).
+ * context, IRQs on. bpf_find_vma unlocks directly; bpf_get_stack may fault
+ * the build id in where the kernel has the faultable parse (6.12's
+ * build_id_parse / build_id_parse_nofault split); older kernels load the
+ * program too (6.1 does) and take the page-cache-only parse
+ * (Sampler::sleepable_stack() says which, from BTF).
  */
 SEC("uprobe.s")
 int mark_sleepable(struct pt_regs *ctx)
 {
-	__u32 src = KPL_FV_UPROBE_S;
+	__u32 src = KPL_FV_UPROBE_S, zero = 0;
 	struct kpl_fv_counts *c;
+	__u64 *owner;
 
 	if (!ours())
 		return 0;
 	c = bpf_map_lookup_elem(&counts, &src);
-	if (!c)
+	owner = bpf_map_lookup_elem(&sleepable_owner, &zero);
+	if (!c || !owner)
 		return 0;
+	if (__sync_val_compare_and_swap(owner, 0, 1) != 0) {
+		__sync_fetch_and_add(&c->busy_skipped, 1);
+		return 0;
+	}
 	c->samples++;
 	find_vma_pair(src, c, PT_REGS_IP(ctx));
 	build_id_stack(ctx, src, c);
+	*owner = 0;  /* ours since the compare-and-swap: a plain store releases it */
 	return 0;
 }
 
@@ -242,8 +262,8 @@ int BPF_PROG(deferred_unlock, struct irq_work *entry)
 	u = bpf_map_lookup_elem(&unlocks, &k);
 	if (!u)
 		return 0;
-	u->deferred_all++;
+	__sync_fetch_and_add(&u->deferred_all, 1);
 	if ((__u32)(bpf_get_current_pid_tgid() >> 32) == target_tgid)
-		u->deferred_ours++;
+		__sync_fetch_and_add(&u->deferred_ours, 1);
 	return 0;
 }

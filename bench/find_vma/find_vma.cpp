@@ -146,6 +146,9 @@ void report_source(Repetition& rep, const std::string& base, const json& labels,
     put("check/oracle_not_busy", double(c.oracle_not_busy), "calls", "lower",
         {{"first_ok", c.find_vma[KPL_FV_OK]}});
   put("check/negative", double(c.negative), "calls", "lower");
+  if (src == KPL_FV_UPROBE_S)
+    put("check/busy_skipped", double(c.busy_skipped), "runs", "lower",
+        {{"meaning", "sleepable runs skipped: another task was inside the program on that CPU"}});
   put("stack/calls", double(c.stack_calls), "calls", "none");
   put("stack/errors", double(c.stack_errors), "calls", "lower");
   put("stack/all_ip", double(c.stack_all_ip), "calls", "lower",

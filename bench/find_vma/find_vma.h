@@ -51,6 +51,9 @@ struct kpl_fv_counts {
 	__u64 frames_ip;		/* BPF_STACK_BUILD_ID_IP (fallback) */
 	__u64 frames_empty;		/* BPF_STACK_BUILD_ID_EMPTY or unknown */
 	__u64 negative;			/* end clock < start clock: not timed */
+	/* Sleepable runs not done: another task was inside the program on
+	 * this CPU (preempted there), and the per-CPU slots are its own. */
+	__u64 busy_skipped;
 };
 
 struct kpl_fv_hist {

@@ -352,9 +352,11 @@ int BPF_PROG(vma_exit, struct mm_struct *mm, unsigned long address, struct vm_ar
 	v = bpf_map_lookup_elem(&vma, &w);
 	if (!v)
 		return 0;
+	/* Preemptible (fexit runs with migration off, not preemption): a task
+	 * that preempts this one on the CPU may update the same slot. */
 	if (ret)
-		v->success++;
+		__sync_fetch_and_add(&v->success, 1);
 	else
-		v->fallback++;
+		__sync_fetch_and_add(&v->fallback, 1);
 	return 0;
 }
