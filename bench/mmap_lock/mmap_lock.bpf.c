@@ -80,6 +80,17 @@ struct {
 	__type(value, struct kpl_ml_vma);
 } vma SEC(".maps");
 
+/* Events of a cgroup not counted per cgroup: the table was full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cgroups_dropped SEC(".maps");
+
+/* include/linux/sched.h: set by fork, cleared by exec. */
+#define KPL_PF_FORKNOEXEC 0x00000040
+
 static __always_inline __u32 who(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -88,7 +99,11 @@ static __always_inline __u32 who(void)
 	if ((__u32)(id >> 32) == target_tgid)
 		return KPL_ML_OURS;
 	t = (struct task_struct *)bpf_get_current_task();
-	if (BPF_CORE_READ(t, real_parent, tgid) == (int)target_tgid)
+	/* A child of ours that runs our code (the COW storm's children, forked
+	 * and never exec'd) is ours; one that exec'd something else (the perf
+	 * of the cross-check) is not. */
+	if (BPF_CORE_READ(t, real_parent, tgid) == (int)target_tgid &&
+	    (BPF_CORE_READ(t, flags) & KPL_PF_FORKNOEXEC))
 		return KPL_ML_OURS;
 	return KPL_ML_OTHER;
 }
@@ -119,6 +134,13 @@ static __always_inline struct kpl_ml_cg *cgroup_entry(void)
 
 		bpf_map_update_elem(&cgroups, &id, &zero, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&cgroups, &id);
+		if (!c) {
+			__u32 k = 0;
+			__u64 *d = bpf_map_lookup_elem(&cgroups_dropped, &k);
+
+			if (d)
+				(*d)++;
+		}
 	}
 	return c;
 }

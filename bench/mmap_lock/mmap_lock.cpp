@@ -293,7 +293,21 @@ class Tracer {
   }
   void arm(bool on) { __atomic_store_n(&skel_->bss->armed, on ? 1u : 0u, __ATOMIC_SEQ_CST); }
 
+  // Events whose cgroup found the per-cgroup table full.
+  uint64_t cgroups_dropped() const {
+    uint64_t n = 0;
+    for (auto v : bpf::read_percpu<uint64_t>(skel_->maps.cgroups_dropped, 0, ncpus_)) n += v;
+    return n;
+  }
+  static constexpr size_t kCgroupTableBytes = size_t{8} << 20;
+  static uint32_t cgroup_entries(int ncpus) {
+    size_t per = sizeof(kpl_ml_cg) * static_cast<size_t>(std::max(ncpus, 1));
+    return static_cast<uint32_t>(std::clamp<size_t>(kCgroupTableBytes / per, 64, 4096));
+  }
+  uint32_t cgroup_capacity() const { return bpf_map__max_entries(skel_->maps.cgroups); }
+
   void reset() {
+    bpf::zero_percpu(skel_->maps.cgroups_dropped, 1, sizeof(uint64_t), ncpus_);
     bpf::zero_percpu(skel_->maps.hists, KPL_ML_NR_HISTS, sizeof(kpl_ml_hist), ncpus_);
     bpf::zero_percpu(skel_->maps.counts, KPL_ML_NR_COUNTS, sizeof(kpl_ml_counts), ncpus_);
     bpf::zero_percpu(skel_->maps.vma, 2, sizeof(kpl_ml_vma), ncpus_);
@@ -391,6 +405,11 @@ class Tracer {
     Skel* s = mmap_lock_bpf__open();
     if (!s) return -errno;
     s->rodata->target_tgid = static_cast<__u32>(getpid());
+    // The per-cgroup table is per CPU: 4096 entries x 80 bytes is 82 MiB on
+    // 256 CPUs. Held to kCgroupTableBytes whatever the CPU count (4096
+    // entries up to 25 CPUs, 409 on 256); the events of cgroups past it
+    // are counted (cgroups_dropped).
+    bpf_map__set_max_entries(s->maps.cgroups, cgroup_entries(ncpus_));
     std::string f = flavour_ == Flavour::memcg_path ? "path" : "id";
     std::vector<bpf_program*> keep;
     bpf_program* p;
@@ -681,6 +700,12 @@ class Session : public ProbeSession {
     json& ex = rep.extra()[base];
     ex["counters"] = counters;
     ex["cgroups"] = tracer_->cgroups();
+    {
+      json l = labels;
+      l["better"] = "lower";
+      l["table_entries"] = tracer_->cgroup_capacity();
+      rep.scalar(base + "/check/cgroups_dropped", double(tracer_->cgroups_dropped()), "events", l);
+    }
     ex["workload"] = {{"pages", r.pages},       {"minflt", r.minflt},
                       {"majflt", r.majflt},     {"iterations", r.iterations},
                       {"writer_ops", r.writer_ops}, {"seconds", r.seconds}};

@@ -178,13 +178,27 @@ void test_stream(int fd, char* buf, const char* what, int ev, Op op) {
   CHECK(done == kOps, "%s: only %llu of %llu operations inside the window", what,
         (unsigned long long)done, (unsigned long long)kOps);
   const std::string types = r.by_type();
-  CHECK(r.req.invalidations[ev] == done, "%s: event %d counted %llu, expected %llu: %s", what, ev,
+  // Every operation once, as its own event over the whole range. The
+  // kernel may add CLEARs of its own that overlap the range in part (a
+  // page migrated by compaction or khugepaged: seen on 6.1 under TCG with
+  // the host busy, one per operation or so, numa_balancing held at 0);
+  // those are allowed, counted and printed, and nothing else is.
+  const uint64_t own_clear = ev == KPL_NT_EV_CLEAR ? done : 0;
+  const uint64_t foreign = r.req.invalidations[KPL_NT_EV_CLEAR] - own_clear;
+  CHECK(r.req.inval_full == done, "%s: %llu full-range callbacks for %llu operations: %s", what,
+        (unsigned long long)r.req.inval_full, (unsigned long long)done, types.c_str());
+  CHECK(r.req.invalidations[ev] == done + (ev == KPL_NT_EV_CLEAR ? r.req.inval_partial : 0),
+        "%s: event %d counted %llu, expected %llu: %s", what, ev,
         (unsigned long long)r.req.invalidations[ev], (unsigned long long)done, types.c_str());
-  CHECK(r.events() == r.req.invalidations[ev], "%s: %llu events of other types: %s", what,
-        (unsigned long long)(r.events() - r.req.invalidations[ev]), types.c_str());
+  CHECK(r.events() == r.req.invalidations[ev] + (ev == KPL_NT_EV_CLEAR ? 0 : foreign),
+        "%s: %llu events of other types than %d and the kernel's partial CLEARs: %s", what,
+        (unsigned long long)(r.events() - r.req.invalidations[ev] - foreign), ev, types.c_str());
+  CHECK(r.req.inval_partial == foreign, "%s: %llu partial overlaps, %llu of them CLEAR: %s", what,
+        (unsigned long long)r.req.inval_partial, (unsigned long long)foreign, types.c_str());
+  if (foreign)
+    std::printf("stream %s: %llu partial CLEARs of the kernel's own (migration), allowed\n", what,
+                (unsigned long long)foreign);
   CHECK(total(r.h_inval) + r.req.overflow[3] == r.events(), "%s: invalidate histogram", what);
-  CHECK(r.req.inval_full == r.events(), "%s: %llu partial overlaps: %s", what,
-        (unsigned long long)r.req.inval_partial, types.c_str());
   std::printf("stream %s: %llu ops, events %s, reader attempts %llu retries %llu\n", what,
               (unsigned long long)done, types.c_str(), (unsigned long long)r.req.attempts,
               (unsigned long long)r.req.retries);
@@ -248,12 +262,13 @@ void test_hmm(int fd, char* buf) {
       run_with(fd, r, 0, 0, [&] { madvise(buf, kPages * kPage, MADV_DONTNEED); });
   // The last operation may start just as the window closes and miss the
   // (already removed) notifier.
+  // Partial CLEARs are the kernel's own (test_stream).
   const std::string types = r.by_type();
-  CHECK(r.req.invalidations[KPL_NT_EV_CLEAR] + 1 >= done && r.req.invalidations[KPL_NT_EV_CLEAR] <= done,
-        "HMM: %llu madvise, %llu counted: %s", (unsigned long long)done,
-        (unsigned long long)r.req.invalidations[KPL_NT_EV_CLEAR], types.c_str());
-  CHECK(r.events() == r.req.invalidations[KPL_NT_EV_CLEAR] && r.req.inval_partial == 0,
-        "HMM: callbacks other than full-range CLEAR: %s", types.c_str());
+  CHECK(r.req.inval_full + 1 >= done && r.req.inval_full <= done,
+        "HMM: %llu madvise, %llu full-range callbacks: %s", (unsigned long long)done,
+        (unsigned long long)r.req.inval_full, types.c_str());
+  CHECK(r.events() == r.req.invalidations[KPL_NT_EV_CLEAR],
+        "HMM: callbacks other than CLEAR: %s", types.c_str());
   CHECK(r.req.successes > 0, "HMM: no commit under invalidation");
   CHECK(r.req.retries > 0, "HMM: no retries under back-to-back invalidation");
   CHECK(r.req.work_errors == 0, "HMM: %llu hmm_range_fault errors under madvise",
