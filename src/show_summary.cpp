@@ -128,7 +128,8 @@ std::string probe_plan(const JsonView& doc, bool cuts) {
 // What observing cost (#28), from the probe's effect/* metrics: the
 // bystander's rate with our programs attached over detached, our programs'
 // CPU time per second of the points and their ns per run (medians over the
-// repetitions); "" when the probe recorded none.
+// repetitions); without them, the probe's reason for none; "" when it gave
+// neither.
 std::string probe_effect(const std::vector<JsonView>& reps) {
   std::map<std::string, std::vector<double>> v;
   for (auto& r : reps)
@@ -158,6 +159,11 @@ std::string probe_effect(const std::vector<JsonView>& reps) {
     std::snprintf(b, sizeof b, ", %.0f-%.0f ns per run", lo, hi);
     s += b;
   }
+  // No figure: the reason the probe gave for none (the first repetition's).
+  if (s.empty() && !reps.empty())
+    if (auto sk = reps[0].find("skipped"); sk && sk->is_object())
+      if (auto why = sk->find("effect/bystander"); why && why->is_string())
+        s = "not measured: " + printable(why->str());
   return s;
 }
 

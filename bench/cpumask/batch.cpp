@@ -174,16 +174,10 @@ Batches::Batches(ProgType type) : type_(type) {
     select_programs(tracing_->obj, btf, false, &missing_);
     if ((rc = cpumask_tracing_bpf__load(tracing_.get())))
       throw std::runtime_error(err("load cpumask TRACING programs (libbpf log above)", rc));
-    // All attached at once: each runs only for its own op id.
-    bpf_program* p;
-    bpf_object__for_each_program(p, tracing_->obj) {
-      if (!bpf_program__autoload(p)) continue;
-      bpf_link* l = bpf_program__attach(p);
-      if (!l)
-        throw std::runtime_error(
-            err(std::string("attach ") + bpf_program__name(p) + " to tp_btf/task_rename", errno));
-      links_.emplace_back(l);
-    }
+    // Attached here once, to learn that they can, and let go: attach()
+    // puts them on for a repetition only.
+    attach();
+    detach();
   }
   if (!btf.has("bpf_cpumask_populate")) {
     missing_.emplace_back("populate", "kernel lacks bpf_cpumask_populate (6.15+)");
@@ -198,6 +192,27 @@ Batches::Batches(ProgType type) : type_(type) {
 }
 
 Batches::~Batches() = default;
+
+// All at once: each runs only for its own op id, and every task_rename of
+// the host (exec, prctl) runs them while attached, each returning at its
+// op check: on for a repetition's measurements only (#28).
+void Batches::attach() {
+  if (type_ != ProgType::tracing || !links_.empty()) return;
+  bpf_program* p;
+  bpf_object__for_each_program(p, tracing_->obj) {
+    if (!bpf_program__autoload(p)) continue;
+    bpf_link* l = bpf_program__attach(p);
+    if (!l) {
+      int e = errno;
+      detach();
+      throw std::runtime_error(
+          err(std::string("attach ") + bpf_program__name(p) + " to tp_btf/task_rename", e));
+    }
+    links_.emplace_back(l);
+  }
+}
+
+void Batches::detach() { links_.clear(); }
 
 bool Batches::loaded(const std::string& op) const { return missing_reason(op).empty(); }
 

@@ -54,6 +54,10 @@ class Batches {
   // Whether its loop ran all n iterations (a.iterations == n) is for the
   // caller to check: such a batch is not an error of the program.
   kpl_cm_args run(const std::string& op, uint64_t n, uint32_t cpu, uint32_t density) const;
+  // The TRACING programs on tp_btf/task_rename, for a repetition (no-ops
+  // with the syscall type: nothing is attached there). attach() throws.
+  void attach();
+  void detach();
 
  private:
   struct Deleter {
