@@ -19,6 +19,7 @@
 #include <string>
 
 #include "probe.h"
+#include "runner.h"
 
 namespace kperflab::bpf {
 
@@ -106,6 +107,24 @@ inline void record_program_costs(Repetition& rep, const RunStats& stats, const P
     rep.scalar("effect/bpf/cpu_share", static_cast<double>(total_ns) / 1e9 / seconds, "CPUs",
                {{"runs", total_runs}, {"run_time_ns", total_ns}, {"seconds", seconds},
                 {"better", "lower"}});
+}
+
+// A repetition's points with the kernel's statistics on: measure(point)
+// for each (a progress step each; ^C stops before the next), which adds
+// its armed windows to `runs` and `seconds`; then what the programs cost
+// over them (record_program_costs).
+template <class Points, class Measure>
+void run_points_costed(RunContext& ctx, Repetition& rep, const Points& points, ProgRuns& runs,
+                       double& seconds, Measure&& measure) {
+  RunStats stats;
+  runs.clear();
+  seconds = 0;
+  for (auto& pt : points) {
+    if (stop_requested()) break;
+    ctx.progress().step(pt.name());
+    measure(pt);
+  }
+  record_program_costs(rep, stats, runs, seconds);
 }
 
 // Adds after - before of each program into `into` (a probe's armed windows).

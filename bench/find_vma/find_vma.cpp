@@ -202,18 +202,8 @@ class Session : public ProbeSession {
 
   void run_repetition(RunContext& ctx, Repetition& rep) override {
     const auto rate_before = max_sample_rate();
-    {
-      // The kernel's run time and count of our programs over the points.
-      bpf::RunStats stats;
-      point_runs_.clear();
-      point_seconds_ = 0;
-      for (auto& pt : points_) {
-        if (stop_requested()) break;
-        ctx.progress().step(pt.name());
-        measure(rep, pt);
-      }
-      bpf::record_program_costs(rep, stats, point_runs_, point_seconds_);
-    }
+    bpf::run_points_costed(ctx, rep, points_, point_runs_, point_seconds_,
+                           [&](const Point& pt) { measure(rep, pt); });
     if (p_["bystander_rounds"].get<int>() > 0 && ctx.run_checks() && !stop_requested()) {
       ctx.progress().step("bystander");
       bystander(rep);

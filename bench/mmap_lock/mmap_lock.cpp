@@ -506,17 +506,8 @@ class Session : public ProbeSession {
     // The kernel's run time and count of our programs, for this
     // repetition's points (on only while they run: two clock reads per run
     // of every BPF program on the host).
-    {
-      bpf::RunStats stats;
-      point_runs_.clear();
-      point_seconds_ = 0;
-      for (auto& pt : points_) {
-        if (stop_requested()) break;
-        ctx.progress().step(pt.name());
-        measure_point(ctx, rep, pt);
-      }
-      bpf::record_program_costs(rep, stats, point_runs_, point_seconds_);
-    }
+    bpf::run_points_costed(ctx, rep, points_, point_runs_, point_seconds_,
+                           [&](const Point& pt) { measure_point(ctx, rep, pt); });
     if (p_["bystander_rounds"].get<int>() > 0 && ctx.run_checks() && !stop_requested()) {
       ctx.progress().step("bystander");
       bystander(ctx, rep);

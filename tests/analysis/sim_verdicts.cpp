@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "analysis/verdicts.h"
+#include "synth.h"
 #include "kperflab/hist.h"
 
 using namespace kperflab::compare;
@@ -97,25 +98,9 @@ void one_report(size_t boots, const Scenario& sc, std::mt19937_64& rng, Counts& 
   Result res;
   res.basis = Basis::boots;
   std::vector<RowInput> in;
-  for (size_t i = 0; i < rows; ++i) {
-    Row r;
-    r.probe = "sim";
-    r.metric = "m" + std::to_string(i / 5);
-    r.stat = kStats[i % 5];
-    r.unit = "ns";
-    r.better = "lower";
-    r.basis = Basis::boots;
-    r.min_effect = 0.02;
-    r.base = base[i].v;
-    r.cand = cand[i].v;
-    res.rows.push_back(r);
-    RowInput x;
-    x.base = &base[i];
-    x.cand = &cand[i];
-    x.basis = Basis::boots;
-    x.quantised = i % 5 != 4;
-    in.push_back(x);
-  }
+  for (size_t i = 0; i < rows; ++i)
+    kperflab::testing::add_boots_row(res, in, base[i], cand[i], "sim", "m" + std::to_string(i / 5),
+                                     kStats[i % 5], i % 5 != 4);
   Units u;
   for (size_t b = 0; b < boots; ++b) u.base.push_back("b" + std::to_string(b));
   for (size_t b = 0; b < boots; ++b) u.cand.push_back("c" + std::to_string(b));

@@ -75,4 +75,27 @@ std::filesystem::path boots(const std::filesystem::path& dir, const std::string&
   return dir;
 }
 
+void add_boots_row(compare::Result& res, std::vector<compare::RowInput>& in,
+                   const compare::Series& base, const compare::Series& cand,
+                   const std::string& probe, const std::string& metric, const std::string& stat,
+                   bool quantised) {
+  compare::Row r;
+  r.probe = probe;
+  r.metric = metric;
+  r.stat = stat;
+  r.unit = "ns";
+  r.better = "lower";
+  r.basis = compare::Basis::boots;
+  r.min_effect = 0.02;
+  r.base = base.v;
+  r.cand = cand.v;
+  res.rows.push_back(std::move(r));
+  compare::RowInput x;
+  x.base = &base;
+  x.cand = &cand;
+  x.basis = compare::Basis::boots;
+  x.quantised = quantised;
+  in.push_back(x);
+}
+
 }  // namespace kperflab::testing

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/verdicts.h"
+
 namespace kperflab::testing {
 
 struct SynthSpec {
@@ -51,5 +53,13 @@ std::filesystem::path write_synth_bundle(const std::filesystem::path& dir, const
 // too), seeds seed0.. ; returns dir.
 std::filesystem::path boots(const std::filesystem::path& dir, const std::string& tag, unsigned n,
                             SynthSpec s, uint64_t seed0);
+
+// One lower-is-better row in ns of base/cand series on the boots basis, as
+// compare() builds it, appended to res and in (the engine's own tests and
+// the simulation: analysis/verdicts.h).
+void add_boots_row(compare::Result& res, std::vector<compare::RowInput>& in,
+                   const compare::Series& base, const compare::Series& cand,
+                   const std::string& probe, const std::string& metric, const std::string& stat,
+                   bool quantised);
 
 }  // namespace kperflab::testing

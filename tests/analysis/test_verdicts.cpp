@@ -410,24 +410,9 @@ TEST(Verdicts, OutlierBootRowKeepsItsOwnVariance) {
   Result res;
   res.basis = Basis::boots;
   std::vector<RowInput> in;
-  for (size_t i = 0; i < kRows; ++i) {
-    Row r;
-    r.probe = "ipi";
-    r.metric = "m" + std::to_string(i);
-    r.stat = "mean";
-    r.unit = "ns";
-    r.better = "lower";
-    r.basis = Basis::boots;
-    r.min_effect = 0.02;
-    r.base = base[i].v;
-    r.cand = cand[i].v;
-    res.rows.push_back(r);
-    RowInput x;
-    x.base = &base[i];
-    x.cand = &cand[i];
-    x.basis = Basis::boots;
-    in.push_back(x);
-  }
+  for (size_t i = 0; i < kRows; ++i)
+    kperflab::testing::add_boots_row(res, in, base[i], cand[i], "ipi", "m" + std::to_string(i),
+                                     "mean", false);
   Units u;
   u.base = {"b0", "b1", "b2"};
   u.cand = {"c0", "c1", "c2"};
