@@ -345,15 +345,20 @@ std::string wrapped(const std::string& lead, const std::string& text, size_t ind
   return out + line + "\n";
 }
 
-void print_findings(const std::vector<Finding>& f) {
+void print_findings(const std::vector<Finding>& f, size_t max_notes) {
   static const char* const kMark[] = {"!!", "! ", "- "};
   size_t n[3] = {0, 0, 0};
   for (auto& x : f) ++n[x.level];
   std::printf("\nfindings: %zu violations, %zu warnings, %zu notes\n", n[0], n[1], n[2]);
-  for (auto& x : f)
+  size_t notes = 0;
+  for (auto& x : f) {
+    if (x.level == 2 && notes++ >= max_notes) continue;
     print_wrapped(std::string("  ") + kMark[x.level] + " " +
                       (x.probe.empty() ? "" : printable(x.probe) + ": "),
                   x.text, 7);
+  }
+  if (notes > max_notes)
+    std::printf("  -  %zu more notes: --full lists every finding\n", notes - max_notes);
 }
 
 }  // namespace kperflab::show

@@ -125,10 +125,10 @@ std::string probe_plan(const JsonView& doc, bool cuts) {
   return s;
 }
 
-// What observing cost (#28), from the probe's effect/* metrics: the
-// bystander's rate with our programs attached over detached, our programs'
-// CPU time per second of the points and their ns per run (medians over the
-// repetitions); without them, the probe's reason for none; "" when it gave
+// What observing cost (#28), from the probe's effect/* metrics, on one
+// line: the bystander's rate with our programs attached over detached
+// (README: a process not ours), our programs' CPU time per second of the
+// points and their ns per run (medians over the repetitions); without them, the probe's reason for none; "" when it gave
 // neither.
 std::string probe_effect(const std::vector<JsonView>& reps) {
   std::map<std::string, std::vector<double>> v;
@@ -139,13 +139,11 @@ std::string probe_effect(const std::vector<JsonView>& reps) {
   std::string s;
   char b[160];
   if (auto it = v.find("effect/bystander/ratio"); it != v.end()) {
-    std::snprintf(b, sizeof b, "a bystander process ran at %.3fx its rate with our programs "
-                  "attached", show::median(it->second));
+    std::snprintf(b, sizeof b, "bystander at %.3fx its rate", show::median(it->second));
     s += b;
   }
   if (auto it = v.find("effect/bpf/cpu_share"); it != v.end()) {
-    std::snprintf(b, sizeof b, "our BPF programs took %.2g %% of a CPU while points ran",
-                  100 * show::median(it->second));
+    std::snprintf(b, sizeof b, "our programs %.2g %% of a CPU", 100 * show::median(it->second));
     s += (s.empty() ? "" : "; ") + std::string(b);
   }
   double lo = HUGE_VAL, hi = 0;
@@ -156,14 +154,14 @@ std::string probe_effect(const std::vector<JsonView>& reps) {
       hi = std::max(hi, m);
     }
   if (hi > 0) {
-    std::snprintf(b, sizeof b, ", %.0f-%.0f ns per run", lo, hi);
+    std::snprintf(b, sizeof b, ", %.0f-%.0f ns a run", lo, hi);
     s += b;
   }
   // No figure: the reason the probe gave for none (the first repetition's).
   if (s.empty() && !reps.empty())
     if (auto sk = reps[0].find("skipped"); sk && sk->is_object())
       if (auto why = sk->find("effect/bystander"); why && why->is_string())
-        s = "not measured: " + printable(why->str());
+        s = "none: " + printable(why->str());
   return s;
 }
 
@@ -173,6 +171,7 @@ void print_skipped(const std::vector<JsonView>& reps) {
   std::vector<std::string> order;
   for (auto& r : reps)
     for (auto& [n, w] : r.at("skipped").members()) {
+      if (n.rfind("effect/", 0) == 0) continue;  // the "probe effect" line gives it
       std::string reason = printable(w.str());
       if (!why.count(reason)) order.push_back(reason);
       why[reason].insert(n);
@@ -283,7 +282,10 @@ void show_summary(const Bundle& b, const ShowArgs& a) {
   print_noise_check(m);
   print_plan(b, a.probe);
   auto probes = headline::summarize(b);
-  show::print_findings(show::findings(b, probes, a.probe));
+  // The default screen (~150 lines for the standard profile, #26) lists
+  // two notes; --full and a single probe's view list them all.
+  show::print_findings(show::findings(b, probes, a.probe),
+                       a.full || !a.probe.empty() ? SIZE_MAX : 2);
   const HostInfo host = HostInfo::from_meta(b.meta);
   std::printf("\nfigures: median over the repetitions of each one's p50, p99 or value; +-: 95 %% "
               "interval of\nthat median, in %% of it (6+ repetitions); n: repetitions\n");

@@ -6,6 +6,8 @@
 // fits 100 columns; --repetitions prints the per-repetition listing.
 #pragma once
 
+#include <cstdint>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -46,7 +48,9 @@ struct Finding {
 std::vector<Finding> findings(const Bundle& b, const std::vector<headline::Probe>& probes,
                               const std::string& only);
 // Wrapped to kWidth, continuation lines indented under the text.
-void print_findings(const std::vector<Finding>& f);
+// Every violation and warning; notes up to max_notes (the rest counted,
+// with where to find them).
+void print_findings(const std::vector<Finding>& f, size_t max_notes = SIZE_MAX);
 
 // "6 min 26 s", "75 s", "850 ms".
 std::string format_duration(double s);

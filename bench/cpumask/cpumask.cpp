@@ -440,9 +440,9 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   // is what the probe measures.
   rep.skip("effect/bystander",
            b_.type() == ProgType::syscall
-               ? "nothing attached: the programs run only in our own BPF_PROG_TEST_RUN calls"
-               : "the TRACING programs sit on tp_btf/task_rename for the repetition; another "
-                 "task's rename runs them to their op check and out");
+               ? "nothing attached, the programs run in our own test runs only"
+               : "on tp_btf/task_rename for a repetition: another task's rename runs them to "
+                 "their op check, not measured");
   rep.skip("effect/bpf", "the programs' run time is this probe's measurement (ps per call)");
   b_.attach();
   struct Detach {

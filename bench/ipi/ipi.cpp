@@ -294,7 +294,7 @@ void Session::matrix(RunContext& ctx, Repetition& rep) {
 
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   // What observing costs the host (#28): no BPF program of ours runs.
-  rep.skip("effect/bystander", "no observer attached: the module times its own IPIs; what its IPI load and busy kthreads cost a process on another CPU is not measured yet");
+  rep.skip("effect/bystander", "no observer attached; what its IPIs and kthreads cost others is not measured yet");
   rep.skip("effect/bpf", "no BPF programs: kperflab.ko measures");
   for (const auto& [tname, target] : targets_) singles(ctx, rep, tname, target);
   for (const auto& [tname, target] : targets_) broadcast(ctx, rep, tname, target);

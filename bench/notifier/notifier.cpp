@@ -359,7 +359,7 @@ void Session::cost(RunContext& ctx, Repetition& rep) {
 
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   // What observing costs the host (#28): no BPF program of ours runs.
-  rep.skip("effect/bystander", "no observer attached: the module times its own readers; what its reader kthreads and invalidation load cost a process on another CPU is not measured yet");
+  rep.skip("effect/bystander", "no observer attached; what its kthreads and invalidations cost others is not measured yet");
   rep.skip("effect/bpf", "no BPF programs: kperflab.ko measures");
   measured_.clear();
   rep.extra()["tables"] = json::array({events_table()});
