@@ -50,6 +50,9 @@ double rel_spread(const std::vector<double>& v) {
   return v.size() >= 2 && m != 0 ? stats::mad_sd(v) / std::fabs(m) : NAN;
 }
 
+// The note of a row whose sides measured different things (RowInput).
+constexpr const char* kNotComparable = "not comparable: ";
+
 // Student's t degrees of freedom stand in for "infinite" past this.
 constexpr double kDfMax = 1e6;
 
@@ -541,7 +544,7 @@ void test_rows(Result& res, const std::vector<RowInput>& in_rows, const Units& u
     else test_repetitions(r, o, o.seed + i);
     if (!in[i].not_comparable.empty()) {
       r.verdict = Verdict::undecided;
-      r.note = "not comparable: " + in[i].not_comparable;
+      r.note = kNotComparable + in[i].not_comparable;
       return;
     }
     if (forbidden_metric(r.metric) && r.better == "lower") {  // not a control (better: none)
@@ -586,8 +589,9 @@ void test_rows(Result& res, const std::vector<RowInput>& in_rows, const Units& u
   std::string incomparable_eg;
   for (auto& r : res.rows) {
     thin += r.note.rfind("fewer than 2 units", 0) == 0;
-    if (r.note.rfind("not comparable: ", 0) == 0) {
-      if (!incomparable++) incomparable_eg = r.probe + " " + r.note.substr(16);
+    if (r.note.rfind(kNotComparable, 0) == 0) {
+      if (!incomparable++)
+        incomparable_eg = r.probe + " " + r.note.substr(std::string(kNotComparable).size());
     }
   }
   if (incomparable)
