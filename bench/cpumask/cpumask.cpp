@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,7 @@
 
 #include "batch.h"
 #include "kmod_device.h"
+#include "point_cap.h"
 #include "probe.h"
 #include "runner.h"
 #include "workloads/fault_storm.h"
@@ -40,10 +42,12 @@ json profile_params(Profile p) {
             {"threads", json::array()},
             {"prog_type", "auto"}};
   switch (p) {
-    case Profile::quick: j.update({{"samples", 15}, {"sample_ms", 5}}); break;
-    case Profile::standard: j.update({{"samples", 40}, {"sample_ms", 10}}); break;
-    case Profile::full: j.update({{"samples", 100}, {"sample_ms", 10}}); break;
-    case Profile::lab: j.update({{"samples", 5}, {"sample_ms", 2}, {"densities", {"half"}}}); break;
+    case Profile::quick: j.update({{"samples", 15}, {"sample_ms", 5}, {"sweep_cap", 2}}); break;
+    case Profile::standard: j.update({{"samples", 40}, {"sample_ms", 10}, {"sweep_cap", 2}}); break;
+    case Profile::full: j.update({{"samples", 100}, {"sample_ms", 10}, {"sweep_cap", 0}}); break;
+    case Profile::lab:
+      j.update({{"samples", 5}, {"sample_ms", 2}, {"densities", {"half"}}, {"sweep_cap", 0}});
+      break;
   }
   return j;
 }
@@ -94,6 +98,11 @@ ParamSpecs specs(unsigned online_cpus) {
       ParamSpec::integer_list("threads", 1, std::max(1u, online_cpus), 0, 64,
                               "thread counts of the create_release concurrency sweep "
                               "(empty: 1, 2, 4, ... every online CPU)"),
+      // src/point_cap.h: the budgeted profiles' bound on a point whose k
+      // threads the host cannot run side by side.
+      ParamSpec::number("sweep_cap", 0, 100,
+                        "a create_release thread point ends at this multiple of one "
+                        "thread's time (0: when every thread took its samples)"),
       ParamSpec::choice("prog_type", {"auto", "syscall", "tracing"},
                         "BPF program type the kfuncs run in (auto: what loads here)"),
   };
@@ -378,26 +387,44 @@ void Session::concurrency(RunContext& ctx, Repetition& rep) {
   const uint64_t floor = std::max<uint64_t>(avail0 / 2, uint64_t{128} << 20);
   std::atomic<bool> low{false};
   std::string low_text;
+  // src/point_cap.h: a point ends at sweep_cap x one thread's time, the
+  // longer of the 1-thread point's wall time and its estimate (samples
+  // batches and their baselines).
+  const int samples = p_["samples"].get<int>();
+  const double cap_x = p_.value("sweep_cap", 0.0);
+  double one_thread_s = samples * 1.7 * p_["sample_ms"].get<double>() / 1000;
   for (unsigned k : counts) {
     if (stop_requested()) break;
+    const std::string name = "create_release/threads=" + std::to_string(k);
     if (low.load()) {
-      rep.skip("create_release/threads=" + std::to_string(k) + "/cost", low_text);
+      rep.skip(name + "/cost", low_text);
       continue;
     }
-    ctx.progress().step("create_release/threads=" + std::to_string(k));
+    ctx.progress().step(name);
     Histogram h;
     std::mutex lock;
     std::atomic<unsigned> ready{0};
+    std::atomic<uint64_t> taken{0};
     std::string error;
     std::vector<std::thread> th;
+    const auto t0 = std::chrono::steady_clock::now();
+    std::optional<PointCap> cap;  // set when every thread is on its CPU
+    std::once_flag cap_once;
     for (unsigned t = 0; t < k; ++t)
       th.emplace_back([&, t] {
         try {
           workloads::pin_self(cpus[t]);
           ready.fetch_add(1);
           while (ready.load() < k) std::this_thread::yield();  // start together
+          std::call_once(cap_once, [&] {
+            if (k > 1 && cap_x > 0) cap.emplace(cap_x * one_thread_s);
+            else cap.emplace();
+          });
           Histogram mine;
-          for (int i = 0; i < p_["samples"].get<int>() && !stop_requested() && !low.load(); ++i) {
+          // Every thread takes one sample at least: each CPU is in the point.
+          for (int i = 0; i < samples && !stop_requested() && !low.load() &&
+                          (i == 0 || !cap->reached());
+               ++i) {
             if (t == 0 && avail0) {
               uint64_t a = workloads::mem_available_bytes();
               if (a && a < floor) {
@@ -412,6 +439,7 @@ void Session::concurrency(RunContext& ctx, Repetition& rep) {
             }
             if (auto ps = sample("create_release", n, s))
               mine.record(static_cast<uint64_t>(*ps + 0.5));
+            taken.fetch_add(1);
           }
           std::lock_guard<std::mutex> g(lock);
           h.merge(mine);
@@ -422,15 +450,25 @@ void Session::concurrency(RunContext& ctx, Repetition& rep) {
         }
       });
     for (auto& t : th) t.join();
-    std::string metric = "create_release/threads=" + std::to_string(k) + "/cost";
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (k == 1 && error.empty() && !low.load()) one_thread_s = std::max(one_thread_s, wall);
+    const std::string metric = name + "/cost";
+    const uint64_t planned = uint64_t{k} * static_cast<uint64_t>(samples);
+    const uint64_t cut = planned - std::min(planned, taken.load());
     if (low.load())
       rep.skip(metric, low_text);
     else if (stop_requested())  // some thread stopped before its last sample
       rep.skip(metric, "interrupted (^C) before every thread took its samples (discarded)");
     else if (!error.empty())
       rep.skip(metric, error);
+    else if (h.empty())
+      rep.skip(metric, "no sample before " + cap->text() + ": the host does not run " +
+                           std::to_string(k) + " threads side by side");
     else
       rep.histogram(metric, h, "ps", {{"op", "create_release"}, {"threads", k}, {"n", n}});
+    if (cap && cap->capped() && !h.empty())
+      rep.scalar(name + "/check/samples_cut", static_cast<double>(cut), "samples",
+                 {{"planned", planned}, {"cap_s", cap->seconds()}, {"better", "none"}});
   }
 }
 

@@ -6,6 +6,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <chrono>
 #include <list>
 #include <map>
 #include <mutex>
@@ -39,6 +40,7 @@ json profile_params(Profile p) {
             {"call_pad_ns", 0},
             {"bystander_rounds", 5},
             {"bystander_window_ms", 200},
+            {"sweep_cap", 2},
             {"litmus", {"control", "private_expedited", "global_expedited",
                         "private_expedited_rseq", "private_expedited_sync_core"}}};
   switch (p) {
@@ -63,7 +65,7 @@ json profile_params(Profile p) {
       j.update({{"iterations", 200}, {"delivery_iterations", 50}, {"global_calls", 5},
                 {"register_samples", 3}, {"states", {"spin", "sleep"}}, {"overhead_rounds", 3},
                 {"overhead_calls", 2000}, {"litmus_trials", 500}, {"litmus_control_trials", 20000},
-                {"litmus_max_s", 5}, {"bystander_rounds", 3}});
+                {"litmus_max_s", 5}, {"bystander_rounds", 3}, {"sweep_cap", 0}});
       break;
   }
   return j;
@@ -93,6 +95,11 @@ ParamSpecs specs(unsigned online_cpus) {
                               "threads of the mm when REGISTER_* is timed"),
       ParamSpec::boolean("placement", "time private_expedited to a CPU at each topology distance"),
       ParamSpec::boolean("callers_sweep", "time 1, 2, 4, ... concurrent callers"),
+      // src/point_cap.h: the budgeted profiles' bound on a point whose
+      // callers the host cannot run side by side.
+      ParamSpec::number("sweep_cap", 0, 100,
+                        "a concurrent-callers point ends at this multiple of one caller's "
+                        "time (0: when every caller made its calls)"),
       ParamSpec::integer("max_targets", 0, online_cpus > 1 ? online_cpus - 1 : 0,
                          "at most this many target CPUs (0: every other online CPU)"),
       ParamSpec::integer("sweep_counts", 0, 64,
@@ -179,6 +186,7 @@ class Session : public ProbeSession {
   std::string delivery_reason_;
   bool overhead_measured_ = false;
   std::vector<Point> points_;
+  std::map<int, double> slowest_single_s_;  // command -> seconds, this repetition
   std::vector<Skipped> skipped_;
   json gbench_runs_ = json::array();
   json gbench_context_;
@@ -187,13 +195,27 @@ class Session : public ProbeSession {
 // Stops at ^C inside the point: a relaxed load per call, outside the timed
 // region, so even a point of 10^6 IPI calls or of GLOBAL calls (a grace
 // period each) ends within one call.
+// With r.cap_s > 0 (concurrent callers, src/point_cap.h) the cap starts at
+// the first call of any caller; past it a caller runs out its iterations
+// without calls, counted in r.calls_cut.
 void run_point_calls(const Clock& clk, const Point& p, benchmark::State& st, Histogram& h,
-                     int& err, bool& interrupted, uint64_t pad_ns) {
+                     int& err, bool& interrupted, uint64_t pad_ns, PointResult& r) {
+  bool first = true;
+  uint64_t cut = 0;
   for (auto _ : st) {
     if (stop_requested()) {
       interrupted = true;
       st.SkipWithError("interrupted");
       break;
+    }
+    if (r.cap_s > 0) {
+      if (first) {
+        std::call_once(r.cap_once, [&r] { r.cap.emplace(r.cap_s); });
+        first = false;
+      } else if (r.cap->reached()) {
+        ++cut;
+        continue;
+      }
     }
     uint64_t t0 = clk.now();
     long rc = sys_membarrier(p.cmd, p.flags, p.cpu_id);
@@ -207,6 +229,7 @@ void run_point_calls(const Clock& clk, const Point& p, benchmark::State& st, His
     }
     h.record(clk.to_ns(t1 - t0));
   }
+  if (cut) r.calls_cut.fetch_add(cut);
 }
 
 void Session::register_point_benchmark(RunContext& ctx, const Point& p, PointResult& r) {
@@ -219,6 +242,15 @@ void Session::register_point_benchmark(RunContext& ctx, const Point& p, PointRes
         }
         int cpu = p.callers > 1 ? static_cast<int>(ctx.host().online_cpus()[st.thread_index()])
                                 : p.caller_cpu;
+        // Concurrent callers end at sweep_cap x one caller's time: the
+        // slowest single-caller point of the command so far in this
+        // repetition, or the estimate (15 us a call) when longer.
+        if (st.thread_index() == 0 && p.callers > 1) {
+          const double cap_x = params_.value("sweep_cap", 0.0);
+          auto it = slowest_single_s_.find(p.cmd);
+          const double one = std::max(p.iters * 15e-6, it == slowest_single_s_.end() ? 0.0 : it->second);
+          r.cap_s = cap_x > 0 ? cap_x * one : 0;
+        }
         std::optional<workloads::Spinners> spin;
         std::optional<workloads::ForeignSpinner> foreign;
         try {
@@ -234,7 +266,15 @@ void Session::register_point_benchmark(RunContext& ctx, const Point& p, PointRes
         int err = 0;
         bool interrupted = false;
         if (spin) spin->mark();
-        run_point_calls(clock_, p, st, h, err, interrupted, params_["call_pad_ns"].get<uint64_t>());
+        const auto t0 = std::chrono::steady_clock::now();
+        run_point_calls(clock_, p, st, h, err, interrupted, params_["call_pad_ns"].get<uint64_t>(),
+                        r);
+        if (st.thread_index() == 0) {
+          r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          // The reference of this command's concurrent-callers points.
+          if (p.callers == 1 && !err && !interrupted)
+            slowest_single_s_[p.cmd] = std::max(slowest_single_s_[p.cmd], r.wall_s);
+        }
         {
           std::lock_guard<std::mutex> g(r.lock);
           r.latency.merge(h);
@@ -347,6 +387,7 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   cpu_set_t saved;
   sched_getaffinity(0, sizeof saved, &saved);
   std::vector<PointResult> results(points_.size());
+  slowest_single_s_.clear();
   std::list<RegResult> regs;
   benchmark::ClearRegisteredBenchmarks();
   for (size_t i = 0; i < points_.size(); ++i) register_point_benchmark(ctx, points_[i], results[i]);

@@ -63,6 +63,14 @@ void Report::point(const Point& p, const PointResult& r) {
     return;
   }
   rep_.histogram(metric, r.latency, "ns", p.labels);
+  if (r.cap_s > 0) {
+    json l = p.labels;
+    l["planned"] = uint64_t{p.iters} * p.callers;
+    l["cap_s"] = r.cap_s;
+    l["better"] = "none";
+    rep_.scalar(p.name + "/check/samples_cut", static_cast<double>(r.calls_cut.load()), "calls",
+                l);
+  }
   if (r.targets_on_cpu) {
     // A spinner preempted while we call gets no IPI: below ~1 the latency
     // mixes IPI calls with calls that sent none (seen on a loaded 2-vCPU VM:

@@ -6,14 +6,17 @@
 // delivery/negative_deltas) and the tables `kperflab show` prints.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "delivery.h"
+#include "point_cap.h"
 #include "points.h"
 #include "probe.h"
 
@@ -44,6 +47,14 @@ struct PointResult {
   // ones) a spinning target of ours was on its CPU, over callers; unset for
   // points without spinners.
   std::optional<double> targets_on_cpu;
+  // Concurrent callers (src/point_cap.h): the cap, set at the first call of
+  // any caller; the calls each caller skipped past it (every caller makes
+  // one at least). cap_s <= 0: the point has no cap.
+  double cap_s = 0;
+  std::once_flag cap_once;
+  std::optional<PointCap> cap;
+  std::atomic<uint64_t> calls_cut{0};
+  double wall_s = 0;  // the first caller's timed calls, start to end
 };
 
 struct RegResult {

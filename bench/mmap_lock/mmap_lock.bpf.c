@@ -11,12 +11,17 @@
  * success]). User space loads one flavour, found in BTF (mmap_lock.cpp),
  * as tp_btf where the kernel allows it, else as raw_tp.
  *
- * Per task: the open wait (start -> acquire_returned) and the held locks
- * (acquire -> released), in an LRU hash by tid. Wait = start to a
- * successful return (a successful trylock: tens of ns); a failed attempt
- * (trylock, or killable lock and a fatal signal) is counted, not timed. An
- * acquire_returned with no start is a downgrade when the task holds that mm
- * for write (the write hold ends, a read hold begins).
+ * Per task: the open waits (start -> acquire_returned; an interrupt's
+ * trylock nested in a task's wait gets a slot of its own) and the held
+ * locks (acquire -> released), in task storage (freed with the task;
+ * recursion refused, counted), or where the kernel refuses task storage to
+ * these programs, in an LRU hash by tid with per-CPU lists whose entries
+ * are deleted at exit. Wait = start to a successful return (a successful
+ * trylock: tens of ns); a failed attempt (trylock, or killable lock and a
+ * fatal signal) is counted, not timed. An acquire_returned with no start
+ * is a downgrade when the task holds that mm for write (the write hold
+ * ends, a read hold begins). Waits and holds that began before the point
+ * was armed are counted, never timed.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -34,19 +39,37 @@ const volatile __u32 target_tgid;
 __u32 armed;
 /* The probe process's own mm (cross-check: &our_mm->mmap_lock). */
 __u64 our_mm;
+/* bpf_ktime_get_ns() when user space armed the point: earlier starts are
+ * not timed. */
+__u64 arm_ts;
+/* Per-task state in task storage (1) or in the LRU hash (0); user space
+ * loads with 1 first. */
+const volatile __u32 use_task_storage = 1;
 
 struct task_state {
-	__u64 wait_ts;
-	__u64 wait_mm;
-	__u32 wait_write;
-	__u32 waiting;
+	__u64 wait_ts[KPL_ML_WAIT_SLOTS];
+	__u64 wait_mm[KPL_ML_WAIT_SLOTS];
+	__u32 wait_write[KPL_ML_WAIT_SLOTS];
+	__u32 waits;	/* open waits, the innermost last */
 	__u64 hold_mm[KPL_ML_HOLD_SLOTS];
 	__u64 hold_ts[KPL_ML_HOLD_SLOTS];
 	__u32 hold_write[KPL_ML_HOLD_SLOTS];
 };
 
+/* With use_task_storage 0, user space makes this a 1-entry hash (never
+ * touched: the verifier does not walk the branch that uses it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} task_store SEC(".maps");
+
+/* With use_task_storage 1, user space sizes this to 1 entry. Per-CPU LRU
+ * lists: one CPU's many tasks never evict the entries of another's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 32768);
 	__type(key, __u32);
 	__type(value, struct task_state);
@@ -145,17 +168,28 @@ static __always_inline struct kpl_ml_cg *cgroup_entry(void)
 	return c;
 }
 
-static __always_inline struct task_state *state(int create)
+/* The current task's state; with create, made when missing (a failure
+ * is counted in c when armed). */
+static __always_inline struct task_state *state(int create, struct kpl_ml_counts *c)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct task_state *s = bpf_map_lookup_elem(&tasks, &tid);
+	struct task_state *s;
 
-	if (!s && create) {
-		struct task_state zero = {};
+	if (use_task_storage) {
+		s = bpf_task_storage_get(&task_store, bpf_get_current_task_btf(), 0,
+					 create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	} else {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-		bpf_map_update_elem(&tasks, &tid, &zero, BPF_NOEXIST);
 		s = bpf_map_lookup_elem(&tasks, &tid);
+		if (!s && create) {
+			struct task_state zero = {};
+
+			bpf_map_update_elem(&tasks, &tid, &zero, BPF_NOEXIST);
+			s = bpf_map_lookup_elem(&tasks, &tid);
+		}
 	}
+	if (!s && create && c)
+		c->state_failed++;
 	return s;
 }
 
@@ -201,6 +235,10 @@ static __always_inline void timed_hold(struct kpl_ml_counts *c, __u32 w, __u32 o
 	struct kpl_ml_cg *cg;
 	__u64 d;
 
+	if (start < arm_ts) {
+		c->before_arm++;
+		return;
+	}
 	if (now < start) {
 		c->negative++;
 		return;
@@ -217,19 +255,50 @@ static __always_inline void timed_hold(struct kpl_ml_counts *c, __u32 w, __u32 o
 
 static __always_inline int on_start(__u64 mm, __u32 write)
 {
-	struct task_state *s = state(1);
-	struct kpl_ml_counts *c;
+	struct kpl_ml_counts *c = armed ? counts_of(who(), write) : 0;
+	struct task_state *s = state(1, c);
+	__u64 now = bpf_ktime_get_ns();
 
+	if (c)
+		c->start_locking++;
 	if (!s)
 		return 0;
-	s->wait_ts = bpf_ktime_get_ns();
-	s->wait_mm = mm;
-	s->wait_write = write;
-	s->waiting = 1;
-	if (armed) {
-		c = counts_of(who(), write);
-		if (c)
-			c->start_locking++;
+	/* Explicit slots: the verifier sees every index bounded. */
+	if (s->waits == 0) {
+		s->wait_ts[0] = now;
+		s->wait_mm[0] = mm;
+		s->wait_write[0] = write;
+		s->waits = 1;
+	} else if (s->waits == 1) {
+		s->wait_ts[1] = now;
+		s->wait_mm[1] = mm;
+		s->wait_write[1] = write;
+		s->waits = 2;
+	} else if (c) {
+		c->nested_dropped++;
+	}
+	return 0;
+}
+
+/* Closes the innermost open wait on (mm, write): its start time, or 0 when
+ * the task has none open. */
+static __always_inline __u64 wait_end(struct task_state *s, __u64 mm, __u32 write)
+{
+	__u64 ts;
+
+	if (s->waits == 2 && s->wait_mm[1] == mm && s->wait_write[1] == write) {
+		s->waits = 1;
+		return s->wait_ts[1];
+	}
+	if (s->waits >= 1 && s->wait_mm[0] == mm && s->wait_write[0] == write) {
+		ts = s->wait_ts[0];
+		if (s->waits == 2) {	/* the outer one returned first: keep the inner */
+			s->wait_ts[0] = s->wait_ts[1];
+			s->wait_mm[0] = s->wait_mm[1];
+			s->wait_write[0] = s->wait_write[1];
+		}
+		s->waits--;
+		return ts;
 	}
 	return 0;
 }
@@ -237,23 +306,23 @@ static __always_inline int on_start(__u64 mm, __u32 write)
 static __always_inline int on_acquire(__u64 mm, __u32 write, __u32 success)
 {
 	__u64 now = bpf_ktime_get_ns(), start, d;
-	struct task_state *s = state(1);
 	struct kpl_ml_counts *c = 0;
+	struct task_state *s;
 	struct kpl_ml_cg *cg;
 	__u32 w = 0;
 
-	if (!s)
-		return 0;
 	if (armed) {
 		w = who();
 		c = counts_of(w, write);
 		if ((__u32)(bpf_get_current_pid_tgid() >> 32) == target_tgid)
 			our_mm = mm;
 	}
-	if (s->waiting && s->wait_mm == mm && s->wait_write == write) {
+	s = state(1, c);
+	if (!s)
+		return 0;
+	start = wait_end(s, mm, write);
+	if (start) {
 		/* A blocking lock returns. */
-		s->waiting = 0;
-		start = s->wait_ts;
 		if (!success) {
 			if (c)
 				c->failed++;
@@ -266,6 +335,10 @@ static __always_inline int on_acquire(__u64 mm, __u32 write, __u32 success)
 		cg = cgroup_entry();
 		if (cg)
 			cg->acquired[write]++;
+		if (start < arm_ts) {
+			c->before_arm++;
+			return 0;
+		}
 		if (now < start) {
 			c->negative++;
 			return 0;
@@ -310,7 +383,7 @@ static __always_inline int on_acquire(__u64 mm, __u32 write, __u32 success)
 static __always_inline int on_release(__u64 mm, __u32 write)
 {
 	__u64 now = bpf_ktime_get_ns(), start = 0;
-	struct task_state *s = state(0);
+	struct task_state *s = state(0, 0);
 	struct kpl_ml_counts *c;
 	__u32 w;
 
@@ -359,6 +432,22 @@ int BPF_PROG(release_id_##sfx, struct mm_struct *mm, bool write)                
 
 KPL_ML_PROGS("tp_btf", btf)
 KPL_ML_PROGS("raw_tp", raw)
+
+/* The LRU's entries go with their task (loaded with use_task_storage 0
+ * only; task storage is freed by the kernel). */
+static __always_inline int on_exit(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&tasks, &tid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit_btf, struct task_struct *p) { return on_exit(); }
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(exit_raw, struct task_struct *p) { return on_exit(); }
 
 /* Per-VMA lock outcome of a fault: NULL means the fault falls back to
  * mmap_lock (6.4+; counted only where /proc/vmstat has no vma_lock_*). */

@@ -149,7 +149,8 @@ json profile_params(Profile p) {
             {"crosscheck", true},
             {"bystander_rounds", 5},
             {"bystander_window_ms", 200},
-            {"memcg_path", "refuse"}};
+            {"memcg_path", "refuse"},
+            {"task_state", "auto"}};
   switch (p) {
     case Profile::quick:
       j.update({{"kinds", {"anon"}}, {"duration_ms", 500}, {"overhead_rounds", 2}});
@@ -197,6 +198,9 @@ ParamSpecs specs(unsigned online_cpus) {
                          "programs attached and detached (0: not measured)"),
       ParamSpec::integer("bystander_window_ms", 50, 2000,
                          "length of each bystander window, ms"),
+      ParamSpec::choice("task_state", {"auto", "lru_hash"},
+                        "where the programs keep each task's open waits and holds (auto: task "
+                        "storage where the kernel gives it to them, else an LRU hash by tid)"),
       ParamSpec::choice("memcg_path", {"refuse", "allow"},
                         "on kernels whose mmap_lock tracepoints format the memcg path (up to "
                         "6.13), every process pays for it while we are attached: run there "
@@ -215,7 +219,7 @@ struct Counts {
 
 class Tracer {
  public:
-  explicit Tracer(bool want_vma) {
+  Tracer(bool want_vma, bool allow_task_storage) {
     KernelBtf btf;
     flavour_ = flavour(btf);
     if (flavour_ == Flavour::none) throw std::runtime_error(unavailable_reason());
@@ -231,19 +235,32 @@ class Tracer {
     std::string last;
     const bool debug = getenv("KPERFLAB_BPF_DEBUG") != nullptr;
     libbpf_print_fn_t old = debug ? nullptr : libbpf_set_print(nullptr);
+    // Per-task state in task storage where these programs may use it, else
+    // in the LRU hash (#28 item 2): tried in that order for each attach kind.
     for (const char* attach : {"btf", "raw"}) {
-      bool vma = want_vma && vma_source_.empty() && vma_reason_.empty();
-      for (int attempt = 0; attempt < 2 && !skel_; ++attempt, vma = false) {
-        int rc = try_load(attach, vma);
-        if (rc == 0) {
-          attach_ = attach == std::string("btf") ? "tp_btf" : "raw_tp";
-          if (vma) vma_source_ = "fexit";
-        } else {
-          last = err(std::string(attach == std::string("btf") ? "tp_btf" : "raw_tp") + " load",
-                     rc);
-          if (vma && attempt == 0)
-            vma_fexit_error_ = err("fexit lock_vma_under_rcu refused", rc);
+      for (bool ts : {true, false}) {
+        if (ts && !allow_task_storage) {
+          ts_error_ = "not tried (mmap_lock.task_state=lru_hash)";
+          continue;
         }
+        bool vma = want_vma && vma_source_.empty() && vma_reason_.empty();
+        for (int attempt = 0; attempt < 2 && !skel_; ++attempt, vma = false) {
+          int rc = try_load(attach, vma, ts);
+          if (rc == 0) {
+            attach_ = attach == std::string("btf") ? "tp_btf" : "raw_tp";
+            task_state_ = ts ? "task_storage" : "lru_hash";
+            if (ts) ts_error_.clear();
+            if (vma) vma_source_ = "fexit";
+          } else {
+            last = err(std::string(attach == std::string("btf") ? "tp_btf" : "raw_tp") +
+                           (ts ? " load (task storage)" : " load (LRU hash)"),
+                       rc);
+            if (vma && attempt == 0)
+              vma_fexit_error_ = err("fexit lock_vma_under_rcu refused", rc);
+            if (ts) ts_error_ = last;
+          }
+        }
+        if (skel_) break;
       }
       if (skel_) break;
     }
@@ -291,7 +308,18 @@ class Tracer {
     if (vma_fexit_) r["vma_exit"] = bpf::prog_run(skel_->progs.vma_exit);
     return r;
   }
-  void arm(bool on) { __atomic_store_n(&skel_->bss->armed, on ? 1u : 0u, __ATOMIC_SEQ_CST); }
+  // Waits and holds that began before arming are counted, not timed: the
+  // programs compare with bpf_ktime_get_ns(), CLOCK_MONOTONIC.
+  void arm(bool on) {
+    if (on) {
+      timespec t{};
+      clock_gettime(CLOCK_MONOTONIC, &t);
+      __atomic_store_n(&skel_->bss->arm_ts,
+                       static_cast<__u64>(t.tv_sec) * 1000000000ull + static_cast<__u64>(t.tv_nsec),
+                       __ATOMIC_SEQ_CST);
+    }
+    __atomic_store_n(&skel_->bss->armed, on ? 1u : 0u, __ATOMIC_SEQ_CST);
+  }
 
   // Events whose cgroup found the per-cgroup table full.
   uint64_t cgroups_dropped() const {
@@ -343,6 +371,9 @@ class Tracer {
         s.wait_ns_max = std::max<uint64_t>(s.wait_ns_max, c.wait_ns_max);
         s.hold_ns_total += c.hold_ns_total;
         s.hold_ns_max = std::max<uint64_t>(s.hold_ns_max, c.hold_ns_max);
+        s.before_arm += c.before_arm;
+        s.state_failed += c.state_failed;
+        s.nested_dropped += c.nested_dropped;
       }
     }
     return out;
@@ -395,16 +426,28 @@ class Tracer {
   long mmap_lock_offset() const { return mmap_lock_offset_; }
   Flavour flav() const { return flavour_; }
   const std::string& attach_type() const { return attach_; }
+  // "task_storage" | "lru_hash", and why task storage was not used ("").
+  const std::string& task_state() const { return task_state_; }
+  const std::string& task_storage_error() const { return ts_error_; }
   const std::string& vma_source() const { return vma_source_; }
   const std::string& vma_reason() const { return vma_reason_; }
 
  private:
   // Loads the set `attach` ("btf" | "raw") of the running kernel's flavour,
   // with fexit lock_vma_under_rcu when `vma`. 0 or -errno.
-  int try_load(const std::string& attach, bool vma) {
+  int try_load(const std::string& attach, bool vma, bool task_storage) {
     Skel* s = mmap_lock_bpf__open();
     if (!s) return -errno;
     s->rodata->target_tgid = static_cast<__u32>(getpid());
+    s->rodata->use_task_storage = task_storage ? 1 : 0;
+    if (task_storage) {
+      bpf_map__set_max_entries(s->maps.tasks, 1);  // unused
+    } else {
+      // Unused: a plain 1-entry hash (the branch that would use it as
+      // task storage is not walked by the verifier with the flag at 0).
+      bpf_map__set_type(s->maps.task_store, BPF_MAP_TYPE_HASH);
+      bpf_map__set_max_entries(s->maps.task_store, 1);
+    }
     // The per-cgroup table is per CPU: 4096 entries x 80 bytes is 82 MiB on
     // 256 CPUs. Held to kCgroupTableBytes whatever the CPU count (4096
     // entries up to 25 CPUs, 409 on 256); the events of cgroups past it
@@ -416,7 +459,8 @@ class Tracer {
     bpf_object__for_each_program(p, s->obj) {
       std::string name = bpf_program__name(p);
       bool k = name == "start_" + f + "_" + attach || name == "acquire_" + f + "_" + attach ||
-               name == "release_" + f + "_" + attach;
+               name == "release_" + f + "_" + attach ||
+               (!task_storage && name == "exit_" + attach);  // the LRU's deletes
       if (k) keep.push_back(p);
       if (name == "vma_exit" && vma) k = true;
       bpf_program__set_autoload(p, k);
@@ -449,6 +493,7 @@ class Tracer {
   long mmap_lock_offset_ = -1;
   Flavour flavour_ = Flavour::none;
   std::string attach_, vma_source_, vma_reason_, vma_fexit_error_ = "fexit not tried";
+  std::string task_state_, ts_error_;
 };
 
 // ---- the measurement -----------------------------------------------------
@@ -477,7 +522,7 @@ class Session : public ProbeSession {
     cpus_ = ctx.host().online_cpus();
     if (cpus_.empty()) throw std::runtime_error("no online CPUs");
     mem_budget_ = workloads::mem_available_bytes() / 2;
-    tracer_ = std::make_unique<Tracer>(true);
+    tracer_ = std::make_unique<Tracer>(true, p_.value("task_state", std::string("auto")) == "auto");
     for (std::string k : p_["kinds"])
       for (unsigned t : thread_counts())
         for (std::string w : p_["writers"])
@@ -486,6 +531,9 @@ class Session : public ProbeSession {
     auto& pr = ctx.parameters();
     pr["tracepoint_flavour"] = to_string(tracer_->flav());
     pr["attach"] = tracer_->attach_type();
+    pr["task_state"] = tracer_->task_state();
+    if (!tracer_->task_storage_error().empty())
+      pr["task_storage_refused"] = tracer_->task_storage_error();
     pr["per_vma_lock_source"] =
         tracer_->vma_source().empty() ? json(nullptr) : json(tracer_->vma_source());
     if (tracer_->vma_source().empty()) pr["per_vma_lock_unavailable"] = tracer_->vma_reason();
@@ -667,13 +715,36 @@ class Session : public ProbeSession {
     // path's first try), or killable locks cut by a fatal signal.
     scalar("ours/failed", static_cast<double>(r_ours.failed + w_ours.failed), "locks", "lower",
            {{"read", r_ours.failed}, {"write", w_ours.failed}});
-    uint64_t negative = 0, slots = 0;
+    // The other tasks' pairing, as ours: acquire_returned with no start,
+    // release with no hold of that task on that mm (most are locks taken
+    // before the point attached, or across its end: other tasks never stop).
+    const auto& r_other = c.at(KPL_ML_OTHER, KPL_ML_READ);
+    const auto& w_other = c.at(KPL_ML_OTHER, KPL_ML_WRITE);
+    scalar("other/unpaired",
+           static_cast<double>(r_other.unpaired_acquire + w_other.unpaired_acquire +
+                               r_other.release_unmatched + w_other.release_unmatched),
+           "locks", "none",
+           {{"release_unmatched", r_other.release_unmatched + w_other.release_unmatched},
+            {"unpaired_acquire", r_other.unpaired_acquire + w_other.unpaired_acquire},
+            {"acquired", r_other.acquired + w_other.acquired}});
+    uint64_t negative = 0, slots = 0, before_arm = 0, state_failed = 0, nested = 0;
     for (auto& x : c.c) {
       negative += x.negative;
       slots += x.slots_full;
+      before_arm += x.before_arm;
+      state_failed += x.state_failed;
+      nested += x.nested_dropped;
     }
     scalar("check/negative", static_cast<double>(negative), "samples", "lower");
     scalar("check/slots_full", static_cast<double>(slots), "holds", "lower");
+    // Waits and holds that began before the point was armed: not timed.
+    scalar("check/before_arm", static_cast<double>(before_arm), "samples", "none");
+    // Events with no per-task state (task storage's recursion refusal, or
+    // the LRU's failed update), and waits past KPL_ML_WAIT_SLOTS open in
+    // one task: not timed; 0 expected.
+    scalar("check/state_failed", static_cast<double>(state_failed), "events", "lower",
+           {{"task_state", tracer_->task_state()}});
+    scalar("check/nested_dropped", static_cast<double>(nested), "waits", "lower");
     // Counters of every task, for the extra table.
     json counters = json::object();
     for (int w = 0; w < 2; ++w)
@@ -685,6 +756,8 @@ class Session : public ProbeSession {
             {"downgraded", x.downgraded},
             {"released", x.released},           {"release_unmatched", x.release_unmatched},
             {"negative", x.negative},           {"wait_ns_total", x.wait_ns_total},
+            {"before_arm", x.before_arm},       {"state_failed", x.state_failed},
+            {"nested_dropped", x.nested_dropped},
             {"wait_ns_max", x.wait_ns_max},     {"hold_ns_total", x.hold_ns_total},
             {"hold_ns_max", x.hold_ns_max}};
       }

@@ -50,6 +50,13 @@ struct kpl_ml_counts {
 	__u64 wait_ns_max;
 	__u64 hold_ns_total;
 	__u64 hold_ns_max;
+	__u64 before_arm;	/* a wait or hold that began before the point was
+				 * armed (attached at go): not timed */
+	__u64 state_failed;	/* no per-task state for an event: task storage
+				 * refused it (recursion, memory) or the LRU
+				 * update failed */
+	__u64 nested_dropped;	/* a wait opened with KPL_ML_WAIT_SLOTS open in
+				 * the task already: not timed */
 };
 
 #define KPL_ML_NR_COUNTS 4 /* (who << 1) | op */
@@ -71,5 +78,10 @@ struct kpl_ml_cg {
 
 /* Locks one task holds at once (fork holds two mms for write). */
 #define KPL_ML_HOLD_SLOTS 4
+
+/* Waits open at once in one task: its own, and one opened by an interrupt
+ * that runs on its stack (an NMI's trylock, e.g. perf's user stack walk),
+ * which must not overwrite the task's open wait. */
+#define KPL_ML_WAIT_SLOTS 2
 
 #endif

@@ -137,6 +137,32 @@ TEST_F(CpumaskTest, ConcurrencySweepCoversEveryOnlineCpu) {
   EXPECT_GT(m[all]["p50"].get<double>(), 0.0);
 }
 
+// #26 (src/point_cap.h): a thread point of the budgeted profiles ends at
+// sweep_cap x one thread's time. At 0.001 the cap passes within the first
+// batch: each thread takes its one sample, the rest of the 2 x 20 planned
+// are counted as cut, never stored; the 1-thread point is never capped.
+TEST(CpumaskCap, ThreadPointEndsAtItsCapWithTheCutCounted) {
+  const json& d = bundle_doc(
+      "--profile quick --set cpumask.samples=20 --set cpumask.sample_ms=5 "
+      "--set cpumask.ops='[\"create_release\"]' --set cpumask.threads='[1,2]' "
+      "--set cpumask.sweep_cap=0.001");
+  ASSERT_EQ(d["status"], "complete") << d["reason"];
+  const json& m = d["repetitions"][0]["metrics"];
+  ASSERT_TRUE(m.contains("create_release/threads=2/cost")) << m.dump().substr(0, 400);
+  ASSERT_TRUE(m.contains("create_release/threads=2/check/samples_cut"));
+  const double cut = m["create_release/threads=2/check/samples_cut"]["value"];
+  const double count = m["create_release/threads=2/cost"]["count"];
+  EXPECT_GT(cut, 0.0);
+  EXPECT_LE(cut, 38.0) << "a thread took no sample";
+  EXPECT_GE(count, 1.0);
+  EXPECT_LE(count + cut, 40.0);
+  EXPECT_FALSE(m.contains("create_release/threads=1/check/samples_cut"));
+}
+
+TEST_F(CpumaskTest, BudgetedProfilesCapThreadPoints) {
+  EXPECT_EQ(doc()["parameters"]["sweep_cap"].get<double>(), 2.0);
+}
+
 // Issue #11: one open-coded loop runs no iteration at all past 2^23
 // (bpf_iter_num_new: -E2BIG), and a fast kfunc needs more for a 100 ms
 // batch, so those batches timed an empty loop and stored a cost of 0 and a

@@ -97,10 +97,43 @@ TEST_F(MembarrierTest, EveryHistogramHoldsTheIterationsRun) {
       uint64_t want = iters;
       if (name.rfind("global/", 0) == 0) want = doc()["parameters"]["global_calls"];
       if (name.rfind("register_", 0) == 0) want = doc()["parameters"]["register_samples"];
-      if (name.find("/callers=") != std::string::npos)
+      if (name.find("/callers=") != std::string::npos) {
+        // Concurrent callers end at the quick profile's cap (src/point_cap.h):
+        // every call planned is stored or counted as cut.
         want = iters * m["labels"]["callers"].get<uint64_t>();
+        const std::string cut = name.substr(0, name.rfind("/latency")) + "/check/samples_cut";
+        ASSERT_TRUE(rep["metrics"].contains(cut)) << cut;
+        want -= rep["metrics"][cut]["value"].get<uint64_t>();
+      }
       EXPECT_EQ(m["count"].get<uint64_t>(), want) << name;
     }
+}
+
+// #26 (src/point_cap.h): at sweep_cap 0.0001 the cap of the 2-caller point
+// passes at once; each caller makes its one call and skips the rest, which
+// are counted, never stored.
+TEST(MembarrierCap, ConcurrentCallersEndAtTheirCapWithTheCutCounted) {
+  kperflab::testing::require_root_bpf();
+  if (sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "needs 2 online CPUs for 2 callers";
+  std::string dir = kperflab::testing::run_probe_bundle(
+      "membarrier",
+      "--profile quick --repeat 1 --set membarrier.iterations=2000 "
+      "--set membarrier.delivery_iterations=10 --set membarrier.global_calls=2 "
+      "--set 'membarrier.register_threads=[]' --set membarrier.placement=false "
+      "--set 'membarrier.states=[\"sleep\"]' --set membarrier.sweep_counts=3 "
+      "--set 'membarrier.sweep_commands=[\"private_expedited\"]' --set membarrier.max_targets=1 "
+      "--set membarrier.overhead_rounds=1 --set membarrier.overhead_calls=1000 "
+      "--set membarrier.bystander_rounds=0 --set membarrier.order_points=false "
+      "--set 'membarrier.litmus=[]' --set membarrier.sweep_cap=0.0001");
+  kperflab::Bundle b = kperflab::Bundle::load(dir);
+  const json& m = b.probes.at("membarrier")["repetitions"][0]["metrics"];
+  ASSERT_TRUE(m.contains("private_expedited/callers=2/latency")) << m.dump().substr(0, 600);
+  EXPECT_EQ(m["private_expedited/callers=2/latency"]["count"].get<uint64_t>(), 2u);
+  ASSERT_TRUE(m.contains("private_expedited/callers=2/check/samples_cut"));
+  EXPECT_EQ(m["private_expedited/callers=2/check/samples_cut"]["value"].get<uint64_t>(), 3998u);
+  // Single-caller points have no cap.
+  EXPECT_FALSE(m.contains("private_expedited/targets=1/sleep/check/samples_cut"));
+  EXPECT_EQ(m["private_expedited/targets=1/sleep/latency"]["count"].get<uint64_t>(), 2000u);
 }
 
 TEST_F(MembarrierTest, SpinningTargetsReportTheirShareOfTheCpu) {

@@ -125,6 +125,43 @@ TEST(MmapLock, NoBpfLinkOutlivesTheProbe) {
   EXPECT_EQ(doc()["bpf_links_left"].get<int>(), 0) << "links still attached after the probe";
 }
 
+// #28 item 2: per-task state in task storage where the kernel gives it to
+// these programs (freed with the task; 6.18 here), nothing lost to it, and
+// the other tasks' pairing surfaced as ours is.
+TEST(MmapLock, PerTaskStateLivesInTaskStorage) {
+  ASSERT_TRUE(doc()["parameters"].contains("task_state"));
+  EXPECT_EQ(doc()["parameters"]["task_state"], "task_storage")
+      << doc()["parameters"].value("task_storage_refused", std::string());
+  for (const std::string& p : {kNone, kWriter}) {
+    EXPECT_EQ(value(p + "/check/state_failed"), 0) << p;
+    EXPECT_EQ(value(p + "/check/nested_dropped"), 0) << p;
+    EXPECT_TRUE(metrics().contains(p + "/check/before_arm")) << p;
+    ASSERT_TRUE(metrics().contains(p + "/other/unpaired")) << p;
+    EXPECT_TRUE(metric(p + "/other/unpaired")["labels"].contains("release_unmatched")) << p;
+  }
+}
+
+// The fallback where task storage is refused: an LRU hash by tid (per-CPU
+// lists, entries deleted at exit), forced here; every lock of ours still
+// paired, none lost to a failed update.
+TEST(MmapLock, LruHashFallbackPairsEveryLock) {
+  const json& d = kperflab::testing::probe_doc(
+      "mmap_lock",
+      "--profile quick --repeat 1 --set mmap_lock.region_mib=1 "
+      "--set mmap_lock.duration_ms=500 --set mmap_lock.threads='[1]' "
+      "--set 'mmap_lock.writers=[\"mmap_munmap\"]' --set mmap_lock.overhead=false "
+      "--set mmap_lock.crosscheck=false --set mmap_lock.bystander_rounds=0 "
+      "--set mmap_lock.task_state=lru_hash");
+  ASSERT_EQ(d["status"], "complete") << d.value("reason", json()).dump();
+  EXPECT_EQ(d["parameters"]["task_state"], "lru_hash");
+  const json& m = d["repetitions"][0]["metrics"];
+  ASSERT_TRUE(m.contains(kWriter + "/ours/acquired")) << m.dump().substr(0, 400);
+  EXPECT_GT(m[kWriter + "/ours/acquired"]["value"].get<double>(), 100);
+  EXPECT_EQ(m[kWriter + "/ours/unmatched"]["value"].get<double>(), 0)
+      << m[kWriter + "/ours/unmatched"].dump();
+  EXPECT_EQ(m[kWriter + "/check/state_failed"]["value"].get<double>(), 0);
+}
+
 TEST(MmapLock, ProbeEffectIsRecorded) {
   // #28: the bystander's ratio and our programs' run time, every run.
   kperflab::testing::expect_probe_effect(doc());
