@@ -17,6 +17,15 @@
  * (preemptible, cond_resched), so each IPI interrupts a running CPU; with
  * TARGET_IDLE whatever the target does is measured (on x86 a polling-idle
  * CPU is woken without an interrupt).
+ *
+ * The caller never waits without bound for its kthreads: a CPU they are
+ * bound to can be owned by an RT task (sched_rt_runtime_us = -1), where
+ * they may not run for as long as it likes. The caller waits killably, for
+ * the time cap plus KPL_IPI_GRACE_MS, then gives the job up (-ETIMEDOUT, or
+ * -EINTR on a fatal signal): the kthreads hold references to the job and
+ * to the module, and the last of them to run frees the job. Nothing stops
+ * a kthread from outside (no kthread_stop, which waits uninterruptibly):
+ * each ends on its own when j->stop is set.
  */
 #include <linux/capability.h>
 #include <linux/completion.h>
@@ -24,8 +33,11 @@
 #include <linux/cpumask.h>
 #include <linux/irq_work.h>
 #include <linux/kthread.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/refcount.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/timekeeping.h>
@@ -41,9 +53,15 @@ struct kpl_ipi_slot {
 	u64 seq;
 };
 
+/* How long past the time cap the caller waits for its kthreads. */
+#define KPL_IPI_GRACE_MS 2000
+
 struct kpl_ipi_job {
+	refcount_t refs;		/* the caller's and one per kthread */
+	int stop;			/* every kthread of the job ends */
+	atomic_t exited;		/* spinners that ended */
 	struct kpl_ipi_req req;
-	struct task_struct *caller;
+	struct task_struct *caller;	/* referenced: a job given up outlives it */
 	u64 *hist, *hist2;
 	unsigned int delay_ns;
 	u64 seq;			/* the sample in flight */
@@ -86,16 +104,20 @@ static void kpl_irq_work_fn(struct irq_work *w)
 	smp_store_release(&j->irq_done, 1);
 }
 
-/* A kthread that is done waits here until kthread_stop(). */
-static void kpl_ipi_wait_stop(void)
+static void kpl_ipi_free(struct kpl_ipi_job *j);
+
+static void kpl_ipi_put(struct kpl_ipi_job *j)
 {
-	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (kthread_should_stop())
-			break;
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
+	if (refcount_dec_and_test(&j->refs))
+		kpl_ipi_free(j);
+}
+
+/* The end of each of our kthreads: drops its references to the job and to
+ * the module, in core kernel code (no instruction of ours runs after). */
+static void __noreturn kpl_ipi_kthread_exit(struct kpl_ipi_job *j)
+{
+	kpl_ipi_put(j);
+	module_put_and_kthread_exit(0);
 }
 
 static int kpl_ipi_spin(void *arg)
@@ -105,12 +127,14 @@ static int kpl_ipi_spin(void *arg)
 
 	atomic_inc(&j->spinning);
 	/* Stops spinning if hotplug moved it off its target CPU. */
-	while (!kthread_should_stop() && raw_smp_processor_id() == cpu) {
+	while (!READ_ONCE(j->stop) && raw_smp_processor_id() == cpu) {
 		cpu_relax();
 		cond_resched_tasks_rcu_qs();
 	}
-	kpl_ipi_wait_stop();
-	return 0;
+	while (!READ_ONCE(j->stop))
+		schedule_timeout_interruptible(1);
+	atomic_inc(&j->exited);
+	kpl_ipi_kthread_exit(j);
 }
 
 /* Records one delta of handler time th against [t0, t1]. */
@@ -239,6 +263,8 @@ static int kpl_ipi_wait_spinners(struct kpl_ipi_job *j)
 	u64 deadline = ktime_get_mono_fast_ns() + NSEC_PER_SEC;
 
 	while (atomic_read(&j->spinning) < j->nr_spinners) {
+		if (READ_ONCE(j->stop))
+			return -ECANCELED;
 		if (signal_pending(j->caller))
 			return -EINTR;
 		if (ktime_get_mono_fast_ns() > deadline)
@@ -257,6 +283,8 @@ static int kpl_ipi_run(struct kpl_ipi_job *j)
 	if (ret)
 		return ret;
 	while (r->done < r->samples) {
+		if (READ_ONCE(j->stop))
+			return -ECANCELED;	/* the caller gave the job up */
 		if (signal_pending(j->caller))
 			return -EINTR;
 		if (ktime_get_mono_fast_ns() > deadline)
@@ -275,10 +303,25 @@ static int kpl_ipi_sender(void *arg)
 {
 	struct kpl_ipi_job *j = arg;
 
-	j->ret = kpl_ipi_run(j);
+	j->ret = READ_ONCE(j->stop) ? -ECANCELED : kpl_ipi_run(j);
 	complete(&j->done);
-	kpl_ipi_wait_stop();
-	return 0;
+	kpl_ipi_kthread_exit(j);
+}
+
+/* Creates one of the job's kthreads, bound to cpu and woken, holding a
+ * reference to the job and to the module. */
+static struct task_struct *kpl_ipi_kthread(struct kpl_ipi_job *j, int (*fn)(void *),
+					   const char *name, int cpu)
+{
+	struct task_struct *t = kthread_create(fn, j, "%s/%d", name, cpu);
+
+	if (IS_ERR(t))
+		return t;
+	kthread_bind(t, cpu);
+	refcount_inc(&j->refs);
+	__module_get(THIS_MODULE);	/* the open file holds one already */
+	wake_up_process(t);
+	return t;
 }
 
 static int kpl_ipi_check(const struct kpl_ipi_req *r)
@@ -342,44 +385,65 @@ static int kpl_ipi_start(struct kpl_ipi_job *j)
 		if (!j->spinners)
 			return -ENOMEM;
 		for_each_cpu(cpu, j->targets) {
-			struct task_struct *t = kthread_create(kpl_ipi_spin, j, "kpl_spin/%d", cpu);
+			struct task_struct *t = kpl_ipi_kthread(j, kpl_ipi_spin, "kpl_spin", cpu);
 
 			if (IS_ERR(t))
 				return PTR_ERR(t);
-			kthread_bind(t, cpu);
 			j->spinners[j->nr_spinners++] = t;
-			wake_up_process(t);
 		}
 	}
-	j->sender = kthread_create(kpl_ipi_sender, j, "kpl_ipi/%d", j->run_cpu);
+	j->sender = kpl_ipi_kthread(j, kpl_ipi_sender, "kpl_ipi", j->run_cpu);
 	if (IS_ERR(j->sender)) {
 		int err = PTR_ERR(j->sender);
 
 		j->sender = NULL;
 		return err;
 	}
-	kthread_bind(j->sender, j->run_cpu);
-	wake_up_process(j->sender);
 	return 0;
 }
 
-static void kpl_ipi_stop(struct kpl_ipi_job *j)
+/*
+ * Waits, killably and for at most `ms`, for the sender's completion (when
+ * done) or for every spinner to end; false when the wait ran out or a fatal
+ * signal came. Wakes every second: off the hung-task detector's list.
+ */
+static bool kpl_ipi_wait(struct kpl_ipi_job *j, struct completion *done, unsigned int ms)
 {
-	unsigned int i;
+	u64 deadline = ktime_get_mono_fast_ns() + (u64)ms * NSEC_PER_MSEC;
 
-	if (j->sender) {
-		/*
-		 * Bounded: the sender checks the caller's signals and the time
-		 * cap every sample; waking each second keeps this task off the
-		 * hung-task detector's list.
-		 */
-		while (!wait_for_completion_timeout(&j->done, HZ))
-			;
-		kthread_stop(j->sender);
+	for (;;) {
+		if (done ? completion_done(done) : atomic_read(&j->exited) == j->nr_spinners)
+			return true;
+		if (fatal_signal_pending(current) || ktime_get_mono_fast_ns() > deadline)
+			return false;
+		if (done)
+			wait_for_completion_killable_timeout(done, HZ);
+		else
+			schedule_timeout_killable(1);
 	}
-	for (i = 0; i < j->nr_spinners; i++)
-		kthread_stop(j->spinners[i]);
-	kfree(j->spinners);
+}
+
+/*
+ * Ends the job's kthreads: 0 when all of them ended, else the job is given
+ * up (-ETIMEDOUT, or -EINTR on a fatal signal) and the kthreads that have
+ * not run yet free it when they do.
+ */
+static int kpl_ipi_stop(struct kpl_ipi_job *j)
+{
+	/* The sender ends on its own within the time cap once it runs. */
+	bool sent = !j->sender || kpl_ipi_wait(j, &j->done, j->req.max_ms + KPL_IPI_GRACE_MS);
+
+	WRITE_ONCE(j->stop, 1);
+	/* Spinners late to end (their CPU taken) keep the job until they do;
+	 * the sender's results are complete without them. */
+	if (j->nr_spinners && !kpl_ipi_wait(j, NULL, KPL_IPI_GRACE_MS))
+		pr_warn_ratelimited("kperflab: ipi: %u of %u spinning kthreads did not end within "
+				    "%u ms; they end when their CPU runs them\n",
+				    j->nr_spinners - atomic_read(&j->exited), j->nr_spinners,
+				    KPL_IPI_GRACE_MS);
+	if (sent)
+		return 0;
+	return fatal_signal_pending(current) ? -EINTR : -ETIMEDOUT;
 }
 
 static int kpl_ipi_alloc(struct kpl_ipi_job *j)
@@ -399,10 +463,13 @@ static int kpl_ipi_alloc(struct kpl_ipi_job *j)
 
 static void kpl_ipi_free(struct kpl_ipi_job *j)
 {
+	kfree(j->spinners);
 	kvfree(j->hist2);
 	kvfree(j->hist);
 	free_percpu(j->slots);
 	free_cpumask_var(j->targets);
+	if (j->caller)
+		put_task_struct(j->caller);
 	kfree(j);
 }
 
@@ -426,6 +493,7 @@ long kpl_ipi_ioctl(void __user *u)
 	j = kzalloc(sizeof(*j), GFP_KERNEL_ACCOUNT);
 	if (!j)
 		return -ENOMEM;
+	refcount_set(&j->refs, 1);
 	r = &j->req;
 	ret = kpl_copy_req(r, sizeof(*r), u, &usize);
 	if (!ret)
@@ -447,7 +515,7 @@ long kpl_ipi_ioctl(void __user *u)
 	ret = kpl_ipi_alloc(j);
 	if (ret)
 		goto out;
-	j->caller = current;
+	j->caller = get_task_struct(current);
 	j->delay_ns = min_t(unsigned int, r->handler_delay_ns + kpl_handler_delay_ns(),
 			    KPL_MAX_HANDLER_DELAY_NS);
 	/* HARD: the handler runs in hard IRQ context on PREEMPT_RT too. */
@@ -458,7 +526,16 @@ long kpl_ipi_ioctl(void __user *u)
 	if (!ret)
 		ret = kpl_ipi_start(j);
 	cpus_read_unlock();
-	kpl_ipi_stop(j);
+	out = kpl_ipi_stop(j);
+	if (out) {
+		/* Given up: a kthread may still write the job; nothing of it is
+		 * read here. */
+		pr_warn_ratelimited("kperflab: ipi: a kthread of ours on CPU %d did not end within "
+				    "%u ms (an RT task owns the CPU?): the request is given up\n",
+				    j->run_cpu, j->req.max_ms + KPL_IPI_GRACE_MS);
+		ret = out;
+		goto out;
+	}
 	if (ret)
 		goto out;
 	ret = j->ret;
@@ -467,6 +544,6 @@ long kpl_ipi_ioctl(void __user *u)
 	if (out)
 		ret = out;
 out:
-	kpl_ipi_free(j);
+	kpl_ipi_put(j);
 	return ret;
 }

@@ -47,6 +47,7 @@ struct kpl_nt_reader {
 	struct kpl_nt_sub *sub;
 	struct kpl_nt_reader_stats st;
 	u64 work_errors;
+	bool moved;		/* hotplug moved it off its CPU: it stopped reading */
 	unsigned long *pfns;	/* KPL_NT_WORK_HMM: one per page of the range */
 	u64 *hist[H_INVAL];	/* own histograms: retries, begin wait, commit */
 	u64 overflow[H_INVAL];
@@ -214,7 +215,11 @@ static int kpl_nt_reader_fn(void *arg)
 	struct kpl_nt_reader *r = arg;
 
 	while (!kthread_should_stop()) {
-		if (READ_ONCE(r->nt->running))
+		/* Bound to r->cpu: only CPU hotplug moves it; it stops reading
+		 * then (counted), as the IPI probe's spinners do. */
+		if (!r->moved && raw_smp_processor_id() != r->cpu)
+			r->moved = true;
+		if (READ_ONCE(r->nt->running) && !r->moved)
 			kpl_nt_read_once(r);
 		else
 			schedule_timeout_idle(1);
@@ -445,6 +450,7 @@ static int kpl_nt_copy_out(struct kpl_nt *nt, void __user *u, u32 usize)
 		q->successes += st->successes;
 		q->retries += st->retries;
 		q->work_errors += nt->readers[i].work_errors;
+		q->readers_moved += nt->readers[i].moved;
 		if (us && copy_to_user(us + i, st, sizeof(*st)))
 			return -EFAULT;
 	}
@@ -471,6 +477,7 @@ static void kpl_nt_zero_out(struct kpl_nt_req *q)
 	q->retries = 0;
 	q->elapsed_ns = 0;
 	q->work_errors = 0;
+	q->readers_moved = 0;
 }
 
 long kpl_notifier_ioctl(void __user *u)

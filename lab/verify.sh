@@ -50,6 +50,10 @@ lab_check_bundles() {
           grep -q '"effect/bpf' "$pj" ||
             lab_fail "$(basename "$pj" .json): no program cost (effect/bpf) nor a reason"
           ;;
+        ipi | notifier)  # the module's load against a bystander, measured in the lab
+          grep -q '"effect/bystander/ratio"' "$pj" ||
+            lab_fail "$(basename "$pj" .json): no bystander ratio of the module's load (effect/bystander/ratio)"
+          ;;
       esac
     done
     if [[ -n ${LAB_HOST_KPERFLAB:-} ]]; then

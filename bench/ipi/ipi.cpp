@@ -16,14 +16,18 @@
 // SMT sibling, the same LLC, another LLC, every other node kept) instead of
 // every CPU and every pair; broadcasts still reach every online CPU.
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <optional>
+#include <string>
 #include <system_error>
+#include <thread>
 
 #include "cpu_sample.h"
 #include "kmod_device.h"
 #include "probe.h"
 #include "runner.h"
+#include "workloads/bystander.h"
 
 namespace kperflab::ipi {
 
@@ -32,7 +36,8 @@ using nlohmann::json;
 namespace {
 
 json profile_params(Profile p) {
-  json j = {{"handler_delay_ns", 0}, {"matrix", true}, {"targets", "idle,busy"}};
+  json j = {{"handler_delay_ns", 0}, {"matrix", true}, {"targets", "idle,busy"},
+            {"bystander_rounds", 5}, {"bystander_window_ms", 200}};
   switch (p) {
     case Profile::quick:
       j.update({{"samples", 2000}, {"matrix_samples", 200}, {"matrix_budget_s", 10},
@@ -48,7 +53,7 @@ json profile_params(Profile p) {
       break;
     case Profile::lab:  // every CPU: lab_cpus16 checks the whole 16 x 16 matrix
       j.update({{"samples", 200}, {"matrix_samples", 30}, {"matrix_budget_s", 8},
-                {"sample_cpus", 0}});
+                {"sample_cpus", 0}, {"bystander_rounds", 3}});
       break;
   }
   return j;
@@ -81,6 +86,10 @@ ParamSpecs specs() {
       ParamSpec::integer("handler_delay_ns", 0, KPL_MAX_HANDLER_DELAY_NS,
                          "busy wait inside the IPI handler (A/B tests)"),
       ParamSpec::boolean("matrix", "measure the CPU x CPU matrix"),
+      ParamSpec::integer("bystander_rounds", 0, 50,
+                         "interleaved rounds of a bystander process's fault rate on the last "
+                         "CPU with our broadcast IPIs to it off and on, once per run (0: none)"),
+      ParamSpec::integer("bystander_window_ms", 50, 2000, "length of each bystander window, ms"),
       ParamSpec::integer("sample_cpus", 0, 65536,
                          "CPUs the singles, irq_work and the matrix measure, a topology "
                          "sample (0: every online CPU)"),
@@ -120,8 +129,10 @@ class Session : public ProbeSession {
   unsigned steps() const override {
     size_t broadcasts = counts_upto(static_cast<unsigned>(online_.size() - 1)).size();
     return static_cast<unsigned>(targets_.size() * (cpus_.size() - 1 + broadcasts) +
-                                 cpus_.size() + 1);
+                                 cpus_.size() + 1) +
+           check_steps();
   }
+  unsigned check_steps() const override { return p_["bystander_rounds"].get<int>() > 0 ? 1 : 0; }
   void run_repetition(RunContext& ctx, Repetition& rep) override;
 
  private:
@@ -152,6 +163,7 @@ class Session : public ProbeSession {
   void broadcast(RunContext& ctx, Repetition& rep, const std::string& tname, uint32_t target);
   void irq_work(RunContext& ctx, Repetition& rep);
   void matrix(RunContext& ctx, Repetition& rep);
+  void bystander(RunContext& ctx, Repetition& rep);
 
   json p_;
   std::vector<std::pair<std::string, uint32_t>> targets_;
@@ -292,14 +304,63 @@ void Session::matrix(RunContext& ctx, Repetition& rep) {
        {"cols", cpus_}, {"values", rt}});
 }
 
+// What our IPIs cost the host's other processes (#28), once per run: a
+// process that is not ours faults on the last online CPU while we
+// broadcast to every other CPU (it among them) back to back, and while we
+// do not, in interleaved windows. The targets are in the run's first state
+// (idle: the handler's time only; busy adds a kthread of ours spinning on
+// the bystander's CPU, which takes half of it by design).
+void Session::bystander(RunContext& ctx, Repetition& rep) {
+  if (p_["bystander_rounds"].get<int>() <= 0 || !ctx.run_checks() || stop_requested()) return;
+  ctx.progress().step("bystander");
+  const auto& [tname, target] = targets_.front();
+  auto q = base(KPL_IPI_BROADCAST, KPL_MAX_SAMPLES);
+  q.src_cpu = online_.front();
+  q.nr_targets = static_cast<uint32_t>(online_.size() - 1);
+  q.target = target;
+  q.max_ms = 20;  // a window's load stops within 20 ms of its end
+  std::atomic<bool> on{false};
+  std::string error;
+  std::thread load;
+  auto stop_load = [&] {
+    on = false;
+    if (load.joinable()) load.join();
+  };
+  try {
+    workloads::record_bystander(
+        rep, online_.back(), p_["bystander_rounds"].get<int>(),
+        p_["bystander_window_ms"].get<uint64_t>(),
+        [&](bool attach) {
+          stop_load();
+          if (!error.empty()) throw std::runtime_error("the IPI load failed: " + error);
+          if (!attach) return;
+          on = true;
+          load = std::thread([&] {
+            try {
+              while (on.load() && !stop_requested()) dev_.ipi(q);
+            } catch (const std::exception& e) {
+              error = e.what();
+            }
+          });
+        },
+        [] { return stop_requested(); },
+        {{"load", "broadcast/targets=" + std::to_string(q.nr_targets) + "/target=" + tname}});
+  } catch (...) {
+    stop_load();
+    throw;
+  }
+  stop_load();
+}
+
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {
-  // What observing costs the host (#28): no BPF program of ours runs.
-  rep.skip("effect/bystander", "no observer attached; what its IPIs and kthreads cost others is not measured yet");
+  // What observing costs the host (#28): no BPF program of ours runs; the
+  // module's IPIs are measured against a bystander once per run.
   rep.skip("effect/bpf", "no BPF programs: kperflab.ko measures");
   for (const auto& [tname, target] : targets_) singles(ctx, rep, tname, target);
   for (const auto& [tname, target] : targets_) broadcast(ctx, rep, tname, target);
   irq_work(ctx, rep);
   if (p_["matrix"].get<bool>() && !stop_requested()) matrix(ctx, rep);
+  bystander(ctx, rep);
 }
 
 // CPUs the singles, irq_work and the matrix measure on this host.
@@ -325,6 +386,11 @@ class IpiProbe : public Probe {
   ParamSpecs param_specs(unsigned) const override { return specs(); }
   double estimate_seconds(const json& p) const override {
     return 2.0 + (p["matrix"].get<bool>() ? p["matrix_budget_s"].get<double>() : 0);
+  }
+  // The bystander: 2 x rounds windows, each with a 20 ms settle.
+  double estimate_checks_seconds(const json& p) const override {
+    return 2.0 * p["bystander_rounds"].get<double>() *
+           (p["bystander_window_ms"].get<double>() + 25) / 1000;
   }
   // Singles and broadcasts per target state, irq_work, the matrix pairs.
   unsigned points(const json& p, const HostInfo& host) const override {

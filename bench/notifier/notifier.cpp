@@ -5,9 +5,10 @@
 // one at a time around a base point; and the cost on the invalidating side
 // (per-operation latency) with 0, 1, 10, 1000 notifiers registered.
 // Automatic NUMA balancing is held off while it measures (see README).
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <optional>
-#include <cerrno>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "probe.h"
 #include "runner.h"
 #include "sysctl_hold.h"
+#include "workloads/bystander.h"
 
 namespace kperflab::notifier {
 
@@ -45,7 +47,9 @@ json profile_params(Profile p) {
             {"window_ms", 1000},
             // keep: as found (a host-wide setting stays the host's); off:
             // held at 0 while measuring (the lab's guests, which are ours)
-            {"numa_balancing", "keep"}};
+            {"numa_balancing", "keep"},
+            {"bystander_rounds", 5},
+            {"bystander_window_ms", 200}};
   switch (p) {
     case Profile::quick: j["window_ms"] = 300; break;
     case Profile::standard: break;
@@ -58,7 +62,8 @@ json profile_params(Profile p) {
                         // guests have 2 NUMA nodes, so migrate runs there)
       j.update({{"rates_hz", {0, 1000, -1}}, {"hmm_rates_hz", {0, -1}},
                 {"work_ns", {500, 20000}}, {"readers", {1, 2}},
-                {"notifiers", {1, 100}}, {"window_ms", 250}, {"numa_balancing", "off"}});
+                {"notifiers", {1, 100}}, {"window_ms", 250}, {"numa_balancing", "off"},
+                {"bystander_rounds", 3}});
       break;
   }
   return j;
@@ -96,6 +101,11 @@ ParamSpecs specs() {
       ParamSpec::integer("window_ms", 1, KPL_MAX_MS, "measurement window per point, ms"),
       ParamSpec::choice("numa_balancing", {"off", "keep"},
                         "off: hold kernel.numa_balancing at 0 while measuring; keep: as found"),
+      ParamSpec::integer("bystander_rounds", 0, 50,
+                         "interleaved rounds of a bystander process's fault rate on the last "
+                         "CPU with our readers and madvise storm off and on, once per run "
+                         "(0: none)"),
+      ParamSpec::integer("bystander_window_ms", 50, 2000, "length of each bystander window, ms"),
   };
 }
 
@@ -115,8 +125,10 @@ class Session : public ProbeSession {
   ~Session() override;
   unsigned steps() const override {
     return static_cast<unsigned>(kinds_.size() + 1 + p_["work_ns"].size() + p_["readers"].size() +
-                                 p_["notifiers"].size() + p_["cost_notifiers"].size());
+                                 p_["notifiers"].size() + p_["cost_notifiers"].size()) +
+           check_steps();
   }
+  unsigned check_steps() const override { return p_["bystander_rounds"].get<int>() > 0 ? 1 : 0; }
   void run_repetition(RunContext& ctx, Repetition& rep) override;
 
  private:
@@ -142,6 +154,7 @@ class Session : public ProbeSession {
   void hmm_by_rate(RunContext& ctx, Repetition& rep);
   void one_factor(RunContext& ctx, Repetition& rep, const char* what);
   void cost(RunContext& ctx, Repetition& rep);
+  void bystander(RunContext& ctx, Repetition& rep);
   void hold_numa_balancing();
 
   RunContext& ctx_;  // outlives the session (the runner's)
@@ -225,6 +238,12 @@ void Session::record(Repetition& rep, const Point& pt, const Result& r) {
   rep.scalar(pre + "/invalidations", double(q.invalidations[workloads::notifier_event(pt.kind)]),
              "count", l);
   rep.scalar(pre + "/nonblock_fail", double(q.inval_nonblock_fail), "count", l);
+  // Readers CPU hotplug moved off their CPU: each stopped reading there.
+  if (pt.readers) {
+    json lm = l;
+    lm["better"] = "lower";
+    rep.scalar(pre + "/check/readers_moved", double(q.readers_moved), "readers", lm);
+  }
   if (pt.work_kind == KPL_NT_WORK_HMM)
     rep.scalar(pre + "/hmm_errors", double(q.work_errors), "count", l);
   if (!r.retries.empty()) rep.histogram(pre + "/retries_per_commit", r.retries, "count", l);
@@ -357,9 +376,52 @@ void Session::cost(RunContext& ctx, Repetition& rep) {
   }
 }
 
+// What our load costs the host's other processes (#28), once per run: a
+// process that is not ours faults on the last online CPU while the module's
+// reader and our madvise storm run back to back (the base point, 50 ms
+// windows), and while they do not, in interleaved windows. On 2 CPUs the
+// reader shares the bystander's CPU, and takes half of it by design.
+void Session::bystander(RunContext& ctx, Repetition& rep) {
+  if (p_["bystander_rounds"].get<int>() <= 0 || !ctx.run_checks() || stop_requested()) return;
+  ctx.progress().step("bystander");
+  Point pt = base(InvalKind::madv_dontneed, -1);
+  pt.window_ms = 50;  // a window's load stops within 50 ms of its end
+  std::atomic<bool> on{false};
+  std::string error;
+  std::thread load;
+  auto stop_load = [&] {
+    on = false;
+    if (load.joinable()) load.join();
+  };
+  try {
+    workloads::record_bystander(
+        rep, cpus_.back(), p_["bystander_rounds"].get<int>(),
+        p_["bystander_window_ms"].get<uint64_t>(),
+        [&](bool attach) {
+          stop_load();
+          if (!error.empty()) throw std::runtime_error("the notifier load failed: " + error);
+          if (!attach) return;
+          on = true;
+          load = std::thread([&] {
+            try {
+              while (on.load() && !stop_requested()) dev_.run(pt, reader_cpus_, cpus_[0]);
+            } catch (const std::exception& e) {
+              error = e.what();
+            }
+          });
+        },
+        [] { return stop_requested(); }, {{"load", point_name(pt)}});
+  } catch (...) {
+    stop_load();
+    throw;
+  }
+  stop_load();
+}
+
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {
-  // What observing costs the host (#28): no BPF program of ours runs.
-  rep.skip("effect/bystander", "no observer attached; what its kthreads and invalidations cost others is not measured yet");
+  // What observing costs the host (#28): no BPF program of ours runs; the
+  // module's readers and our invalidations are measured against a
+  // bystander once per run.
   rep.skip("effect/bpf", "no BPF programs: kperflab.ko measures");
   measured_.clear();
   rep.extra()["tables"] = json::array({events_table()});
@@ -372,6 +434,7 @@ void Session::run_repetition(RunContext& ctx, Repetition& rep) {
   hmm_by_rate(ctx, rep);
   for (const char* f : {"work_ns", "readers", "notifiers"}) one_factor(ctx, rep, f);
   cost(ctx, rep);
+  bystander(ctx, rep);
 }
 
 class NotifierProbe : public Probe {
@@ -393,6 +456,11 @@ class NotifierProbe : public Probe {
                            p["readers"].size() + p["notifiers"].size() +
                            2 * p["cost_notifiers"].size());
     return points * p["window_ms"].get<double>() / 1000.0 * 1.3;
+  }
+  // The bystander: 2 x rounds windows, each with a 20 ms settle.
+  double estimate_checks_seconds(const json& p) const override {
+    return 2.0 * p["bystander_rounds"].get<double>() *
+           (p["bystander_window_ms"].get<double>() + 25) / 1000;
   }
   unsigned points(const json& p, const HostInfo&) const override {
     return static_cast<unsigned>(p["kinds"].size() * p["rates_hz"].size() +

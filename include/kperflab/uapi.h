@@ -239,7 +239,9 @@ struct kpl_nt_req {
 	__u64 work_errors;	/* (out) HMM: hmm_range_fault failed other than -EBUSY (e.g.
 				 * -EFAULT while the range is unmapped); such attempts
 				 * go on to the lock and read_retry like the others */
-	__u32 reserved[6];	/* (in) zero */
+	__u64 readers_moved;	/* (out) readers that CPU hotplug moved off their CPU:
+				 * each stopped reading there (was reserved: zero in) */
+	__u32 reserved[4];	/* (in) zero */
 };
 
 #define KPL_IOC_NOTIFIER _IOWR(KPL_IOC_MAGIC, 0x40, struct kpl_nt_req)

@@ -63,7 +63,7 @@ run membarrier_repro membarrier_repro
 # also the longest run of every command under tight soft-lockup / RCU-stall
 # / hung-task thresholds, ~50 s (the kernel log check below is the verdict
 # on those).
-run safety "$bin/kmod_safety_test" concurrent sigkill hotplug
+run safety "$bin/kmod_safety_test" concurrent sigkill hotplug rthog
 if [ "${KPERFLAB_SOAK:-0}" = 1 ]; then
   run safety_longest "$bin/kmod_safety_test" longest
 else

@@ -4,12 +4,17 @@
 //   sigkill     SIGKILL in the middle of a 100,000-notifier registration
 //               leaves no notifier behind (KPL_IOC_INFO live_notifiers)
 //   hotplug     a target or source CPU taken offline during an IPI run:
-//               a clean -ENXIO within the time cap, counts consistent
+//               a clean -ENXIO within the time cap, counts consistent; a
+//               notifier reader's CPU offlined: counted in readers_moved
 //   longest     the longest run of every command, with the soft-lockup,
 //               RCU-stall and hung-task detectors set tight (the kernel log
 //               is checked by guest-tests.sh afterwards)
 //   again       after rmmod + insmod: a notifier run works, nothing leaked
+//   rthog       an RT task owns the IPI sender's CPU: the caller gives the
+//               job up within its cap + 2 s, SIGKILL ends it, the module's
+//               references come back when the CPU is free
 // Usage: kmod_safety_test [SECTION...] (default: the first four).
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -216,6 +221,41 @@ void hotplug_case(int fd, const char* what, uint32_t pattern, int src, int dst, 
         static_cast<unsigned long long>(ipi.bad()));
 }
 
+// #28: a notifier reader whose CPU goes offline stops reading and is
+// counted (readers_moved), the run ends normally.
+void hotplug_notifier(int fd, int victim) {
+  if (!(info(fd).features & KPL_FEAT_NOTIFIER)) return;
+  const uint32_t pages = 16;
+  void* buf = mmap(nullptr, pages * 4096, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  CHECK(buf != MAP_FAILED, "mmap");
+  if (buf == MAP_FAILED) return;
+  uint32_t ready = 0;
+  auto q = nt_req(buf, pages, 2000, &ready);
+  int32_t cpus[2] = {1, victim};
+  q.nr_readers = 2;
+  q.cpus = reinterpret_cast<uintptr_t>(cpus);
+  std::atomic<int> rc{1};
+  std::thread t([&] { rc = xioctl(fd, KPL_IOC_NOTIFIER, &q); });
+  auto t0 = Clock::now();
+  while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) != 1 && secs_since(t0) < 10) usleep(1000);
+  usleep(300000);
+  bool off = set_online(victim, false);
+  t.join();
+  if (off) set_online(victim, true);
+  munmap(buf, pages * 4096);
+  if (!off) {
+    std::printf("hotplug notifier: SKIP: cpu%d cannot go offline\n", victim);
+    return;
+  }
+  std::printf("hotplug notifier reader: rc %d, readers_moved %llu, attempts %llu\n", rc.load(),
+              static_cast<unsigned long long>(q.readers_moved),
+              static_cast<unsigned long long>(q.attempts));
+  CHECK(rc == 0, "notifier run with a reader's CPU offlined: rc %d", rc.load());
+  CHECK(q.readers_moved == 1, "readers_moved %llu, expected 1",
+        static_cast<unsigned long long>(q.readers_moved));
+}
+
 int test_hotplug(int fd) {
   if (online_cpus() < 4 || access("/sys/devices/system/cpu/cpu2/online", W_OK) != 0) {
     std::printf("hotplug: SKIP: needs 4 online CPUs and a writable cpu2/online\n");
@@ -224,6 +264,7 @@ int test_hotplug(int fd) {
   hotplug_case(fd, "target offline", KPL_IPI_SINGLE, 1, 2, 2);
   hotplug_case(fd, "source offline", KPL_IPI_SINGLE, 2, 1, 2);
   hotplug_case(fd, "broadcast target offline", KPL_IPI_BROADCAST, 1, 0, 3);
+  hotplug_notifier(fd, 2);
   Ipi ipi(KPL_IPI_SINGLE, 1, 2, 100, 1000);  // everything back
   CHECK(xioctl(fd, KPL_IOC_IPI, &ipi.r) == 0, "IPI after the CPUs came back");
   return 0;
@@ -325,6 +366,111 @@ int test_longest(int fd) {
   return 0;
 }
 
+int module_refcnt() {
+  std::ifstream in("/sys/module/kperflab/refcnt");
+  int n = -1;
+  in >> n;
+  return n;
+}
+
+// Runs an IPI request from CPU caller_cpu in a child (the ioctl may not
+// return); the child's exit code is -rc.
+pid_t ipi_child(uint32_t src, uint32_t dst, uint32_t samples, uint32_t max_ms) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(dst, &set);
+  sched_setaffinity(0, sizeof set, &set);
+  int cfd = open(KPL_DEVICE, O_RDWR | O_CLOEXEC);
+  if (cfd < 0) _exit(100);
+  Ipi ipi(KPL_IPI_SINGLE, static_cast<int>(src), static_cast<int>(dst), samples, max_ms);
+  _exit(-xioctl(cfd, KPL_IOC_IPI, &ipi.r));
+}
+
+// Waits up to timeout_s for pid; its exit code, or -1 if it did not end.
+int wait_child(pid_t pid, double timeout_s, double* took) {
+  auto t0 = Clock::now();
+  int st = 0;
+  for (;;) {
+    pid_t w = waitpid(pid, &st, WNOHANG);
+    if (w == pid) break;
+    if (secs_since(t0) > timeout_s) return -1;
+    usleep(10000);
+  }
+  *took = secs_since(t0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+// #28: an RT task owns the sender's CPU (sched_rt_runtime_us = -1: not
+// throttled), where our sender kthread may never run. The caller waits at
+// most the time cap + 2 s and gives the job up (ETIMEDOUT); SIGKILL ends
+// a waiting caller at once; once the CPU is free, the given-up kthreads end
+// and drop their module references (refcnt back, rmmod_race unloads it).
+int test_rthog(int) {
+  if (online_cpus() < 2) return 77;
+  Tunable rt("/proc/sys/kernel/sched_rt_runtime_us", "-1");
+  if (!rt.ok) {
+    std::printf("rthog: SKIP: cannot turn RT throttling off\n");
+    return 77;
+  }
+  const int refs0 = module_refcnt();
+  Shared* sh = shared_page();
+  pid_t hog = fork();
+  if (hog == 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(1, &set);
+    sched_setaffinity(0, sizeof set, &set);
+    sched_param sp{};
+    sp.sched_priority = 99;
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) _exit(3);
+    sh->entering = 1;
+    for (;;) __asm__ __volatile__("" ::: "memory");
+  }
+  auto t0 = Clock::now();
+  while (sh->entering.load() != 1 && secs_since(t0) < 5) usleep(1000);
+  int st = 0;
+  if (sh->entering.load() != 1) {
+    kill(hog, SIGKILL);
+    waitpid(hog, &st, 0);
+    std::printf("rthog: SKIP: no SCHED_FIFO hog on CPU 1\n");
+    return 77;
+  }
+  usleep(100000);
+  double took = 0;
+  // 1. Given up within the cap + grace.
+  pid_t c = ipi_child(1, 0, 1000, 200);
+  int code = wait_child(c, 10.0, &took);
+  if (code == -1) {
+    kill(hog, SIGKILL);  // frees the CPU: the old module returns then
+    waitpid(hog, &st, 0);
+    code = wait_child(c, 30.0, &took);
+    CHECK(false, "the IPI caller still waited 10 s after a 200 ms cap (then %d)", code);
+    return 0;
+  }
+  std::printf("rthog: sender's CPU owned by an RT task: errno %d after %.2f s\n", code, took);
+  CHECK(code == ETIMEDOUT, "errno %d, expected ETIMEDOUT", code);
+  CHECK(took < 0.2 + 2.0 + 1.5, "given up after %.2f s (cap 0.2 s + 2 s grace)", took);
+  // 2. SIGKILL ends a caller that waits (10 s cap: 12 s bound).
+  c = ipi_child(1, 0, 1000000, 10000);
+  usleep(500000);
+  kill(c, SIGKILL);
+  code = wait_child(c, 5.0, &took);
+  std::printf("rthog: SIGKILL to a waiting caller: ended after %.2f s (status %d)\n", took, code);
+  CHECK(code == 128 + SIGKILL, "a killed caller did not end within 5 s (status %d)", code);
+  // 3. The CPU free again: the given-up kthreads end and let the module go.
+  kill(hog, SIGKILL);
+  waitpid(hog, &st, 0);
+  t0 = Clock::now();
+  while (module_refcnt() != refs0 && secs_since(t0) < 10) usleep(10000);
+  std::printf("rthog: module refcnt %d (was %d) %.2f s after the hog ended\n", module_refcnt(),
+              refs0, secs_since(t0));
+  CHECK(module_refcnt() == refs0, "refcnt %d, was %d: a given-up kthread kept the module",
+        module_refcnt(), refs0);
+  return 0;
+}
+
 int test_again(int fd) {
   CHECK(info(fd).live_notifiers == 0, "notifiers live after reload");
   if (!(info(fd).features & KPL_FEAT_NOTIFIER)) return 0;
@@ -356,6 +502,7 @@ int main(int argc, char** argv) {
     else if (s == "hotplug") test_hotplug(fd);
     else if (s == "longest") test_longest(fd);
     else if (s == "again") test_again(fd);
+    else if (s == "rthog") test_rthog(fd);
     else {
       std::printf("kmod_safety_test: unknown section '%s'\n", s.c_str());
       return 2;
