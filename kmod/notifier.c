@@ -4,9 +4,13 @@
  * is the one of lib/test_hmm.c: invalidate takes the driver lock (trylock
  * and return false when the range is not blockable) and sets the sequence
  * under it; readers run read_begin -> work -> driver lock -> read_retry ->
- * commit. Everything (notifiers, kthreads) lives inside one ioctl call, so
- * close/unload cannot leave state behind: the caller's mm is only used
- * while the caller is inside the ioctl, and removal happens before return.
+ * commit. Everything (notifiers, kthreads) lives inside one ioctl call,
+ * unless a reader's CPU is owned by an RT task past the window: the caller
+ * waits for its readers killably and for at most KPL_NT_GRACE_MS, then
+ * gives the run up (-ETIMEDOUT, or -EINTR on a fatal signal). The readers
+ * hold references to the run and to the module, and the last of them to
+ * end removes the notifiers, drops the mm and frees the run; nothing stops
+ * a reader from outside (no kthread_stop, which waits uninterruptibly).
  */
 #include <linux/atomic.h>
 #include <linux/capability.h>
@@ -16,9 +20,11 @@
 #include <linux/hmm.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -53,7 +59,15 @@ struct kpl_nt_reader {
 	u64 overflow[H_INVAL];
 };
 
+/* How long the caller waits for its readers to end after the window. */
+#define KPL_NT_GRACE_MS 2000
+
 struct kpl_nt {
+	refcount_t refs;		/* the caller's and one per reader kthread */
+	int stop;			/* every reader ends */
+	atomic_t exited;		/* readers that ended */
+	u32 nr_tasks;			/* reader kthreads created */
+	bool started;			/* woken: their tasks are no longer ours to touch */
 	struct kpl_nt_req req;
 	struct mutex lock;		/* the "driver lock" */
 	spinlock_t stat_lock;		/* invalidate counters and histogram */
@@ -200,7 +214,7 @@ static bool kpl_nt_read_once(struct kpl_nt_reader *r)
 		}
 		r->st.retries++;
 		retries++;
-		if (kthread_should_stop())
+		if (READ_ONCE(nt->stop))
 			return false;
 		cond_resched_tasks_rcu_qs();
 	}
@@ -210,22 +224,29 @@ static bool kpl_nt_read_once(struct kpl_nt_reader *r)
 	return true;
 }
 
+static void kpl_nt_put(struct kpl_nt *nt);
+
 static int kpl_nt_reader_fn(void *arg)
 {
 	struct kpl_nt_reader *r = arg;
+	struct kpl_nt *nt = r->nt;
 
-	while (!kthread_should_stop()) {
+	while (!READ_ONCE(nt->stop)) {
 		/* Bound to r->cpu: only CPU hotplug moves it; it stops reading
 		 * then (counted), as the IPI probe's spinners do. */
 		if (!r->moved && raw_smp_processor_id() != r->cpu)
 			r->moved = true;
-		if (READ_ONCE(r->nt->running) && !r->moved)
+		if (READ_ONCE(nt->running) && !r->moved)
 			kpl_nt_read_once(r);
 		else
 			schedule_timeout_idle(1);
 		cond_resched_tasks_rcu_qs();
 	}
-	return 0;
+	atomic_inc(&nt->exited);
+	/* The last reference may remove the notifiers and drop the mm: done in
+	 * core kernel code after, our module reference goes last. */
+	kpl_nt_put(nt);
+	module_put_and_kthread_exit(0);
 }
 
 static int kpl_nt_check(const struct kpl_nt_req *q)
@@ -292,6 +313,10 @@ static int kpl_nt_make_readers(struct kpl_nt *nt)
 			r->task = NULL;
 			return err;
 		}
+		/* Each reader holds the run and the module until it ends. */
+		refcount_inc(&nt->refs);
+		__module_get(THIS_MODULE);	/* the open file holds one already */
+		nt->nr_tasks++;
 	}
 	return 0;
 }
@@ -311,9 +336,12 @@ static int kpl_nt_start_readers(struct kpl_nt *nt)
 			break;
 		}
 	}
-	for (i = 0; !ret && i < nt->req.nr_readers; i++) {
+	for (i = 0; !ret && i < nt->req.nr_readers; i++)
 		kthread_bind(nt->readers[i].task, nt->readers[i].cpu);
-		wake_up_process(nt->readers[i].task);
+	if (!ret) {
+		nt->started = true;
+		for (i = 0; i < nt->req.nr_readers; i++)
+			wake_up_process(nt->readers[i].task);
 	}
 	cpus_read_unlock();
 	return ret;
@@ -375,18 +403,39 @@ static int kpl_nt_window(struct kpl_nt *nt)
 	return ret;
 }
 
-/* Readers stopped, then notifiers removed: no callback runs after this. */
-static void kpl_nt_stop(struct kpl_nt *nt)
+/*
+ * Tells every reader to end and waits for them, killably and for at most
+ * KPL_NT_GRACE_MS: 0 when all of them ended, else -ETIMEDOUT (-EINTR on a
+ * fatal signal) and the run belongs to the readers still to end. Readers
+ * never woken (the start failed) are woken unbound to end at once.
+ */
+static int kpl_nt_stop_readers(struct kpl_nt *nt)
+{
+	u64 deadline = ktime_get_ns() + (u64)KPL_NT_GRACE_MS * NSEC_PER_MSEC;
+	u32 i;
+
+	WRITE_ONCE(nt->stop, 1);
+	if (!nt->started) {
+		for (i = 0; i < nt->nr_tasks; i++)
+			wake_up_process(nt->readers[i].task);
+		nt->started = true;
+	}
+	/* Waking each jiffy: off the hung-task detector's list. */
+	while ((u32)atomic_read(&nt->exited) < nt->nr_tasks) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (ktime_get_ns() > deadline)
+			return -ETIMEDOUT;
+		schedule_timeout_killable(1);
+	}
+	return 0;
+}
+
+/* Notifiers removed: no callback runs after this. */
+static void kpl_nt_remove(struct kpl_nt *nt)
 {
 	u32 i;
 
-	for (i = 0; nt->readers && i < nt->req.nr_readers; i++) {
-		struct kpl_nt_reader *r = &nt->readers[i];
-
-		if (r->task)
-			kthread_stop(r->task);
-		r->task = NULL;
-	}
 	for (i = 0; i < nt->nr_subs; i++) {
 		mmu_interval_notifier_remove(&nt->subs[i].mni);
 		atomic64_dec(&kpl_nt_live);
@@ -399,6 +448,9 @@ static void kpl_nt_free(struct kpl_nt *nt)
 	u32 i;
 	int h;
 
+	kpl_nt_remove(nt);
+	if (nt->mm)
+		mmput(nt->mm);
 	kvfree(nt->subs);
 	for (i = 0; nt->readers && i < nt->req.nr_readers; i++) {
 		for (h = 0; h < H_INVAL; h++)
@@ -408,6 +460,14 @@ static void kpl_nt_free(struct kpl_nt *nt)
 	kfree(nt->readers);
 	kvfree(nt->inval_hist);
 	kfree(nt);
+}
+
+/* The last reference (the caller's, or a reader's that ended after the
+ * caller gave the run up) removes the notifiers, drops the mm, frees. */
+static void kpl_nt_put(struct kpl_nt *nt)
+{
+	if (refcount_dec_and_test(&nt->refs))
+		kpl_nt_free(nt);
 }
 
 /* Sums the readers into req and histogram h into buf; copies buf out. */
@@ -491,6 +551,7 @@ long kpl_notifier_ioctl(void __user *u)
 	nt = kzalloc(sizeof(*nt), GFP_KERNEL_ACCOUNT);
 	if (!nt)
 		return -ENOMEM;
+	refcount_set(&nt->refs, 1);
 	ret = kpl_copy_req(&nt->req, sizeof(nt->req), u, &usize);
 	if (!ret)
 		ret = kpl_nt_check(&nt->req);
@@ -517,14 +578,25 @@ long kpl_notifier_ioctl(void __user *u)
 	if (ret)
 		goto out_teardown;
 	run = kpl_nt_window(nt);
-	kpl_nt_stop(nt);
+	ret = kpl_nt_stop_readers(nt);
+	if (ret)
+		goto out_given_up;
+	kpl_nt_remove(nt);
 	ret = kpl_nt_copy_out(nt, u, usize);
 	if (!ret)
 		ret = run;
-out_teardown:
-	kpl_nt_stop(nt);
-	mmput(nt->mm);
 out:
-	kpl_nt_free(nt);
+	kpl_nt_put(nt);
 	return ret;
+out_teardown:
+	if (!kpl_nt_stop_readers(nt))
+		goto out;
+out_given_up:
+	pr_warn_ratelimited("kperflab: notifier: %u of %u reader kthreads did not end within %u ms "
+			    "(an RT task owns their CPU?): the run is given up to them\n",
+			    nt->nr_tasks - (u32)atomic_read(&nt->exited), nt->nr_tasks,
+			    KPL_NT_GRACE_MS);
+	if (!ret)
+		ret = -ETIMEDOUT;
+	goto out;
 }

@@ -10,9 +10,10 @@
 //               RCU-stall and hung-task detectors set tight (the kernel log
 //               is checked by guest-tests.sh afterwards)
 //   again       after rmmod + insmod: a notifier run works, nothing leaked
-//   rthog       an RT task owns the IPI sender's CPU: the caller gives the
-//               job up within its cap + 2 s, SIGKILL ends it, the module's
-//               references come back when the CPU is free
+//   rthog       an RT task owns the IPI sender's (or a notifier reader's)
+//               CPU: the caller gives the run up within its cap + 2 s,
+//               SIGKILL ends it, the module's references come back and the
+//               notifiers go when the CPU is free
 // Usage: kmod_safety_test [SECTION...] (default: the first four).
 #include <sched.h>
 #include <signal.h>
@@ -407,7 +408,7 @@ int wait_child(pid_t pid, double timeout_s, double* took) {
 // most the time cap + 2 s and gives the job up (ETIMEDOUT); SIGKILL ends
 // a waiting caller at once; once the CPU is free, the given-up kthreads end
 // and drop their module references (refcnt back, rmmod_race unloads it).
-int test_rthog(int) {
+int test_rthog(int fd) {
   if (online_cpus() < 2) return 77;
   Tunable rt("/proc/sys/kernel/sched_rt_runtime_us", "-1");
   if (!rt.ok) {
@@ -459,15 +460,47 @@ int test_rthog(int) {
   code = wait_child(c, 5.0, &took);
   std::printf("rthog: SIGKILL to a waiting caller: ended after %.2f s (status %d)\n", took, code);
   CHECK(code == 128 + SIGKILL, "a killed caller did not end within 5 s (status %d)", code);
-  // 3. The CPU free again: the given-up kthreads end and let the module go.
+  // 3. A notifier reader on the RT task's CPU: the run is given up to it
+  // within the window + 2 s.
+  if (info(fd).features & KPL_FEAT_NOTIFIER) {
+    c = fork();
+    if (c == 0) {
+      int cfd = open(KPL_DEVICE, O_RDWR | O_CLOEXEC);
+      void* buf = mmap(nullptr, 16 * 4096, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (cfd < 0 || buf == MAP_FAILED) _exit(100);
+      auto q = nt_req(buf, 16, 200, nullptr);
+      int32_t cpus[1] = {1};
+      q.nr_readers = 1;
+      q.cpus = reinterpret_cast<uintptr_t>(cpus);
+      _exit(-xioctl(cfd, KPL_IOC_NOTIFIER, &q));
+    }
+    code = wait_child(c, 10.0, &took);
+    if (code == -1) {
+      kill(hog, SIGKILL);
+      waitpid(hog, &st, 0);
+      code = wait_child(c, 30.0, &took);
+      CHECK(false, "the notifier caller still waited 10 s after a 200 ms window (then %d)", code);
+      return 0;
+    }
+    std::printf("rthog: a notifier reader's CPU owned by an RT task: errno %d after %.2f s\n",
+                code, took);
+    CHECK(code == ETIMEDOUT, "notifier: errno %d, expected ETIMEDOUT", code);
+    CHECK(took < 0.2 + 2.0 + 1.5, "notifier: given up after %.2f s (0.2 s + 2 s grace)", took);
+  }
+  // 4. The CPU free again: the given-up kthreads end, remove the notifiers
+  // and let the module go.
   kill(hog, SIGKILL);
   waitpid(hog, &st, 0);
   t0 = Clock::now();
-  while (module_refcnt() != refs0 && secs_since(t0) < 10) usleep(10000);
-  std::printf("rthog: module refcnt %d (was %d) %.2f s after the hog ended\n", module_refcnt(),
-              refs0, secs_since(t0));
+  while ((module_refcnt() != refs0 || info(fd).live_notifiers) && secs_since(t0) < 10)
+    usleep(10000);
+  std::printf("rthog: module refcnt %d (was %d), live notifiers %llu, %.2f s after the hog ended\n",
+              module_refcnt(), refs0, static_cast<unsigned long long>(info(fd).live_notifiers),
+              secs_since(t0));
   CHECK(module_refcnt() == refs0, "refcnt %d, was %d: a given-up kthread kept the module",
         module_refcnt(), refs0);
+  CHECK(info(fd).live_notifiers == 0, "notifiers left after the given-up reader ended");
   return 0;
 }
 
