@@ -50,8 +50,9 @@ void KmodDevice::throw_errno(int err, const std::string& what) {
     case EPERM: why += " (needs CAP_PERFMON, or CAP_SYS_ADMIN for perturbing settings)"; break;
     case ENXIO: why += " (a CPU of the measurement went offline)"; break;
     case ETIMEDOUT:
-      why += " (a kthread of kperflab.ko could not run on its CPU within the time cap + 2 s: "
-             "an RT task owns that CPU? The module gave the request up)";
+      why += " (an irq_work did not run within 100 ms, or a kthread of kperflab.ko could not "
+             "run on its CPU within the time cap + 2 s: an RT task owns that CPU? The module "
+             "gave the request up)";
       break;
     case EOPNOTSUPP: why += " (not supported by this kernel's build)"; break;
     default: break;
