@@ -412,14 +412,15 @@ static bool kpl_ipi_wait(struct kpl_ipi_job *j, struct completion *done, unsigne
 	u64 deadline = ktime_get_mono_fast_ns() + (u64)ms * NSEC_PER_MSEC;
 
 	for (;;) {
+		/* completion_done() does not consume it: a later wait still sees it */
 		if (done ? completion_done(done) : atomic_read(&j->exited) == j->nr_spinners)
 			return true;
 		if (fatal_signal_pending(current) || ktime_get_mono_fast_ns() > deadline)
 			return false;
-		if (done)
-			wait_for_completion_killable_timeout(done, HZ);
-		else
+		if (!done)
 			schedule_timeout_killable(1);
+		else if (wait_for_completion_killable_timeout(done, HZ) > 0)
+			return true;	/* consumed: completion_done() would say no now */
 	}
 }
 
