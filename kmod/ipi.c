@@ -531,9 +531,11 @@ long kpl_ipi_ioctl(void __user *u)
 	if (out) {
 		/* Given up: a kthread may still write the job; nothing of it is
 		 * read here. */
-		pr_warn_ratelimited("kperflab: ipi: a kthread of ours on CPU %d did not end within "
-				    "%u ms (an RT task owns the CPU?): the request is given up\n",
-				    j->run_cpu, j->req.max_ms + KPL_IPI_GRACE_MS);
+		if (out == -ETIMEDOUT)
+			pr_warn_ratelimited("kperflab: ipi: the sender kthread on CPU %d did not end "
+					    "within %u ms (an RT task owns the CPU?): the request "
+					    "is given up to it\n",
+					    j->run_cpu, j->req.max_ms + KPL_IPI_GRACE_MS);
 		ret = out;
 		goto out;
 	}

@@ -592,10 +592,11 @@ out_teardown:
 	if (!kpl_nt_stop_readers(nt))
 		goto out;
 out_given_up:
-	pr_warn_ratelimited("kperflab: notifier: %u of %u reader kthreads did not end within %u ms "
-			    "(an RT task owns their CPU?): the run is given up to them\n",
-			    nt->nr_tasks - (u32)atomic_read(&nt->exited), nt->nr_tasks,
-			    KPL_NT_GRACE_MS);
+	if (!fatal_signal_pending(current))
+		pr_warn_ratelimited("kperflab: notifier: %u of %u reader kthreads did not end within %u ms "
+				    "(an RT task owns their CPU?): the run is given up to them\n",
+				    nt->nr_tasks - (u32)atomic_read(&nt->exited), nt->nr_tasks,
+				    KPL_NT_GRACE_MS);
 	if (!ret)
 		ret = -ETIMEDOUT;
 	goto out;
