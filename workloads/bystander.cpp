@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cerrno>
 #include <chrono>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "child.h"
 #include "probe.h"
@@ -171,6 +173,39 @@ double record_bystander(Repetition& rep, int cpu, int rounds, uint64_t window_ms
   }
   rep.skip(base + "/ratio", "the bystander completed no round with our programs detached");
   return NAN;
+}
+
+double record_bystander_under_load(Repetition& rep, int cpu, int rounds, uint64_t window_ms,
+                                   const std::function<void()>& step,
+                                   const std::function<bool()>& stop, const std::string& what,
+                                   const nlohmann::json& labels) {
+  std::atomic<bool> on{false};
+  std::string error;
+  std::thread load;
+  auto end_load = [&] {
+    on = false;
+    if (load.joinable()) load.join();
+  };
+  struct Join {  // also when record_bystander throws
+    std::function<void()> f;
+    ~Join() { f(); }
+  } join{end_load};
+  return record_bystander(
+      rep, cpu, rounds, window_ms,
+      [&](bool attach) {
+        end_load();
+        if (!error.empty()) throw std::runtime_error(what + " failed: " + error);
+        if (!attach) return;
+        on = true;
+        load = std::thread([&] {
+          try {
+            while (on.load() && !stop()) step();
+          } catch (const std::exception& e) {
+            error = e.what();
+          }
+        });
+      },
+      stop, labels);
 }
 
 uint64_t Bystander::rounds() const {

@@ -77,4 +77,14 @@ double record_bystander(Repetition& rep, int cpu, int rounds, uint64_t window_ms
                       const nlohmann::json& labels = nlohmann::json::object(),
                       const std::string& base = "effect/bystander");
 
+// record_bystander for a load of ours instead of attached programs (the
+// module probes, #28): `step`, one short unit of the load (e.g. a 20 ms
+// ioctl), runs back to back in a thread of ours through every "on" window
+// and stops within one step of its end. A step that throws ends the windows:
+// a skip naming `what` and the error.
+double record_bystander_under_load(Repetition& rep, int cpu, int rounds, uint64_t window_ms,
+                                   const std::function<void()>& step,
+                                   const std::function<bool()>& stop, const std::string& what,
+                                   const nlohmann::json& labels = nlohmann::json::object());
+
 }  // namespace kperflab::workloads

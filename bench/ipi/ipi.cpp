@@ -16,12 +16,10 @@
 // SMT sibling, the same LLC, another LLC, every other node kept) instead of
 // every CPU and every pair; broadcasts still reach every online CPU.
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <optional>
 #include <string>
 #include <system_error>
-#include <thread>
 
 #include "cpu_sample.h"
 #include "kmod_device.h"
@@ -319,37 +317,11 @@ void Session::bystander(RunContext& ctx, Repetition& rep) {
   q.nr_targets = static_cast<uint32_t>(online_.size() - 1);
   q.target = target;
   q.max_ms = 20;  // a window's load stops within 20 ms of its end
-  std::atomic<bool> on{false};
-  std::string error;
-  std::thread load;
-  auto stop_load = [&] {
-    on = false;
-    if (load.joinable()) load.join();
-  };
-  try {
-    workloads::record_bystander(
-        rep, online_.back(), p_["bystander_rounds"].get<int>(),
-        p_["bystander_window_ms"].get<uint64_t>(),
-        [&](bool attach) {
-          stop_load();
-          if (!error.empty()) throw std::runtime_error("the IPI load failed: " + error);
-          if (!attach) return;
-          on = true;
-          load = std::thread([&] {
-            try {
-              while (on.load() && !stop_requested()) dev_.ipi(q);
-            } catch (const std::exception& e) {
-              error = e.what();
-            }
-          });
-        },
-        [] { return stop_requested(); },
-        {{"load", "broadcast/targets=" + std::to_string(q.nr_targets) + "/target=" + tname}});
-  } catch (...) {
-    stop_load();
-    throw;
-  }
-  stop_load();
+  workloads::record_bystander_under_load(
+      rep, online_.back(), p_["bystander_rounds"].get<int>(),
+      p_["bystander_window_ms"].get<uint64_t>(), [&] { dev_.ipi(q); },
+      [] { return stop_requested(); }, "the IPI load",
+      {{"load", "broadcast/targets=" + std::to_string(q.nr_targets) + "/target=" + tname}});
 }
 
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {

@@ -5,7 +5,6 @@
 // one at a time around a base point; and the cost on the invalidating side
 // (per-operation latency) with 0, 1, 10, 1000 notifiers registered.
 // Automatic NUMA balancing is held off while it measures (see README).
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <optional>
@@ -386,36 +385,10 @@ void Session::bystander(RunContext& ctx, Repetition& rep) {
   ctx.progress().step("bystander");
   Point pt = base(InvalKind::madv_dontneed, -1);
   pt.window_ms = 50;  // a window's load stops within 50 ms of its end
-  std::atomic<bool> on{false};
-  std::string error;
-  std::thread load;
-  auto stop_load = [&] {
-    on = false;
-    if (load.joinable()) load.join();
-  };
-  try {
-    workloads::record_bystander(
-        rep, cpus_.back(), p_["bystander_rounds"].get<int>(),
-        p_["bystander_window_ms"].get<uint64_t>(),
-        [&](bool attach) {
-          stop_load();
-          if (!error.empty()) throw std::runtime_error("the notifier load failed: " + error);
-          if (!attach) return;
-          on = true;
-          load = std::thread([&] {
-            try {
-              while (on.load() && !stop_requested()) dev_.run(pt, reader_cpus_, cpus_[0]);
-            } catch (const std::exception& e) {
-              error = e.what();
-            }
-          });
-        },
-        [] { return stop_requested(); }, {{"load", point_name(pt)}});
-  } catch (...) {
-    stop_load();
-    throw;
-  }
-  stop_load();
+  workloads::record_bystander_under_load(
+      rep, cpus_.back(), p_["bystander_rounds"].get<int>(),
+      p_["bystander_window_ms"].get<uint64_t>(), [&] { dev_.run(pt, reader_cpus_, cpus_[0]); },
+      [] { return stop_requested(); }, "the notifier load", {{"load", point_name(pt)}});
 }
 
 void Session::run_repetition(RunContext& ctx, Repetition& rep) {
