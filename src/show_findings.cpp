@@ -215,6 +215,33 @@ void overflowed(const std::string& probe, const std::map<std::string, Series>& s
                                                  "tracked range), e.g. " + first});
 }
 
+// Thread points that ended at their time cap (src/point_cap.h): a note
+// with the samples not taken and the point that cut the most.
+void capped(const std::string& probe, const std::map<std::string, Series>& s,
+            std::vector<Finding>& out) {
+  static const std::string kCut = "/check/samples_cut";
+  size_t points = 0;
+  double total = 0, most = 0;
+  std::string at;
+  for (auto& [name, x] : s) {
+    if (x.hist || name.size() < kCut.size() ||
+        name.compare(name.size() - kCut.size(), kCut.size(), kCut) != 0)
+      continue;
+    double t = 0;
+    for (double v : x.value) t += v;
+    if (t <= 0) continue;
+    ++points;
+    total += t;
+    if (t > most) most = t, at = name.substr(0, name.size() - kCut.size());
+  }
+  if (points)
+    out.push_back({2, probe, std::to_string(points) +
+                             (points == 1 ? " thread point" : " thread points") +
+                             " ended at the time cap (sweep_cap: this host did not run the "
+                             "threads side by side), " +
+                             num(total, "%.0f") + " samples not taken, most at " + at});
+}
+
 // The ipi probe's record of samples it could not measure
 // (extra.invalid_samples: {point: {failed, negative, ...}}): calls the
 // kernel failed, summed over points and repetitions.
@@ -271,6 +298,7 @@ std::vector<Finding> findings(const Bundle& b, const std::vector<headline::Probe
     dropped(p.name, s, reps.size(), out);
     failed_ipis(p.name, reps, out);
     overflowed(p.name, s, out);
+    capped(p.name, s, out);
     for (auto& r : reps)
       if (auto e = r.find("extra"); e && e->has("interrupted")) {
         out.push_back({1, p.name, "interrupted (^C): the last repetition stops part way"});
@@ -280,11 +308,14 @@ std::vector<Finding> findings(const Bundle& b, const std::vector<headline::Probe
     // The host's other processes paid more than 5 % while points were
     // armed, and more than twice the windows' own noise.
     std::vector<double> by, noise;
+    bool load = false;  // a load of ours (the module probes), not attached programs
     for (auto& r : reps)
       if (auto m = r.at("metrics").find("effect/bystander/ratio")) {
         if (auto v = m->find("value"); v && v->is_number()) by.push_back(v->num());
-        if (auto l = m->find("labels"))
+        if (auto l = m->find("labels")) {
           if (auto n = l->find("noise"); n && n->is_number()) noise.push_back(n->num());
+          if (l->has("load")) load = true;
+        }
       }
     if (!by.empty()) {
       std::sort(by.begin(), by.end());
@@ -293,7 +324,8 @@ std::vector<Finding> findings(const Bundle& b, const std::vector<headline::Probe
       double floor = noise.empty() ? 0 : 2 * noise[noise.size() / 2];
       if (ratio < 0.95 && 1 - ratio > floor)
         out.push_back({1, p.name, "a bystander process ran " + num(100 * (1 - ratio), "%.0f") +
-                                      " % slower while this probe's programs were attached "
+                                      (load ? " % slower while this probe's load ran "
+                                            : " % slower while this probe's programs were attached ") +
                                       "(effect/bystander/ratio " + num(ratio) +
                                       "): the host's other processes pay it while it measures"});
     }

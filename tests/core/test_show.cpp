@@ -107,6 +107,8 @@ json repetition(int r) {
   }
   rep.histogram("solo/callers=1/latency", spread(900 + d, 100));
   rep.histogram("solo/callers=2/latency", spread(4000 + d, 3000));
+  // The point ended at its time cap in one repetition (src/point_cap.h).
+  rep.scalar("solo/callers=2/check/samples_cut", r == 0 ? 120 : 0, "calls");
   for (int c = 0; c < 4; ++c)
     rep.histogram("send/delivery/cpu=" + std::to_string(c), spread(1000 + 100 * c + d, 50));
   rep.histogram("thin/latency", spread(100, 10, 5));  // under 10 samples: not a headline
@@ -219,6 +221,18 @@ TEST(Show, RepetitionsKeepsTheListing) {
   ASSERT_EQ(full.rc, 0) << full.err;
   EXPECT_NE(full.out.find("findings:"), std::string::npos);
   EXPECT_NE(full.out.find(" repetition 5\n"), std::string::npos);
+}
+
+// #26: a thread point that ended at its time cap is a note with the
+// samples not taken (every note listed with --probe).
+TEST(Show, CappedThreadPointsAreANote) {
+  TmpDir t;
+  fs::path b = write(t.path / "b");
+  Out o = show({b.string(), "--probe", "p"}, t.path);
+  ASSERT_EQ(o.rc, 0) << o.err;
+  EXPECT_NE(o.out.find("p: 1 thread point ended at the time cap (sweep_cap"), std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("120 samples not taken, most at solo/callers=2"), std::string::npos);
 }
 
 TEST(Show, OneProbe) {
