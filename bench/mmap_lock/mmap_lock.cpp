@@ -25,6 +25,7 @@
 
 #include "bpf_percpu.h"
 #include "bpf_prog_stats.h"
+#include "cpu_sample.h"
 #include "mmap_lock.h"
 #include "mmap_lock.skel.h"
 #include "perf_tool.h"
@@ -150,14 +151,18 @@ json profile_params(Profile p) {
             {"bystander_rounds", 5},
             {"bystander_window_ms", 200},
             {"memcg_path", "refuse"},
-            {"task_state", "auto"}};
+            {"task_state", "auto"},
+            {"sample_cpus", 0}};
   switch (p) {
     case Profile::quick:
-      j.update({{"kinds", {"anon"}}, {"duration_ms", 500}, {"overhead_rounds", 2}});
+      j.update({{"kinds", {"anon"}}, {"duration_ms", 500}, {"overhead_rounds", 2},
+                {"sample_cpus", 8}});
       break;
     case Profile::standard:
-      // Ten repetitions by default: ~20 s each on 2 vCPUs.
-      j.update({{"duration_ms", 500}, {"overhead_rounds", 2}});
+      // Ten repetitions by default: ~20 s each on 2 vCPUs. The storms
+      // spread over a topology sample of 16 CPUs: a storm's set-up and
+      // teardown (threads, regions, cow's children) grow with its threads.
+      j.update({{"duration_ms", 500}, {"overhead_rounds", 2}, {"sample_cpus", 16}});
       break;
     case Profile::full:
       j.update({{"writers", {"none", "mmap_munmap", "mprotect", "brk"}},
@@ -180,7 +185,11 @@ ParamSpecs specs(unsigned online_cpus) {
                              "fault storms: anonymous first touch, file-backed read, COW "
                              "after fork"),
       ParamSpec::integer_list("threads", 1, std::max(1u, online_cpus), 0, 64,
-                              "fault threads per point (empty: 1 and every online CPU)"),
+                              "fault threads per point (empty: 1 and one per storm CPU, "
+                              "see sample_cpus)"),
+      ParamSpec::integer("sample_cpus", 0, 65536,
+                         "CPUs the storms run on, a topology sample (0: every online CPU); "
+                         "given threads run on every online CPU"),
       ParamSpec::choice_list("writers", {"none", "mmap_munmap", "mprotect", "brk"}, 0,
                              "a writer thread in the same mm (mmap_lock for write)"),
       ParamSpec::integer("duration_ms", 50, 600000, "time per sweep point, ms"),
@@ -206,6 +215,16 @@ ParamSpecs specs(unsigned online_cpus) {
                         "6.13), every process pays for it while we are attached: run there "
                         "only when allowed (the lab profile allows it)"),
   };
+}
+
+// The CPUs the storms run on, a thread on each (its many-thread points, the
+// overhead and cross-check storms): a topology sample of sample_cpus
+// (src/cpu_sample.h), or every online CPU when it is 0 or threads are given.
+CpuSample storm_cpus(const HostInfo& host, const json& p) {
+  auto online = host.online_cpus();
+  if (online.empty()) return {};
+  unsigned max = p["threads"].empty() ? p["sample_cpus"].get<unsigned>() : 0;
+  return sample_cpus(host, online, online.front(), max);
 }
 
 // ---- the BPF side --------------------------------------------------------
@@ -519,8 +538,9 @@ struct Point {
 class Session : public ProbeSession {
  public:
   Session(RunContext& ctx, const json& p) : p_(p) {
-    cpus_ = ctx.host().online_cpus();
+    cpus_ = storm_cpus(ctx.host(), p_).cpus;
     if (cpus_.empty()) throw std::runtime_error("no online CPUs");
+    if (cpus_.size() < ctx.host().online_count()) ctx.parameters()["sampled_cpus"] = cpus_;
     mem_budget_ = workloads::mem_available_bytes() / 2;
     tracer_ = std::make_unique<Tracer>(true, p_.value("task_state", std::string("auto")) == "auto");
     for (std::string k : p_["kinds"])
@@ -1066,6 +1086,12 @@ class MmapLockProbe : public Probe {
   unsigned points(const json& p, const HostInfo& host) const override {
     return points(p, host.online_count());
   }
+  std::string sampled(const json& p, const HostInfo& host) const override {
+    CpuSample s = storm_cpus(host, p);
+    if (s.whole()) return "";
+    return "storms on " + s.summary(host) + ", many-thread points " +
+           std::to_string(s.cpus.size()) + " threads";
+  }
   static unsigned points(const json& p, unsigned cpus) {
     size_t threads = p["threads"].empty() ? (cpus > 1 ? 2 : 1) : p["threads"].size();
     return static_cast<unsigned>(p["kinds"].size() * threads * p["writers"].size());
@@ -1086,6 +1112,8 @@ class MmapLockProbe : public Probe {
   }
   double budget_weight() const override { return 2.5; }
   std::unique_ptr<ProbeSession> prepare(RunContext& ctx, const json& params) override {
+    if (params["sample_cpus"].get<unsigned>() == 1)
+      throw std::invalid_argument("mmap_lock.sample_cpus: 0 (every CPU) or at least 2");
     return std::make_unique<Session>(ctx, params);
   }
 };

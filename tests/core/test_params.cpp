@@ -144,3 +144,24 @@ TEST(Params, MembarrierSweepCountsSampledOnManyCpus) {
   EXPECT_NE(set_error({"--set", "membarrier.sweep_counts=65"}).find("sweep_counts"),
             std::string::npos);
 }
+
+// The mmap_lock storms' threads grow with the CPUs (a thread, a region and,
+// for cow, a child each): under quick and standard they run on a topology
+// sample, said in the plan; full, lab and given thread counts use every CPU
+// (issue #26).
+TEST(Params, MmapLockStormsOnATopologySample) {
+  Probe* m = ProbeRegistry::instance().find("mmap_lock");
+  ASSERT_NE(m, nullptr);
+  HostInfo h16 = many_core_host(2, 1, 4), h64 = many_core_host(2, 2, 8);
+  EXPECT_EQ(m->sampled(m->parameters(Profile::standard, h16), h16), "");
+  std::string s = m->sampled(m->parameters(Profile::standard, h64), h64);
+  EXPECT_EQ(s.rfind("storms on 16 of 64 CPUs (", 0), 0u) << s;
+  EXPECT_NE(s.find("many-thread points 16 threads"), std::string::npos) << s;
+  EXPECT_NE(m->sampled(m->parameters(Profile::quick, h64), h64).find("8 of 64 CPUs"),
+            std::string::npos);
+  EXPECT_EQ(m->sampled(m->parameters(Profile::full, h64), h64), "");
+  EXPECT_EQ(m->sampled(m->parameters(Profile::lab, h64), h64), "");
+  auto given = m->parameters(Profile::standard, h64);
+  given["threads"] = {1, 64};
+  EXPECT_EQ(m->sampled(given, h64), "");
+}
