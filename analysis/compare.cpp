@@ -51,12 +51,10 @@ namespace {
 // Direction of "better" from the unit: time and cost units are lower-is-
 // better; a metric may say otherwise with labels.better = "higher"|"lower"|
 // "none". Fractions named *missed* or *unexpected* are lower-is-better.
-std::string better_of(const std::string& metric, const JsonView& m) {
-  if (auto labels = m.find("labels"))
-    if (auto better = labels->find("better"))
-      return better->str() == "none" ? "" : better->str();
+std::string better_of(const std::string& metric, const MetricInfo& m) {
+  if (m.labels.contains("better")) return m.better;
   static const std::set<std::string> time_units = {"ns", "ps", "us", "ms", "s", "cycles"};
-  if (time_units.count(m.at("unit").str())) return "lower";
+  if (time_units.count(m.unit)) return "lower";
   if (metric.find("missed") != std::string::npos || metric.find("unexpected") != std::string::npos)
     return "lower";
   return "";
@@ -252,6 +250,7 @@ Collected collect(const Side& s) {
   Collected c;
   std::map<std::string, size_t> boot_index;
   for (auto& b : s.bundles) {
+    size_t most = 0;  // repetitions of this bundle (its probes run the same count)
     std::string key = "bundle:" + b.dir.string();
     if (auto k = b.meta_view().at("kernel").find("boot_id"); k && k->is_string())
       key = "boot:" + k->str();
@@ -261,12 +260,13 @@ Collected collect(const Side& s) {
     c.run_boot.push_back(boot);
     c.run_started.push_back(b.meta_view().text("started", ""));
     c.run_finished.push_back(b.meta_view().text("finished", ""));
-    for (auto& [probe, d] : b.probes) {
-      JsonView reps = b.probe_view(probe).at("repetitions");
-      for (auto& rep : reps.elements()) {
-        for (auto& [name, m] : rep.at("metrics").members()) {
+    for (auto& [probe, p] : b.probes) {
+      most = std::max(most, p.reps.size());
+      for (auto& rep : p.reps) {
+        for (auto& m : rep.metrics) {
+          const std::string& name = p.name(m);
           std::string id = probe + '\x1f' + name;
-          c.meta.insert_or_assign(id, m);
+          c.meta.insert_or_assign(id, p.infos[m.info]);
           // The metric's map, named outside the lambda (clang 14 cannot
           // capture structured bindings).
           auto& stats_of = c.v[probe][name];
@@ -276,29 +276,25 @@ Collected collect(const Side& s) {
             ser.boot.push_back(boot);
             ser.run.push_back(run);
           };
-          if (m.at("kind").str() == "scalar") {
-            if (m.at("value").is_number()) put("value", m.at("value").num());
+          if (!p.info(m).histogram) {
+            if (!std::isnan(m.stat[0])) put("value", m.stat[0]);
             continue;
           }
-          uint64_t count = m.at("count").u64();
+          uint64_t count = m.count;
           if (count == 0) continue;
-          if (auto ov = m.find("overflow"); ov && ov->is_number() && ov->num() > 0)
-            c.overflow.insert(id);
-          for (auto [st, need] : kStats) {
-            auto x = m.find(st);
-            if (!x || !x->is_number()) continue;
+          if (m.overflow) c.overflow.insert(id);
+          for (size_t i = 0; i < m.stat.size(); ++i) {
+            auto [st, need] = kStats[i];
+            if (std::isnan(m.stat[i])) continue;
             if (static_cast<double>(count) < need) {
               ++c.thin[probe + "/" + name + ":" + st];
               continue;
             }
-            put(st, x->num());
+            put(st, m.stat[i]);
           }
         }
       }
     }
-    size_t most = 0;  // repetitions of this bundle (its probes run the same count)
-    for (auto& [probe, d] : b.probes)
-      most = std::max(most, b.probe_view(probe).at("repetitions").size());
     c.reps += most;
     c.run_reps.push_back(most);
   }
@@ -328,7 +324,7 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
   Result res;
   res.base_label = base.label;
   res.cand_label = cand.label;
-  auto hostname = [](const Bundle& b) { return b.meta_view().at("host").at("hostname").str(); };
+  auto hostname = [](const BundleSummary& b) { return b.meta_view().at("host").at("hostname").str(); };
   std::string hb = hostname(base.bundles[0]), hc = hostname(cand.bundles[0]);
   for (const Side* s : {&base, &cand})
     for (auto& b : s->bundles)
@@ -373,11 +369,10 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
     for (auto& [name, st] : metrics) {
       auto mit = pit->second.find(name);
       if (mit == pit->second.end()) continue;
-      const JsonView& m = cb.meta.at(probe + '\x1f' + name);
-      const JsonView& mc = cc.meta.at(probe + '\x1f' + name);
-      if (m.at("unit").str() != mc.at("unit").str()) {
-        unit_differs.push_back(probe + "/" + name + " (" + m.at("unit").str() + " vs " +
-                               mc.at("unit").str() + ")");
+      const MetricInfo& m = *cb.meta.at(probe + '\x1f' + name);
+      const MetricInfo& mc = *cc.meta.at(probe + '\x1f' + name);
+      if (m.unit != mc.unit) {
+        unit_differs.push_back(probe + "/" + name + " (" + m.unit + " vs " + mc.unit + ")");
         continue;
       }
       for (auto& [stat, bs] : st) {
@@ -396,8 +391,8 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
         r.probe = probe;
         r.metric = name;
         r.stat = stat;
-        r.unit = m.at("unit").str();
-        r.labels = m.has("labels") ? m.at("labels").raw() : json::object();
+        r.unit = m.unit;
+        r.labels = m.labels;
 
         r.better = better_of(name, m);
         r.base = bs.v;
@@ -416,12 +411,7 @@ Result compare(const Side& base, const Side& cand, const Options& o) {
         // The sides say they measured different things (label
         // comparable_with, e.g. mmap_lock's hold and wait on kernels that
         // format the memcg path inside the hold, and on those that do not).
-        auto comparable_with = [](const JsonView& meta) {
-          return meta.has("labels") && meta.at("labels").has("comparable_with")
-                     ? meta.at("labels").at("comparable_with").str()
-                     : std::string();
-        };
-        if (std::string cwb = comparable_with(m), cwc = comparable_with(mc); cwb != cwc)
+        if (const std::string &cwb = m.comparable_with, &cwc = mc.comparable_with; cwb != cwc)
           in.not_comparable = printable((cwb.empty() ? "unlabelled" : cwb) + " vs " +
                                         (cwc.empty() ? "unlabelled" : cwc));
         if (noise) in.noise = noise->find(key);
@@ -482,11 +472,12 @@ json merged_cdf(const Side& s, const std::string& probe, const std::string& metr
   Histogram h;
   bool found = false;
   for (auto& b : s.bundles) {
-    if (!b.probes.count(probe)) continue;
-    for (auto& rep : b.probe_view(probe).at("repetitions").elements()) {
-      auto m = rep.at("metrics").find(metric);
-      if (!m || m->at("kind").str() != "histogram") continue;
-      h.merge(Histogram::decode_base64(m->at("hist").str()));
+    auto p = b.probes.find(probe);
+    if (p == b.probes.end()) continue;
+    for (auto& rep : p->second.reps) {
+      const MetricValues* m = p->second.find(rep, metric);
+      if (!m || !p->second.info(*m).histogram) continue;
+      h.merge(Histogram::decode_base64(std::string(p->second.hist(*m))));
       found = true;
     }
   }

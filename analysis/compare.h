@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/summary.h"
 #include "results/bundle.h"
 #include "results/json_access.h"
 
@@ -49,11 +51,21 @@ struct Options {
   double min_abs_effect = 0.01;
 };
 
+// Bytes of summaries held by the sides alive in this process, charged as
+// they load (check_summary_budget) and given back when a side's last copy
+// goes.
+struct HeldSummaries {
+  size_t bytes = 0;
+  ~HeldSummaries();
+};
+
 // A side: every bundle found at a path (the bundle itself, or any bundle
-// below a directory). Throws BundleError / std::invalid_argument.
+// below a directory), each held as its summary (analysis/summary.h). Throws
+// BundleError / std::invalid_argument.
 struct Side {
   std::string label;  // e.g. "6.12.43+deb12-cloud-amd64 (3 bundles)"
-  std::vector<Bundle> bundles;
+  std::vector<BundleSummary> bundles;
+  std::shared_ptr<HeldSummaries> held;
   static Side load(const std::filesystem::path& p);
   // The bundles a catalog selector matches (analysis/catalog.h) under a
   // runs root, labelled with the selector.
@@ -63,9 +75,17 @@ struct Side {
 };
 
 // At most this many bundles are loaded by one command, over all its sides
-// (a bundle is held in memory whole, a few MB each; issue #27 item 5: 2000
-// candidates reached 5.8 GB). Past it the command refuses, saying so.
+// (issue #27 item 5: 2000 candidates reached 5.8 GB when each was held
+// whole). Past it the command refuses, saying so.
 inline constexpr size_t kMaxBundles = 256;
+
+// At most this many bytes of summaries are held by one process (every side
+// of a command together): a bundle of a 64-CPU host's standard profile
+// summarises to about 4.4 MiB (5.5 MB of RSS with what compare builds from
+// it), a hostile one at the loader's caps to far more. Past it loading stops
+// with std::invalid_argument naming the limit (README "How much one command
+// loads").
+inline constexpr size_t kMaxSummaryBytes = size_t{512} << 20;
 
 // The same directories once each (by canonical path), in order.
 std::vector<std::filesystem::path> unique_dirs(std::vector<std::filesystem::path> dirs);
@@ -184,7 +204,8 @@ struct Series {
 // "p99", "p99_9", "mean" of histograms, "value" of scalars).
 struct Collected {
   std::map<std::string, std::map<std::string, std::map<std::string, Series>>> v;
-  std::map<std::string, JsonView> meta;  // "probe\x1fmetric" -> metric (last seen)
+  // "probe\x1fmetric" -> its kind, unit and labels (last seen)
+  std::map<std::string, std::shared_ptr<const MetricInfo>> meta;
   // A boot: meta kernel.boot_id; a bundle without one is its own boot.
   std::vector<std::string> boots;
   // A run: one bundle, its boot and its meta started/finished.

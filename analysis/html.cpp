@@ -58,28 +58,23 @@ std::string fill_of(double v, double lo, double hi) {
 std::map<std::string, Matrix> matrices(const compare::Side& s) {
   std::map<std::string, Matrix> out;
   for (auto& b : s.bundles)
-    for (auto& [probe, doc] : b.probes)
-      for (auto& rep : b.probe_view(probe).at("repetitions").elements()) {
-        auto extra = rep.find("extra");
-        auto ms = extra ? extra->find("matrices") : std::nullopt;
-        if (!ms) continue;
-        for (auto& m : ms->elements()) {
-          // rows x cols values (checked on load; at() would throw on a ragged one).
-          JsonView values = m.at("values"), rows = m.at("rows"), cols = m.at("cols");
-          std::string title = m.text("title", ""), unit = m.text("unit", "");
-          std::string key = probe + '\x1f' + title + '\x1f' + unit + '\x1f' +
-                            rows.raw().dump() + '\x1f' + cols.raw().dump();
+    for (auto& [probe, p] : b.probes)
+      for (auto& rep : p.reps)
+        for (auto& m : rep.matrices) {
+          // rows x cols values (checked on load).
+          std::string key = probe + '\x1f' + m.title + '\x1f' + m.unit + '\x1f' +
+                            m.rows.dump() + '\x1f' + m.cols.dump();
           Matrix& x = out[key];
+          size_t rows = m.rows.size(), cols = m.cols.size();
           if (!x.count) {
-            x = {probe, title, unit, rows.raw(), cols.raw(), {}, 0};
-            x.cells.assign(rows.size(), std::vector<std::vector<double>>(cols.size()));
+            x = {probe, m.title, m.unit, m.rows, m.cols, {}, 0};
+            x.cells.assign(rows, std::vector<std::vector<double>>(cols));
           }
           ++x.count;
-          for (size_t r = 0; r < rows.size(); ++r)
-            for (size_t c = 0; c < cols.size(); ++c)
-              if (JsonView v = values.at(r).at(c); v.is_number()) x.cells[r][c].push_back(v.num());
+          for (size_t r = 0; r < rows; ++r)
+            for (size_t c = 0; c < cols; ++c)
+              if (double v = m.values[r * cols + c]; !std::isnan(v)) x.cells[r][c].push_back(v);
         }
-      }
   return out;
 }
 

@@ -158,7 +158,7 @@ ProvFields collect_prov(const Side& base, const Side& cand) {
       for (auto& [p, d] : b.probes)
         if (probes[1 - s].count(p)) {
           ran.insert(p);
-          param_values(b.probe_view(p).at("parameters"), p, p, f, c.owner);
+          param_values(b.parameters_view(p), p, p, f, c.owner);
         }
       for (auto& k : f.order)
         if (seen.insert(k).second) c.order.push_back(k);

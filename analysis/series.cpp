@@ -153,7 +153,7 @@ Result build(const std::vector<const compare::Side*>& sides, const Options& opt)
           for (const char* stat : {"p50", "value"})
             if (st.count(stat)) {
               auto m = c.meta.find(probe + '\x1f' + metric);
-              std::string unit = m == c.meta.end() ? "" : m->second.text("unit", "");
+              std::string unit = m == c.meta.end() ? "" : m->second->unit;
               line(probe, metric, stat, unit, "");
             }
       }

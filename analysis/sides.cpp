@@ -5,6 +5,8 @@
 // 5.8 GB, 1024 series sides 3.5 GB, one directory given 300 times to noise
 // ran out of memory).
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <atomic>
 #include <exception>
 #include <optional>
@@ -88,7 +90,7 @@ void check_bundle_limit(const std::vector<SideSource>& sources, const std::strin
   throw std::invalid_argument(
       verb + ": " + std::to_string(total) + " bundles over " + std::to_string(sources.size()) +
       " side" + (sources.size() == 1 ? "" : "s") + "; at most " + std::to_string(kMaxBundles) +
-      " are loaded by one command (each is held in memory whole): give fewer sides or "
+      " are loaded by one command: give fewer sides or "
       "narrower directories or selectors");
 }
 
@@ -98,17 +100,53 @@ Side Side::select(const std::string& selector, const fs::path& runs_root) {
   return SideSource::find(selector, runs_root).load();
 }
 
+namespace {
+
+// Summaries held by every side alive in this process (HeldSummaries).
+std::atomic<size_t> held_bytes{0};
+
+std::string mib(size_t bytes) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f MiB", bytes < (size_t{10} << 20) ? 1 : 0,
+                static_cast<double>(bytes) / (1 << 20));
+  return b;
+}
+
+// kMaxSummaryBytes, or less where $KPERFLAB_MAX_SUMMARY_MIB says so (the
+// tests prove the refusal without loading 512 MiB; it never raises it).
+size_t summary_budget() {
+  size_t b = kMaxSummaryBytes;
+  if (const char* e = std::getenv("KPERFLAB_MAX_SUMMARY_MIB"); e && *e) {
+    char* end = nullptr;
+    unsigned long long mib = std::strtoull(e, &end, 10);
+    if (*end == 0 && mib < (kMaxSummaryBytes >> 20)) b = static_cast<size_t>(mib) << 20;
+  }
+  return b;
+}
+
+}  // namespace
+
+HeldSummaries::~HeldSummaries() { held_bytes -= bytes; }
+
 Side Side::load_dirs(std::vector<fs::path> dirs, const std::string& what) {
   Side s;
+  s.held = std::make_shared<HeldSummaries>();
   // Bundles load independently (parse + validation dominate compare on
   // fleets): in parallel, kept in order; the first failure (in order) is
-  // rethrown.
-  std::vector<std::optional<Bundle>> loaded(dirs.size());
+  // rethrown. Each worker holds one bundle's tree at a time and keeps only
+  // its summary, charged against kMaxSummaryBytes; past that every worker
+  // stops.
+  std::vector<std::optional<BundleSummary>> loaded(dirs.size());
   std::vector<std::exception_ptr> errors(dirs.size());
-  std::atomic<size_t> next{0};
+  std::atomic<size_t> next{0}, mine{0};
+  std::atomic<bool> over{false};
+  const size_t budget = summary_budget();
   auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < dirs.size();) try {
-        loaded[i] = Bundle::load(dirs[i]);
+    for (size_t i; !over && (i = next.fetch_add(1)) < dirs.size();) try {
+        loaded[i] = BundleSummary::load(dirs[i]);
+        size_t b = loaded[i]->bytes;
+        mine += b;
+        if ((held_bytes += b) > budget) over = true;
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -118,6 +156,18 @@ Side Side::load_dirs(std::vector<fs::path> dirs, const std::string& what) {
   for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
   if (!dirs.empty()) work();
   for (auto& t : pool) t.join();
+  s.held->bytes = mine;
+  if (over) {
+    size_t count = 0;
+    for (auto& l : loaded) count += l.has_value();
+    throw std::invalid_argument(
+        "the bundles' summaries held in memory passed " + mib(budget) + " at " +
+        std::to_string(count) + " of the " + std::to_string(dirs.size()) + " bundles of " +
+        printable(what) + " (about " + mib(mine / std::max<size_t>(count, 1)) +
+        " each; a command holds at most " + mib(budget) + " of them, and at most " +
+        std::to_string(kMaxBundles) + " bundles): give fewer sides or narrower directories "
+        "or selectors");
+  }
   for (size_t i = 0; i < dirs.size(); ++i) {
     if (errors[i]) std::rethrow_exception(errors[i]);
     s.bundles.push_back(std::move(*loaded[i]));

@@ -109,6 +109,36 @@ for i in $(seq 300); do nmany+=("$tmp/noise"); done
 ( ulimit -v $limit 2>/dev/null; "$kperflab" noise -o "$tmp/nm.json" "${nmany[@]}" >"$tmp/out" 2>"$tmp/err" ) ||
   fail "noise, one directory 300 times: exit $? ($(tail -c 300 "$tmp/err"))"
 grep -q "(8 boots, 8 bundles" "$tmp/out" || fail "noise, one directory 300 times: $(cat "$tmp/out")"
+# Item 5: many large bundles. Each copy of this one (100,000 scalar metric
+# values with labels, 14 MB of text) is a 180 MB JSON tree: held whole, the
+# base and 8 copies took the tree past 1 GiB; held as summaries (about 10 MB
+# each, analysis/summary.h) they fit. --probe p keeps the rows few: the
+# bundles are loaded and summarised whole all the same.
+python3 - "$tmp/big" "$here/../common/make_bundle.py" <<'PY'
+import json, os, subprocess, sys
+out, make = sys.argv[1], sys.argv[2]
+spec = {"probes": {"p": {"scalars": {"x/latency": ["ns", 100]}}, "q": {"scalars": {"y": ["ns", 1]}}}}
+subprocess.run([sys.executable, make, out], input=json.dumps(spec).encode(), check=True)
+metrics = {"cpu=%d/op%d/latency" % (i % 4096, i): {
+    "kind": "scalar", "unit": "ns", "value": float(i),
+    "labels": {"cpu": str(i % 4096), "clock": "clock_monotonic", "better": "lower"}}
+    for i in range(50000)}
+rep = {"metrics": metrics, "skipped": {}}
+doc = {"schema": "kperflab.probe/1", "probe": "q", "status": "complete", "reason": None,
+       "parameters": {}, "repetitions": [rep, rep]}
+with open(os.path.join(out, "q.json"), "w") as f:
+    json.dump(doc, f, separators=(",", ":"))
+PY
+mkdir -p "$tmp/bigs"
+for i in $(seq 8); do cp -al "$tmp/big" "$tmp/bigs/c$i"; done
+( ulimit -v $limit 2>/dev/null; "$kperflab" compare --probe p "$tmp/big" "$tmp/bigs" >"$tmp/out" 2>"$tmp/err" ) ||
+  fail "compare, 9 bundles of 100,000 metric values: exit $? ($(tail -c 300 "$tmp/err"))"
+grep -q "x/latency" "$tmp/out" || fail "compare, 9 large bundles: $(head -c 300 "$tmp/out")"
+# Past the summaries' budget (lowered here: 512 MiB would take minutes to
+# load) the command refuses, naming the limit.
+KPERFLAB_MAX_SUMMARY_MIB=30 expect 2 "summaries held in memory passed 30 MiB" \
+  compare --probe p "$tmp/big" "$tmp/bigs"
+
 mkdir -p "$tmp/copies"
 for i in $(seq 260); do cp -r "$b1" "$tmp/copies/c$i"; done
 expect 2 "at most 256" compare "$b1" "$tmp/copies"/c*
