@@ -287,11 +287,9 @@ int export_kcidb(const std::vector<std::string>& paths, const std::vector<std::s
     held.dirs = dirs;
     compare::check_bundle_limit({held}, "export --kcidb");
   }
-  std::vector<Bundle> bundles;
-  for (const auto& p : dirs) bundles.push_back(Bundle::load(p));
   // Bundle text is printable() already; replace guards the dump anyway.
   std::string text =
-      kcidb::report(bundles, opt).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+      kcidb::report(dirs, opt).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   std::vector<std::string> inputs = paths;
   inputs.insert(inputs.end(), baseline.begin(), baseline.end());
   emit(out, text + "\n", force, inputs);

@@ -299,31 +299,65 @@ void bundle_tests(const Bundle& b, const json& build_id, const Options& opt, jso
 
 }  // namespace
 
-json report(const std::vector<Bundle>& bundles, const Options& opt) {
-  if (!valid_origin(opt.origin))
-    throw std::invalid_argument("origin '" + printable(opt.origin) +
-                                "': KCIDB wants ^[a-z0-9_]+$ (lower case, digits, '_')");
-  json out = {{"version", {{"major", kMajor}, {"minor", kMinor}}},
-              {"checkouts", json::array()},
-              {"builds", json::array()},
-              {"tests", json::array()}};
-  std::set<std::string> seen_checkouts, seen_builds;
-  std::map<std::string, std::string> ids;  // bundle id -> dir
-  for (const auto& b : bundles) {
+namespace {
+
+// One report being made: each bundle adds its checkout, build (once per
+// kernel) and tests; the tests' tree is counted against kMaxReportBytes.
+class Report {
+ public:
+  explicit Report(const Options& opt) : opt_(opt) {
+    if (!valid_origin(opt.origin))
+      throw std::invalid_argument("origin '" + printable(opt.origin) +
+                                  "': KCIDB wants ^[a-z0-9_]+$ (lower case, digits, '_')");
+  }
+  void add(const Bundle& b) {
     JsonView meta = b.meta_view();
     std::string id = b.dir.filename().string();
     if (auto i = meta.find("bundle_id"); i && i->is_string()) id = i->str();
-    auto [it, fresh] = ids.emplace(id, b.dir.string());
+    auto [it, fresh] = ids_.emplace(id, b.dir.string());
     if (!fresh)
       throw std::invalid_argument("bundles " + printable(it->second) + " and " +
                                   printable(b.dir.string()) + " share bundle id '" +
                                   printable(id) + "': their KCIDB test ids would clash");
-    Kernel k = kernel_of(meta, opt.origin);
-    if (seen_checkouts.insert(k.checkout["id"]).second) out["checkouts"].push_back(k.checkout);
-    if (seen_builds.insert(k.build["id"]).second) out["builds"].push_back(k.build);
-    bundle_tests(b, k.build["id"], opt, out["tests"]);
+    Kernel k = kernel_of(meta, opt_.origin);
+    if (seen_checkouts_.insert(k.checkout["id"]).second) out_["checkouts"].push_back(k.checkout);
+    if (seen_builds_.insert(k.build["id"]).second) out_["builds"].push_back(k.build);
+    json& tests = out_["tests"];
+    size_t first = tests.size();
+    bundle_tests(b, k.build["id"], opt_, tests);
+    for (size_t i = first; i < tests.size(); ++i) bytes_ += json_bytes(tests[i]);
+    ++bundles_;
+    if (bytes_ > kMaxReportBytes)
+      throw std::invalid_argument(
+          "the KCIDB report passed " + std::to_string(kMaxReportBytes >> 20) + " MiB in memory at " +
+          std::to_string(bundles_) + " bundles (" + std::to_string(tests.size()) +
+          " tests): export fewer bundles per report");
   }
-  return out;
+  json take() { return std::move(out_); }
+
+ private:
+  const Options& opt_;
+  json out_ = {{"version", {{"major", kMajor}, {"minor", kMinor}}},
+               {"checkouts", json::array()},
+               {"builds", json::array()},
+               {"tests", json::array()}};
+  std::set<std::string> seen_checkouts_, seen_builds_;
+  std::map<std::string, std::string> ids_;  // bundle id -> dir
+  size_t bytes_ = 0, bundles_ = 0;
+};
+
+}  // namespace
+
+json report(const std::vector<Bundle>& bundles, const Options& opt) {
+  Report r(opt);
+  for (const auto& b : bundles) r.add(b);
+  return r.take();
+}
+
+json report(const std::vector<std::filesystem::path>& dirs, const Options& opt) {
+  Report r(opt);
+  for (const auto& d : dirs) r.add(Bundle::load(d));  // its tree freed before the next loads
+  return r.take();
 }
 
 }  // namespace kperflab::kcidb

@@ -9,6 +9,8 @@
 // each figure's DONE into PASS or FAIL (a flagged regression).
 #pragma once
 
+#include <cstddef>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -55,5 +57,14 @@ const char* status_of(compare::Verdict v);
 // bad origin or two bundles with one bundle id (their test ids would clash),
 // and what compare::compare throws (other hosts without cross_host).
 nlohmann::json report(const std::vector<Bundle>& bundles, const Options& opt);
+// The same over bundle directories, loaded one at a time: no more than one
+// bundle's tree is held while the report grows.
+nlohmann::json report(const std::vector<std::filesystem::path>& dirs, const Options& opt);
+
+// A report's tests held in memory (analysis/summary.h json_bytes) are at most
+// this many bytes; past it report() throws std::invalid_argument naming the
+// limit. A bundle of a 64-CPU host's standard profile makes about 3 MB of
+// report text.
+inline constexpr size_t kMaxReportBytes = size_t{256} << 20;
 
 }  // namespace kperflab::kcidb

@@ -138,6 +138,15 @@ grep -q "x/latency" "$tmp/out" || fail "compare, 9 large bundles: $(head -c 300 
 # load) the command refuses, naming the limit.
 KPERFLAB_MAX_SUMMARY_MIB=30 expect 2 "summaries held in memory passed 30 MiB" \
   compare --probe p "$tmp/big" "$tmp/bigs"
+# export --kcidb loads its bundles one at a time (each its own bundle id
+# here): 9 of them held at once went past 1 GiB.
+for i in $(seq 8); do
+  python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["bundle_id"]="big"+sys.argv[2]; json.dump(m,open(sys.argv[3],"w"))' \
+    "$tmp/big/meta.json" "$i" "$tmp/meta.$i" && mv "$tmp/meta.$i" "$tmp/bigs/c$i/meta.json"
+done
+( ulimit -v $limit 2>/dev/null; "$kperflab" export --kcidb "$tmp/big" "$tmp/bigs"/c* -o "$tmp/k.json" >"$tmp/out" 2>"$tmp/err" ) ||
+  fail "export --kcidb, 9 bundles of 100,000 metric values: exit $? ($(tail -c 300 "$tmp/err"))"
+[[ $(grep -c '"id": "kperflab:' "$tmp/k.json") -ge 9 ]] || fail "export --kcidb, 9 large bundles: $(head -c 300 "$tmp/k.json")"
 
 mkdir -p "$tmp/copies"
 for i in $(seq 260); do cp -r "$b1" "$tmp/copies/c$i"; done
