@@ -3,7 +3,7 @@
 # kperflab entry point.
 #   ./run.sh [--profile P] [--no-install] [--tune [--tune-boost-off]] [--strict]
 #                                           install deps, build, run the default profile
-#                                           (--tune etc.: README.md "A quiet machine")
+#                                           (--tune etc.: docs/quiet-machine.md)
 #   ./run.sh test                           install deps, build, run the whole test suite
 #                                           (the lab's tests with the ASan+UBSan build and
 #                                           30 s per fuzzer beside them), then the sanitized

@@ -36,7 +36,5 @@ State assess(const std::string& sel_a, const compare::Side& a, const std::string
 
 std::string text(const State& s);
 
-// `kperflab campaign`.
-int campaign_main(const std::vector<std::string>& args);
 
 }  // namespace kperflab::campaign

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The catalog: opening and judging its file, syncing it with the bundles,
 // selecting. The file itself: analysis/catalog_db.{h,cpp}; the verb:
-// analysis/catalog_cli.cpp.
+// cli/catalog_verb.cpp.
 #include "analysis/catalog.h"
 
 #include <fnmatch.h>
@@ -17,9 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/catalog_db.h"
-#include "read_file.h"
+#include "core/read_file.h"
 #include "results/bundle.h"
-#include "zlib_inflate.h"
+#include "core/zlib_inflate.h"
 
 namespace kperflab::catalog {
 
@@ -65,7 +65,7 @@ std::string str_at(const json& j, std::initializer_list<const char*> keys) {
 }
 
 void parse_meta(const fs::path& file, Parsed& p, json& meta) {
-  meta = read_json(file, limits::kMetaFile);  // bounded (src/read_file.h)
+  meta = read_json(file, limits::kMetaFile);  // bounded (core/read_file.h)
   if (!meta.is_object() || str_at(meta, {"schema"}).rfind("kperflab.meta/", 0) != 0)
     throw std::runtime_error("not a kperflab meta.json");
   p.host = str_at(meta, {"host", "hostname"});

@@ -93,7 +93,5 @@ class Catalog {
   SyncStats stats_;
 };
 
-// `kperflab catalog [--runs-dir DIR] [--rebuild] [SELECTOR...]`
-int catalog_main(const std::vector<std::string>& args);
 
 }  // namespace kperflab::catalog

@@ -15,7 +15,7 @@
 #include "analysis/noise.h"
 #include "analysis/stats.h"
 #include "analysis/verdicts.h"
-#include "histogram.h"
+#include "core/histogram.h"
 #include "kperflab/hist.h"
 
 namespace kperflab::compare {

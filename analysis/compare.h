@@ -83,8 +83,8 @@ inline constexpr size_t kMaxBundles = 256;
 // of a command together): a bundle of a 64-CPU host's standard profile
 // summarises to about 4.4 MiB (5.5 MB of RSS with what compare builds from
 // it), a hostile one at the loader's caps to far more. Past it loading stops
-// with std::invalid_argument naming the limit (README "How much one command
-// loads").
+// with std::invalid_argument naming the limit (docs/comparing.md "How much
+// one command loads").
 inline constexpr size_t kMaxSummaryBytes = size_t{512} << 20;
 
 // The same directories once each (by canonical path), in order.

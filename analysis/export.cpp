@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "analysis/export.h"
-#include "headline.h"
-#include "histogram.h"
-#include "hlog.h"
+#include "results/headline.h"
+#include "core/histogram.h"
+#include "core/hlog.h"
 #include "results/json_access.h"
 
 namespace kperflab::exporting {

@@ -12,7 +12,7 @@ std::string gbench(const Bundle& b);
 std::string csv(const Bundle& b);
 // One line per LAVA test case, tab-separated: name, pass|fail|skip,
 // measurement or "-", units or "-", a note (a skip's reason). A probe is a
-// case, and each headline figure (src/headline.h) of it.
+// case, and each headline figure (results/headline.h) of it.
 std::string lava(const Bundle& b);
 
 }  // namespace kperflab::exporting

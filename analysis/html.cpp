@@ -14,7 +14,7 @@
 
 #include "analysis/html_parts.h"
 #include "analysis/report.h"
-#include "number_text.h"
+#include "core/number_text.h"
 
 namespace kperflab::report {
 

@@ -14,9 +14,10 @@
 #include <stdexcept>
 #include <tuple>
 
-#include "headline.h"
+#include "results/headline.h"
 #include "results/date_time.h"
 #include "results/json_access.h"
+#include "core/codec.h"
 
 namespace kperflab::kcidb {
 

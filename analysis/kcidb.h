@@ -3,7 +3,7 @@
 // kcidb_io/schema/v05_03.py), the format KernelCI's common results database
 // takes. Per kernel a checkout (release + version: the source identity a
 // bundle knows) and a build (+ config hash, machine); per probe a test
-// "kperflab.<probe>" and per headline figure (src/headline.h: the selection
+// "kperflab.<probe>" and per headline figure (results/headline.h: the selection
 // LAVA and KTAP report too) a test "kperflab.<probe>.<metric>.<stat>" with
 // its number. With a baseline, the comparison (analysis/compare.h) turns
 // each figure's DONE into PASS or FAIL (a flagged regression).

@@ -58,6 +58,5 @@ std::optional<std::filesystem::path> default_noise_path(const std::filesystem::p
 // "3 days old" from created (or "age unknown").
 std::string noise_age(const NoiseModel& nm);
 
-int noise_main(const std::vector<std::string>& args);
 
 }  // namespace kperflab::compare

@@ -24,7 +24,7 @@ constexpr double kMeasuredTolerance = 0.01;
 constexpr size_t kLongValue = 40;
 
 // Leaf names of probe parameters that are measured on the host each run
-// (src/core_clock.cpp Clock::describe, the kmod's clock granularity), not
+// (core/clock.cpp Clock::describe, the kmod's clock granularity), not
 // chosen: they differ between any two runs.
 bool measured_key(const std::string& leaf) {
   static const std::set<std::string> keys = {"ghz", "ns_per_tick", "overhead_ns",
@@ -65,7 +65,7 @@ void meta_values(const JsonView& m, Fields& out) {
     out[name] = at(m, f);
   }
   // The machine's state as the preflight found it and what --tune changed
-  // (src/preflight.h, src/tune.h): settings, not measurements; the load,
+  // (host/preflight.h, host/tune.h): settings, not measurements; the load,
   // the busiest processes and the throttle counters differ on every run.
   if (auto pf = m.find_if("preflight", J_OBJECT))
     if (auto fs = pf->find_if("findings", J_ARRAY))

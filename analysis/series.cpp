@@ -10,7 +10,7 @@
 
 #include "analysis/report.h"
 #include "analysis/stats.h"
-#include "until_ci.h"
+#include "core/until_ci.h"
 
 namespace kperflab::series {
 

@@ -132,7 +132,5 @@ std::vector<std::filesystem::path> html_site(const Result& r,
                                              const std::vector<const compare::Side*>& sides,
                                              const std::filesystem::path& dir, bool force);
 
-// `kperflab series`.
-int series_main(const std::vector<std::string>& args);
 
 }  // namespace kperflab::series

@@ -16,7 +16,7 @@
 #include "analysis/html_parts.h"
 #include "analysis/report.h"
 #include "analysis/series.h"
-#include "output_file.h"
+#include "results/output_file.h"
 
 namespace kperflab::series {
 

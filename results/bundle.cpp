@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "results/bundle.h"
 #include "results/json_access.h"
-#include "read_file.h"
+#include "core/read_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -241,7 +241,7 @@ void BundleWriter::finish(bool complete) {
 
 namespace {
 
-// Through the one reader (src/read_file.h): a FIFO, /dev/zero or a symlink
+// Through the one reader (core/read_file.h): a FIFO, /dev/zero or a symlink
 // loop is refused at open, a JSON bomb during the parse; the message names
 // the file.
 nlohmann::json read_bundle_json(const fs::path& file, const ReadLimits& limits) {

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "read_file.h"
+#include "core/read_file.h"
 
 namespace kperflab {
 
@@ -112,7 +112,7 @@ inline constexpr size_t kTableColumns = 4096;
 inline constexpr uint64_t kCells = uint64_t{1} << 24;  // table + matrix cells per bundle
 inline constexpr uint64_t kHistograms = 100000;     // histograms per bundle
 inline constexpr uint64_t kInflated = uint64_t{256} << 20;  // decoded histogram bytes per bundle
-// Per file, enforced while the file is read and parsed (src/read_file.h):
+// Per file, enforced while the file is read and parsed (core/read_file.h):
 // a JSON bomb stops at the budget instead of costing gigabytes first.
 // meta.json, measured (results/README.md "Reading bundles"): a real one of
 // this host inflated to 256 CPUs of topology, --tune governors for 256
@@ -135,10 +135,5 @@ void validate_meta(const nlohmann::json& meta, const std::filesystem::path& file
 void validate_probe(const nlohmann::json& doc, const std::filesystem::path& file);
 void validate_probe(const nlohmann::json& doc, const std::filesystem::path& file,
                     LoadBudget& budget);
-
-// Helpers for gzip (kconfig.gz) and sha256 (config hash), no extra deps.
-std::string gzip_compress(const std::string& data);
-std::string gzip_decompress(const std::string& data);
-std::string sha256_hex(const std::string& data);
 
 }  // namespace kperflab

@@ -7,10 +7,10 @@
 #include <cstring>
 #include <memory>
 
-#include "hdr_codec.h"
-#include "histogram.h"
+#include "core/hdr_codec.h"
+#include "core/histogram.h"
 #include "results/date_time.h"
-#include "number_text.h"
+#include "core/number_text.h"
 #include "results/validate_internal.h"
 
 namespace kperflab {
@@ -160,7 +160,7 @@ void validate_cpu(const JsonView& c) {
   validate_topology(req(c, "topology", J_ARRAY));
 }
 
-// The quiet-machine sections (src/preflight.h, tune.h, noise_check.h):
+// The quiet-machine sections (host/preflight.h, tune.h, noise_check.h):
 // optional, bundles older than them lack them.
 void validate_preflight(const JsonView& p) {
   p.need(J_OBJECT);
@@ -212,7 +212,7 @@ void validate_noise_check(const JsonView& n) {
   }
 }
 
-// --until-ci's record of why a probe stopped repeating (src/until_ci.h).
+// --until-ci's record of why a probe stopped repeating (core/until_ci.h).
 void validate_until_ci(const JsonView& u) {
   u.need(J_OBJECT);
   for (const char* k : {"target_half_width_pct", "confidence", "budget_s", "elapsed_s"})
@@ -230,7 +230,7 @@ void validate_until_ci(const JsonView& u) {
   }
 }
 
-// The run's plan and what it took (src/plan.h): optional, bundles older
+// The run's plan and what it took (core/plan.h): optional, bundles older
 // than #26 lack it. budget_s is null for a profile without a budget.
 void validate_meta_plan(const JsonView& p) {
   p.need(J_OBJECT);

@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "child.h"
-#include "probe.h"
+#include "core/probe.h"
 
 namespace kperflab::workloads {
 

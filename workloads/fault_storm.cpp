@@ -27,7 +27,7 @@
 
 #include "child.h"
 #include "spinner.h"
-#include "sysfs.h"
+#include "core/sysfs.h"
 
 namespace kperflab::workloads {
 namespace {

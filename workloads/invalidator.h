@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "histogram.h"
+#include "core/histogram.h"
 
 namespace kperflab::workloads {
 

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "sysctl_hold.h"
+#include "host/sysctl_hold.h"
 
 namespace kperflab::workloads {
 

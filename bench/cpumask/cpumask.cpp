@@ -24,10 +24,10 @@
 #include <bpf/libbpf.h>
 
 #include "batch.h"
-#include "kmod_device.h"
-#include "point_cap.h"
-#include "probe.h"
-#include "runner.h"
+#include "host/kmod_device.h"
+#include "core/point_cap.h"
+#include "core/probe.h"
+#include "core/stop.h"
 #include "workloads/fault_storm.h"
 #include "workloads/spinner.h"
 
@@ -99,7 +99,7 @@ ParamSpecs specs(unsigned online_cpus) {
       ParamSpec::integer_list("threads", 1, std::max(1u, online_cpus), 0, 64,
                               "thread counts of the create_release concurrency sweep "
                               "(empty: 1, 2, 4, ... every online CPU)"),
-      // src/point_cap.h: the budgeted profiles' bound on a point whose k
+      // core/point_cap.h: the budgeted profiles' bound on a point whose k
       // threads the host cannot run side by side.
       ParamSpec::number("sweep_cap", 0, 100,
                         "a create_release thread point ends at this multiple of one "
@@ -388,7 +388,7 @@ void Session::concurrency(RunContext& ctx, Repetition& rep) {
   const uint64_t floor = std::max<uint64_t>(avail0 / 2, uint64_t{128} << 20);
   std::atomic<bool> low{false};
   std::string low_text;
-  // src/point_cap.h: a point ends at sweep_cap x one thread's time, the
+  // core/point_cap.h: a point ends at sweep_cap x one thread's time, the
   // longer of the 1-thread point's wall time and its estimate (samples
   // batches and their baselines).
   const int samples = p_["samples"].get<int>();
@@ -596,7 +596,7 @@ class CpumaskProbe : public Probe {
     return metric_count(p, host.online_count());
   }
   // Fewer samples down to 20 a metric, then the density sweep (half only),
-  // then down to 10 samples (a headline metric needs 10, src/until_ci.h),
+  // then down to 10 samples (a headline metric needs 10, core/until_ci.h),
   // then shorter batches (down to 2 ms).
   std::optional<json> cheaper(const json& p, const HostInfo&) const override {
     json c = p;

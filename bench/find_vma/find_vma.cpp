@@ -17,12 +17,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "bpf_prog_stats.h"
+#include "host/bpf_prog_stats.h"
 #include "find_vma.h"
-#include "probe.h"
-#include "runner.h"
+#include "core/probe.h"
+#include "core/stop.h"
 #include "sampler.h"
-#include "sysctl_hold.h"
+#include "host/sysctl_hold.h"
 #include "workloads/bystander.h"
 
 namespace kperflab::find_vma {

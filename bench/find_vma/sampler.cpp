@@ -15,7 +15,7 @@
 #include <span>
 #include <stdexcept>
 
-#include "bpf_percpu.h"
+#include "host/bpf_percpu.h"
 #include "find_vma.skel.h"
 #include "workloads/spinner.h"
 

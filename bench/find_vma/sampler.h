@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
-#include "bpf_prog_stats.h"
+#include "host/bpf_prog_stats.h"
 #include "find_vma.h"
-#include "histogram.h"
+#include "core/histogram.h"
 #include "workloads/fault_storm.h"
 
 struct find_vma_bpf;

@@ -12,7 +12,7 @@
 // recorded. The module's handler delay (parameter or
 // `--set ipi.handler_delay_ns=N`) lets regression detection be tested end
 // to end. On a many-core host the singles, irq_work and the matrix measure
-// a topology sample of the CPUs (`ipi.sample_cpus`, src/cpu_sample.h: an
+// a topology sample of the CPUs (`ipi.sample_cpus`, host/cpu_sample.h: an
 // SMT sibling, the same LLC, another LLC, every other node kept) instead of
 // every CPU and every pair; broadcasts still reach every online CPU.
 #include <algorithm>
@@ -21,10 +21,10 @@
 #include <string>
 #include <system_error>
 
-#include "cpu_sample.h"
-#include "kmod_device.h"
-#include "probe.h"
-#include "runner.h"
+#include "host/cpu_sample.h"
+#include "host/kmod_device.h"
+#include "core/probe.h"
+#include "core/stop.h"
 #include "workloads/bystander.h"
 
 namespace kperflab::ipi {

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "clock.h"
-#include "histogram.h"
+#include "core/clock.h"
+#include "core/histogram.h"
 
 namespace kperflab::membarrier {
 

@@ -20,7 +20,7 @@
 #include <stdexcept>
 
 #include "membarrier.h"
-#include "runner.h"
+#include "core/stop.h"
 #include "membarrier.skel.h"
 #include "workloads/child.h"
 

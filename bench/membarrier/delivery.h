@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bpf_prog_stats.h"
-#include "histogram.h"
+#include "host/bpf_prog_stats.h"
+#include "core/histogram.h"
 
 struct membarrier_bpf;
 struct bpf_link;

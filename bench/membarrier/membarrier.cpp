@@ -18,9 +18,10 @@
 #include "delivery.h"
 #include "orders.h"
 #include "points.h"
-#include "probe.h"
+#include "core/probe.h"
 #include "report.h"
-#include "runner.h"
+#include "core/stop.h"
+#include "host/sysinfo.h"
 #include "workloads/bystander.h"
 #include "workloads/cpu_relax.h"
 
@@ -95,7 +96,7 @@ ParamSpecs specs(unsigned online_cpus) {
                               "threads of the mm when REGISTER_* is timed"),
       ParamSpec::boolean("placement", "time private_expedited to a CPU at each topology distance"),
       ParamSpec::boolean("callers_sweep", "time 1, 2, 4, ... concurrent callers"),
-      // src/point_cap.h: the budgeted profiles' bound on a point whose
+      // core/point_cap.h: the budgeted profiles' bound on a point whose
       // callers the host cannot run side by side.
       ParamSpec::number("sweep_cap", 0, 100,
                         "a concurrent-callers point ends at this multiple of one caller's "
@@ -195,7 +196,7 @@ class Session : public ProbeSession {
 // Stops at ^C inside the point: a relaxed load per call, outside the timed
 // region, so even a point of 10^6 IPI calls or of GLOBAL calls (a grace
 // period each) ends within one call.
-// With r.cap_s > 0 (concurrent callers, src/point_cap.h) the cap starts at
+// With r.cap_s > 0 (concurrent callers, core/point_cap.h) the cap starts at
 // the first call of any caller; past it a caller runs out its iterations
 // without calls, counted in r.calls_cut.
 void run_point_calls(const Clock& clk, const Point& p, benchmark::State& st, Histogram& h,

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "clock.h"
-#include "sysctl_hold.h"
+#include "core/clock.h"
+#include "host/sysctl_hold.h"
 
 namespace kperflab::membarrier {
 

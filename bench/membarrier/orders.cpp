@@ -7,7 +7,7 @@
 #include "commands.h"
 #include "ipi_count.h"
 #include "order_child.h"
-#include "runner.h"
+#include "core/stop.h"
 #include "workloads/spinner.h"
 
 namespace kperflab::membarrier {

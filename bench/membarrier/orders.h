@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "clock.h"
+#include "core/clock.h"
 #include "delivery.h"
-#include "probe.h"
+#include "core/probe.h"
 #include "report.h"
 
 namespace kperflab::membarrier {

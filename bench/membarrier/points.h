@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sysinfo.h"
+#include "host/sysinfo.h"
 #include "workloads/spinner.h"
 
 namespace kperflab::membarrier {

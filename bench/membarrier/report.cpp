@@ -7,8 +7,8 @@
 #include <benchmark/benchmark.h>
 
 #include "commands.h"
-#include "read_file.h"
-#include "runner.h"
+#include "core/read_file.h"
+#include "core/stop.h"
 
 namespace kperflab::membarrier {
 

@@ -16,9 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "delivery.h"
-#include "point_cap.h"
+#include "core/point_cap.h"
 #include "points.h"
-#include "probe.h"
+#include "core/probe.h"
 
 namespace kperflab::membarrier {
 
@@ -47,7 +47,7 @@ struct PointResult {
   // ones) a spinning target of ours was on its CPU, over callers; unset for
   // points without spinners.
   std::optional<double> targets_on_cpu;
-  // Concurrent callers (src/point_cap.h): the cap, set at the first call of
+  // Concurrent callers (core/point_cap.h): the cap, set at the first call of
   // any caller; the calls each caller skipped past it (every caller makes
   // one at least). cap_s <= 0: the point has no cap.
   double cap_s = 0;

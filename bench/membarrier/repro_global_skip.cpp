@@ -32,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "clock.h"
+#include "core/clock.h"
 #include "commands.h"
 #include "ipi_count.h"
 #include "order_child.h"

@@ -23,14 +23,14 @@
 #include <memory>
 #include <stdexcept>
 
-#include "bpf_percpu.h"
-#include "bpf_prog_stats.h"
-#include "cpu_sample.h"
+#include "host/bpf_percpu.h"
+#include "host/bpf_prog_stats.h"
+#include "host/cpu_sample.h"
 #include "mmap_lock.h"
 #include "mmap_lock.skel.h"
 #include "perf_tool.h"
-#include "probe.h"
-#include "runner.h"
+#include "core/probe.h"
+#include "core/stop.h"
 #include "workloads/bystander.h"
 #include "workloads/fault_storm.h"
 
@@ -219,7 +219,7 @@ ParamSpecs specs(unsigned online_cpus) {
 
 // The CPUs the storms run on, a thread on each (its many-thread points, the
 // overhead and cross-check storms): a topology sample of sample_cpus
-// (src/cpu_sample.h), or every online CPU when it is 0 or threads are given.
+// (host/cpu_sample.h), or every online CPU when it is 0 or threads are given.
 CpuSample storm_cpus(const HostInfo& host, const json& p) {
   auto online = host.online_cpus();
   if (online.empty()) return {};

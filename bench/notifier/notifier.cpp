@@ -14,9 +14,9 @@
 
 #include "nt_device.h"
 #include "nt_events.h"
-#include "probe.h"
-#include "runner.h"
-#include "sysctl_hold.h"
+#include "core/probe.h"
+#include "core/stop.h"
+#include "host/sysctl_hold.h"
 #include "workloads/bystander.h"
 
 namespace kperflab::notifier {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "histogram.h"
-#include "kmod_device.h"
+#include "core/histogram.h"
+#include "host/kmod_device.h"
 #include "kperflab/hist.h"
 #include "kperflab/uapi.h"
 #include "workloads/invalidator.h"

@@ -12,7 +12,7 @@
 //   50 metrics at 10 % at 3 v 3: < 80 % of them flagged.
 // SIM_ALPHA=A tests at another significance level (lab_boots_aa: 0.01).
 // Usage: sim_verdicts [TRIALS [SEED]] (default 150 1; ctest runs the default,
-// the README quotes 1000). SIM_DEBUG=1 lists every false flag on stderr. README "Comparing"
+// docs/comparing.md quotes 1000). SIM_DEBUG=1 lists every false flag on stderr. docs/comparing.md
 // quotes its table.
 #include <algorithm>
 #include <cmath>

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "probe.h"
+#include "core/probe.h"
 #include "results/bundle.h"
 
 namespace kperflab::testing {

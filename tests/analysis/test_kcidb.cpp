@@ -8,7 +8,7 @@
 #include <set>
 
 #include "analysis/kcidb.h"
-#include "headline.h"
+#include "results/headline.h"
 #include "synth.h"
 #include "tests/common/tmpdir.h"
 

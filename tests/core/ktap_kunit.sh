@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Our KTAP (src/ktap.h) as the kernel's own parser reads it (issue #25, item
+# Our KTAP (cli/ktap.h) as the kernel's own parser reads it (issue #25, item
 # 10): every probe outcome that `kperflab run --ktap` can print, from
 # tests/core/ktap_sample, through `kunit.py parse` of tools/testing/kunit
 # (tests/common/kunit_tool.sh: from Debian's linux-source, cached). A failed,

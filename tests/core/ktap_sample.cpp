@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The KTAP that `kperflab run --ktap` prints (src/ktap.h) for one kind of
+// The KTAP that `kperflab run --ktap` prints (cli/ktap.h) for one kind of
 // probe outcome, on standard output, without running a probe: so that
 // tests/core/ktap_kunit.sh can hand every outcome to the kernel's own KTAP
 // parser (tools/testing/kunit/kunit.py parse) on any host.
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "headline.h"
-#include "ktap.h"
+#include "results/headline.h"
+#include "cli/ktap.h"
 
 using kperflab::KtapWriter;
 using kperflab::headline::Figure;

@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "ab.h"
+#include "cli/ab.h"
 
 using namespace kperflab;
 using Words = std::vector<std::string>;

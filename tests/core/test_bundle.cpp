@@ -7,10 +7,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "probe.h"
+#include "core/probe.h"
 #include "results/bundle.h"
 #include "results/date_time.h"
 #include "tests/common/tmpdir.h"
+#include "core/codec.h"
 
 namespace fs = std::filesystem;
 using kperflab::Bundle;

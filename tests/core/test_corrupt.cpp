@@ -17,8 +17,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "hdr_codec.h"
-#include "probe.h"
+#include "core/hdr_codec.h"
+#include "core/probe.h"
 #include "results/bundle.h"
 #include "tests/common/tmpdir.h"
 

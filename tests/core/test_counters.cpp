@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "counters.h"
+#include "host/counters.h"
 
 // Software counters exist on every kernel with perf_event; hardware ones
 // either count or say why not (CI has no PMU) — never a silent zero.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Topology sampling of CPUs (src/cpu_sample.h, issue #26): bounded, every
+// Topology sampling of CPUs (host/cpu_sample.h, issue #26): bounded, every
 // distance class kept, every LLC group reached while there is room, the same
 // sample for the same topology.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <set>
 
-#include "cpu_sample.h"
+#include "host/cpu_sample.h"
 
 using kperflab::CpuDistance;
 using kperflab::HostInfo;

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The headline selection (src/headline.h) that LAVA, KTAP and KCIDB share,
-// and the KTAP writer (src/ktap.h), on synthetic probe documents.
+// The headline selection (results/headline.h) that LAVA, KTAP and KCIDB share,
+// and the KTAP writer (cli/ktap.h), on synthetic probe documents.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <sstream>
 
-#include "headline.h"
-#include "ktap.h"
-#include "until_ci.h"
+#include "results/headline.h"
+#include "cli/ktap.h"
+#include "core/until_ci.h"
 
 using namespace kperflab;
 using nlohmann::json;

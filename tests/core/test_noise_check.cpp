@@ -4,8 +4,8 @@
 // run that checks only its shape.
 #include <gtest/gtest.h>
 
-#include "noise_check.h"
-#include "runner.h"
+#include "host/noise_check.h"
+#include "cli/runner.h"
 
 namespace kperflab {
 namespace {
@@ -66,7 +66,7 @@ TEST(NoiseCheck, RunsPinnedOnThisHost) {
   EXPECT_TRUE(bad.cpus[1].samples_ns.empty());
 }
 
-// Which runs do the check, and the --tune flags (CLI11, src/runner.cpp).
+// Which runs do the check, and the --tune flags (CLI11, cli/runner.cpp).
 TEST(NoiseCheck, RunFlags) {
   auto want = [](std::vector<std::string> a) { return wants_noise_check(parse_run_args(a)); };
   EXPECT_TRUE(want({"--profile", "standard"}));

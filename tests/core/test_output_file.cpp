@@ -7,7 +7,7 @@
 #include <csignal>
 #include <fstream>
 
-#include "output_file.h"
+#include "results/output_file.h"
 
 namespace fs = std::filesystem;
 using kperflab::write_output_file;

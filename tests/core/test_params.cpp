@@ -4,9 +4,10 @@
 // or abort a run before anything runs.
 #include <gtest/gtest.h>
 
-#include "params.h"
-#include "probe.h"
-#include "runner.h"
+#include "core/params.h"
+#include "core/probe.h"
+#include "cli/runner.h"
+#include "host/sysinfo.h"
 
 using namespace kperflab;
 
@@ -30,7 +31,7 @@ TEST(Params, EveryProbeDeclaresParameters) {
 }
 
 TEST(Params, ProfileDefaultsPassTheirOwnSpecOnThisHost) {
-  HostInfo host = HostInfo::collect();
+  HostInfo host = collect_host_info();
   for (Probe* p : ProbeRegistry::instance().all())
     for (auto prof : {Profile::quick, Profile::standard, Profile::full, Profile::lab}) {
       auto params = p->parameters(prof, host);

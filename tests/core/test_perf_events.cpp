@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// run --perf-stat's event names (src/perf_events.h), the CPU PMU lookup on
+// run --perf-stat's event names (host/perf_events.h), the CPU PMU lookup on
 // fixture trees, per-repetition counts, and the bits of likwid-perfctr's
-// output that run --likwid reads (src/likwid_run.h).
+// output that run --likwid reads (host/likwid_run.h).
 #include <gtest/gtest.h>
 #include <linux/perf_event.h>
 #include <sys/mman.h>
@@ -12,9 +12,9 @@
 #include <string>
 #include <thread>
 
-#include "counters.h"
-#include "likwid_run.h"
-#include "perf_events.h"
+#include "host/counters.h"
+#include "host/likwid_run.h"
+#include "host/perf_events.h"
 
 namespace fs = std::filesystem;
 using kperflab::parse_perf_event;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Preflight (src/preflight.h) on fixture sysfs/procfs trees: a noisy
+// Preflight (host/preflight.h) on fixture sysfs/procfs trees: a noisy
 // bare-metal x86 host, an empty tree (a container: everything unknown,
 // nothing fails), PM QoS limits, and the busiest-process arithmetic.
 #include <sys/stat.h>
@@ -10,10 +10,10 @@
 
 #include <gtest/gtest.h>
 
-#include "preflight.h"
+#include "host/preflight.h"
 #include "results/bundle.h"
-#include "runner.h"
-#include "sysinfo.h"
+#include "cli/runner.h"
+#include "host/sysinfo.h"
 
 namespace kperflab {
 namespace {
@@ -217,7 +217,7 @@ TEST(Preflight, BracketedChoice) {
 // This host, end to end: the section goes into a meta.json that validates,
 // and a broken finding is refused by name.
 TEST(Preflight, ThisHostValidatesInMeta) {
-  HostInfo host = HostInfo::collect();
+  HostInfo host = collect_host_info();
   Preflight p = run_preflight({"/", std::chrono::milliseconds(50)}, host.provenance());
   EXPECT_GE(p.findings.size(), 15u);
   // As a reader sees it: through text (unsigned numbers parse as such).

@@ -7,10 +7,11 @@
 #include <optional>
 #include <tuple>
 
-#include "plan.h"
+#include "core/plan.h"
 #include "results/bundle.h"
-#include "runner.h"
+#include "cli/runner.h"
 #include "tests/common/tmpdir.h"
+#include "host/sysinfo.h"
 
 namespace fs = std::filesystem;
 
@@ -55,7 +56,7 @@ TEST(RunArgs, BadInputNamesTheProblem) {
   EXPECT_NE(msg({"--set", "novalue"}).find("PROBE.KEY=VALUE"), std::string::npos);
 }
 
-// ---- the plan (#26, src/plan.h) -------------------------------------------
+// ---- the plan (#26, core/plan.h) -------------------------------------------
 
 namespace {
 
@@ -112,7 +113,7 @@ class FakeProbe : public Probe {
 };
 
 const HostInfo& host() {
-  static HostInfo h = HostInfo::collect();
+  static HostInfo h = kperflab::collect_host_info();
   return h;
 }
 

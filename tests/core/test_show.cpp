@@ -11,8 +11,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "histogram.h"
-#include "probe.h"
+#include "core/histogram.h"
+#include "core/probe.h"
 #include "results/bundle.h"
 #include "tests/common/tmpdir.h"
 
@@ -107,7 +107,7 @@ json repetition(int r) {
   }
   rep.histogram("solo/callers=1/latency", spread(900 + d, 100));
   rep.histogram("solo/callers=2/latency", spread(4000 + d, 3000));
-  // The point ended at its time cap in one repetition (src/point_cap.h).
+  // The point ended at its time cap in one repetition (core/point_cap.h).
   rep.scalar("solo/callers=2/check/samples_cut", r == 0 ? 120 : 0, "calls");
   for (int c = 0; c < 4; ++c)
     rep.histogram("send/delivery/cpu=" + std::to_string(c), spread(1000 + 100 * c + d, 50));

@@ -17,7 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "sysctl_hold.h"
+#include "host/sysctl_hold.h"
 
 namespace kperflab {
 namespace {

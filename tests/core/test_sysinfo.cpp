@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "sysfs.h"
-#include "sysinfo.h"
+#include "core/sysfs.h"
+#include "host/sysinfo.h"
 
 using kperflab::HostInfo;
 
@@ -19,7 +19,7 @@ TEST(Sysfs, ParseCpuList) {
 
 // The real host: topology matches what the kernel says about itself.
 TEST(HostInfo, CollectsThisHost) {
-  HostInfo h = HostInfo::collect();
+  HostInfo h = kperflab::collect_host_info();
   const auto& p = h.provenance();
   EXPECT_EQ(h.online_count(), static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)));
   EXPECT_EQ(p["cpu"]["online_count"], h.online_count());

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// --tune (src/tune.h) on a fake root: a temporary directory standing in for
+// --tune (host/tune.h) on a fake root: a temporary directory standing in for
 // /proc/sys and /sys, records in its own hold directory. A crash is a forked
 // child that tunes and is killed with SIGKILL; then the next kperflab
 // invocation, or `kperflab restore`, must put every value back, and a value
@@ -14,8 +14,8 @@
 
 #include <gtest/gtest.h>
 
-#include "sysctl_hold.h"
-#include "tune.h"
+#include "host/sysctl_hold.h"
+#include "host/tune.h"
 
 namespace kperflab {
 namespace {
@@ -45,7 +45,7 @@ class TuneTest : public ::testing::Test {
     root_ = tmpl;
     dir_ = root_ / "holds";
     // The fake root stands in for / in what a restore record may name
-    // (src/hold_trust.h); the kperflab children inherit it.
+    // (host/hold_trust.h); the kperflab children inherit it.
     setenv("KPERFLAB_HOLD_ROOT", root_.c_str(), 1);
     for (auto& [rel, v] : kOriginal) set(rel, v);
   }

@@ -3,8 +3,8 @@
 // assessment over a probe document's repetitions.
 #include <gtest/gtest.h>
 
-#include "runner.h"
-#include "until_ci.h"
+#include "cli/runner.h"
+#include "core/until_ci.h"
 
 using namespace kperflab;
 using nlohmann::json;

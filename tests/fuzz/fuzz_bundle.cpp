@@ -10,7 +10,7 @@
 #include "analysis/export.h"
 #include "fuzz_bundle.h"
 #include "results/bundle.h"
-#include "runner.h"
+#include "cli/runner.h"
 
 using namespace kperflab;
 

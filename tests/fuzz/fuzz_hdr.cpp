@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "hdr_codec.h"
+#include "core/hdr_codec.h"
 
 using namespace kperflab;
 

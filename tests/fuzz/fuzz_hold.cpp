@@ -18,9 +18,9 @@
 #include <fstream>
 #include <string>
 
-#include "hold_trust.h"
-#include "read_file.h"
-#include "sysctl_hold.h"
+#include "host/hold_trust.h"
+#include "core/read_file.h"
+#include "host/sysctl_hold.h"
 
 namespace fs = std::filesystem;
 using namespace kperflab;

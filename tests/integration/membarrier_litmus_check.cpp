@@ -15,7 +15,7 @@
 #include <cstring>
 #include <string>
 
-#include "clock.h"
+#include "core/clock.h"
 #include "commands.h"
 #include "order_child.h"
 

@@ -137,7 +137,7 @@ TEST_F(CpumaskTest, ConcurrencySweepCoversEveryOnlineCpu) {
   EXPECT_GT(m[all]["p50"].get<double>(), 0.0);
 }
 
-// #26 (src/point_cap.h): a thread point of the budgeted profiles ends at
+// #26 (core/point_cap.h): a thread point of the budgeted profiles ends at
 // sweep_cap x one thread's time. At 0.001 the cap passes within the first
 // batch: each thread takes its one sample, the rest of the 2 x 20 planned
 // are counted as cut, never stored; the 1-thread point is never capped.

@@ -98,7 +98,7 @@ TEST_F(MembarrierTest, EveryHistogramHoldsTheIterationsRun) {
       if (name.rfind("global/", 0) == 0) want = doc()["parameters"]["global_calls"];
       if (name.rfind("register_", 0) == 0) want = doc()["parameters"]["register_samples"];
       if (name.find("/callers=") != std::string::npos) {
-        // Concurrent callers end at the quick profile's cap (src/point_cap.h):
+        // Concurrent callers end at the quick profile's cap (core/point_cap.h):
         // every call planned is stored or counted as cut.
         const uint64_t callers = m["labels"]["callers"].get<uint64_t>();
         want = iters * callers;
@@ -114,7 +114,7 @@ TEST_F(MembarrierTest, EveryHistogramHoldsTheIterationsRun) {
     }
 }
 
-// #26 (src/point_cap.h): at sweep_cap 0.0001 the cap of the 2-caller point
+// #26 (core/point_cap.h): at sweep_cap 0.0001 the cap of the 2-caller point
 // passes at once; each caller makes its one call and skips the rest, which
 // are counted, never stored.
 TEST(MembarrierCap, ConcurrentCallersEndAtTheirCapWithTheCutCounted) {

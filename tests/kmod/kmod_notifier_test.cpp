@@ -23,7 +23,7 @@
 #include "../../bench/notifier/nt_events.h"
 #include "kmod_test.h"
 #include "kperflab/hist.h"
-#include "sysctl_hold.h"
+#include "host/sysctl_hold.h"
 
 using kperflab::notifier::describe_events;
 using kpltest::xioctl;

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hdr_codec.h"
-#include "histogram.h"
+#include "core/hdr_codec.h"
+#include "core/histogram.h"
 #include "kperflab/hist.h"
 
 using kperflab::Histogram;

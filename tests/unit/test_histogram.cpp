@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "histogram.h"
+#include "core/histogram.h"
 #include "kperflab/hist.h"
 
 using kperflab::Histogram;

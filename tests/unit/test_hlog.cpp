@@ -3,7 +3,7 @@
 
 #include <sstream>
 
-#include "hlog.h"
+#include "core/hlog.h"
 
 TEST(Hlog, GoldenOutput) {
   std::ostringstream out;

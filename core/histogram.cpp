@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "core/histogram.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/hdr_codec.h"
+#include "kperflab/hist.h"
+
+namespace kperflab {
+
+Histogram::Histogram(uint64_t highest_trackable) : highest_(highest_trackable) {
+  if (highest_ < 2 * KPL_HIST_SUB_BUCKET_COUNT)
+    throw HistogramError("highest trackable value must be at least 512");
+  if (highest_ > (uint64_t{1} << 62))
+    throw HistogramError("highest trackable value must be at most 2^62");
+  counts_.assign(kpl_hist_len(highest_), 0);
+}
+
+void Histogram::add_overflow(uint64_t n, uint64_t floor) {
+  if (!n) return;
+  overflow_ += n;
+  overflow_floor_ = overflow_floor_ ? std::min(overflow_floor_, floor) : floor;
+}
+
+void Histogram::record(uint64_t value, uint64_t count) {
+  if (value > highest_) {
+    add_overflow(count, value);
+    return;
+  }
+  counts_[kpl_hist_index(value)] += count;
+  total_ += count;
+}
+
+void Histogram::add_at_index(uint32_t index, uint64_t count) {
+  if (index >= counts_.size() || kpl_hist_lowest(index) > highest_)
+    throw HistogramError("counts index " + std::to_string(index) +
+                         " is past the highest trackable value " + std::to_string(highest_));
+  counts_[index] += count;
+  total_ += count;
+}
+
+void Histogram::merge(const Histogram& other) {
+  for (uint32_t i = 0; i < other.counts_.size(); ++i) {
+    uint64_t c = other.counts_[i];
+    if (!c) continue;
+    if (i < counts_.size() && kpl_hist_lowest(i) <= highest_)
+      add_at_index(i, c);
+    else
+      add_overflow(c, kpl_hist_lowest(i));
+  }
+  add_overflow(other.overflow_, other.overflow_floor_);
+}
+
+void Histogram::merge_truncated(std::span<const uint64_t> counts, uint64_t overflow) {
+  merge_counts(counts, overflow);
+}
+
+void Histogram::merge_truncated(std::span<const unsigned long long> counts, uint64_t overflow) {
+  merge_counts(counts, overflow);
+}
+
+template <class T>
+void Histogram::merge_counts(std::span<const T> counts, uint64_t overflow) {
+  for (uint32_t i = 0; i < counts.size(); ++i) {
+    if (!counts[i]) continue;
+    if (i < counts_.size() && kpl_hist_lowest(i) <= highest_)
+      add_at_index(i, counts[i]);
+    else
+      add_overflow(counts[i], kpl_hist_lowest(i));
+  }
+  // Values past the kernel array: all we know is that they were at least
+  // the lowest value of the first index the array did not have.
+  add_overflow(overflow, kpl_hist_lowest(static_cast<uint32_t>(counts.size())));
+}
+
+uint64_t Histogram::min() const {
+  for (uint32_t i = 0; i < counts_.size(); ++i)
+    if (counts_[i]) return kpl_hist_lowest(i);
+  return 0;
+}
+
+uint64_t Histogram::max() const {
+  for (uint32_t i = static_cast<uint32_t>(counts_.size()); i-- > 0;)
+    if (counts_[i]) return kpl_hist_highest(i);
+  return 0;
+}
+
+namespace {
+// HdrHistogram's median equivalent value: the middle of the bucket.
+double median_equivalent(uint32_t i) {
+  return static_cast<double>(kpl_hist_lowest(i)) + static_cast<double>(kpl_hist_width(i) / 2);
+}
+}  // namespace
+
+double Histogram::mean() const {
+  if (!total_) return 0;
+  double sum = 0;
+  for (uint32_t i = 0; i < counts_.size(); ++i)
+    if (counts_[i]) sum += median_equivalent(i) * static_cast<double>(counts_[i]);
+  return sum / static_cast<double>(total_);
+}
+
+double Histogram::stddev() const {
+  if (!total_) return 0;
+  double m = mean(), sum = 0;
+  for (uint32_t i = 0; i < counts_.size(); ++i) {
+    if (!counts_[i]) continue;
+    double d = median_equivalent(i) - m;
+    sum += d * d * static_cast<double>(counts_[i]);
+  }
+  return std::sqrt(sum / static_cast<double>(total_));
+}
+
+uint64_t Histogram::quantile(double q) const {
+  if (!total_) return 0;
+  q = std::clamp(q, 0.0, 1.0);
+  // As HdrHistogram's value_at_percentile: the rank rounded to nearest, at least 1.
+  uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(total_) + 0.5);
+  rank = std::max<uint64_t>(rank, 1);
+  uint64_t seen = 0;
+  for (uint32_t i = 0; i < counts_.size(); ++i) {
+    seen += counts_[i];
+    if (counts_[i] && seen >= rank) return kpl_hist_highest(i);
+  }
+  return max();
+}
+
+bool operator==(const Histogram& a, const Histogram& b) {
+  if (a.total_ != b.total_ || a.overflow_ != b.overflow_) return false;
+  size_t n = std::max(a.counts_.size(), b.counts_.size());
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t x = i < a.counts_.size() ? a.counts_[i] : 0;
+    uint64_t y = i < b.counts_.size() ? b.counts_[i] : 0;
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string Histogram::encode_base64() const { return hdr::encode_compressed_base64(*this); }
+
+Histogram Histogram::decode_base64(std::string_view text) {
+  return hdr::decode_compressed_base64(text);
+}
+
+}  // namespace kperflab
