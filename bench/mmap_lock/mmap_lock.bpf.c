@@ -8,7 +8,7 @@
  *   released(mm, write)                 on unlock
  * Up to 6.13 each carries `const char *memcg_path` after mm; from 6.14 the
  * memcg is computed inside the event and the arguments are (mm, write[,
- * success]). User space loads one flavour, found in BTF (mmap_lock.cpp),
+ * success]). User space loads one flavour, found in BTF (tracer.cpp),
  * as tp_btf where the kernel allows it, else as raw_tp.
  *
  * Per task: the open waits (start -> acquire_returned; an interrupt's
