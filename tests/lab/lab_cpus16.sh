@@ -4,7 +4,7 @@
 # runs the lab profile. Every probe completes; the IPI matrix is 16 x 16 with
 # every off-diagonal pair measured; the membarrier sweeps reach 15 targets
 # and 16 callers. Prints profile time, bundle size and metric count (the
-# README's scaling table); asserts no time.
+# scaling tables in docs/profiles.md, "Many cores"); asserts no time.
 # Usage: lab_cpus16.sh BUILD_DIR KPERFLAB
 set -euo pipefail
 build=${1:?usage: lab_cpus16.sh BUILD_DIR KPERFLAB}
