@@ -113,7 +113,8 @@ static void kpl_ipi_put(struct kpl_ipi_job *j)
 }
 
 /* The end of each of our kthreads: drops its references to the job and to
- * the module, in core kernel code (no instruction of ours runs after). */
+ * the module, in core kernel code (no instruction of ours runs after).
+ */
 static void __noreturn kpl_ipi_kthread_exit(struct kpl_ipi_job *j)
 {
 	kpl_ipi_put(j);
@@ -309,7 +310,8 @@ static int kpl_ipi_sender(void *arg)
 }
 
 /* Creates one of the job's kthreads, bound to cpu and woken, holding a
- * reference to the job and to the module. */
+ * reference to the job and to the module.
+ */
 static struct task_struct *kpl_ipi_kthread(struct kpl_ipi_job *j, int (*fn)(void *),
 					   const char *name, int cpu)
 {
@@ -436,10 +438,10 @@ static int kpl_ipi_stop(struct kpl_ipi_job *j)
 
 	WRITE_ONCE(j->stop, 1);
 	/* Spinners late to end (their CPU taken) keep the job until they do;
-	 * the sender's results are complete without them. */
+	 * the sender's results are complete without them.
+	 */
 	if (j->nr_spinners && !kpl_ipi_wait(j, NULL, KPL_IPI_GRACE_MS))
-		pr_warn_ratelimited("kperflab: ipi: %u of %u spinning kthreads did not end within "
-				    "%u ms; they end when their CPU runs them\n",
+		pr_warn_ratelimited("kperflab: ipi: %u of %u spinning kthreads did not end within %u ms; they end when their CPU runs them\n",
 				    j->nr_spinners - atomic_read(&j->exited), j->nr_spinners,
 				    KPL_IPI_GRACE_MS);
 	if (sent)
@@ -530,11 +532,10 @@ long kpl_ipi_ioctl(void __user *u)
 	out = kpl_ipi_stop(j);
 	if (out) {
 		/* Given up: a kthread may still write the job; nothing of it is
-		 * read here. */
+		 * read here.
+		 */
 		if (out == -ETIMEDOUT)
-			pr_warn_ratelimited("kperflab: ipi: the sender kthread on CPU %d did not end "
-					    "within %u ms (an RT task owns the CPU?): the request "
-					    "is given up to it\n",
+			pr_warn_ratelimited("kperflab: ipi: the sender kthread on CPU %d did not end within %u ms (an RT task owns the CPU?): the request is given up to it\n",
 					    j->run_cpu, j->req.max_ms + KPL_IPI_GRACE_MS);
 		ret = out;
 		goto out;

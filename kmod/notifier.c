@@ -233,7 +233,8 @@ static void kpl_nt_free(struct kpl_nt *nt)
 }
 
 /* The last reference (the caller's, or a reader's that ended after the
- * caller gave the run up) removes the notifiers, drops the mm, frees. */
+ * caller gave the run up) removes the notifiers, drops the mm, frees.
+ */
 void kpl_nt_put(struct kpl_nt *nt)
 {
 	if (refcount_dec_and_test(&nt->refs))
@@ -363,8 +364,7 @@ out_teardown:
 		goto out;
 out_given_up:
 	if (!fatal_signal_pending(current))
-		pr_warn_ratelimited("kperflab: notifier: %u of %u reader kthreads did not end within %u ms "
-				    "(an RT task owns their CPU?): the run is given up to them\n",
+		pr_warn_ratelimited("kperflab: notifier: %u of %u reader kthreads did not end within %u ms (an RT task owns their CPU?): the run is given up to them\n",
 				    nt->nr_tasks - (u32)atomic_read(&nt->exited), nt->nr_tasks,
 				    KPL_NT_GRACE_MS);
 	if (!ret)

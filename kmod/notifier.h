@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The notifier probe's run and readers (KPL_IOC_NOTIFIER), shared by
- * notifier.c (the ioctl, the notifiers, the window, the results) and
- * notifier_reader.c (the reader kthreads).
+ * The notifier probe's run and readers (KPL_IOC_NOTIFIER), shared by the
+ * ioctl side (the notifiers, the window, the results) and the reader
+ * kthreads.
  */
 #ifndef KPERFLAB_NOTIFIER_H
 #define KPERFLAB_NOTIFIER_H

@@ -104,7 +104,8 @@ static int kpl_nt_reader_fn(void *arg)
 
 	while (!READ_ONCE(nt->stop)) {
 		/* Bound to r->cpu: only CPU hotplug moves it; it stops reading
-		 * then (counted), as the IPI probe's spinners do. */
+		 * then (counted), as the IPI probe's spinners do.
+		 */
 		if (!r->moved && raw_smp_processor_id() != r->cpu)
 			r->moved = true;
 		if (READ_ONCE(nt->running) && !r->moved)
@@ -115,7 +116,8 @@ static int kpl_nt_reader_fn(void *arg)
 	}
 	atomic_inc(&nt->exited);
 	/* The last reference may remove the notifiers and drop the mm: done in
-	 * core kernel code after, our module reference goes last. */
+	 * core kernel code after, our module reference goes last.
+	 */
 	kpl_nt_put(nt);
 	module_put_and_kthread_exit(0);
 }
