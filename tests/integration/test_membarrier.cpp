@@ -226,8 +226,13 @@ TEST_F(MembarrierTest, DeliveryRecordedForEveryExpectedIpi) {
     EXPECT_GE(d["count"].get<unsigned>(), calls / 2);
   }
   EXPECT_EQ(metric(0, "private_expedited/targets=1/spin/unexpected_ipi_fraction")["value"], 0.0);
-  // Delivery (send -> handler) happens inside the sender's wait.
-  EXPECT_LT(d["p50"].get<double>(), p50(0, "private_expedited/targets=1/spin/latency"));
+  // Delivery (send -> handler) happens inside the sender's wait, so a call
+  // that sent an IPI lasts longer than its delivery. The latency point is
+  // another loop, and its p50 counts the calls that sent no IPI (the spinner
+  // not rq->curr): on a loaded 2-vCPU machine that p50 fell below the
+  // delivery's (3791 vs 4095 ns). Only its tail is made of IPI calls alone.
+  EXPECT_LT(d["p50"].get<double>(),
+            metric(0, "private_expedited/targets=1/spin/latency")["p99"].get<double>());
 }
 
 // Issue #14: both registration orders of GLOBAL_EXPEDITED and the litmus
