@@ -11,9 +11,9 @@
 #     the unit is the trial: two or more of five at 1 % is a 0.1 % event. A
 #     rows-per-100 bound at alpha 0.05 failed one CI run in ten or so (one
 #     trial of five flagged 4 of 36 correlated rows);
-#  3. interleaved A/B where B adds 10 % of the call's own latency to every
-#     timed membarrier call (membarrier.call_pad_ns): the targets=1 rows are
-#     flagged as regressions and --fail-on regression exits 1.
+#  3. interleaved A/B where B adds the targets=0 call's p50 to every timed
+#     membarrier call (membarrier.call_pad_ns): the targets=0 p50 is flagged
+#     as a regression and --fail-on regression exits 1.
 set -euo pipefail
 kperflab=$1
 tmp=$(mktemp -d)
@@ -71,56 +71,41 @@ echo "interleaved A/A: $trials_flagged of 5 trials flagged a row ($false of $tot
 ((trials_flagged <= 1)) ||
   fail "interleaved A/A: $trials_flagged of 5 trials flagged rows at alpha 0.01 (at most 1)"
 
-# 3. Interleaved A/B: +10 % of the targets=1 call latency on side b.
+# 3. Interleaved A/B: side b adds the targets=0 call's own p50 to every
+# timed call (+100 % there). The check reads the targets=0 rows: a call with
+# no target sends no IPI, so the pad adds to it whole (594 -> 1093 ns with a
+# 496 ns pad). It used to read targets=1/spin with a 10 % pad; on this
+# project's 2-vCPU CI machine (an EPYC VM, 2026-12-06) that row's p50 ran
+# 4.1-6.4 us between the runs of one side, the spinner on its CPU in >= 96 %
+# of calls, and the same ~500 ns pad moved it by +1 %, +12 %, +17 % and +8 %
+# in four tries, never significant at 5 v 5 runs. This checks the path (ab's
+# interleaved runs, the runs basis, --fail-on), not power at the margin
+# (sim_verdicts measures that, seeded): +25 % on targets=0 was still left
+# undecided once in three tries there (runs of one side moved by up to 13 %,
+# compare's "common shift per unit"), +100 % never.
 pad=$(python3 - "$tmp/aa1/a" <<'EOF'
 import json, pathlib, statistics, sys
 vals = []
 for f in pathlib.Path(sys.argv[1]).rglob("membarrier.json"):
     for rep in json.load(open(f))["repetitions"]:
-        for name, m in rep["metrics"].items():
-            if name.startswith("private_expedited/targets=1/spin/") and name.endswith("latency") \
-               and m.get("p50"):
-                vals.append(m["p50"])
-print(max(1, round(0.10 * statistics.median(vals))) if vals else 0)
+        m = rep["metrics"].get("private_expedited/targets=0/none/latency", {})
+        if m.get("p50"):
+            vals.append(m["p50"])
+print(max(1, round(statistics.median(vals))) if vals else 0)
 EOF
 )
-[[ $pad -gt 0 ]] || fail "no private_expedited/targets=1/spin latency in the A/A bundles"
+[[ $pad -gt 0 ]] || fail "no private_expedited/targets=0/none latency in the A/A bundles"
 d=$tmp/ab
-# 5 pairs: on this 2-vCPU VM runs of one side differ by 2-5 %, and 3 v 3
-# runs found the 10 % in some tries only.
 "$kperflab" ab --a "" --b "--set membarrier.call_pad_ns=$pad" --pairs 5 --out "$d" "${small[@]}" \
   >"$d.out" 2>"$d.err" || fail "ab A/B: $(tail -3 "$d.err")"
 set +e
 "$kperflab" compare "$d/a" "$d/b" --format text --fail-on regression >"$d.txt"
 rc=$?
+"$kperflab" compare "$d/a" "$d/b" --format text --all >"$d.all.txt"
 set -e
-# The pad shifts every call only where the spinning target kept its CPU: a
-# preempted spinner gets no IPI and its calls are ~18x shorter, so a
-# repetition whose spinner lost its CPU has a p50 far below the others (seen
-# with load 6 on 2 vCPUs: p90 flagged, p50 not). A run's unit is the median
-# of its repetitions, so the check holds where, in every run, most
-# repetitions kept the spinner on its CPU (targets_on_cpu_fraction at or over
-# the probe's own floor).
-onc=$(python3 - "$d" <<'EOF'
-import json, pathlib, statistics, sys
-bad = []
-for f in sorted(pathlib.Path(sys.argv[1]).rglob("membarrier.json")):
-    doc = json.load(open(f))
-    floor = doc["parameters"]["targets_on_cpu_floor"]
-    fr = [rep["metrics"][k]["value"] for rep in doc["repetitions"]
-          for k in ["private_expedited/targets=1/spin/targets_on_cpu_fraction"] if k in rep["metrics"]]
-    if not fr or statistics.median(fr) < floor:
-        bad.append(f"{f.parent.name}: median {statistics.median(fr) if fr else 'none'} < {floor}")
-print("; ".join(bad) if bad else "ok")
-EOF
-)
-if [[ $onc != ok ]]; then
-  echo "SKIP: the A/B verdict is not checked: the spinning target of targets=1 lost its CPU" \
-       "in most repetitions of a run ($onc); the A/A checks above passed"
-  exit 77
-fi
-grep -qE '^REGRESSION membarrier private_expedited/targets=1/spin/[a-z_]*latency \(p50' "$d.txt" ||
-  fail "A/B +${pad} ns (10 %): targets=1 p50 not flagged: $(grep -A2 'targets=1/spin' "$d.txt" | head -12)"
+grep -qE '^REGRESSION membarrier private_expedited/targets=0/none/latency \(p50' "$d.txt" ||
+  fail "A/B +${pad} ns (+100 %): targets=0 p50 not flagged: $(grep -A2 'targets=0/none/latency (p50' "$d.all.txt" | head -6)"
 [[ $rc -eq 1 ]] || fail "A/B: compare --fail-on regression exit $rc, wanted 1"
 echo "interleaved A/B +${pad} ns a call: $(grep -c '^REGRESSION' "$d.txt") regressions of $(rows "$d.txt") rows, exit 1"
+echo "  targets=1/spin p50 (not checked): $(grep -A1 'targets=1/spin/latency (p50' "$d.all.txt" | tail -1 | sed 's/^ *//')"
 echo "OK: A/A $false flagged of $total rows over 5 trials"
