@@ -82,7 +82,7 @@ echo "interleaved A/A: $trials_flagged of 5 trials flagged a row ($false of $tot
 # interleaved runs, the runs basis, --fail-on), not power at the margin
 # (sim_verdicts measures that, seeded): +25 % on targets=0 was still left
 # undecided once in three tries there (runs of one side moved by up to 13 %,
-# compare's "common shift per unit"), +100 % never.
+# compare's "common shift per unit"); +100 % was flagged in four of four.
 pad=$(python3 - "$tmp/aa1/a" <<'EOF'
 import json, pathlib, statistics, sys
 vals = []
