@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "analysis/catalog.h"
+#include "cli/verbs.h"
 #include "fuzz_bundle.h"
 
 using namespace kperflab;
