@@ -200,7 +200,7 @@ Catalog::Catalog(const fs::path& runs_root, bool rebuild) : root_(runs_root), db
       // An older schema of ours: its tables go, the new ones come.
       db_->exec("BEGIN IMMEDIATE; DROP TABLE IF EXISTS bundles; DROP TABLE IF EXISTS tags; "
                 "DROP TABLE IF EXISTS probes; DROP TABLE IF EXISTS kconfig; "
-                "DROP TABLE IF EXISTS info; COMMIT");
+                "DROP TABLE IF EXISTS info; DROP TABLE IF EXISTS summaries; COMMIT");
       create_schema(*db_);
       rebuild = true;
     }
@@ -254,7 +254,7 @@ void Catalog::sync(bool rebuild) {
   stats_.added = stats_.updated = stats_.removed = stats_.unreadable = stats_.notes = 0;
   if (rebuild) {
     d.exec("BEGIN IMMEDIATE; DELETE FROM bundles; DELETE FROM tags; DELETE FROM probes; "
-           "DELETE FROM kconfig; DELETE FROM info;");
+           "DELETE FROM kconfig; DELETE FROM info; DELETE FROM summaries;");
     try {
       Stmt s(d.h, "INSERT OR REPLACE INTO info(key, value) VALUES('schema', ?)");
       s.bind(1, std::to_string(kSchemaVersion)).run();
@@ -309,8 +309,35 @@ void Catalog::sync(bool rebuild) {
     }
     stats_.removed += std::min(gone.size(), at + kBatch * 8) - at;
   }
+  prune_summaries();
   Stmt n(d.h, "SELECT COUNT(*), COALESCE(SUM(error != ''), 0) FROM bundles");
   if (n.row()) stats_.bundles = static_cast<size_t>(n.integer(0));
+}
+
+// Summaries of bundles that are gone (under the root or anywhere else a
+// command loaded them from): dropped, a batch per transaction.
+void Catalog::prune_summaries() {
+  std::vector<std::string> gone;
+  {
+    Stmt s(db_->h, "SELECT dir FROM summaries");
+    std::error_code ec;
+    while (s.row()) {
+      std::string dir = s.text(0);
+      if (!fs::exists(fs::path(dir) / "meta.json", ec)) gone.push_back(dir);
+    }
+  }
+  for (size_t at = 0; at < gone.size(); at += kBatch * 8) {
+    db_->exec("BEGIN IMMEDIATE");
+    try {
+      Stmt del(db_->h, "DELETE FROM summaries WHERE dir=?");
+      for (size_t i = at; i < std::min(gone.size(), at + kBatch * 8); ++i) del.bind(1, gone[i]).run();
+      db_->exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_->h, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+  stats_.summaries_removed = gone.size();
 }
 
 void Catalog::forget(const std::string& rel) {

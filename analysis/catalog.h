@@ -60,6 +60,7 @@ struct SyncStats {
   bool rebuilt = false;
   std::string replaced;   // the file was corrupt and replaced: SQLite's verdict
   bool in_memory = false;  // the runs root is not writable: nothing kept
+  size_t summaries_removed = 0;  // cached summaries of bundles that are gone
 };
 
 class Catalog {
@@ -87,6 +88,7 @@ class Catalog {
   void write_batch(std::vector<std::pair<std::filesystem::path, detail::Parsed>>& todo,
                    size_t from, size_t to);
   void forget(const std::string& rel);
+  void prune_summaries();
   void replace_corrupt(const std::string& why);
   std::filesystem::path root_;
   std::unique_ptr<Db> db_;

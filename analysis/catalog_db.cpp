@@ -21,10 +21,14 @@ CREATE TABLE IF NOT EXISTS probes(path TEXT, probe TEXT, status TEXT);
 CREATE INDEX IF NOT EXISTS probes_path ON probes(path);
 CREATE TABLE IF NOT EXISTS kconfig(config_sha TEXT, key TEXT, value TEXT,
   PRIMARY KEY(config_sha, key));
+CREATE TABLE IF NOT EXISTS summaries(
+  dir TEXT PRIMARY KEY, identity TEXT NOT NULL, content TEXT NOT NULL, checked_ns INTEGER,
+  format INTEGER, summary BLOB, histograms BLOB);
 )sql";
 
 // The tables kperflab catalogs had, this schema's and older ones'.
-const std::set<std::string> kOurTables = {"info", "bundles", "tags", "probes", "kconfig"};
+const std::set<std::string> kOurTables = {"info",    "bundles", "tags",
+                                           "probes",  "kconfig", "summaries"};
 
 [[noreturn]] void fail(sqlite3* db, int rc, const std::string& what) {
   throw SqlError(rc, "catalog: " + what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
@@ -65,6 +69,16 @@ bool Stmt::row() {
     fail(db_, rc, "step");
   }
   return false;
+}
+
+Stmt& Stmt::blob(int i, const std::string& v) {
+  sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
+std::string Stmt::blob(int col) const {
+  auto* p = static_cast<const char*>(sqlite3_column_blob(s_, col));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : "";
 }
 
 std::string Stmt::text(int col) const {
@@ -133,7 +147,9 @@ Verdict judge(Db& d, std::string& why) {
                         "SELECT path, mtime, host, release, config_sha, boot_id, started, status, "
                         "error, note FROM bundles",
                         "SELECT path, tag FROM tags", "SELECT path, probe, status FROM probes",
-                        "SELECT config_sha, key, value FROM kconfig"}) {
+                        "SELECT config_sha, key, value FROM kconfig",
+                        "SELECT dir, identity, content, checked_ns, format, summary, histograms "
+                        "FROM summaries"}) {
     sqlite3_stmt* st = nullptr;
     int rc = sqlite3_prepare_v2(d.h, (std::string(q) + " LIMIT 0").c_str(), -1, &st, nullptr);
     sqlite3_finalize(st);

@@ -59,6 +59,7 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
   Stmt& bind(int i, const std::string& v);
   Stmt& bind(int i, int64_t v);
+  Stmt& blob(int i, const std::string& v);
   bool row();
   void run() {
     row();
@@ -69,6 +70,7 @@ class Stmt {
     sqlite3_clear_bindings(s_);
   }
   std::string text(int col) const;
+  std::string blob(int col) const;
   int64_t integer(int col) const { return sqlite3_column_int64(s_, col); }
 
  private:
@@ -76,9 +78,10 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
-// The tables (schema version kSchemaVersion, PRAGMA user_version) and
+// The tables (schema version kSchemaVersion, PRAGMA user_version; 3 added
+// summaries, the summary cache of analysis/summary_cache.h) and
 // PRAGMA application_id kApplicationId ('kpfl').
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 inline constexpr int32_t kApplicationId = 0x6b70666c;
 void create_schema(Db& d);
 

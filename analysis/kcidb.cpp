@@ -240,7 +240,7 @@ void bundle_tests(const Bundle& b, const json& build_id, const Options& opt, jso
   std::map<RowKey, const compare::Row*> rows;
   compare::Result res;
   if (opt.baseline) {
-    compare::Side cand{"export " + b.dir.string(), {BundleSummary::of(b)}, nullptr};
+    compare::Side cand{"export " + b.dir.string(), {BundleSummary::of(b)}, nullptr, {}};
     res = compare::compare(*opt.baseline, cand, opt.compare);
     rows = rows_by_key(res);
   }

@@ -15,6 +15,7 @@
 
 #include "analysis/catalog.h"
 #include "analysis/compare.h"
+#include "analysis/summary_cache.h"
 
 namespace kperflab::compare {
 
@@ -60,6 +61,7 @@ std::vector<fs::path> unique_dirs(std::vector<fs::path> dirs) {
 SideSource SideSource::find(const std::string& arg, const fs::path& runs_root) {
   SideSource s;
   s.arg = arg;
+  s.runs_root = runs_root;
   std::error_code ec;
   if (!fs::exists(arg, ec) && catalog::is_selector(arg)) {
     s.selector = true;
@@ -77,8 +79,8 @@ SideSource SideSource::find(const std::string& arg, const fs::path& runs_root) {
   return s;
 }
 
-Side SideSource::load() const {
-  Side s = Side::load_dirs(dirs, arg);
+Side SideSource::load(bool histograms) const {
+  Side s = Side::load_dirs(dirs, arg, {runs_root, histograms});
   if (selector) s.label = arg + ": " + s.label;
   return s;
 }
@@ -86,10 +88,10 @@ Side SideSource::load() const {
 void check_bundle_limit(const std::vector<SideSource>& sources, const std::string& verb) {
   size_t total = 0;
   for (auto& s : sources) total += s.dirs.size();
-  if (total <= kMaxBundles) return;
+  if (total <= max_bundles()) return;
   throw std::invalid_argument(
       verb + ": " + std::to_string(total) + " bundles over " + std::to_string(sources.size()) +
-      " side" + (sources.size() == 1 ? "" : "s") + "; at most " + std::to_string(kMaxBundles) +
+      " side" + (sources.size() == 1 ? "" : "s") + "; at most " + std::to_string(max_bundles()) +
       " are loaded by one command: give fewer sides or "
       "narrower directories or selectors");
 }
@@ -112,25 +114,35 @@ std::string mib(size_t bytes) {
   return b;
 }
 
-// kMaxSummaryBytes, or less where $KPERFLAB_MAX_SUMMARY_MIB says so (the
-// tests prove the refusal without loading 512 MiB; it never raises it).
-size_t summary_budget() {
-  size_t b = kMaxSummaryBytes;
-  if (const char* e = std::getenv("KPERFLAB_MAX_SUMMARY_MIB"); e && *e) {
+// limit, or less where the environment variable says so (the tests prove
+// a refusal without reaching the limit; it never raises it).
+size_t lowered(const char* var, size_t limit, unsigned shift) {
+  if (const char* e = std::getenv(var); e && *e) {
     char* end = nullptr;
-    unsigned long long mib = std::strtoull(e, &end, 10);
-    if (*end == 0 && mib < (kMaxSummaryBytes >> 20)) b = static_cast<size_t>(mib) << 20;
+    unsigned long long v = std::strtoull(e, &end, 10);
+    if (*end == 0 && v < (limit >> shift)) return static_cast<size_t>(v) << shift;
   }
-  return b;
+  return limit;
 }
+
+size_t summary_budget() { return lowered("KPERFLAB_MAX_SUMMARY_MIB", kMaxSummaryBytes, 20); }
 
 }  // namespace
 
+size_t max_bundles() { return lowered("KPERFLAB_MAX_BUNDLES", kMaxBundles, 0); }
+
 HeldSummaries::~HeldSummaries() { held_bytes -= bytes; }
 
-Side Side::load_dirs(std::vector<fs::path> dirs, const std::string& what) {
+Side Side::load_dirs(std::vector<fs::path> dirs, const std::string& what,
+                     const LoadOptions& opt) {
   Side s;
   s.held = std::make_shared<HeldSummaries>();
+  // The catalog's summary cache, when the runs root has one (or can): a
+  // bundle seen before is read back, not parsed and checked again.
+  std::shared_ptr<catalog::SummaryCache> cache;
+  if (!opt.runs_root.empty() && !dirs.empty())
+    cache = catalog::SummaryCache::open(opt.runs_root, &s.loaded.cache_problem);
+  if (cache || s.loaded.cache_problem == "no runs directory") s.loaded.cache_problem.clear();
   // Bundles load independently (parse + validation dominate compare on
   // fleets): in parallel, kept in order; the first failure (in order) is
   // rethrown. Each worker holds one bundle's tree at a time and keeps only
@@ -142,8 +154,19 @@ Side Side::load_dirs(std::vector<fs::path> dirs, const std::string& what) {
   std::atomic<bool> over{false};
   const size_t budget = summary_budget();
   auto work = [&] {
+    std::unique_ptr<catalog::SummaryCache::Session> session;
+    if (cache) try {
+        session = cache->session();
+      } catch (const std::exception&) {
+        session.reset();  // this worker checks in full
+      }
     for (size_t i; !over && (i = next.fetch_add(1)) < dirs.size();) try {
-        loaded[i] = BundleSummary::load(dirs[i]);
+        if (session) {
+          loaded[i] = cache->load(*session, dirs[i], opt.histograms);
+        } else {
+          loaded[i] = BundleSummary::load(dirs[i]);
+          if (!opt.histograms) loaded[i]->drop_histograms();
+        }
         size_t b = loaded[i]->bytes;
         mine += b;
         if ((held_bytes += b) > budget) over = true;
@@ -156,6 +179,13 @@ Side Side::load_dirs(std::vector<fs::path> dirs, const std::string& what) {
   for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
   if (!dirs.empty()) work();
   for (auto& t : pool) t.join();
+  if (cache) {
+    s.loaded.cached = cache->stats().hits;
+    s.loaded.checked = dirs.size() - s.loaded.cached;
+    s.loaded.cache_problem = cache->write_problem();
+  } else {
+    s.loaded.checked = dirs.size();
+  }
   s.held->bytes = mine;
   if (over) {
     size_t count = 0;
@@ -165,7 +195,7 @@ Side Side::load_dirs(std::vector<fs::path> dirs, const std::string& what) {
         std::to_string(count) + " of the " + std::to_string(dirs.size()) + " bundles of " +
         printable(what) + " (about " + mib(mine / std::max<size_t>(count, 1)) +
         " each; a command holds at most " + mib(budget) + " of them, and at most " +
-        std::to_string(kMaxBundles) + " bundles): give fewer sides or narrower directories "
+        std::to_string(max_bundles()) + " bundles): give fewer sides or narrower directories "
         "or selectors");
   }
   for (size_t i = 0; i < dirs.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace kperflab {
@@ -160,6 +161,12 @@ size_t json_bytes(const json& j) {
   return n;
 }
 
+std::string_view ProbeSummary::hist(const MetricValues& m) const {
+  if (m.hist_at + m.hist_len > hist_text.size())
+    throw std::logic_error("a histogram of a summary loaded without its histograms' text");
+  return std::string_view(hist_text).substr(m.hist_at, m.hist_len);
+}
+
 const MetricValues* ProbeSummary::find(const RepSummary& rep, std::string_view metric) const {
   auto it = std::lower_bound(names.begin(), names.end(), metric);
   if (it == names.end() || *it != metric) return nullptr;
@@ -173,12 +180,21 @@ BundleSummary BundleSummary::of(const Bundle& b) {
   BundleSummary s;
   s.dir = b.dir;
   s.meta = b.meta;
-  s.bytes = sizeof(BundleSummary) + str_bytes(s.dir.native()) + json_bytes(s.meta);
-  for (auto& [name, doc] : b.probes) {
-    ProbeSummary& p = s.probes[name] = probe_of(b.probe_view(name));
-    s.bytes += str_bytes(name) + probe_bytes(p);
-  }
+  for (auto& [name, doc] : b.probes) s.probes[name] = probe_of(b.probe_view(name));
+  s.bytes = s.estimate_bytes();
   return s;
+}
+
+size_t BundleSummary::estimate_bytes() const {
+  size_t n = sizeof(BundleSummary) + str_bytes(dir.native()) + json_bytes(meta);
+  for (auto& [name, p] : probes) n += str_bytes(name) + probe_bytes(p);
+  return n;
+}
+
+void BundleSummary::drop_histograms() {
+  for (auto& [name, p] : probes) std::string().swap(p.hist_text);
+  histograms = false;
+  bytes = estimate_bytes();
 }
 
 BundleSummary BundleSummary::load(const fs::path& dir) { return of(Bundle::load(dir)); }

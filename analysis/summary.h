@@ -71,9 +71,7 @@ struct ProbeSummary {
   std::string hist_text;  // each histogram's base64 text, end to end
   std::vector<RepSummary> reps;
 
-  std::string_view hist(const MetricValues& m) const {
-    return std::string_view(hist_text).substr(m.hist_at, m.hist_len);
-  }
+  std::string_view hist(const MetricValues& m) const;
   const std::string& name(const MetricValues& m) const { return names[m.name]; }
   const MetricInfo& info(const MetricValues& m) const { return *infos[m.info]; }
   // The metric of that name in a repetition, nullptr when it has none.
@@ -85,14 +83,22 @@ struct BundleSummary {
   nlohmann::json meta;  // meta.json whole: provenance reads much of it (25 KB for 64 CPUs)
   std::map<std::string, ProbeSummary> probes;
   // Bytes the summary holds in memory (an estimate from sizes and
-  // capacities, within ~20% of what malloc reports).
+  // capacities, within ~20% of what malloc reports): estimate_bytes().
   size_t bytes = 0;
+  // Whether each probe's hist_text is held: a command that plots no
+  // histogram loads summaries without them (issue #30: compare reads HDR
+  // payloads only for what it plots). ProbeSummary::hist() of a summary
+  // without them throws std::logic_error.
+  bool histograms = true;
 
   // The summary of a loaded bundle.
   static BundleSummary of(const Bundle& b);
   // Bundle::load (every check), then of(); the tree is freed on return.
   static BundleSummary load(const std::filesystem::path& dir);
   JsonView meta_view() const;
+  // Frees every probe's hist_text (histograms becomes false).
+  void drop_histograms();
+  size_t estimate_bytes() const;
   // A probe's parameters; BundleError when the bundle has no such probe.
   JsonView parameters_view(const std::string& probe) const;
 };

@@ -53,12 +53,13 @@ int campaign_main(const std::vector<std::string>& args) {
   for (size_t i = 0; i < 2; ++i) {
     src[i].arg = sels[i];
     src[i].selector = true;
+    src[i].runs_root = runs;
     for (auto& e : cat.select(sels[i])) src[i].dirs.push_back(cat.root() / e.path);
     src[i].dirs = compare::unique_dirs(std::move(src[i].dirs));
   }
   compare::check_bundle_limit(src, "campaign");
   auto load = [&](const compare::SideSource& s) {
-    if (!s.dirs.empty()) return s.load();
+    if (!s.dirs.empty()) return s.load(false);
     compare::Side none;
     none.label = s.arg;
     return none;

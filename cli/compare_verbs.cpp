@@ -23,6 +23,15 @@ namespace kperflab {
 
 namespace {
 
+// The catalog's summary cache is only a speed-up: when it could not be used
+// or written, the bundles were checked in full, and the user hears why once.
+void say_cache_problem(const char* verb, const compare::Side& s) {
+  if (!s.loaded.cache_problem.empty())
+    std::fprintf(stderr, "kperflab %s: the catalog's summary cache was not used in full (%s): "
+                         "bundles checked from their files\n",
+                 verb, printable(s.loaded.cache_problem).c_str());
+}
+
 const char* kCompareFooter =
     "Each side is a bundle or a directory of bundles. The unit of replication is the\n"
     "boot: with several boots on a side, a moderated t test over the boots' values\n"
@@ -152,9 +161,12 @@ int compare_main(const std::vector<std::string>& args) {
     src.push_back(std::move(s));
   }
   compare::check_bundle_limit(src, "compare");
-  compare::Side base = src[0].load();
+  // Only the HTML report plots histograms: the others load summaries without them.
+  const bool plots = format == "html";
+  compare::Side base = src[0].load(plots);
   std::vector<compare::Side> cands;
-  for (size_t i = 1; i < src.size(); ++i) cands.push_back(src[i].load());
+  for (size_t i = 1; i < src.size(); ++i) cands.push_back(src[i].load(plots));
+  say_cache_problem("compare", base);
   report::Input in{&base, {}, {}, all, opt.alpha, top, top_flagged};
   size_t regressions = 0;
   for (auto& c : cands) {
@@ -230,7 +242,8 @@ int series::series_main(const std::vector<std::string>& args) {
   compare::check_bundle_limit(src, "series");
   std::vector<compare::Side> sides;
   sides.reserve(paths.size());
-  for (auto& s : src) sides.push_back(s.load());
+  for (auto& s : src) sides.push_back(s.load(format == "html"));
+  if (!sides.empty()) say_cache_problem("series", sides.front());
   std::vector<const compare::Side*> ptrs;
   for (auto& s : sides) ptrs.push_back(&s);
   series::Result r = series::build(ptrs, opt);
@@ -266,7 +279,8 @@ compare::Side side_of(const std::vector<std::string>& args, const std::string& r
   compare::SideSource held;
   held.dirs.resize(others);
   compare::check_bundle_limit({all, held}, "export --kcidb");
-  return all.load();
+  all.runs_root = runs;
+  return all.load(false);
 }
 
 // export --kcidb: the bundles, compared with the baseline when one is given.

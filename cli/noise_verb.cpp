@@ -44,8 +44,9 @@ int noise_main(const std::vector<std::string>& args) {
   }
   src.dirs = unique_dirs(std::move(src.dirs));
   src.arg = paths.size() == 1 ? paths[0] : std::to_string(paths.size()) + " paths";
+  src.runs_root = "results/runs";  // its catalog caches the summaries, when there is one
   check_bundle_limit({src}, "noise");
-  Side all = src.load();
+  Side all = src.load(false);
   NoiseModel nm = NoiseModel::build(all);
   if (nm.kernels.size() > 1)
     std::fprintf(stderr, "kperflab noise: warning: %zu kernels among the bundles; a noise model "
