@@ -31,7 +31,7 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 # Debian package names, by purpose. Ubuntu differences are handled in
 # resolve_packages.
 PKGS_BUILD=(build-essential cmake pkg-config git clang llvm libclang-rt-dev libbpf-dev libelf-dev
-            zlib1g-dev libsqlite3-dev nlohmann-json3-dev libbenchmark-dev libgtest-dev libcli11-dev bpftool
+            zlib1g-dev libsqlite3-dev libxxhash-dev nlohmann-json3-dev libbenchmark-dev libgtest-dev libcli11-dev bpftool
             ccache)
 PKGS_TOOLS=(linux-perf likwid chromium)
 # What tests need beyond the build: python3-jsonschema validates export --kcidb

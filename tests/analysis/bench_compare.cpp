@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// How compare scales with the number of bundles per side (issue #13: a
-// fleet compares thousands of bundles; the bar is 1000 per side in 5 s on 2
-// CPUs). Synthetic bundles (tests/analysis/synth.h), 8 repetitions each,
-// written once per size into a temporary directory; timed separately:
-// loading the sides (JSON parse + validation) and the comparison itself.
-//   build/tests/analysis/bench_compare [--benchmark_filter=...]
-// Counters: bundles per side, rows, and bundles/s.
+// How compare scales with the number of bundles per side (issues #13, #30:
+// a fleet compares thousands of bundles; the bar is 1000 per side in 5 s on
+// 2 CPUs). Synthetic bundles (tests/analysis/synth.h), 8 repetitions of 49
+// latency histograms and 49 rates each, written once per size under a runs
+// root (runs/a, runs/b), so that the catalog's summary cache
+// (analysis/summary_cache.h) serves them:
+//   BM_CompareCold  the whole compare (both sides loaded, compared, the text
+//                   report made) with no catalog: every bundle parsed and
+//                   checked, its summary stored;
+//   BM_CompareWarm  the same once the catalog holds every summary;
+//   BM_Load         one side loaded without any cache (parse + checks);
+//   BM_Compare      the comparison alone, sides in memory.
+//   build/tests/analysis/bench_compare --benchmark_repetitions=3
+//     --benchmark_filter='Compare(Cold|Warm)'
+// The page cache is warm in every case (the bundles were just written or
+// read). Counters: bundles per side, rows, bundles/s.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -13,6 +22,7 @@
 #include <map>
 
 #include "analysis/compare.h"
+#include "analysis/report.h"
 #include "synth.h"
 
 namespace fs = std::filesystem;
@@ -27,7 +37,7 @@ const fs::path& sides(int bundles, int metrics) {
   auto key = std::make_pair(bundles, metrics);
   if (auto it = made.find(key); it != made.end()) return it->second;
   char tmpl[] = "/tmp/kperflab-bench-compare-XXXXXX";
-  fs::path root = mkdtemp(tmpl);
+  fs::path root = fs::path(mkdtemp(tmpl)) / "runs";
   for (const char* side : {"a", "b"})
     for (int i = 0; i < bundles; ++i) {
       kperflab::testing::SynthSpec s;
@@ -67,6 +77,52 @@ void BM_Compare(benchmark::State& st) {
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The whole compare of runs/a against runs/b through the catalog's cache
+// (as `kperflab compare --runs-dir ROOT ROOT/a ROOT/b` does), text report
+// included.
+size_t whole_compare(const fs::path& root) {
+  using kperflab::compare::SideSource;
+  auto a = SideSource::find((root / "a").string(), root);
+  auto b = SideSource::find((root / "b").string(), root);
+  kperflab::compare::check_bundle_limit({a, b}, "compare");
+  Side base = a.load(false), cand = b.load(false);
+  kperflab::report::Input in{&base, {&cand}, {kperflab::compare::compare(base, cand, {})}};
+  std::string text = kperflab::report::text(in);
+  benchmark::DoNotOptimize(text.size());
+  return in.results[0].rows.size();
+}
+
+void forget_catalog(const fs::path& root) {
+  for (const char* f : {"catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"})
+    fs::remove(root / f);
+}
+
+void BM_CompareCold(benchmark::State& st) {
+  const fs::path& root = sides(static_cast<int>(st.range(0)), 49);
+  size_t rows = 0;
+  for (auto _ : st) {
+    st.PauseTiming();
+    forget_catalog(root);
+    st.ResumeTiming();
+    rows = whole_compare(root);
+  }
+  st.counters["bundles_per_side"] = static_cast<double>(st.range(0));
+  st.counters["rows"] = static_cast<double>(rows);
+  st.counters["bundles/s"] = benchmark::Counter(2.0 * static_cast<double>(st.range(0)),
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_CompareWarm(benchmark::State& st) {
+  const fs::path& root = sides(static_cast<int>(st.range(0)), 49);
+  if (!fs::exists(root / "catalog.sqlite")) whole_compare(root);  // fills the catalog
+  size_t rows = 0;
+  for (auto _ : st) rows = whole_compare(root);
+  st.counters["bundles_per_side"] = static_cast<double>(st.range(0));
+  st.counters["rows"] = static_cast<double>(rows);
+  st.counters["bundles/s"] = benchmark::Counter(2.0 * static_cast<double>(st.range(0)),
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // One boot per side: the repetition basis, where the bootstrap runs.
 void BM_CompareRepetitions(benchmark::State& st) {
   const fs::path& root = sides(1, static_cast<int>(st.range(0)));
@@ -82,6 +138,10 @@ void BM_CompareRepetitions(benchmark::State& st) {
 
 BENCHMARK(BM_Load)->Args({10, 49})->Args({50, 49})->Args({200, 49})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Compare)->Args({10, 49})->Args({50, 49})->Args({200, 49})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CompareCold)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK(BM_CompareWarm)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 BENCHMARK(BM_CompareRepetitions)->Args({49, 1})->Args({49, 2})->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
