@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/catalog_db.h"
+#include "analysis/summary_cache.h"
 #include "core/read_file.h"
 #include "results/bundle.h"
 #include "core/zlib_inflate.h"
@@ -171,6 +172,14 @@ std::vector<std::pair<std::string, std::string>> parse_selector(const std::strin
 }
 
 Catalog::Catalog(const fs::path& runs_root, bool rebuild) : root_(runs_root), db_(new Db) {
+  open(rebuild, true);
+}
+
+Catalog::Catalog(const fs::path& runs_root, NoSync) : root_(runs_root), db_(new Db) {
+  open(false, false);
+}
+
+void Catalog::open(bool rebuild, bool sync_files) {
   std::error_code ec;
   if (!fs::exists(root_, ec))
     throw std::invalid_argument("no runs directory " + printable(root_.string()) +
@@ -205,7 +214,7 @@ Catalog::Catalog(const fs::path& runs_root, bool rebuild) : root_(runs_root), db
       rebuild = true;
     }
     if (writable) db_->exec("PRAGMA journal_mode=WAL");
-    sync(rebuild);
+    if (sync_files || rebuild || v != Verdict::ours) sync(rebuild);
   } catch (const SqlError& e) {
     if (e.busy())
       throw std::runtime_error("catalog " + shown + " is held by another process (waited " +
@@ -338,6 +347,40 @@ void Catalog::prune_summaries() {
     }
   }
   stats_.summaries_removed = gone.size();
+}
+
+void Catalog::add(const fs::path& dir) {
+  std::error_code ec;
+  fs::path rel = fs::relative(dir, root_, ec);
+  if (ec || rel.empty() || *rel.begin() == "..")
+    throw std::invalid_argument(printable(dir.string()) + " is not below " +
+                                printable(root_.string()));
+  std::vector<std::pair<fs::path, Parsed>> todo(1);
+  todo[0].first = dir;
+  todo[0].second.rel = rel.string();
+  todo[0].second.mtime = mtime_ns(dir / "meta.json");
+  write_batch(todo, 0, 1);
+}
+
+std::string index_bundle(const fs::path& runs_root, const fs::path& dir) {
+  try {
+    Catalog c(runs_root, Catalog::NoSync{});
+    if (c.sync_stats().in_memory) return printable(runs_root.string()) + " is not writable";
+    c.add(dir);
+  } catch (const std::exception& e) {
+    return printable(e.what());
+  }
+  std::string why;
+  auto cache = SummaryCache::open(runs_root, &why);
+  if (!cache) return why;
+  try {
+    auto s = cache->session();
+    cache->load(*s, dir, false);
+    s->flush();
+  } catch (const std::exception& e) {
+    return printable(e.what());
+  }
+  return cache->write_problem();
 }
 
 void Catalog::forget(const std::string& rel) {

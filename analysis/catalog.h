@@ -68,6 +68,10 @@ class Catalog {
   // Opens (or creates) <runs_root>/catalog.sqlite and syncs it with the
   // files. rebuild: drop everything and index again.
   explicit Catalog(const std::filesystem::path& runs_root, bool rebuild = false);
+  // Opens it without syncing with the files (a new catalog, or one of an
+  // older schema, is synced all the same); then add() indexes one bundle.
+  struct NoSync {};
+  Catalog(const std::filesystem::path& runs_root, NoSync);
   ~Catalog();
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;
@@ -81,9 +85,12 @@ class Catalog {
   std::vector<Entry> select(const std::string& selector) const;
   // Every indexed bundle, unreadable ones included.
   std::vector<Entry> all() const;
+  // Indexes (or re-indexes) the bundle at dir, a directory below the root.
+  void add(const std::filesystem::path& dir);
 
  private:
   struct Db;
+  void open(bool rebuild, bool sync_files);
   void sync(bool rebuild);
   void write_batch(std::vector<std::pair<std::filesystem::path, detail::Parsed>>& todo,
                    size_t from, size_t to);
@@ -95,5 +102,11 @@ class Catalog {
   SyncStats stats_;
 };
 
+// What `kperflab run` does once its bundle is final (issue #30): the bundle
+// at dir, below runs_root, indexed in the catalog and its summary cached,
+// so that the first compare reads it back. A short transaction each; ""
+// when done, else why not (the run warns and goes on: the next sync
+// indexes it).
+std::string index_bundle(const std::filesystem::path& runs_root, const std::filesystem::path& dir);
 
 }  // namespace kperflab::catalog

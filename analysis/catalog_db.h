@@ -85,9 +85,13 @@ inline constexpr int kSchemaVersion = 3;
 inline constexpr int32_t kApplicationId = 0x6b70666c;
 void create_schema(Db& d);
 
-// Opens file (":memory:" for none) with the busy timeout set; WAL journal
-// for a file (readers are not blocked by a sync).
+// Opens file (":memory:" for none) with the busy handler set (a lock is
+// waited for up to kBusyMs); WAL journal for a file (readers are not
+// blocked by a sync).
 void open_db(Db& d, const std::string& file);
+// The longest a statement of this process has waited for a lock so far
+// (the concurrency test's measure of "blocked").
+int64_t longest_lock_wait_ns();
 
 enum class Verdict { ours, empty, older, foreign };
 // What the file is. Throws SqlError (corrupt, busy). why: for foreign, what

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "cli/runner.h"
+
+#include "analysis/catalog.h"
 #include "cli/progress.h"
 #include "host/bpf_links.h"
 #include "host/sysctl_hold.h"
@@ -418,6 +420,13 @@ int run_main(const std::vector<std::string>& args) {
   if (!bw.write_failures().empty()) bw.meta()["write_failures"] = bw.write_failures();
   bool complete = !stop_requested() && all_ok && bw.write_failures().empty();
   bw.finish(complete);
+  // Indexed and its summary cached now, so that the first compare of it is
+  // quick; a catalog that cannot take it costs a warning, never the bundle.
+  if (!opt.out && !stop_requested())
+    if (auto why = catalog::index_bundle(opt.runs_root, bw.dir()); !why.empty())
+      std::cerr << "kperflab run: warning: the catalog of " << printable(opt.runs_root.string())
+                << " was not updated (" << why << "); its next sync (`kperflab catalog`, a "
+                << "selector) indexes the bundle\n";
   if (ktap) {
     for (size_t i = ktap->reported(); i < probes.size(); ++i)
       ktap->not_run(std::string(probes[i]->name()), "not run: the run was interrupted");

@@ -138,10 +138,11 @@ void BM_CompareRepetitions(benchmark::State& st) {
 
 BENCHMARK(BM_Load)->Args({10, 49})->Args({50, 49})->Args({200, 49})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Compare)->Args({10, 49})->Args({50, 49})->Args({200, 49})->Unit(benchmark::kMillisecond);
+// Wall time (the loads run on every CPU): UseRealTime.
 BENCHMARK(BM_CompareCold)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)
-    ->Iterations(1);
+    ->Iterations(1)->UseRealTime();
 BENCHMARK(BM_CompareWarm)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)
-    ->Iterations(3);
+    ->Iterations(3)->UseRealTime();
 BENCHMARK(BM_CompareRepetitions)->Args({49, 1})->Args({49, 2})->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
