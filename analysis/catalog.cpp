@@ -286,7 +286,13 @@ void Catalog::sync(bool rebuild) {
   const auto opts = fs::directory_options::skip_permission_denied;
   for (auto it = fs::recursive_directory_iterator(root_, opts, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
+    if (ec) break;  // the walk ends early: nothing is taken for gone unless it is (below)
+    // A bundle being written lives in a hidden directory that is renamed
+    // away: never walked into (it may vanish mid-walk).
+    if (it->path().filename().string().rfind('.', 0) == 0 && it->is_directory(ec)) {
+      it.disable_recursion_pending();
+      continue;
+    }
     if (!it->is_regular_file(ec) || it->path().filename() != "meta.json") continue;
     fs::path dir = it->path().parent_path();
     // A bundle still being written lives in a temporary directory
@@ -304,9 +310,12 @@ void Catalog::sync(bool rebuild) {
   }
   for (size_t at = 0; at < todo.size(); at += kBatch)
     write_batch(todo, at, std::min(todo.size(), at + kBatch));
+  // Gone: not seen by the walk and its meta.json verifiably absent (a walk
+  // cut short by a directory renamed under it, as a run finishing does,
+  // must not drop what it did not reach: issue #30's concurrency test).
   std::vector<std::string> gone;
   for (auto& [rel, mt] : known)
-    if (!seen.count(rel)) gone.push_back(rel);
+    if (!seen.count(rel) && !fs::exists(root_ / rel / "meta.json", ec) && !ec) gone.push_back(rel);
   for (size_t at = 0; at < gone.size(); at += kBatch * 8) {
     d.exec("BEGIN IMMEDIATE");
     try {
