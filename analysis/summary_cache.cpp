@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <thread>
 
 #include "analysis/catalog.h"
 #include "analysis/catalog_db.h"
@@ -258,11 +259,36 @@ BundleSummary SummaryCache::load(Session& s, const fs::path& dir, bool histogram
   if (auto hit = s.find(dir, histograms)) return std::move(*hit);
   const int64_t at = realtime_ns();
   BundleIdentity before = BundleIdentity::of(dir);
+  ++stats_.checked;  // whether it passes or not
   BundleSummary b = BundleSummary::load(dir);
-  ++stats_.checked;
   s.put(dir, before, at, b);
   if (!histograms) b.drop_histograms();
   return b;
+}
+
+SummaryCache::Checked SummaryCache::check(const std::vector<fs::path>& dirs) {
+  Checked out;
+  std::mutex m;
+  std::atomic<size_t> next{0};
+  const size_t hits0 = stats_.hits, checked0 = stats_.checked;
+  auto work = [&] {
+    auto s = session();
+    for (size_t i; (i = next.fetch_add(1)) < dirs.size();) try {
+        load(*s, dirs[i], false);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> g(m);
+        out.failed.emplace_back(dirs[i], printable(e.what()));
+      }
+  };
+  unsigned n = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), dirs.size());
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
+  if (!dirs.empty()) work();
+  for (auto& t : pool) t.join();
+  std::sort(out.failed.begin(), out.failed.end());
+  out.cached = stats_.hits - hits0;
+  out.checked = stats_.checked - checked0;
+  return out;
 }
 
 std::string SummaryCache::write_problem() const {

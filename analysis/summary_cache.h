@@ -95,6 +95,16 @@ class SummaryCache {
   // Loads dir through the cache: a hit, or Bundle::load + store.
   BundleSummary load(Session& s, const std::filesystem::path& dir, bool histograms);
 
+  // Every dir through the cache on all CPUs, each summary dropped as soon
+  // as it is stored (memory: one bundle per CPU): what `kperflab catalog
+  // --check` does so that later commands find every summary. failed: the
+  // bundles that did not pass Bundle::load, with why.
+  struct Checked {
+    size_t cached = 0, checked = 0;
+    std::vector<std::pair<std::filesystem::path, std::string>> failed;
+  };
+  Checked check(const std::vector<std::filesystem::path>& dirs);
+
   const CacheStats& stats() const { return stats_; }
   const std::filesystem::path& file() const { return file_; }
   // Problems met while writing (the first one), for the once-said warning.

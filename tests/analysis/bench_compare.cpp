@@ -10,17 +10,20 @@
 //                   checked, its summary stored;
 //   BM_CompareWarm  the same once the catalog holds every summary;
 //   BM_Load         one side loaded without any cache (parse + checks);
-//   BM_Compare      the comparison alone, sides in memory.
+//   BM_Compare      the comparison alone, sides in memory;
+//   BM_CatalogSync* the catalog's sync of 10,000 bundles, first and unchanged.
 //   build/tests/analysis/bench_compare --benchmark_repetitions=3
 //     --benchmark_filter='Compare(Cold|Warm)'
 // The page cache is warm in every case (the bundles were just written or
 // read). Counters: bundles per side, rows, bundles/s.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <map>
 
+#include "analysis/catalog.h"
 #include "analysis/compare.h"
 #include "analysis/report.h"
 #include "synth.h"
@@ -123,6 +126,59 @@ void BM_CompareWarm(benchmark::State& st) {
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The catalog's sync of a tree of n small bundles (each a meta.json and a
+// probe file; the sync reads meta.json and kconfig.gz only): the first
+// time (no catalog file) and again with nothing changed. Counter peak_rss_mb:
+// the process's peak so far (the tree's writing included).
+const fs::path& tree(int n) {
+  static std::map<int, fs::path> made;
+  if (auto it = made.find(n); it != made.end()) return it->second;
+  char tmpl[] = "/tmp/kperflab-bench-compare-XXXXXX";
+  fs::path root = fs::path(mkdtemp(tmpl)) / "runs";
+  for (int i = 0; i < n; ++i) {
+    kperflab::testing::SynthSpec s;
+    s.metrics = 1;
+    s.repetitions = 2;
+    s.samples = 10;
+    s.seed = static_cast<uint64_t>(i) + 1;
+    s.boot_id = "boot" + std::to_string(i);
+    s.meta_patch = {{"tags", {i % 2 ? "base" : "cand"}}};
+    kperflab::testing::write_synth_bundle(
+        root / ("host" + std::to_string(i % 4)) / ("6.12." + std::to_string(i % 10)) /
+            std::to_string(i),
+        s);
+  }
+  return made[n] = root;
+}
+
+double peak_rss_mb() {
+  struct rusage u {};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+void BM_CatalogSyncFirst(benchmark::State& st) {
+  const fs::path& root = tree(static_cast<int>(st.range(0)));
+  size_t n = 0;
+  for (auto _ : st) {
+    st.PauseTiming();
+    forget_catalog(root);
+    st.ResumeTiming();
+    n = kperflab::catalog::Catalog(root).sync_stats().bundles;
+  }
+  st.counters["bundles"] = static_cast<double>(n);
+  st.counters["peak_rss_mb"] = peak_rss_mb();
+}
+
+void BM_CatalogSyncUnchanged(benchmark::State& st) {
+  const fs::path& root = tree(static_cast<int>(st.range(0)));
+  if (!fs::exists(root / "catalog.sqlite")) kperflab::catalog::Catalog first(root);
+  size_t n = 0;
+  for (auto _ : st) n = kperflab::catalog::Catalog(root).sync_stats().bundles;
+  st.counters["bundles"] = static_cast<double>(n);
+  st.counters["peak_rss_mb"] = peak_rss_mb();
+}
+
 // One boot per side: the repetition basis, where the bootstrap runs.
 void BM_CompareRepetitions(benchmark::State& st) {
   const fs::path& root = sides(1, static_cast<int>(st.range(0)));
@@ -143,6 +199,10 @@ BENCHMARK(BM_CompareCold)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillis
     ->Iterations(1)->UseRealTime();
 BENCHMARK(BM_CompareWarm)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)
     ->Iterations(3)->UseRealTime();
+BENCHMARK(BM_CatalogSyncFirst)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1)
+    ->UseRealTime();
+BENCHMARK(BM_CatalogSyncUnchanged)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(3)
+    ->UseRealTime();
 BENCHMARK(BM_CompareRepetitions)->Args({49, 1})->Args({49, 2})->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
