@@ -148,6 +148,10 @@ const fs::path& tree(int n) {
             std::to_string(i),
         s);
   }
+  size_t metas = 0;
+  for (auto& e : fs::recursive_directory_iterator(root))
+    metas += e.path().filename() == "meta.json";
+  std::fprintf(stderr, "DBG tree %d: %zu meta.json\n", n, metas);
   return made[n] = root;
 }
 
