@@ -33,14 +33,27 @@ using kperflab::compare::Side;
 
 namespace {
 
+// The temporary directories this process made (removed at exit; never
+// another run's).
+std::vector<fs::path>& made_here() {
+  static std::vector<fs::path> v;
+  return v;
+}
+
+fs::path temp_root() {
+  char tmpl[] = "/tmp/kperflab-bench-sides-XXXXXX";
+  fs::path d = mkdtemp(tmpl);
+  made_here().push_back(d);
+  return d / "runs";
+}
+
 // metrics: synth "op<i>/latency" histograms + "op<i>/rate" scalars, so
 // 2 * metrics metric names and 6 * metrics rows.
 const fs::path& sides(int bundles, int metrics) {
   static std::map<std::pair<int, int>, fs::path> made;
   auto key = std::make_pair(bundles, metrics);
   if (auto it = made.find(key); it != made.end()) return it->second;
-  char tmpl[] = "/tmp/kperflab-bench-compare-XXXXXX";
-  fs::path root = fs::path(mkdtemp(tmpl)) / "runs";
+  fs::path root = temp_root();
   for (const char* side : {"a", "b"})
     for (int i = 0; i < bundles; ++i) {
       kperflab::testing::SynthSpec s;
@@ -133,8 +146,7 @@ void BM_CompareWarm(benchmark::State& st) {
 const fs::path& tree(int n) {
   static std::map<int, fs::path> made;
   if (auto it = made.find(n); it != made.end()) return it->second;
-  char tmpl[] = "/tmp/kperflab-bench-compare-XXXXXX";
-  fs::path root = fs::path(mkdtemp(tmpl)) / "runs";
+  fs::path root = temp_root();
   for (int i = 0; i < n; ++i) {
     kperflab::testing::SynthSpec s;
     s.metrics = 1;
@@ -148,10 +160,6 @@ const fs::path& tree(int n) {
             std::to_string(i),
         s);
   }
-  size_t metas = 0;
-  for (auto& e : fs::recursive_directory_iterator(root))
-    metas += e.path().filename() == "meta.json";
-  std::fprintf(stderr, "DBG tree %d: %zu meta.json\n", n, metas);
   return made[n] = root;
 }
 
@@ -213,8 +221,6 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  for (auto& e : fs::directory_iterator("/tmp"))
-    if (e.path().filename().string().rfind("kperflab-bench-compare-", 0) == 0)
-      fs::remove_all(e.path());
+  for (auto& d : made_here()) fs::remove_all(d);
   return 0;
 }
