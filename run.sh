@@ -260,9 +260,10 @@ sanitized_tests() {
 # what earlier runs in this tree found. A finding fails with its input saved.
 fuzz() {
   local seconds=${1:-60} t corpus art rc=0
-  [[ -x $SAN_DIR/fuzz/fuzz_hdr && -x $SAN_DIR/fuzz/fuzz_catalog && -x $SAN_DIR/fuzz/fuzz_hold ]] ||
+  [[ -x $SAN_DIR/fuzz/fuzz_hdr && -x $SAN_DIR/fuzz/fuzz_catalog && -x $SAN_DIR/fuzz/fuzz_hold &&
+     -x $SAN_DIR/fuzz/fuzz_summary ]] ||
     build_sanitized
-  for t in hdr bundle compare hold catalog; do
+  for t in hdr bundle compare hold catalog summary; do
     corpus=$SAN_DIR/fuzz-corpus/$t art=$SAN_DIR/fuzz-findings/$t/
     mkdir -p "$corpus" "$art"
     log "fuzz_$t: ${seconds} s"
