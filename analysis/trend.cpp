@@ -182,7 +182,8 @@ std::vector<Candidate> peaks_of(std::vector<Candidate> c, size_t w) {
     });
     if (!near) out.push_back(x);
   }
-  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) { return a.i < b.i; });
+  std::sort(out.begin(), out.end(),
+            [](const Candidate& a, const Candidate& b) { return a.i < b.i; });
   return out;
 }
 
@@ -258,6 +259,7 @@ Detection detect(const std::vector<Metric>& metrics, const Options& o) {
       continue;
     }
     ++d.tested;
+    d.clipped += p.clipped;
     Sums S(p.x);
     auto cand = scan(S, p, w, ms);
     for (auto& c : peaks_of(cand, w))
@@ -290,7 +292,8 @@ int version_compare(const std::string& a, const std::string& b) {
       i = i1, j = j1;
       continue;
     }
-    if (a[i] != b[j]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]) ? -1 : 1;
+    auto ca = static_cast<unsigned char>(a[i]), cb = static_cast<unsigned char>(b[j]);
+    if (ca != cb) return ca < cb ? -1 : 1;
     ++i, ++j;
   }
   if (i < a.size()) return 1;
@@ -307,7 +310,8 @@ double epoch_seconds(const std::string& t) {
     }
     return v;
   };
-  int y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2), se = num(17, 2);
+  int y = num(0, 4), mo = num(5, 2), d = num(8, 2);
+  int h = num(11, 2), mi = num(14, 2), se = num(17, 2);
   if (y < 0 || mo < 1 || d < 1 || h < 0 || mi < 0 || se < 0) return NAN;
   size_t k = 19;
   double frac = 0;
@@ -443,7 +447,8 @@ void check_side(const compare::Side& side, const std::string& source, const Opti
         (hosts.size() > 2 ? ", ..." : "") + "): absolute latencies do not compare across "
         "hosts; narrow the selector (host:NAME) or pass --cross-host");
   for (auto& want : o.probes)
-    if (std::none_of(bs.begin(), bs.end(), [&](const BundleSummary& b) { return b.probes.count(want); }))
+    if (std::none_of(bs.begin(), bs.end(),
+                     [&](const BundleSummary& b) { return b.probes.count(want) > 0; }))
       throw std::invalid_argument("--probe " + printable(want) + ": no bundle of " +
                                   printable(source) + " has this probe");
 }
@@ -469,12 +474,14 @@ std::vector<size_t> history_order(const std::vector<BundleSummary>& bs, bool by_
 
 // Boots: bundles sharing kernel.boot_id (a bundle without one is its own),
 // in the order of their first bundle.
-void group_units(Result& r, const std::vector<BundleSummary>& bs, const std::vector<size_t>& order) {
+void group_units(Result& r, const std::vector<BundleSummary>& bs,
+                 const std::vector<size_t>& order) {
   std::map<std::string, size_t> unit_of;
   for (size_t i : order) {
     const auto& b = bs[i];
     BundleRef ref{b.dir.string(), b.meta_view().text("started", ""), release_of(b), ""};
-    if (auto k = b.meta_view().at("kernel").find("boot_id"); k && k->is_string()) ref.boot = k->str();
+    if (auto k = b.meta_view().at("kernel").find("boot_id"); k && k->is_string())
+      ref.boot = k->str();
     std::string key = ref.boot.empty() ? "bundle:" + ref.path : "boot:" + ref.boot;
     auto [it, fresh] = unit_of.emplace(key, r.units.size());
     if (fresh) r.units.push_back({ref.boot.empty() ? b.dir.filename().string() : ref.boot, {}});

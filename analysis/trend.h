@@ -77,6 +77,7 @@ struct Detection {
   std::vector<Change> peaks;  // by metric, then unit
   size_t tested = 0;          // metrics with at least 2 * min_side units
   size_t short_metrics = 0;   // metrics with fewer (not tested)
+  size_t clipped = 0;  // values pulled in as outliers (a Hampel filter; docs/trend.md)
   size_t flagged() const;
 };
 

@@ -86,6 +86,17 @@ std::string kernel_counts(const Result& r) {
   return out;
 }
 
+// "; 2 in fewer than 10 boots not tested; 3 outlying boot values pulled in".
+std::string tested_notes(const Result& r) {
+  std::string out;
+  if (r.det.short_metrics)
+    out += "; " + std::to_string(r.det.short_metrics) + " in fewer than " +
+           std::to_string(2 * min_side(r.opt)) + " boots not tested";
+  if (r.det.clipped)
+    out += "; " + plural(r.det.clipped, "outlying boot value") + " pulled in (Hampel filter)";
+  return out;
+}
+
 std::string by_text(const Result& r) { return r.opt.by_kernel ? "by kernel version" : "by time"; }
 
 std::string method_text(const Result& r, size_t changes) {
@@ -112,10 +123,7 @@ std::string text(const Result& r) {
   report::wrap(o, "kernels: " + ascii(kernel_counts(r)), "  ", "    ");
   std::string tested = "tested: " + plural(r.det.tested, "metric statistic") +
                        " (p50 and p99 of histograms, rates and ratios)";
-  if (r.det.short_metrics)
-    tested += "; " + std::to_string(r.det.short_metrics) + " in fewer than " +
-              std::to_string(2 * min_side(r.opt)) + " boots not tested";
-  report::wrap(o, tested, "  ", "    ");
+  report::wrap(o, tested + tested_notes(r), "  ", "    ");
   auto ch = r.changes();
   o << "\n";
   report::wrap(o, method_text(r, ch.size()), "", "");
@@ -157,14 +165,12 @@ std::string markdown(const Result& r) {
   o << "# kperflab trend: `" << cell(r.source) << "`\n\n";
   o << "- machine: " << cell(r.machine) << "\n";
   o << "- history: " << plural(r.bundles.size(), "bundle") << " in "
-    << plural(r.units.size(), "boot") << ", " << by_text(r) << ", " << cell(r.bundles.front().started)
-    << " .. " << cell(r.bundles.back().started) << "\n";
+    << plural(r.units.size(), "boot") << ", " << by_text(r) << ", "
+    << cell(r.bundles.front().started) << " .. " << cell(r.bundles.back().started) << "\n";
   o << "- kernels: " << cell(kernel_counts(r)) << "\n";
   o << "- tested: " << plural(r.det.tested, "metric statistic")
     << " (p50 and p99 of histograms, rates and ratios)";
-  if (r.det.short_metrics)
-    o << "; " << r.det.short_metrics << " in fewer than " << 2 * min_side(r.opt)
-      << " boots not tested";
+  o << cell(tested_notes(r));
   auto ch = r.changes();
   o << "\n\n" << method_text(r, ch.size()) << "\n\n";
   if (ch.empty()) {
@@ -204,6 +210,7 @@ nlohmann::json to_json(const Result& r) {
             {"boots", r.units.size()},
             {"metrics_tested", r.det.tested},
             {"metrics_short", r.det.short_metrics},
+            {"values_clipped", r.det.clipped},
             {"peaks", r.det.peaks.size()},
             {"changes", json::array()}};
   for (auto& u : r.units) {

@@ -75,12 +75,13 @@ int trend_main(const std::vector<std::string>& args) {
   compare::check_bundle_limit({src}, "trend");
   compare::Side side = src.load();
   Result r = build(side, source, opt);
-  std::string text = format == "json"
-                         ? to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-                               "\n"
-                     : format == "html"     ? html(r)
-                     : format == "text"     ? trend::text(r)
-                                            : markdown(r);
+  std::string text;
+  if (format == "json")
+    text = to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  else if (format == "html")
+    text = html(r);
+  else
+    text = format == "text" ? trend::text(r) : markdown(r);
   if (out.empty()) write_stdout(text);
   else write_output_file(out, text, force, src.dirs);
   size_t regressions = 0;
