@@ -19,7 +19,8 @@
 
 namespace kperflab::trend {
 
-size_t min_side(const Options& o) { return std::max<size_t>(1, std::min(o.min_side, o.window)); }
+// Two a side at least: a pooled variance needs a degree of freedom.
+size_t min_side(const Options& o) { return std::max<size_t>(2, std::min(o.min_side, o.window)); }
 
 const char* verdict(const Change& c, const Metric& m) {
   if (m.better.empty() || c.abs_change == 0) return "change";
@@ -508,6 +509,17 @@ void unit_values(Result& r, const std::vector<BundleSummary>& bs, const std::vec
 }
 
 }  // namespace
+
+std::string Result::span() const {
+  const BundleRef *lo = nullptr, *hi = nullptr;
+  for (auto& b : bundles) {
+    double t = epoch_seconds(b.started);
+    if (std::isnan(t)) continue;
+    if (!lo || t < epoch_seconds(lo->started)) lo = &b;
+    if (!hi || t > epoch_seconds(hi->started)) hi = &b;
+  }
+  return lo ? lo->started + " .. " + hi->started : "no start times";
+}
 
 Result build(const compare::Side& side, const std::string& source, const Options& o) {
   check_side(side, source, o);

@@ -35,7 +35,8 @@ struct Options {
   std::vector<std::string> probes;  // only these (empty: all)
 };
 
-// The windows' sizes at the edges: min_side, but never more than window.
+// The windows' sizes at the edges: min_side, but never more than window
+// nor less than 2.
 size_t min_side(const Options& o);
 
 // One metric statistic across the units: its value per unit, NaN where the
@@ -106,6 +107,9 @@ struct Result {
   std::vector<const Change*> changes() const;  // the flagged peaks, largest |change| first
   const BundleRef& first_bundle(size_t unit) const { return bundles[units[unit].bundles[0]]; }
   std::vector<std::string> kernels() const;  // distinct releases, in the history's order
+  // "earliest .. latest" started time of the bundles (by kernel, neither
+  // need be an end of the history).
+  std::string span() const;
 };
 
 // Version order of kernel releases: runs of digits compare as numbers,

@@ -124,8 +124,7 @@ void header(std::ostringstream& o, const Result& r, size_t changes) {
   o << "<table><tr><th>machine</th><td>" << esc(r.machine)
     << "</td></tr><tr><th>history</th><td>" << r.bundles.size() << " bundles in "
     << r.units.size() << " boots, " << (r.opt.by_kernel ? "by kernel version" : "by time")
-    << ", " << esc(r.bundles.front().started) << " .. " << esc(r.bundles.back().started)
-    << "</td></tr><tr><th>kernels</th><td>";
+    << ", " << esc(r.span()) << "</td></tr><tr><th>kernels</th><td>";
   auto ks = r.kernels();
   for (size_t i = 0; i < ks.size(); ++i) o << (i ? ", " : "") << esc(ks[i]);
   o << "</td></tr><tr><th>tested</th><td>" << r.det.tested

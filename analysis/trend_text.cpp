@@ -118,7 +118,7 @@ std::string text(const Result& r) {
   report::wrap(o, "machine: " + ascii(r.machine), "  ", "    ");
   report::wrap(o, "history: " + plural(r.bundles.size(), "bundle") + " in " +
                       plural(r.units.size(), "boot") + ", " + by_text(r) + ", " +
-                      ascii(r.bundles.front().started) + " .. " + ascii(r.bundles.back().started),
+                      ascii(r.span()),
                "  ", "    ");
   report::wrap(o, "kernels: " + ascii(kernel_counts(r)), "  ", "    ");
   std::string tested = "tested: " + plural(r.det.tested, "metric statistic") +
@@ -165,8 +165,7 @@ std::string markdown(const Result& r) {
   o << "# kperflab trend: `" << cell(r.source) << "`\n\n";
   o << "- machine: " << cell(r.machine) << "\n";
   o << "- history: " << plural(r.bundles.size(), "bundle") << " in "
-    << plural(r.units.size(), "boot") << ", " << by_text(r) << ", "
-    << cell(r.bundles.front().started) << " .. " << cell(r.bundles.back().started) << "\n";
+    << plural(r.units.size(), "boot") << ", " << by_text(r) << ", " << cell(r.span()) << "\n";
   o << "- kernels: " << cell(kernel_counts(r)) << "\n";
   o << "- tested: " << plural(r.det.tested, "metric statistic")
     << " (p50 and p99 of histograms, rates and ratios)";

@@ -54,8 +54,8 @@ int trend_main(const std::vector<std::string>& args) {
   app.add_option("--by", by, "the history's order: time (meta.json started) or kernel "
                              "(kernel.release in version order, then time); default time")
       ->check(CLI::IsMember({"time", "kernel"}));
-  app.add_option("--window", opt.window, "boots in each window at most (default 12)")
-      ->check(CLI::Range(size_t{1}, size_t{1000}))->type_name("N");
+  app.add_option("--window", opt.window, "boots in each window at most (default 12; 2 at least)")
+      ->check(CLI::Range(size_t{2}, size_t{1000}))->type_name("N");
   app.add_option("--alpha", opt.alpha, "false discovery rate over every metric's peaks "
                                        "(default 0.05)")
       ->check(cli::finite_number(0, 1, true, true))->type_name("A");

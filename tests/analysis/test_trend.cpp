@@ -123,6 +123,23 @@ TEST(Trend, TwoChangesAWindowApart) {
   EXPECT_NEAR(static_cast<double>(at[1]), 35, 1);
 }
 
+TEST(Trend, SmallWindowsKeepADegreeOfFreedom) {
+  Options o;
+  o.window = 1;  // the CLI refuses it; the engine takes 2 a side
+  EXPECT_EQ(min_side(o), 2u);
+  std::mt19937_64 rng(13);
+  auto v = history(rng, 30, 15, 0.5, 0.02);
+  Detection d = detect({metric_of(v, 0)}, o);
+  ASSERT_FALSE(d.peaks.empty());
+  for (auto& c : d.peaks) EXPECT_TRUE(std::isfinite(c.t) && c.df >= 2) << c.at;
+  // Windows of 3 (df 4) find a 50 % step; of 2 (df 2) not even that, past
+  // Bonferroni over 27 points.
+  o.window = 3;
+  d = detect({metric_of(v, 0)}, o);
+  for (auto& c : d.peaks) EXPECT_EQ(c.flagged, c.at == 15) << c.at;
+  EXPECT_EQ(d.flagged(), 1u);
+}
+
 TEST(Trend, ChangeSizeAndIntervalOnLogScale) {
   std::mt19937_64 rng(11);
   auto v = history(rng, 24, 12, 0.10, 0.02);

@@ -113,7 +113,8 @@ expect_error "an unknown --by" "--by: version not in {" --runs-dir "$tmp/runs" "
 expect_error "several hosts" "bundles of 2 hosts" "$tmp/runs"
 expect_error "a probe no bundle has" "--probe nope: no bundle" --runs-dir "$tmp/runs" "$sel" --probe nope
 expect_error "a missing path" "no such bundle or directory" "$tmp/none"
-expect_error "a window of 0" "--window" --runs-dir "$tmp/runs" "$sel" --window 0
+expect_error "a window of 1" "--window: Value 1 not in range 2 to 1000" --runs-dir "$tmp/runs" "$sel" \
+  --window 1
 
 # --fail-on regression: a rate with no better direction is a change, not a
 # regression (exit 0).
