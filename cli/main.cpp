@@ -44,6 +44,8 @@ const Command kCommands[] = {
     {"compare", kperflab::compare_main, "compare bundles: regressions and improvements"},
     {"series", kperflab::series::series_main,
      "one report over N kernels or configs: a line per metric, the significant steps"},
+    {"trend", kperflab::trend::trend_main,
+     "one history (a selector) in order of time or kernel: where each metric changed"},
     {"campaign", kperflab::campaign::campaign_main,
      "two kernels across reboots: boots per side, boots still needed, what to do next"},
     {"noise", kperflab::compare::noise_main,

@@ -23,6 +23,10 @@ int campaign_main(const std::vector<std::string>& args);  // cli/campaign_verb.c
 namespace compare {
 int noise_main(const std::vector<std::string>& args);  // cli/noise_verb.cpp
 }
+namespace trend {
+// `kperflab trend SELECTOR`: where a history of bundles changed (issue #30).
+int trend_main(const std::vector<std::string>& args);  // cli/trend_verb.cpp
+}
 namespace catalog {
 // `kperflab catalog [--runs-dir DIR] [--rebuild] [SELECTOR...]`
 int catalog_main(const std::vector<std::string>& args);  // cli/catalog_verb.cpp
