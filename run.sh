@@ -11,7 +11,7 @@
 #   ./run.sh deps [--no-install]            install (or list) missing Debian/Ubuntu packages
 #   ./run.sh build                          configure + build into build/
 #   ./run.sh fuzz [SECONDS]                 each libFuzzer harness for SECONDS (default 600)
-#   ./run.sh run|ab|list|show|compare|series|campaign|noise|catalog|export|restore …
+#   ./run.sh run|ab|list|show|compare|series|campaign|noise|catalog|export|restore|trend …
 #                                           the kperflab subcommand
 #                                           (after a build; `run --tune` passes through;
 #                                           `ab`: A/B of two settings in one boot)
@@ -289,7 +289,8 @@ case $verb in
   deps) shift; deps "$@" ;;
   build) shift; build "$@" ;;
   fuzz) shift; deps; fuzz "${1:-600}" ;;
-  run | ab | list | show | compare | series | campaign | noise | catalog | export | restore)
+  run | ab | list | show | compare | series | campaign | noise | catalog | export | restore | \
+  trend)
     shift; kperflab "$verb" "$@" ;;
   lab)
     shift

@@ -73,7 +73,7 @@ int trend_main(const std::vector<std::string>& args) {
   opt.by_kernel = by == "kernel";
   auto src = compare::SideSource::find(source, runs);
   compare::check_bundle_limit({src}, "trend");
-  compare::Side side = src.load();
+  compare::Side side = src.load(false);  // trend plots medians, never a histogram
   Result r = build(side, source, opt);
   std::string text;
   if (format == "json")

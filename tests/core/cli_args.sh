@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 . "$(dirname "$0")/expect_exit.sh"
 
-for verb in list run show compare series campaign export; do
+for verb in list run show compare series campaign export trend catalog; do
   "$kperflab" "$verb" --help >"$tmp/help" || fail "$verb --help exit $?"
   grep -q "kperflab $verb" "$tmp/help" || fail "$verb --help is not $verb's help"
 done
