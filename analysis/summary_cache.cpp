@@ -309,17 +309,22 @@ std::shared_ptr<SummaryCache> SummaryCache::open(const fs::path& runs_root, std:
   if (access(runs_root.c_str(), W_OK) != 0 || (fs::exists(file, ec) && access(file.c_str(), W_OK) != 0))
     return say(printable(runs_root.string()) + " is not writable");
   try {
-    bool ready = false;
-    if (fs::exists(file, ec)) {
+    Verdict v = Verdict::empty;
+    {
       Db d;
       open_db(d, file.string());
       std::string foreign;
-      Verdict v = judge(d, foreign);
+      v = judge(d, foreign);
       if (v == Verdict::foreign) return say(printable(file.string()) + " is not a kperflab catalog");
-      ready = v == Verdict::ours;
+      // A new file: the tables and the WAL journal, no walk of the runs root
+      // (the catalog's next use indexes the bundles).
+      if (v == Verdict::empty) {
+        create_schema(d);
+        d.exec("PRAGMA journal_mode=WAL");
+      }
     }
-    // Missing or of an older schema: the catalog makes (and syncs) it.
-    if (!ready) Catalog make(runs_root);
+    // An older schema of ours: the catalog rebuilds it (and syncs).
+    if (v == Verdict::older) Catalog make(runs_root);
     std::shared_ptr<SummaryCache> c(new SummaryCache);
     c->file_ = file;
     return c;
