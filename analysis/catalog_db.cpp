@@ -140,7 +140,7 @@ void open_db(Db& d, const std::string& file) {
   if (file != ":memory:") sqlite3_exec(d.h, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
 }
 
-Verdict judge(Db& d, std::string& why) {
+Verdict judge(Db& d, std::string& why, bool quick_check) {
   std::vector<std::string> tables;
   {
     Stmt s(d.h, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT "
@@ -174,9 +174,11 @@ Verdict judge(Db& d, std::string& why) {
     return Verdict::foreign;
   }
   // A corrupt page shows here even where the schema reads.
-  Stmt q(d.h, "PRAGMA quick_check");
-  if (q.row() && q.text(0) != "ok")
-    throw SqlError(SQLITE_CORRUPT, "catalog: quick_check: " + q.text(0));
+  if (quick_check) {
+    Stmt q(d.h, "PRAGMA quick_check");
+    if (q.row() && q.text(0) != "ok")
+      throw SqlError(SQLITE_CORRUPT, "catalog: quick_check: " + q.text(0));
+  }
   if (ver != kSchemaVersion || app != kApplicationId) return Verdict::older;
   // Ours by its id, but a table without the columns this schema reads (a
   // damaged or hand-edited file): rebuilt, rather than failing every use.

@@ -314,7 +314,7 @@ std::shared_ptr<SummaryCache> SummaryCache::open(const fs::path& runs_root, std:
       Db d;
       open_db(d, file.string());
       std::string foreign;
-      v = judge(d, foreign);
+      v = judge(d, foreign, false);
       if (v == Verdict::foreign) return say(printable(file.string()) + " is not a kperflab catalog");
       // A new file: the tables and the WAL journal, no walk of the runs root
       // (the catalog's next use indexes the bundles).
