@@ -28,6 +28,55 @@ void each_member(const JsonView& o, unsigned types);
 
 void one_of(const JsonView& v, std::initializer_list<const char*> allowed);
 
+// The members of one object, looked up where validation runs per metric
+// (thousands a bundle): JsonView::at spells each member's path (a string
+// built, a shared_ptr copied) on every call; this spells none until a check
+// fails, and then throws through the very JsonView call that says it
+// always did (same field, same message). The object is `key` of `parent`.
+class Fields {
+ public:
+  Fields(const JsonView& parent, const std::string& key, const nlohmann::json& obj)
+      : parent_(parent), key_(key), obj_(obj) {}
+
+  const nlohmann::json& raw() const { return obj_; }
+  // The object's own view (its path spelled): for the error paths.
+  JsonView view() const { return parent_.at(key_); }
+  // As view().need(J_OBJECT).
+  void need_object() const {
+    if (!obj_.is_object()) view().need(J_OBJECT);
+  }
+  // Present members only; null when absent.
+  const nlohmann::json* find(const char* key) const {
+    auto it = obj_.find(key);
+    return it == obj_.end() ? nullptr : &*it;
+  }
+  // As req(view(), key, types).
+  const nlohmann::json& req(const char* key, unsigned types) const {
+    const nlohmann::json* v = find(key);
+    if (!v || !json_is(*v, types)) validate::req(view(), key, types);
+    return *v;
+  }
+  // As opt(view(), key, types).
+  void opt(const char* key, unsigned types) const {
+    if (const nlohmann::json* v = find(key); v && !json_is(*v, types))
+      validate::opt(view(), key, types);
+  }
+  // As view().at(key).u64().
+  uint64_t u64(const char* key) const {
+    const nlohmann::json* v = find(key);
+    if (!v || !v->is_number_unsigned()) return view().at(key).u64();
+    return v->get<uint64_t>();
+  }
+  [[noreturn]] void fail(const char* key, const std::string& what) const {
+    view().at(key).fail(what);
+  }
+
+ private:
+  const JsonView& parent_;
+  const std::string& key_;
+  const nlohmann::json& obj_;
+};
+
 // The whole document: depth, string and key lengths, no control characters,
 // no non-finite numbers. Runs before any typed check, so every string a
 // reader prints is short and safe for a terminal.
