@@ -184,6 +184,23 @@ std::string encode(const Histogram& h) {
   return out + payload;
 }
 
+namespace {
+
+// get_zigzag with its commonest case inline: a one-byte value (a count or
+// a run of zeros below 64).
+inline int64_t next_zigzag(std::string_view in, size_t& pos) {
+  if (pos < in.size()) {
+    auto b = static_cast<unsigned char>(in[pos]);
+    if (!(b & 0x80)) {
+      ++pos;
+      return static_cast<int64_t>(b >> 1) ^ -static_cast<int64_t>(b & 1);
+    }
+  }
+  return get_zigzag(in, pos);
+}
+
+}  // namespace
+
 void decode_counts(std::string_view in, Counts& out) {
   out.nonzero.clear();
   out.total = 0;
@@ -225,7 +242,7 @@ void decode_counts(std::string_view in, Counts& out) {
   size_t pos = 0;
   uint64_t index = 0, total = 0;
   while (pos < payload.size()) {
-    int64_t v = get_zigzag(payload, pos);
+    int64_t v = next_zigzag(payload, pos);
     if (v < 0) {
       // A run of -v zeros; a hostile run must not wrap the index.
       uint64_t run = static_cast<uint64_t>(-(v + 1)) + 1;

@@ -119,9 +119,13 @@ uint64_t quantile_rank(double q, uint64_t total) {
 }
 
 uint64_t Histogram::quantile(double q) const {
-  uint64_t out = 0;
-  quantiles(std::span<const double>(&q, 1), std::span<uint64_t>(&out, 1));
-  return out;
+  if (!total_) return 0;
+  uint64_t rank = quantile_rank(q, total_), seen = 0;
+  for (uint32_t i = 0; i < counts_.size(); ++i) {
+    seen += counts_[i];
+    if (counts_[i] && seen >= rank) return kpl_hist_highest(i);
+  }
+  return max();
 }
 
 namespace {
@@ -156,7 +160,9 @@ void walk_quantiles(uint64_t total, std::span<const double> qs, std::span<uint64
     rank[k] = quantile_rank(qs[k], total);
     order[k] = static_cast<uint32_t>(k);
   }
-  std::sort(order, order + qs.size(), [&](uint32_t a, uint32_t b) { return rank[a] < rank[b]; });
+  auto by_rank = [&](uint32_t a, uint32_t b) { return rank[a] < rank[b]; };
+  if (!std::is_sorted(order, order + qs.size(), by_rank))  // callers ask in order
+    std::sort(order, order + qs.size(), by_rank);
   size_t k = 0;
   uint64_t seen = 0, last = 0;
   uint32_t i;

@@ -3,6 +3,7 @@
 // (kept in step by hand: every field a reader uses is checked here, with its
 // type, shape and caps; results/README.md lists them). Errors name file and
 // field. Tables, matrices and the text walk are in bundle_validate_extra.cpp.
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <iterator>
@@ -54,16 +55,31 @@ struct HistScratch {
   hdr::Counts counts;
 };
 
-void validate_histogram(const validate::Fields& m, LoadBudget& budget, HistScratch& scratch) {
-  const std::string& hist_text = m.req("hist", J_STRING).get_ref<const std::string&>();
-  static const char* kStats[] = {"count", "min", "max", "p50", "p90",
-                                 "p99", "p99_9", "p99_99", "overflow"};
+// The members of a metric that validation reads, in the byte order the
+// object's keys are kept in: found in one pass (Fields::find_all).
+enum MetricKey {
+  kCount, kHist, kKind, kLabels, kMax, kMean, kMin, kOverflow,
+  kP50, kP90, kP99, kP99_9, kP99_99, kStddev, kUnit, kValue, kMetricKeys
+};
+constexpr std::string_view kMetricKeyNames[kMetricKeys] = {
+    "count", "hist", "kind", "labels", "max", "mean", "min", "overflow",
+    "p50", "p90", "p99", "p99_9", "p99_99", "stddev", "unit", "value"};
+static_assert(std::ranges::is_sorted(kMetricKeyNames));
+using MetricFields = const json* [kMetricKeys];
+
+const char* key(MetricKey k) { return kMetricKeyNames[k].data(); }  // literals: NUL-terminated
+
+void validate_histogram(const validate::Fields& m, const MetricFields& f, LoadBudget& budget,
+                        HistScratch& scratch) {
+  const std::string& hist_text = m.req("hist", f[kHist], J_STRING).get_ref<const std::string&>();
+  static constexpr MetricKey kStats[] = {kCount, kMin, kMax, kP50, kP90,
+                                         kP99, kP99_9, kP99_99, kOverflow};
   uint64_t stat[std::size(kStats)];
-  for (size_t i = 0; i < std::size(kStats); ++i) stat[i] = m.u64(kStats[i]);
+  for (size_t i = 0; i < std::size(kStats); ++i) stat[i] = m.u64(key(kStats[i]), f[kStats[i]]);
   const uint64_t count = stat[0], min = stat[1], max = stat[2], overflow = stat[8];
   const uint64_t* stored_q = stat + 3;
-  m.opt("mean", J_NUMBER | J_NULL);
-  m.opt("stddev", J_NUMBER | J_NULL);
+  m.opt("mean", f[kMean], J_NUMBER | J_NULL);
+  m.opt("stddev", f[kStddev], J_NUMBER | J_NULL);
   // Every histogram of the bundle is decoded here, so the whole bundle's
   // decoding work is bounded: a count and a total of inflated bytes.
   if (++budget.histograms > limits::kHistograms)
@@ -90,26 +106,28 @@ void validate_histogram(const validate::Fields& m, LoadBudget& budget, HistScrat
   // The stored quantiles are derived from the histogram when it is written:
   // they must be what it says (past overflow the stored ones are kept). All
   // five in one pass over the counts, as the writer takes them.
-  static const char* kQuantileKeys[] = {"p50", "p90", "p99", "p99_9", "p99_99"};
+  static constexpr MetricKey kQuantileKeys[] = {kP50, kP90, kP99, kP99_9, kP99_99};
   static constexpr double kQuantiles[] = {0.5, 0.9, 0.99, 0.999, 0.9999};
   if (overflow == 0) {
     uint64_t q[std::size(kQuantiles)];
     quantiles_of(hist.nonzero, hist.total, kQuantiles, q);
     for (size_t i = 0; i < std::size(kQuantiles); ++i)
       if (stored_q[i] != q[i])
-        m.fail(kQuantileKeys[i], "is " + std::to_string(stored_q[i]) +
-                                     " but the histogram says " + std::to_string(q[i]));
+        m.fail(key(kQuantileKeys[i]), "is " + std::to_string(stored_q[i]) +
+                                          " but the histogram says " + std::to_string(q[i]));
   }
   if (min > max) m.fail("min", "is larger than max");
 }
 
 void validate_metric(const validate::Fields& m, LoadBudget& budget, HistScratch& scratch) {
   m.need_object();
-  const json& kind = m.req("kind", J_STRING);
+  MetricFields f;
+  m.find_all(kMetricKeyNames, f);
+  const json& kind = m.req("kind", f[kKind], J_STRING);
   const std::string& k = kind.get_ref<const std::string&>();
   if (k != "histogram" && k != "scalar") one_of(m.view().at("kind"), {"histogram", "scalar"});
-  m.req("unit", J_STRING);
-  if (const json* labels = m.find("labels")) {
+  m.req("unit", f[kUnit], J_STRING);
+  if (const json* labels = f[kLabels]) {
     if (!labels->is_object()) m.view().at("labels").need(J_OBJECT);
     if (auto better = labels->find("better"); better != labels->end()) {
       const json& b = *better;
@@ -118,10 +136,10 @@ void validate_metric(const validate::Fields& m, LoadBudget& budget, HistScratch&
     }
   }
   if (k == "scalar") {
-    m.req("value", J_NUMBER | J_NULL);
+    m.req("value", f[kValue], J_NUMBER | J_NULL);
     return;
   }
-  validate_histogram(m, budget, scratch);
+  validate_histogram(m, f, budget, scratch);
 }
 
 void validate_kernel(const JsonView& k) {

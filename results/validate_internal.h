@@ -4,7 +4,9 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "results/bundle.h"
 #include "results/json_access.h"
@@ -38,32 +40,28 @@ class Fields {
   Fields(const JsonView& parent, const std::string& key, const nlohmann::json& obj)
       : parent_(parent), key_(key), obj_(obj) {}
 
-  const nlohmann::json& raw() const { return obj_; }
   // The object's own view (its path spelled): for the error paths.
   JsonView view() const { return parent_.at(key_); }
   // As view().need(J_OBJECT).
   void need_object() const {
     if (!obj_.is_object()) view().need(J_OBJECT);
   }
-  // Present members only; null when absent.
-  const nlohmann::json* find(const char* key) const {
-    auto it = obj_.find(key);
-    return it == obj_.end() ? nullptr : &*it;
-  }
-  // As req(view(), key, types).
-  const nlohmann::json& req(const char* key, unsigned types) const {
-    const nlohmann::json* v = find(key);
+  // The members named (sorted in byte order, as the object's keys are),
+  // found in one pass over the object: found[i] for names[i], null when
+  // absent. A metric's fifteen lookups cost one walk of its members so.
+  void find_all(std::span<const std::string_view> names,
+                std::span<const nlohmann::json*> found) const;
+  // As req(view(), key, types), v the member key found (null: absent).
+  const nlohmann::json& req(const char* key, const nlohmann::json* v, unsigned types) const {
     if (!v || !json_is(*v, types)) validate::req(view(), key, types);
     return *v;
   }
-  // As opt(view(), key, types).
-  void opt(const char* key, unsigned types) const {
-    if (const nlohmann::json* v = find(key); v && !json_is(*v, types))
-      validate::opt(view(), key, types);
+  // As opt(view(), key, types), v the member key found (null: absent).
+  void opt(const char* key, const nlohmann::json* v, unsigned types) const {
+    if (v && !json_is(*v, types)) validate::opt(view(), key, types);
   }
-  // As view().at(key).u64().
-  uint64_t u64(const char* key) const {
-    const nlohmann::json* v = find(key);
+  // As view().at(key).u64(), v the member key found (null: absent).
+  uint64_t u64(const char* key, const nlohmann::json* v) const {
     if (!v || !v->is_number_unsigned()) return view().at(key).u64();
     return v->get<uint64_t>();
   }

@@ -125,11 +125,47 @@ void BM_DecodeHistogram(benchmark::State& st) {
     benchmark::DoNotOptimize(kperflab::hdr::decode_compressed_base64(f.hist_text, &inflated));
 }
 
-// The five quantiles the loader checks and the writer stores.
+// The same into its non-empty counts, as the loader decodes every histogram.
+void BM_DecodeCounts(benchmark::State& st) {
+  auto& f = fixture();
+  kperflab::hdr::Counts counts;
+  kperflab::hdr::DecodeScratch scratch;
+  size_t inflated = 0;
+  for (auto _ : st) {
+    kperflab::hdr::decode_compressed_base64(f.hist_text, counts, scratch, &inflated);
+    benchmark::DoNotOptimize(counts.total);
+  }
+}
+
+// The five quantiles the loader checks and the writer stores: one at a
+// time, then in one pass.
+constexpr double kQ[] = {0.5, 0.9, 0.99, 0.999, 0.9999};
+
 void BM_FiveQuantiles(benchmark::State& st) {
   auto& f = fixture();
   for (auto _ : st)
-    for (double q : {0.5, 0.9, 0.99, 0.999, 0.9999}) benchmark::DoNotOptimize(f.hist.quantile(q));
+    for (double q : kQ) benchmark::DoNotOptimize(f.hist.quantile(q));
+}
+
+void BM_FiveQuantilesOnePass(benchmark::State& st) {
+  auto& f = fixture();
+  uint64_t out[std::size(kQ)];
+  for (auto _ : st) {
+    f.hist.quantiles(kQ, out);
+    benchmark::DoNotOptimize(out);
+  }
+}
+
+void BM_FiveQuantilesOfCounts(benchmark::State& st) {
+  auto& f = fixture();
+  kperflab::hdr::Counts counts;
+  kperflab::hdr::DecodeScratch scratch;
+  kperflab::hdr::decode_compressed_base64(f.hist_text, counts, scratch);
+  uint64_t out[std::size(kQ)];
+  for (auto _ : st) {
+    kperflab::quantiles_of(counts.nonzero, counts.total, kQ, out);
+    benchmark::DoNotOptimize(out);
+  }
 }
 
 }  // namespace
@@ -139,6 +175,9 @@ BENCHMARK(BM_ReadJson)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ValidateProbe)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ValidateMeta)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DecodeHistogram)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecodeCounts)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FiveQuantiles)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FiveQuantilesOnePass)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FiveQuantilesOfCounts)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();
