@@ -53,11 +53,23 @@ std::string base64_encode(std::string_view in) {
   return out;
 }
 
-std::string base64_decode(std::string_view in) {
-  if (in.size() % 4 != 0)
-    throw HistogramError("bad base64: length " + std::to_string(in.size()) +
-                         " is not a multiple of 4");
-  std::string out;
+namespace {
+
+// kB64's inverse: 0..63, or 64 for a byte that is not in the alphabet.
+struct Base64Table {
+  unsigned char v[256];
+  constexpr Base64Table() : v() {
+    for (auto& x : v) x = 64;
+    for (unsigned i = 0; i < 64; ++i) v[static_cast<unsigned char>(kB64[i])] = static_cast<unsigned char>(i);
+  }
+};
+constexpr Base64Table kB64Value;
+
+// The decoder as the rules say it, one character at a time: what names the
+// first bad character when the fast loop below meets one. `in` starts at
+// offset `base` of the text (messages give the offset in the text).
+void base64_decode_checked(std::string_view in, size_t base, std::string& out) {
+  out.clear();
   uint32_t acc = 0;
   int bits = 0;
   size_t pad = 0;
@@ -65,19 +77,57 @@ std::string base64_decode(std::string_view in) {
     char c = in[i];
     if (c == '=') {
       if (i + 2 < in.size() || (pad == 0 && i + 1 < in.size() && in[i + 1] != '='))
-        throw HistogramError("bad base64: '=' inside the text at offset " + std::to_string(i));
+        throw HistogramError("bad base64: '=' inside the text at offset " +
+                             std::to_string(base + i));
       ++pad;
       continue;
     }
-    const char* p = c ? std::strchr(kB64, c) : nullptr;
-    if (!p || pad) throw HistogramError("bad base64 character at offset " + std::to_string(i));
-    acc = acc << 6 | static_cast<uint32_t>(p - kB64);
+    unsigned v = kB64Value.v[static_cast<unsigned char>(c)];
+    if (v == 64 || pad)
+      throw HistogramError("bad base64 character at offset " + std::to_string(base + i));
+    acc = acc << 6 | v;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
       out.push_back(static_cast<char>(acc >> bits & 0xff));
     }
   }
+}
+
+}  // namespace
+
+void base64_decode(std::string_view in, std::string& out) {
+  if (in.size() % 4 != 0)
+    throw HistogramError("bad base64: length " + std::to_string(in.size()) +
+                         " is not a multiple of 4");
+  // Whole groups of four alphabet characters, the last group (which may
+  // hold padding) by the checked loop; any character outside the alphabet
+  // sends the whole text there, to be named.
+  size_t body = in.empty() ? 0 : in.size() - 4;
+  out.resize(body / 4 * 3);
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  unsigned bad = 0;
+  for (size_t i = 0; i < body; i += 4, o += 3) {
+    unsigned a = kB64Value.v[p[i]], b = kB64Value.v[p[i + 1]], c = kB64Value.v[p[i + 2]],
+             d = kB64Value.v[p[i + 3]];
+    bad |= a | b | c | d;
+    uint32_t n = a << 18 | b << 12 | c << 6 | d;
+    o[0] = static_cast<unsigned char>(n >> 16);
+    o[1] = static_cast<unsigned char>(n >> 8);
+    o[2] = static_cast<unsigned char>(n);
+  }
+  if (bad & 64) return base64_decode_checked(in, 0, out);
+  // Groups end on a byte boundary: the last one decodes on its own (into
+  // at most 3 bytes, no allocation).
+  std::string tail;
+  base64_decode_checked(in.substr(body), body, tail);
+  out += tail;
+}
+
+std::string base64_decode(std::string_view in) {
+  std::string out;
+  base64_decode(in, out);
   return out;
 }
 
@@ -134,7 +184,26 @@ std::string encode(const Histogram& h) {
   return out + payload;
 }
 
-Histogram decode(std::string_view in) {
+namespace {
+
+// get_zigzag with its commonest case inline: a one-byte value (a count or
+// a run of zeros below 64).
+inline int64_t next_zigzag(std::string_view in, size_t& pos) {
+  if (pos < in.size()) {
+    auto b = static_cast<unsigned char>(in[pos]);
+    if (!(b & 0x80)) {
+      ++pos;
+      return static_cast<int64_t>(b >> 1) ^ -static_cast<int64_t>(b & 1);
+    }
+  }
+  return get_zigzag(in, pos);
+}
+
+}  // namespace
+
+void decode_counts(std::string_view in, Counts& out) {
+  out.nonzero.clear();
+  out.total = 0;
   if (in.size() < kHeaderSize) throw HistogramError("truncated V2 header");
   uint32_t cookie = static_cast<uint32_t>(get_be(in, 0, 4));
   if ((cookie & ~0xf0u) != 0x1c849303)
@@ -165,13 +234,15 @@ Histogram decode(std::string_view in) {
   if (len > max_payload(std::max(highest, Histogram::kDefaultHighest)))
     throw HistogramError("payload of " + std::to_string(len) +
                          " bytes is more than the header's bucket layout can hold");
-  Histogram h(std::max(highest, Histogram::kDefaultHighest));
+  // The histogram decode() builds: its counts array and what
+  // Histogram::add_at_index accepts into it.
+  out.highest = std::max(highest, Histogram::kDefaultHighest);
+  const uint64_t size = kpl_hist_len(out.highest);
   std::string_view payload = in.substr(kHeaderSize, len);
   size_t pos = 0;
   uint64_t index = 0, total = 0;
-  const uint64_t size = h.counts().size();
   while (pos < payload.size()) {
-    int64_t v = get_zigzag(payload, pos);
+    int64_t v = next_zigzag(payload, pos);
     if (v < 0) {
       // A run of -v zeros; a hostile run must not wrap the index.
       uint64_t run = static_cast<uint64_t>(-(v + 1)) + 1;
@@ -186,9 +257,23 @@ Histogram decode(std::string_view in) {
     if (__builtin_add_overflow(total, static_cast<uint64_t>(v), &total) ||
         total > (uint64_t{1} << 63))
       throw HistogramError("total count overflows");
-    if (v) h.add_at_index(static_cast<uint32_t>(index), static_cast<uint64_t>(v));
+    if (v) {
+      if (kpl_hist_lowest(static_cast<uint32_t>(index)) > out.highest)  // as add_at_index says it
+        throw HistogramError("counts index " + std::to_string(index) +
+                             " is past the highest trackable value " +
+                             std::to_string(out.highest));
+      out.nonzero.push_back({static_cast<uint32_t>(index), static_cast<uint64_t>(v)});
+    }
     ++index;
   }
+  out.total = total;
+}
+
+Histogram decode(std::string_view in) {
+  Counts c;
+  decode_counts(in, c);
+  Histogram h(c.highest);
+  for (const auto& [i, n] : c.nonzero) h.add_at_index(i, n);
   return h;
 }
 
@@ -206,27 +291,44 @@ std::string encode_compressed_base64(const Histogram& h) {
   return base64_encode(out + z);
 }
 
-Histogram decode_compressed_base64(std::string_view text, size_t* inflated) {
-  std::string bin = base64_decode(text);
+namespace {
+
+// The compressed form's envelope: base64 into scratch.bin, then the V2
+// buffer: uncompressed V2 left in scratch.bin (returned), compressed
+// inflated into scratch.raw (returned).
+std::string_view unwrap(std::string_view text, DecodeScratch& scratch, size_t* inflated) {
+  std::string& bin = scratch.bin;
+  base64_decode(text, bin);
   if (bin.size() < 8) throw HistogramError("truncated compressed header");
   uint32_t cookie = static_cast<uint32_t>(get_be(bin, 0, 4));
   if ((cookie & ~0xf0u) != 0x1c849304) {
     if ((cookie & ~0xf0u) == 0x1c849303) {  // uncompressed V2
       if (inflated) *inflated = bin.size();
-      return decode(bin);
+      return bin;
     }
     throw HistogramError("not a compressed V2 histogram (bad cookie)");
   }
   uint32_t len = static_cast<uint32_t>(get_be(bin, 4, 4));
   if (len > bin.size() - 8) throw HistogramError("truncated compressed payload");
-  std::string raw;
   try {
-    raw = inflate_all(std::string_view(bin).substr(8, len), 15, max_decoded());
+    inflate_all(std::string_view(bin).substr(8, len), 15, max_decoded(), scratch.raw);
   } catch (const std::runtime_error& e) {
     throw HistogramError(std::string("zlib: ") + e.what());
   }
-  if (inflated) *inflated = raw.size();
-  return decode(raw);
+  if (inflated) *inflated = scratch.raw.size();
+  return scratch.raw;
+}
+
+}  // namespace
+
+Histogram decode_compressed_base64(std::string_view text, size_t* inflated) {
+  DecodeScratch scratch;
+  return decode(unwrap(text, scratch, inflated));
+}
+
+void decode_compressed_base64(std::string_view text, Counts& out, DecodeScratch& scratch,
+                              size_t* inflated) {
+  decode_counts(unwrap(text, scratch, inflated), out);
 }
 
 }  // namespace kperflab::hdr

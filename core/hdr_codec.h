@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/histogram.h"
 
@@ -24,6 +25,8 @@ inline constexpr uint32_t kCompressedCookie = 0x1c849304 | 0x10;
 std::string base64_encode(std::string_view bytes);
 // Throws HistogramError naming the offset of the first bad character.
 std::string base64_decode(std::string_view text);
+// The same into out (its storage reused; cleared first).
+void base64_decode(std::string_view text, std::string& out);
 
 // Zig-zag LEB128 as HdrHistogram writes it (at most 9 bytes, the 9th
 // carrying 8 bits).
@@ -37,5 +40,27 @@ std::string encode_compressed_base64(const Histogram& h);
 // for per-bundle budgets); inflating stops past what the bucket layout of the
 // largest supported histogram can need.
 Histogram decode_compressed_base64(std::string_view text, size_t* inflated = nullptr);
+
+// A decoded histogram as its non-empty counts: what a reader that needs
+// its total and quantiles (quantiles_of) but no counts array gets, without
+// allocating and clearing the ~34 KiB array of a Histogram. The bundle
+// loader checks every histogram of a bundle so.
+struct Counts {
+  uint64_t highest = 0;             // the highest trackable value decode() gives its Histogram
+  uint64_t total = 0;               // the sum of the counts
+  std::vector<IndexCount> nonzero;  // ascending counts index, each once
+};
+
+// decode() into out (its storage reused): the same checks, in the same
+// order, with the same messages; decode() is built on it.
+void decode_counts(std::string_view buffer, Counts& out);
+
+// Buffers kept across many decodes (one per thread; nothing shared).
+struct DecodeScratch {
+  std::string bin, raw;
+};
+// decode_compressed_base64() into out.
+void decode_compressed_base64(std::string_view text, Counts& out, DecodeScratch& scratch,
+                              size_t* inflated = nullptr);
 
 }  // namespace kperflab::hdr

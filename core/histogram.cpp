@@ -112,18 +112,93 @@ double Histogram::stddev() const {
   return std::sqrt(sum / static_cast<double>(total_));
 }
 
+uint64_t quantile_rank(double q, uint64_t total) {
+  q = std::clamp(q, 0.0, 1.0);
+  uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(total) + 0.5);
+  return std::max<uint64_t>(rank, 1);
+}
+
 uint64_t Histogram::quantile(double q) const {
   if (!total_) return 0;
-  q = std::clamp(q, 0.0, 1.0);
-  // As HdrHistogram's value_at_percentile: the rank rounded to nearest, at least 1.
-  uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(total_) + 0.5);
-  rank = std::max<uint64_t>(rank, 1);
-  uint64_t seen = 0;
+  uint64_t rank = quantile_rank(q, total_), seen = 0;
   for (uint32_t i = 0; i < counts_.size(); ++i) {
     seen += counts_[i];
     if (counts_[i] && seen >= rank) return kpl_hist_highest(i);
   }
   return max();
+}
+
+namespace {
+
+// The walk behind both quantiles(): next(i, c) yields the non-empty counts
+// in ascending index order (false at the end). The ranks are visited in
+// ascending order, each answered by the first index whose running count
+// reaches it; a rank past the end (a total near 2^63 rounds up in a double)
+// gets the last non-empty index (max()), as quantile() always did.
+template <class Next>
+void walk_quantiles(uint64_t total, std::span<const double> qs, std::span<uint64_t> out,
+                    Next next) {
+  if (out.size() != qs.size()) throw std::invalid_argument("quantiles: qs and out differ in size");
+  if (!total) {
+    std::fill(out.begin(), out.end(), 0);
+    return;
+  }
+  constexpr size_t kInline = 16;
+  uint64_t rank_in[kInline];
+  uint32_t order_in[kInline];
+  std::vector<uint64_t> rank_heap;
+  std::vector<uint32_t> order_heap;
+  uint64_t* rank = rank_in;
+  uint32_t* order = order_in;
+  if (qs.size() > kInline) {
+    rank_heap.resize(qs.size());
+    order_heap.resize(qs.size());
+    rank = rank_heap.data();
+    order = order_heap.data();
+  }
+  for (size_t k = 0; k < qs.size(); ++k) {
+    rank[k] = quantile_rank(qs[k], total);
+    order[k] = static_cast<uint32_t>(k);
+  }
+  auto by_rank = [&](uint32_t a, uint32_t b) { return rank[a] < rank[b]; };
+  if (!std::is_sorted(order, order + qs.size(), by_rank))  // callers ask in order
+    std::sort(order, order + qs.size(), by_rank);
+  size_t k = 0;
+  uint64_t seen = 0, last = 0;
+  uint32_t i;
+  uint64_t c;
+  while (k < qs.size() && next(i, c)) {
+    seen += c;
+    last = kpl_hist_highest(i);
+    while (k < qs.size() && seen >= rank[order[k]]) out[order[k++]] = last;
+  }
+  for (; k < qs.size(); ++k) out[order[k]] = last;  // past the end: max()
+}
+
+}  // namespace
+
+void Histogram::quantiles(std::span<const double> qs, std::span<uint64_t> out) const {
+  const uint64_t* c = counts_.data();
+  const uint32_t n = static_cast<uint32_t>(counts_.size());
+  uint32_t at = 0;
+  walk_quantiles(total_, qs, out, [&](uint32_t& i, uint64_t& count) {
+    while (at < n && !c[at]) ++at;
+    if (at == n) return false;
+    i = at;
+    count = c[at++];
+    return true;
+  });
+}
+
+void quantiles_of(std::span<const IndexCount> nonzero, uint64_t total, std::span<const double> qs,
+                  std::span<uint64_t> out) {
+  size_t at = 0;
+  walk_quantiles(total, qs, out, [&](uint32_t& i, uint64_t& count) {
+    if (at == nonzero.size()) return false;
+    i = nonzero[at].index;
+    count = nonzero[at++].count;
+    return true;
+  });
 }
 
 bool operator==(const Histogram& a, const Histogram& b) {

@@ -16,6 +16,23 @@ struct HistogramError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The rank of quantile q among total values, as HdrHistogram's
+// value_at_percentile takes it: q (clamped to [0, 1]) times total, rounded to
+// nearest, at least 1. The quantile is the highest equivalent value of the
+// first non-empty counts index whose running count reaches the rank.
+uint64_t quantile_rank(double q, uint64_t total);
+
+// One non-empty counts index (hdr::decode_counts lists a histogram so).
+struct IndexCount {
+  uint32_t index;
+  uint64_t count;
+};
+
+// Histogram::quantiles over a histogram given as its non-empty counts in
+// ascending index order, total their sum: no counts array needed.
+void quantiles_of(std::span<const IndexCount> nonzero, uint64_t total, std::span<const double> qs,
+                  std::span<uint64_t> out);
+
 class Histogram {
  public:
   // Highest trackable value; larger values go to the explicit overflow
@@ -52,6 +69,9 @@ class Histogram {
   double stddev() const;
   // q in [0, 1]; the highest equivalent value of the bucket holding it.
   uint64_t quantile(double q) const;
+  // out[k] = quantile(qs[k]) for every k (qs in any order, out as long), in
+  // one pass over the counts instead of one per quantile.
+  void quantiles(std::span<const double> qs, std::span<uint64_t> out) const;
 
   const std::vector<uint64_t>& counts() const { return counts_; }
 

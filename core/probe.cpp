@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <stdexcept>
 
 #include "core/stop.h"
@@ -52,14 +53,17 @@ nlohmann::json finite(double v) {
 }  // namespace
 
 nlohmann::json histogram_metric(const Histogram& h, const std::string& unit) {
+  static constexpr double kQ[] = {0.50, 0.90, 0.99, 0.999, 0.9999};
+  uint64_t q[std::size(kQ)];
+  h.quantiles(kQ, q);  // one pass (the loader checks them the same way)
   return {
       {"kind", "histogram"}, {"unit", unit},
       {"hist", h.encode_base64()}, {"count", h.count()},
       {"min", h.min()}, {"max", h.max()},
       {"mean", finite(h.mean())}, {"stddev", finite(h.stddev())},
-      {"p50", h.quantile(0.50)}, {"p90", h.quantile(0.90)},
-      {"p99", h.quantile(0.99)}, {"p99_9", h.quantile(0.999)},
-      {"p99_99", h.quantile(0.9999)}, {"overflow", h.overflow()},
+      {"p50", q[0]}, {"p90", q[1]},
+      {"p99", q[2]}, {"p99_9", q[3]},
+      {"p99_99", q[4]}, {"overflow", h.overflow()},
   };
 }
 

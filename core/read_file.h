@@ -67,7 +67,9 @@ std::string read_file(const std::filesystem::path& path, size_t max_bytes,
 nlohmann::json parse_json(std::string_view text, const ReadLimits& limits,
                           const std::filesystem::path& file);
 
-// read_file then parse_json; the text is freed before the value returns.
+// read_file then parse_json. The text is read into a buffer each thread
+// keeps for its next file when it is at most 4 MiB, else freed before the
+// value returns.
 nlohmann::json read_json(const std::filesystem::path& path, const ReadLimits& limits);
 
 // An nlohmann exception's what() without its "[json.exception.NAME.ID] "

@@ -13,5 +13,8 @@ namespace kperflab {
 // Throws std::runtime_error: "corrupt data: <zlib message>", "truncated
 // data", "more than <limit> bytes uncompressed".
 std::string inflate_all(std::string_view in, int window_bits, size_t limit);
+// The same into out (cleared first, its storage reused), with a zlib stream
+// kept per thread (reset, not reallocated, per call).
+void inflate_all(std::string_view in, int window_bits, size_t limit, std::string& out);
 
 }  // namespace kperflab

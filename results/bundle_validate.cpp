@@ -3,8 +3,10 @@
 // (kept in step by hand: every field a reader uses is checked here, with its
 // type, shape and caps; results/README.md lists them). Errors name file and
 // field. Tables, matrices and the text walk are in bundle_validate_extra.cpp.
+#include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <iterator>
 #include <memory>
 
 #include "core/hdr_codec.h"
@@ -46,60 +48,98 @@ std::string metric_name_problem(const std::string& name) {
   return "";
 }
 
-void validate_histogram(const JsonView& m, LoadBudget& budget) {
-  const std::string hist_text = req(m, "hist", J_STRING).str();
-  static const char* kStats[] = {"count", "min", "max", "p50", "p90",
-                                 "p99", "p99_9", "p99_99", "overflow"};
-  for (const char* k : kStats) m.at(k).u64();
-  opt(m, "mean", J_NUMBER | J_NULL);
-  opt(m, "stddev", J_NUMBER | J_NULL);
+// What validation keeps from one histogram to the next (one validate_probe
+// call): the decode buffers and the counts list, their storage reused.
+struct HistScratch {
+  hdr::DecodeScratch decode;
+  hdr::Counts counts;
+};
+
+// The members of a metric that validation reads, in the byte order the
+// object's keys are kept in: found in one pass (Fields::find_all).
+enum MetricKey {
+  kCount, kHist, kKind, kLabels, kMax, kMean, kMin, kOverflow,
+  kP50, kP90, kP99, kP99_9, kP99_99, kStddev, kUnit, kValue, kMetricKeys
+};
+constexpr std::string_view kMetricKeyNames[kMetricKeys] = {
+    "count", "hist", "kind", "labels", "max", "mean", "min", "overflow",
+    "p50", "p90", "p99", "p99_9", "p99_99", "stddev", "unit", "value"};
+static_assert(std::ranges::is_sorted(kMetricKeyNames));
+using MetricFields = const json* [kMetricKeys];
+
+const char* key(MetricKey k) { return kMetricKeyNames[k].data(); }  // literals: NUL-terminated
+
+void validate_histogram(const validate::Fields& m, const MetricFields& f, LoadBudget& budget,
+                        HistScratch& scratch) {
+  const std::string& hist_text = m.req("hist", f[kHist], J_STRING).get_ref<const std::string&>();
+  static constexpr MetricKey kStats[] = {kCount, kMin, kMax, kP50, kP90,
+                                         kP99, kP99_9, kP99_99, kOverflow};
+  uint64_t stat[std::size(kStats)];
+  for (size_t i = 0; i < std::size(kStats); ++i) stat[i] = m.u64(key(kStats[i]), f[kStats[i]]);
+  const uint64_t count = stat[0], min = stat[1], max = stat[2], overflow = stat[8];
+  const uint64_t* stored_q = stat + 3;
+  m.opt("mean", f[kMean], J_NUMBER | J_NULL);
+  m.opt("stddev", f[kStddev], J_NUMBER | J_NULL);
   // Every histogram of the bundle is decoded here, so the whole bundle's
   // decoding work is bounded: a count and a total of inflated bytes.
   if (++budget.histograms > limits::kHistograms)
-    m.at("hist").fail("the bundle holds more than " + std::to_string(limits::kHistograms) +
-                      " histograms");
-  Histogram hist;
+    m.fail("hist", "the bundle holds more than " + std::to_string(limits::kHistograms) +
+                       " histograms");
+  // Its non-empty counts are all that the checks below need: no counts
+  // array is allocated and cleared per histogram.
+  hdr::Counts& hist = scratch.counts;
   size_t inflated = 0;
   try {
-    hist = hdr::decode_compressed_base64(hist_text, &inflated);
+    hdr::decode_compressed_base64(hist_text, hist, scratch.decode, &inflated);
   } catch (const HistogramError& e) {
-    m.at("hist").fail(e.what());
+    m.fail("hist", e.what());
   }
   budget.inflated += inflated;
   if (budget.inflated > limits::kInflated)
-    m.at("hist").fail("the bundle's histograms decode to more than " +
-                      std::to_string(limits::kInflated >> 20) + " MiB");
-  uint64_t count = m.at("count").u64(), overflow = m.at("overflow").u64(), total = 0;
-  if (__builtin_add_overflow(hist.count(), overflow, &total) || total != count)
-    m.at("count").fail("is " + std::to_string(count) + " but the histogram holds " +
-                       std::to_string(hist.count()) + " (+ overflow " +
-                       std::to_string(overflow) + ")");
+    m.fail("hist", "the bundle's histograms decode to more than " +
+                       std::to_string(limits::kInflated >> 20) + " MiB");
+  uint64_t total = 0;
+  if (__builtin_add_overflow(hist.total, overflow, &total) || total != count)
+    m.fail("count", "is " + std::to_string(count) + " but the histogram holds " +
+                        std::to_string(hist.total) + " (+ overflow " + std::to_string(overflow) +
+                        ")");
   // The stored quantiles are derived from the histogram when it is written:
-  // they must be what it says (past overflow the stored ones are kept).
-  static const std::pair<const char*, double> kQuantiles[] = {
-      {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p99_9", 0.999}, {"p99_99", 0.9999}};
-  if (overflow == 0)
-    for (const auto& [k, q] : kQuantiles)
-      if (m.at(k).u64() != hist.quantile(q))
-        m.at(k).fail("is " + std::to_string(m.at(k).u64()) + " but the histogram says " +
-                     std::to_string(hist.quantile(q)));
-  if (m.at("min").u64() > m.at("max").u64()) m.at("min").fail("is larger than max");
+  // they must be what it says (past overflow the stored ones are kept). All
+  // five in one pass over the counts, as the writer takes them.
+  static constexpr MetricKey kQuantileKeys[] = {kP50, kP90, kP99, kP99_9, kP99_99};
+  static constexpr double kQuantiles[] = {0.5, 0.9, 0.99, 0.999, 0.9999};
+  if (overflow == 0) {
+    uint64_t q[std::size(kQuantiles)];
+    quantiles_of(hist.nonzero, hist.total, kQuantiles, q);
+    for (size_t i = 0; i < std::size(kQuantiles); ++i)
+      if (stored_q[i] != q[i])
+        m.fail(key(kQuantileKeys[i]), "is " + std::to_string(stored_q[i]) +
+                                          " but the histogram says " + std::to_string(q[i]));
+  }
+  if (min > max) m.fail("min", "is larger than max");
 }
 
-void validate_metric(const JsonView& m, LoadBudget& budget) {
-  m.need(J_OBJECT);
-  JsonView kind = req(m, "kind", J_STRING);
-  one_of(kind, {"histogram", "scalar"});
-  req(m, "unit", J_STRING);
-  if (auto labels = m.find("labels")) {
-    labels->need(J_OBJECT);
-    if (auto better = labels->find("better")) one_of(*better, {"higher", "lower", "none"});
+void validate_metric(const validate::Fields& m, LoadBudget& budget, HistScratch& scratch) {
+  m.need_object();
+  MetricFields f;
+  m.find_all(kMetricKeyNames, f);
+  const json& kind = m.req("kind", f[kKind], J_STRING);
+  const std::string& k = kind.get_ref<const std::string&>();
+  if (k != "histogram" && k != "scalar") one_of(m.view().at("kind"), {"histogram", "scalar"});
+  m.req("unit", f[kUnit], J_STRING);
+  if (const json* labels = f[kLabels]) {
+    if (!labels->is_object()) m.view().at("labels").need(J_OBJECT);
+    if (auto better = labels->find("better"); better != labels->end()) {
+      const json& b = *better;
+      if (!(b.is_string() && (b == "higher" || b == "lower" || b == "none")))
+        one_of(m.view().at("labels").at("better"), {"higher", "lower", "none"});
+    }
   }
-  if (kind.str() == "scalar") {
-    req(m, "value", J_NUMBER | J_NULL);
+  if (k == "scalar") {
+    m.req("value", f[kValue], J_NUMBER | J_NULL);
     return;
   }
-  validate_histogram(m, budget);
+  validate_histogram(m, f, budget, scratch);
 }
 
 void validate_kernel(const JsonView& k) {
@@ -321,11 +361,13 @@ void validate_probe(const json& doc, const fs::path& file, LoadBudget& budget) {
     l->need(J_INT);
     if (l->num() < 0) l->fail("must be a count (0 ..), is " + l->raw().dump());
   }
+  HistScratch scratch;
   for (auto& rep : req(d, "repetitions", J_ARRAY).elements()) {
     rep.need(J_OBJECT);
-    for (auto& [n, m] : req(rep, "metrics", J_OBJECT).members()) {
-      if (auto why = metric_name_problem(n); !why.empty()) m.fail(why);
-      validate_metric(m, budget);
+    JsonView metrics = req(rep, "metrics", J_OBJECT);
+    for (auto& [n, m] : metrics.raw().items()) {
+      if (auto why = metric_name_problem(n); !why.empty()) metrics.at(n).fail(why);
+      validate_metric(validate::Fields(metrics, n, m), budget, scratch);
     }
     validate::each_member(req(rep, "skipped", J_OBJECT), J_STRING);
     if (auto extra = rep.find("extra")) validate::extra(*extra, budget);

@@ -2,6 +2,7 @@
 // Validation of what readers print without knowing the probe: every string
 // (length, control characters), and the repetition extras `show` and
 // `compare --format html` render, tables and matrices (shape, caps).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -15,6 +16,30 @@ using nlohmann::json;
 
 void each_member(const JsonView& o, unsigned types) {
   for (auto& [k, v] : o.members()) v.need(types);
+}
+
+void Fields::find_all(std::span<const std::string_view> names,
+                      std::span<const json*> found) const {
+  std::fill(found.begin(), found.end(), nullptr);
+  if (!obj_.is_object()) return;
+  const auto& o = obj_.get_ref<const json::object_t&>();
+  auto it = o.begin();
+  for (size_t i = 0; i < names.size() && it != o.end();) {
+    const std::string& k = it->first;
+    // The first byte settles most comparisons without a call to memcmp.
+    int c = k.empty() || names[i].empty()
+                ? k.compare(names[i])
+                : static_cast<unsigned char>(k[0]) - static_cast<unsigned char>(names[i][0]);
+    if (c == 0) c = k.compare(names[i]);
+    if (c < 0) {
+      ++it;
+    } else if (c > 0) {
+      ++i;
+    } else {
+      found[i++] = &it->second;
+      ++it;
+    }
+  }
 }
 
 void one_of(const JsonView& v, std::initializer_list<const char*> allowed) {

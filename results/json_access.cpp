@@ -20,8 +20,8 @@ std::string type_names(unsigned t) {
   return s;
 }
 
-bool JsonView::is(unsigned t) const {
-  switch (j_->type()) {
+bool json_is(const json& j, unsigned t) {
+  switch (j.type()) {
     case json::value_t::null: return t & J_NULL;
     case json::value_t::boolean: return t & J_BOOL;
     case json::value_t::number_integer:

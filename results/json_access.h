@@ -36,6 +36,9 @@ enum JType : unsigned {
   J_SCALAR = J_NULL | J_BOOL | J_NUMBER | J_STRING,
 };
 
+// Whether j is one of types (JsonView::is on a bare value).
+bool json_is(const nlohmann::json& j, unsigned types);
+
 class JsonView {
  public:
   JsonView(const nlohmann::json& j, std::shared_ptr<const std::filesystem::path> file,
@@ -47,7 +50,7 @@ class JsonView {
   const std::string& path() const { return path_; }
   const std::filesystem::path& file() const { return *file_; }
 
-  bool is(unsigned types) const;
+  bool is(unsigned types) const { return json_is(*j_, types); }
   bool is_null() const { return j_->is_null(); }
   bool is_string() const { return j_->is_string(); }
   bool is_number() const { return j_->is_number(); }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -128,4 +129,122 @@ TEST(HdrCodec, RefusesCorruptInput) {
   const int64_t big = int64_t{1} << 62;
   EXPECT_NE(with({big, big, big, big}).find("total count overflows"), std::string::npos);
   EXPECT_EQ(with({big, 3}), "accepted");
+}
+
+namespace {
+
+// base64_decode as it was before the fast loop (one strchr per character):
+// the reference for its output and its messages.
+std::string base64_decode_reference(std::string_view in) {
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  if (in.size() % 4 != 0)
+    throw HistogramError("bad base64: length " + std::to_string(in.size()) +
+                         " is not a multiple of 4");
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t pad = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '=') {
+      if (i + 2 < in.size() || (pad == 0 && i + 1 < in.size() && in[i + 1] != '='))
+        throw HistogramError("bad base64: '=' inside the text at offset " + std::to_string(i));
+      ++pad;
+      continue;
+    }
+    const char* p = c ? std::strchr(kAlphabet, c) : nullptr;
+    if (!p || pad) throw HistogramError("bad base64 character at offset " + std::to_string(i));
+    acc = acc << 6 | static_cast<uint32_t>(p - kAlphabet);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>(acc >> bits & 0xff));
+    }
+  }
+  return out;
+}
+
+template <class F>
+std::string outcome(F f) {
+  try {
+    return "ok: " + f();
+  } catch (const HistogramError& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+// A histogram as text: its highest trackable value, total and counts.
+std::string describe(const Histogram& h) {
+  std::string s = std::to_string(h.highest_trackable()) + " " + std::to_string(h.count());
+  for (uint32_t i = 0; i < h.counts().size(); ++i)
+    if (h.counts()[i]) s += " " + std::to_string(i) + ":" + std::to_string(h.counts()[i]);
+  return s;
+}
+
+std::string describe(const hdr::Counts& c) {
+  std::string s = std::to_string(c.highest) + " " + std::to_string(c.total);
+  for (auto& [i, n] : c.nonzero) s += " " + std::to_string(i) + ":" + std::to_string(n);
+  return s;
+}
+
+}  // namespace
+
+// The fast loop decodes what the character-at-a-time rules decode, and
+// names the same offset for the same fault.
+TEST(HdrCodec, Base64FastLoopIsTheReference) {
+  std::mt19937_64 rng(17);
+  const std::string alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=*\n -_";
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes(rng() % 40, '\0');
+    for (auto& b : bytes) b = static_cast<char>(rng());
+    std::string text = hdr::base64_encode(bytes);
+    int faults = round % 4 == 0 ? 0 : static_cast<int>(rng() % 3) + 1;
+    for (int f = 0; f < faults && !text.empty(); ++f) {
+      size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: text[at] = static_cast<char>(rng()); break;
+        default: text.erase(at, 1 + rng() % 4); break;
+      }
+    }
+    std::string reused = "left over";
+    EXPECT_EQ(outcome([&] { return hdr::base64_decode(text); }),
+              outcome([&] { return base64_decode_reference(text); }))
+        << text;
+    EXPECT_EQ(outcome([&] { return hdr::base64_decode(text, reused), reused; }),
+              outcome([&] { return base64_decode_reference(text); }));
+  }
+}
+
+// decode_counts (what the loader checks every histogram with) says what
+// decode says: the same counts, or the same error, for good and for
+// damaged histograms.
+TEST(HdrCodec, CountsDecodeAsTheHistogramDoes) {
+  std::mt19937_64 rng(23);
+  hdr::Counts counts;
+  hdr::DecodeScratch scratch;
+  for (int round = 0; round < 3000; ++round) {
+    Histogram h(round % 5 ? Histogram::kDefaultHighest : uint64_t{1} << (20 + rng() % 42));
+    for (int i = 0, n = static_cast<int>(rng() % 500); i < n; ++i)
+      h.record(rng() >> (rng() % 64), 1 + rng() % 1000);
+    std::string bin = round % 2 ? hdr::encode(h) : hdr::base64_decode(h.encode_base64());
+    for (int f = 0, faults = round % 3 ? static_cast<int>(rng() % 3) + 1 : 0; f < faults; ++f)
+      if (!bin.empty()) bin[rng() % bin.size()] ^= static_cast<char>(1u << (rng() % 8));
+    std::string text = hdr::base64_encode(bin);
+    size_t inflated_h = 0, inflated_c = 0;
+    std::string want = outcome([&] { return describe(hdr::decode_compressed_base64(text, &inflated_h)); });
+    std::string got = outcome([&] {
+      hdr::decode_compressed_base64(text, counts, scratch, &inflated_c);
+      return describe(counts);
+    });
+    EXPECT_EQ(got, want) << "round " << round;
+    if (want.starts_with("ok")) {
+      EXPECT_EQ(inflated_c, inflated_h);
+    }
+    if (round % 2) {  // the raw V2 buffer itself
+      EXPECT_EQ(outcome([&] { return hdr::decode_counts(bin, counts), describe(counts); }),
+                outcome([&] { return describe(hdr::decode(bin)); }));
+    }
+  }
 }

@@ -103,3 +103,51 @@ TEST(Histogram, EmptyIsZero) {
   EXPECT_EQ(h.max(), 0u);
   EXPECT_EQ(h.mean(), 0.0);
 }
+
+namespace {
+
+// Histogram::quantile as it was before quantiles() (one scan per quantile):
+// the reference the one-pass walk must match.
+uint64_t quantile_by_scan(const Histogram& h, double q) {
+  uint64_t total = h.count() - h.overflow();
+  if (!total) return 0;
+  uint64_t rank = kperflab::quantile_rank(q, total), seen = 0;
+  const auto& c = h.counts();
+  for (uint32_t i = 0; i < c.size(); ++i) {
+    seen += c[i];
+    if (c[i] && seen >= rank) return kpl_hist_highest(i);
+  }
+  return h.max();
+}
+
+}  // namespace
+
+TEST(Histogram, QuantilesInOnePassAreEachQuantile) {
+  std::mt19937_64 rng(5);
+  const std::vector<double> qs = {0.9999, 0.5, 0.0, 1.0, 0.9, 0.5, 0.99, 0.001, 0.999, -1, 2};
+  for (int round = 0; round < 300; ++round) {
+    Histogram h(round % 3 ? Histogram::kDefaultHighest : uint64_t{1} << 20);
+    int n = round % 7 == 0 ? 0 : static_cast<int>(rng() % 3000) + 1;
+    std::lognormal_distribution<double> d(static_cast<double>(rng() % 15) + 1, 0.1 + (rng() % 30) / 10.0);
+    for (int i = 0; i < n; ++i) h.record(static_cast<uint64_t>(d(rng)), 1 + rng() % 3);
+    std::vector<uint64_t> got(qs.size()), sparse(qs.size());
+    h.quantiles(qs, got);
+    std::vector<kperflab::IndexCount> nonzero;
+    for (uint32_t i = 0; i < h.counts().size(); ++i)
+      if (h.counts()[i]) nonzero.push_back({i, h.counts()[i]});
+    kperflab::quantiles_of(nonzero, h.count() - h.overflow(), qs, sparse);
+    for (size_t k = 0; k < qs.size(); ++k) {
+      EXPECT_EQ(got[k], quantile_by_scan(h, qs[k])) << "round " << round << " q " << qs[k];
+      EXPECT_EQ(sparse[k], got[k]) << "round " << round << " q " << qs[k];
+      EXPECT_EQ(h.quantile(qs[k]), got[k]);
+    }
+  }
+  // A total near 2^63: q = 1 rounds the rank past it in a double; max() then.
+  Histogram big;
+  big.record(7, (uint64_t{1} << 63) - 1);
+  double one = 1.0;
+  uint64_t out = 0;
+  big.quantiles({&one, 1}, {&out, 1});
+  EXPECT_EQ(out, big.max());
+  EXPECT_THROW(big.quantiles({&one, 1}, {}), std::invalid_argument);
+}
