@@ -27,7 +27,7 @@ namespace kperflab::summary_codec {
 // Bundle::load checks changes: a summary cached by another format is
 // checked again from the bundle (the ctest summary_format fails until it is
 // bumped when results/bundle_validate*.cpp or analysis/summary*.cpp change).
-inline constexpr uint32_t kSummaryFormat = 1;
+inline constexpr uint32_t kSummaryFormat = 2;
 
 struct SummaryCodecError : std::runtime_error {
   using std::runtime_error::runtime_error;

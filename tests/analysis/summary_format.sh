@@ -12,7 +12,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 rec=$root/tests/analysis/summary_format.txt
 files=(results/bundle.cpp results/bundle_validate.cpp results/bundle_validate_extra.cpp
        results/validate_internal.h analysis/summary.h analysis/summary.cpp
-       results/json_access.cpp core/read_file.cpp core/hdr_codec.cpp core/histogram.cpp
+       results/json_access.cpp core/read_file.cpp core/json_fast.cpp core/hdr_codec.cpp
+       core/histogram.cpp
        analysis/summary_codec.h analysis/summary_codec.cpp)
 format=$(sed -n 's/^inline constexpr uint32_t kSummaryFormat = \([0-9]*\);.*/\1/p' \
   "$root/analysis/summary_codec.h")
