@@ -116,16 +116,16 @@ std::string BundleIdentity::content(const fs::path& dir) const {
   return hex;
 }
 
+struct SummaryCache::Pending {
+  std::string dir, identity, content;
+  int64_t checked_ns;
+  std::string summary, histograms;  // empty summary: only the identity changed
+};
+
 struct SummaryCache::Session::Impl {
   SummaryCache& cache;
   Db db;
   std::unique_ptr<Stmt> get, get_hist;
-  struct Pending {
-    std::string dir, identity, content;
-    int64_t checked_ns;
-    std::string summary, histograms;  // empty summary: only the identity changed
-  };
-  std::vector<Pending> pending;
   explicit Impl(SummaryCache& c) : cache(c) {
     open_db(db, c.file_.string());
     get = std::make_unique<Stmt>(db.h, "SELECT identity, content, checked_ns, format, summary "
@@ -192,8 +192,7 @@ std::optional<BundleSummary> SummaryCache::Session::find(const fs::path& dir, bo
   try {
     BundleSummary s = summary_codec::decode(blob, hists, dir, histograms);
     if (now.files != identity || checked < now.newest_ns + kRacyNs)
-      m.pending.push_back({key, now.files, content, at, "", ""});  // verified by content now
-    if (m.pending.size() >= kPutBatch) flush();
+      m.cache.enqueue({key, now.files, content, at, "", ""}, *this);  // verified by content now
     ++m.cache.stats_.hits;
     if (rehashed) ++m.cache.stats_.rehashed;
     return s;
@@ -213,16 +212,49 @@ void SummaryCache::Session::put(const fs::path& dir, const BundleIdentity& befor
     return;
   }
   summary_codec::Blobs b = summary_codec::encode(s);
-  m.pending.push_back({key_of(dir), before.files, content, checked_ns, std::move(b.summary),
-                       std::move(b.histograms)});
-  if (m.pending.size() >= kPutBatch) flush();
+  m.cache.enqueue({key_of(dir), before.files, content, checked_ns, std::move(b.summary),
+                   std::move(b.histograms)},
+                  *this);
 }
 
-void SummaryCache::Session::flush() {
+// The summaries to write, from every session of this cache: one thread
+// writes a batch while the others go on loading (a second writer would only
+// wait for SQLite's lock).
+void SummaryCache::enqueue(Pending p, Session& s) {
+  size_t queued;
+  {
+    std::lock_guard<std::mutex> g(queue_m_);
+    queue_.push_back(std::move(p));
+    queued = queue_.size();
+  }
+  if (queued >= kPutBatch) write_queued(s, false);
+}
+
+void SummaryCache::write_queued(Session& s, bool all) {
+  std::unique_lock<std::mutex> w(write_m_, std::defer_lock);
+  if (all) {
+    w.lock();
+  } else if (!w.try_lock()) {
+    return;  // another session is writing: it takes these too
+  }
+  for (;;) {
+    std::vector<Pending> todo;
+    {
+      std::lock_guard<std::mutex> g(queue_m_);
+      if (queue_.empty() || (!all && queue_.size() < kPutBatch)) return;
+      size_t n = std::min(queue_.size(), kPutBatch);
+      todo.assign(std::make_move_iterator(queue_.begin()),
+                  std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    s.write(todo);
+  }
+}
+
+void SummaryCache::Session::flush() { impl_->cache.write_queued(*this, true); }
+
+void SummaryCache::Session::write(std::vector<Pending>& todo) {
   Impl& m = *impl_;
-  if (m.pending.empty()) return;
-  std::vector<Impl::Pending> todo;
-  todo.swap(m.pending);
   try {
     m.db.exec("BEGIN IMMEDIATE");
     try {

@@ -30,6 +30,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,7 +72,9 @@ class SummaryCache {
                                             std::string* why = nullptr);
   ~SummaryCache();
 
-  // One per thread: its own connection, its own pending writes.
+  struct Pending;
+  // One per thread: its own connection. Writes are queued in the cache and
+  // written by one session at a time, kPutBatch a transaction.
   class Session {
    public:
     ~Session();  // flushes what is pending (errors counted, not thrown)
@@ -82,10 +85,11 @@ class SummaryCache {
     // changed meanwhile.
     void put(const std::filesystem::path& dir, const BundleIdentity& before,
              int64_t checked_ns, const BundleSummary& s);
-    void flush();
+    void flush();  // writes everything queued in the cache
 
    private:
     friend class SummaryCache;
+    void write(std::vector<Pending>& todo);
     struct Impl;
     explicit Session(SummaryCache& c);
     std::unique_ptr<Impl> impl_;
@@ -112,7 +116,11 @@ class SummaryCache {
 
  private:
   SummaryCache() = default;
+  void enqueue(Pending p, Session& s);
+  void write_queued(Session& s, bool all);
   std::filesystem::path file_;
+  std::mutex queue_m_, write_m_;
+  std::vector<Pending> queue_;
   CacheStats stats_;
   mutable std::atomic<bool> has_problem_{false};
   std::string problem_;
